@@ -1,0 +1,208 @@
+/**
+ * Every setting the app reads, in one zod schema, parsed once and failing closed.
+ * Each error names the setting, what is wrong and how to fix it. Secrets (client secret,
+ * token keys, caller-token secret) come from Key Vault when KEY_VAULT_URL is set; they are
+ * then optional here and resolved by shared/secrets.
+ */
+import { z } from 'zod';
+
+export const FEATURES = [
+  'mail',
+  'mail-shared',
+  'calendar',
+  'files',
+  'teams',
+  'teams-history',
+  'contacts',
+  'todo',
+] as const;
+export type Feature = (typeof FEATURES)[number];
+
+const WHERE =
+  'set it in local.settings.json (see local.settings.sample.json) or in the Function App settings / Key Vault';
+
+/** Settings whose values are secrets: never logged, and read from Key Vault when KEY_VAULT_URL is set. */
+export const SECRET_SETTINGS = [
+  'MICROSOFT_CLIENT_SECRET',
+  'TOKEN_ENCRYPTION_KEYS',
+  'CALLER_TOKEN_SECRET',
+] as const;
+export type SecretSetting = (typeof SECRET_SETTINGS)[number];
+
+const httpsUrl = z
+  .string()
+  .url('must be an absolute URL')
+  .refine((v) => v.startsWith('https://'), 'must be an https:// URL');
+const absoluteUrl = z.string().url('must be an absolute URL');
+const boolFlag = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+const positiveInt = (min = 1) =>
+  z.coerce.number().int('must be a whole number').min(min, `must be at least ${min}`);
+const csv = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const tokenKeys = z.string().transform((value, ctx) => {
+  const keys = csv(value).map((entry) => {
+    const [id, material] = entry.split(':');
+    return { id: id ?? '', key: Buffer.from(material ?? '', 'base64') };
+  });
+  for (const k of keys) {
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(k.id) || k.key.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "must be a comma-separated list of keyId:base64Key entries, each key 32 bytes (generate one with `node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"`); the first entry encrypts, all decrypt",
+      });
+      return z.NEVER;
+    }
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'is empty: give at least one keyId:base64Key entry' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+export const configSchema = z
+  .object({
+    MICROSOFT_CLIENT_ID: z.string().min(1, 'is missing'),
+    MICROSOFT_CLIENT_SECRET: z.string().min(1, 'is missing').optional(),
+    MICROSOFT_TENANT_ID: z
+      .string()
+      .regex(
+        /^(common|organizations|consumers|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/,
+        'must be common, organizations, consumers, a tenant id (GUID) or a verified domain',
+      )
+      .default('common'),
+    MICROSOFT_REDIRECT_URI: absoluteUrl,
+    MICROSOFT_AUTHORITY_HOST: httpsUrl.default('https://login.microsoftonline.com'),
+    GRAPH_BASE_URL: httpsUrl.default('https://graph.microsoft.com/v1.0'),
+    MICROSOFT_FEATURES: z
+      .string()
+      .default('mail,calendar,files,teams,contacts,todo')
+      .transform((v, ctx) => {
+        const list = csv(v);
+        const bad = list.filter((f) => !(FEATURES as readonly string[]).includes(f));
+        if (bad.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `has unknown feature(s) ${bad.join(', ')}; use ${FEATURES.join(', ')}`,
+          });
+          return z.NEVER;
+        }
+        return list as Feature[];
+      }),
+    KEY_VAULT_URL: httpsUrl.optional(),
+    SECRET_CACHE_TTL_SECONDS: positiveInt().default(300),
+    AzureWebJobsStorage: z.string().min(1).optional(),
+    AzureWebJobsStorage__accountName: z.string().min(1).optional(),
+    AzureWebJobsStorage__tableServiceUri: absoluteUrl.optional(),
+    AzureWebJobsStorage__queueServiceUri: absoluteUrl.optional(),
+    AzureWebJobsStorage__clientId: z.string().min(1).optional(),
+    PUBLIC_BASE_URL: absoluteUrl,
+    CALLER_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits) for HS256').optional(),
+    CALLER_JWKS_URL: httpsUrl.optional(),
+    CALLER_TOKEN_ISSUER: z.string().min(1, 'is missing'),
+    CALLER_TOKEN_AUDIENCE: z.string().min(1, 'is missing'),
+    RETURN_URL_ALLOWLIST: z
+      .string()
+      .min(1, 'is missing')
+      .transform((v, ctx) => {
+        const list = csv(v);
+        for (const origin of list) {
+          if (!URL.canParse(origin)) {
+            ctx.addIssue({ code: 'custom', message: `has "${origin}", which is not an absolute URL prefix` });
+            return z.NEVER;
+          }
+        }
+        return list;
+      }),
+    TOKEN_ENCRYPTION_KEYS: tokenKeys.optional(),
+    GRAPH_MAX_RETRY_WAIT_SECONDS: positiveInt().default(60),
+    GRAPH_REQUEST_TIMEOUT_MS: positiveInt(100).default(30000),
+    GRAPH_MAILBOX_CONCURRENCY: positiveInt().default(4),
+    CACHE_TTL_SECONDS: positiveInt().default(300),
+    TEAMS_CHAT_SUBSCRIPTIONS_ENABLED: boolFlag.default(false),
+    SYNC_INTERVAL_MINUTES: positiveInt().default(15),
+    CHANGE_RETENTION_DAYS: positiveInt().default(30),
+    MCP_READ_ONLY: boolFlag.default(false),
+  })
+  .superRefine((c, ctx) => {
+    const kv = c.KEY_VAULT_URL !== undefined;
+    if (!kv) {
+      for (const name of SECRET_SETTINGS) {
+        if (name === 'CALLER_TOKEN_SECRET' && c.CALLER_JWKS_URL) continue;
+        if (c[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is missing' });
+      }
+    }
+    if (!kv && !c.CALLER_TOKEN_SECRET && !c.CALLER_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CALLER_TOKEN_SECRET'],
+        message: 'is missing and so is CALLER_JWKS_URL: callers must be verifiable with one of them',
+      });
+    }
+    if (
+      !c.AzureWebJobsStorage &&
+      !c.AzureWebJobsStorage__accountName &&
+      !c.AzureWebJobsStorage__tableServiceUri
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message:
+          'is missing: give a connection string (UseDevelopmentStorage=true locally) or identity-based AzureWebJobsStorage__accountName',
+      });
+    }
+  });
+
+export type AppConfig = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses settings from an environment-like record; throws ConfigError naming every bad setting. */
+export function parseConfig(env: Record<string, string | undefined>): AppConfig {
+  const input: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'configuration');
+    const message = issue.code === 'invalid_type' && input[name] === undefined ? 'is missing' : issue.message;
+    return `${name} ${message}: ${WHERE}`;
+  });
+  throw new ConfigError([...new Set(problems)]);
+}
+
+let cached: AppConfig | undefined;
+let cachedError: ConfigError | undefined;
+
+/** The parsed settings of this process (parsed once; a bad configuration keeps failing, closed). */
+export function getConfig(): AppConfig {
+  if (cached) return cached;
+  if (cachedError) throw cachedError;
+  try {
+    cached = parseConfig(process.env);
+    return cached;
+  } catch (err) {
+    if (err instanceof ConfigError) cachedError = err;
+    throw err;
+  }
+}
+
+/** For tests and the local host, which change process.env before the app reads it. */
+export function resetConfig(): void {
+  cached = undefined;
+  cachedError = undefined;
+}

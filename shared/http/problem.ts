@@ -1,0 +1,86 @@
+/**
+ * application/problem+json (RFC 9457) with stable snake_case codes. Every failure a caller can
+ * see is one of these; docs/troubleshooting.md maps each code to causes and fixes.
+ */
+import type { HttpResponseInit } from '@azure/functions';
+
+export const PROBLEM_TYPES = {
+  invalid_input: { status: 400, title: 'The request is not valid' },
+  unauthenticated: { status: 401, title: 'Caller authentication is missing or invalid' },
+  not_connected: { status: 409, title: 'No Microsoft account is connected for this user' },
+  reauth_required: { status: 401, title: 'The Microsoft connection needs the user to sign in again' },
+  consent_required: { status: 403, title: 'Consent is required for the requested permissions' },
+  feature_not_granted: {
+    status: 403,
+    title: 'The connection does not include the feature this action needs',
+  },
+  feature_unavailable: {
+    status: 403,
+    title: 'This feature is not available for this kind of Microsoft account',
+  },
+  forbidden: { status: 403, title: 'Microsoft Graph denied access' },
+  not_found: { status: 404, title: 'Not found' },
+  route_not_found: { status: 404, title: 'No function serves this route' },
+  method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
+  conflict: { status: 409, title: 'Conflict with the current state of the resource' },
+  precondition_failed: { status: 412, title: 'The resource changed since it was read' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  throttled: { status: 429, title: 'Microsoft Graph is throttling requests' },
+  state_invalid: { status: 400, title: 'The sign-in attempt is unknown, expired or already used' },
+  app_credentials_invalid: { status: 503, title: 'The app registration credentials are invalid or expired' },
+  upstream_unavailable: { status: 503, title: 'Microsoft Graph is unavailable' },
+  upstream_error: { status: 502, title: 'Microsoft Graph returned an unexpected error' },
+  storage_unavailable: { status: 503, title: 'Storage is unavailable' },
+  configuration_invalid: { status: 503, title: 'The service configuration is invalid' },
+  function_key_required: { status: 401, title: 'A function key is required' },
+  internal_error: { status: 500, title: 'Unexpected internal error' },
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_TYPES;
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ProblemCode;
+  detail: string;
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+/** A failure meant for the caller. `extensions` are extra members (e.g. errors, retryAfter, authorizationUrl). */
+export class Problem extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+    status?: number,
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = 'Problem';
+    this.status = status ?? PROBLEM_TYPES[code].status;
+  }
+}
+
+export function problemBody(problem: Problem, requestId?: string): ProblemBody {
+  return {
+    ...problem.extensions,
+    type: `https://errors.m365-integration.dev/${problem.code}`,
+    title: PROBLEM_TYPES[problem.code].title,
+    status: problem.status,
+    code: problem.code,
+    detail: problem.detail,
+    ...(requestId ? { requestId } : {}),
+  };
+}
+
+export function problemResponse(problem: Problem, requestId?: string): HttpResponseInit {
+  return {
+    status: problem.status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...problem.headers },
+    body: JSON.stringify(problemBody(problem, requestId)),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Table and Queue clients from the AzureWebJobsStorage setting: a connection string locally
+ * (Azurite), identity-based (`AzureWebJobsStorage__accountName` / `__tableServiceUri` /
+ * `__queueServiceUri`, managed identity) in Azure. Clients are lazy singletons per name.
+ */
+import type * as DataTables from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
+import type * as Identity from '@azure/identity';
+import type * as StorageQueue from '@azure/storage-queue';
+import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+
+// Loaded on first use: these SDKs cost tens of milliseconds each at cold start (toolchain.md).
+const lazyTables = (): typeof DataTables => require('@azure/data-tables') as typeof DataTables;
+const lazyQueues = (): typeof StorageQueue => require('@azure/storage-queue') as typeof StorageQueue;
+const lazyIdentity = (): typeof Identity => require('@azure/identity') as typeof Identity;
+
+const DEV_STORAGE =
+  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
+
+type Env = Record<string, string | undefined>;
+
+function connectionString(setting: string, env: Env): string | undefined {
+  const value = env[setting];
+  if (!value) return undefined;
+  return value.trim() === 'UseDevelopmentStorage=true' ? DEV_STORAGE : value;
+}
+
+function serviceUri(setting: string, kind: 'table' | 'queue', env: Env): string {
+  const explicit = env[`${setting}__${kind}ServiceUri`];
+  if (explicit) return explicit;
+  const account = env[`${setting}__accountName`];
+  if (!account) {
+    throw new Error(
+      `${setting} is missing: set a connection string, or ${setting}__accountName for identity-based access`,
+    );
+  }
+  return `https://${account}.${kind}.core.windows.net`;
+}
+
+async function credential(setting: string, env: Env) {
+  const { DefaultAzureCredential, ManagedIdentityCredential } = lazyIdentity();
+  const clientId = env[`${setting}__clientId`];
+  return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
+}
+
+const tables = new Map<string, Promise<TableClient>>();
+const queueServices = new Map<string, Promise<QueueServiceClient>>();
+
+export function tableClient(
+  tableName: string,
+  setting = 'AzureWebJobsStorage',
+  env: Env = process.env,
+): Promise<TableClient> {
+  const key = `${setting}|${tableName}|${env[setting] ?? ''}`;
+  let client = tables.get(key);
+  if (!client) {
+    client = (async () => {
+      const { TableClient } = lazyTables();
+      const conn = connectionString(setting, env);
+      if (conn) return TableClient.fromConnectionString(conn, tableName, { allowInsecureConnection: true });
+      return new TableClient(serviceUri(setting, 'table', env), tableName, await credential(setting, env));
+    })();
+    tables.set(key, client);
+  }
+  return client;
+}
+
+export function queueServiceClient(
+  setting = 'AzureWebJobsStorage',
+  env: Env = process.env,
+): Promise<QueueServiceClient> {
+  const key = `${setting}|${env[setting] ?? ''}`;
+  let client = queueServices.get(key);
+  if (!client) {
+    client = (async () => {
+      const { QueueServiceClient } = lazyQueues();
+      const conn = connectionString(setting, env);
+      if (conn) return QueueServiceClient.fromConnectionString(conn);
+      return new QueueServiceClient(serviceUri(setting, 'queue', env), await credential(setting, env));
+    })();
+    queueServices.set(key, client);
+  }
+  return client;
+}
+
+export async function queueClient(
+  queueName: string,
+  setting = 'AzureWebJobsStorage',
+  env: Env = process.env,
+): Promise<QueueClient> {
+  return (await queueServiceClient(setting, env)).getQueueClient(queueName);
+}
+
+const ensuredTables = new Set<string>();
+
+/** A table client whose table exists (created once per process). */
+export async function table(tableName: string): Promise<TableClient> {
+  const client = await tableClient(tableName);
+  const key = `${client.url}`;
+  if (!ensuredTables.has(key)) {
+    try {
+      await client.createTable();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+    }
+    ensuredTables.add(key);
+  }
+  return client;
+}
+
+const ensuredQueues = new Set<string>();
+
+/**
+ * Sends a message the way the Functions host expects it (base64 text, the host.json default
+ * `messageEncoding`), creating the queue on first use.
+ */
+export async function enqueue(
+  queueName: string,
+  message: unknown,
+  options: { visibilityTimeoutSeconds?: number } = {},
+): Promise<void> {
+  const client = await queueClient(queueName);
+  if (!ensuredQueues.has(client.url)) {
+    await client.createIfNotExists();
+    ensuredQueues.add(client.url);
+  }
+  const text = typeof message === 'string' ? message : JSON.stringify(message);
+  await client.sendMessage(Buffer.from(text, 'utf8').toString('base64'), {
+    visibilityTimeout: options.visibilityTimeoutSeconds,
+  });
+}
+
+/** Forget cached clients (tests that switch storage accounts). */
+export function resetStorageClients(): void {
+  tables.clear();
+  queueServices.clear();
+  ensuredTables.clear();
+  ensuredQueues.clear();
+}
