@@ -1,0 +1,112 @@
+/**
+ * The control API under /_sandbox/ (on the sandbox's own port): seed users and data, inject
+ * faults, move the clock, read the request log. For tests and demos only; real Microsoft has no
+ * such thing, so the product never calls it.
+ */
+import { json, empty, type Ctx } from './http';
+import type { FaultSpec } from './faults';
+import type { Sandbox } from './index';
+import type { SandboxUser } from './state';
+
+export function publicUser(user: SandboxUser) {
+  return {
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    mail: user.mail,
+    displayName: user.displayName,
+    accountType: user.accountType,
+    tenantId: user.tenantId,
+    timeZone: user.timeZone,
+  };
+}
+
+export function installControl(sandbox: Sandbox): void {
+  const c = sandbox.control;
+
+  c.on('GET', '/users', () => json(200, { value: [...sandbox.directory.users.values()].map(publicUser) }));
+
+  c.on('POST', '/users', async (ctx: Ctx) => {
+    const body = await ctx.json<
+      Partial<SandboxUser> & { userPrincipalName?: string; displayName?: string }
+    >();
+    if (!body.userPrincipalName || !body.displayName) {
+      return json(400, { error: 'userPrincipalName and displayName are required' });
+    }
+    if (sandbox.directory.findUser(body.userPrincipalName)) return json(409, { error: 'user exists' });
+    const user = sandbox.directory.addUser({
+      ...body,
+      userPrincipalName: body.userPrincipalName,
+      displayName: body.displayName,
+    });
+    return json(201, publicUser(user));
+  });
+
+  c.on('PATCH', '/users/:id', async (ctx: Ctx) => {
+    const user = sandbox.directory.findUser(ctx.params.id ?? '');
+    if (!user) return json(404, { error: 'no such user' });
+    const body = await ctx.json<Partial<SandboxUser>>();
+    const allowed: Array<keyof SandboxUser> = [
+      'requireMfa',
+      'timeZone',
+      'workingHours',
+      'mailboxRights',
+      'consents',
+      'displayName',
+    ];
+    for (const key of allowed) if (key in body) (user as unknown as Record<string, unknown>)[key] = body[key];
+    return json(200, publicUser(user));
+  });
+
+  c.on('POST', '/faults', async (ctx: Ctx) => {
+    const spec = await ctx.json<FaultSpec>();
+    if (!spec.path) return json(400, { error: 'path (a regular expression) is required' });
+    try {
+      new RegExp(spec.path);
+    } catch {
+      return json(400, { error: 'path is not a valid regular expression' });
+    }
+    const fault = sandbox.faults.add(spec);
+    return json(201, { id: fault.id });
+  });
+  c.on('GET', '/faults', () =>
+    json(200, {
+      value: sandbox.faults
+        .list()
+        .map(({ id, method, path, remaining, hits, status }) => ({
+          id,
+          method,
+          path,
+          remaining,
+          hits,
+          status,
+        })),
+    }),
+  );
+  c.on('DELETE', '/faults', () => {
+    sandbox.faults.clear();
+    return empty(204);
+  });
+
+  c.on('GET', '/requests', (ctx: Ctx) =>
+    json(200, {
+      value: sandbox.log.since(Number(ctx.query.get('since') ?? 0)),
+      lastSeq: sandbox.log.lastSeq,
+    }),
+  );
+  c.on('DELETE', '/requests', () => {
+    sandbox.log.clear();
+    return empty(204);
+  });
+
+  c.on('POST', '/clock', async (ctx: Ctx) => {
+    const body = await ctx.json<{ advanceSeconds?: number }>();
+    if (typeof body.advanceSeconds !== 'number' || body.advanceSeconds < 0) {
+      return json(400, { error: 'advanceSeconds (a non-negative number) is required' });
+    }
+    sandbox.advanceClock(body.advanceSeconds * 1000);
+    return json(200, { now: new Date(sandbox.now()).toISOString() });
+  });
+  c.on('GET', '/clock', () => json(200, { now: new Date(sandbox.now()).toISOString() }));
+
+  c.on('GET', '/health', () => json(200, { status: 'ok' }));
+}

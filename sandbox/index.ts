@@ -1,0 +1,258 @@
+/**
+ * The sandbox: a local Microsoft 365 tenant (identity platform, Graph v1.0, Key Vault secrets)
+ * over HTTPS on loopback, faithful to ../shared/reference/graph-behaviour.md. Startable in-process
+ * (tests: `await startSandbox()`) or as a process (`npm start`, sandbox/main.ts).
+ *
+ * Request pipeline: request id → request log → injected faults → routing (identity, Key Vault,
+ * Graph, control API under /_sandbox/).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Socket } from 'node:net';
+import { installControl } from './control';
+import {
+  graphError,
+  newRequestId,
+  readBody,
+  Router,
+  writeResponse,
+  type Ctx,
+  type SandboxResponse,
+} from './http';
+import { installGraph } from './graph';
+import { installIdentity } from './identity';
+import { installKeyVault } from './keyvault';
+import { RequestLog } from './log';
+import { FaultInjector } from './faults';
+import { seedTenant } from './seed';
+import { Directory, SANDBOX_TENANT_ID } from './state';
+import { createSigningKeys, type SigningKeys } from './tokens';
+
+export interface SandboxOptions {
+  /** 0 picks a free port (tests); `npm start` uses SANDBOX_PORT (default 7443). */
+  port?: number;
+  /** Directory with sandbox-server.pem / .key (default .local/certs, made by scripts/certs.mjs). */
+  certDir?: string;
+  /** The app registration the product uses (client id, secret, redirect URIs). */
+  app?: { clientId: string; clientSecret: string; redirectUris: string[] };
+  /** Seed the demo tenant (users and their data). Default true. */
+  seed?: boolean;
+  /** How long a redeemed refresh token keeps working (seconds). Default 60. */
+  refreshTokenGraceSeconds?: number;
+  /** Access token lifetime in seconds (Entra: random 60–90 min). Default 3600. */
+  accessTokenLifetimeSeconds?: number;
+  /** Refresh token inactivity lifetime in seconds (Entra default 90 days). */
+  refreshTokenLifetimeSeconds?: number;
+  /** Throttling model: requests per mailbox per window, window length, concurrency. */
+  throttle?: { requestsPerWindow?: number; windowSeconds?: number; concurrency?: number; code?: string };
+  /** Print one line per request. */
+  verbose?: boolean;
+}
+
+export interface Sandbox {
+  readonly url: string;
+  readonly port: number;
+  /** e.g. https://127.0.0.1:PORT/v1.0 */
+  readonly graphBaseUrl: string;
+  /** e.g. https://127.0.0.1:PORT */
+  readonly authorityHost: string;
+  /** Hostname (no port) the Graph client must list in customHosts. */
+  readonly graphHost: string;
+  /** Base for pre-authenticated URLs (upload sessions, downloads): a host NOT in customHosts. */
+  readonly preauthBaseUrl: string;
+  readonly tenantId: string;
+  readonly options: Required<
+    Pick<
+      SandboxOptions,
+      'refreshTokenGraceSeconds' | 'accessTokenLifetimeSeconds' | 'refreshTokenLifetimeSeconds'
+    >
+  > &
+    SandboxOptions;
+  readonly directory: Directory;
+  readonly keys: SigningKeys;
+  /** Identity platform, Key Vault and Graph routes. */
+  readonly routes: Router;
+  /** Control API routes, served under /_sandbox/. */
+  readonly control: Router;
+  readonly log: RequestLog;
+  readonly faults: FaultInjector;
+  /** Per-feature state bag (each module keeps its own state here). */
+  readonly modules: Record<string, unknown>;
+  /** The sandbox clock in ms (real time plus an offset the control API can advance). */
+  now(): number;
+  advanceClock(ms: number): void;
+  stop(): Promise<void>;
+}
+
+function loadCertificate(certDir?: string): { cert: Buffer; key: Buffer } {
+  const dir = resolve(certDir ?? process.env.SANDBOX_CERT_DIR ?? join(process.cwd(), '.local', 'certs'));
+  try {
+    return {
+      cert: readFileSync(join(dir, 'sandbox-server.pem')),
+      key: readFileSync(join(dir, 'sandbox-server.key')),
+    };
+  } catch {
+    throw new Error(
+      `The sandbox certificate is missing in ${dir}: run through an npm script (npm start / npm test), which generates it with scripts/with-sandbox-ca.mjs`,
+    );
+  }
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const tls = loadCertificate(options.certDir);
+  const keys = await createSigningKeys();
+  const routes = new Router();
+  const control = new Router();
+  const log = new RequestLog();
+  const faults = new FaultInjector();
+  const directory = new Directory();
+  let clockOffset = 0;
+  const sockets = new Set<Socket>();
+
+  const server: Server = createServer({ cert: tls.cert, key: tls.key });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const sandbox: Sandbox = {
+    url: `https://127.0.0.1:${port}`,
+    port,
+    graphBaseUrl: `https://127.0.0.1:${port}/v1.0`,
+    authorityHost: `https://127.0.0.1:${port}`,
+    graphHost: '127.0.0.1',
+    preauthBaseUrl: `https://localhost:${port}`,
+    tenantId: SANDBOX_TENANT_ID,
+    options: {
+      refreshTokenGraceSeconds: 60,
+      accessTokenLifetimeSeconds: 3600,
+      refreshTokenLifetimeSeconds: 90 * 24 * 3600,
+      ...options,
+    },
+    directory,
+    keys,
+    routes,
+    control,
+    log,
+    faults,
+    modules: {},
+    now: () => Date.now() + clockOffset,
+    advanceClock(ms) {
+      clockOffset += ms;
+    },
+    async stop() {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+
+  installIdentity(sandbox);
+  installKeyVault(sandbox);
+  installGraph(sandbox);
+  installControl(sandbox);
+  if (options.app) {
+    directory.addApp({
+      clientId: options.app.clientId,
+      secrets: [{ value: options.app.clientSecret, expiresAt: Date.now() + 2 * 365 * 24 * 3600 * 1000 }],
+      redirectUris: options.app.redirectUris,
+    });
+  }
+  if (options.seed ?? true) seedTenant(sandbox);
+
+  server.on('request', (req, res) => {
+    const requestId = newRequestId();
+    const rawUrl = req.url ?? '/';
+    const url = new URL(rawUrl, sandbox.url);
+    const clientRequestHeader = req.headers['client-request-id'];
+    let cachedBody: Promise<Buffer> | undefined;
+    const ctx: Ctx = {
+      sandbox,
+      req,
+      method: (req.method ?? 'GET').toUpperCase(),
+      url,
+      path: url.pathname,
+      params: {},
+      query: url.searchParams,
+      headers: req.headers,
+      requestId,
+      clientRequestId: Array.isArray(clientRequestHeader) ? clientRequestHeader[0] : clientRequestHeader,
+      body: () => (cachedBody ??= readBody(req)),
+      async json<T>() {
+        const buf = await ctx.body();
+        return (buf.length ? JSON.parse(buf.toString('utf8')) : {}) as T;
+      },
+      responseHeaders: {},
+    };
+    const isControl = ctx.path.startsWith('/_sandbox/');
+    const entry = isControl ? undefined : log.begin(ctx, sandbox.now());
+
+    const finish = (response: SandboxResponse) => {
+      const headers: Record<string, string> = {
+        'request-id': requestId,
+        'client-request-id': ctx.clientRequestId ?? requestId,
+        ...ctx.responseHeaders,
+      };
+      if (entry) log.end(entry, response.status, sandbox.now(), ctx);
+      writeResponse(res, response, headers);
+      if (options.verbose && !isControl)
+        console.log(`sandbox ${ctx.method} ${ctx.path} → ${response.status}`);
+    };
+
+    const run = async (): Promise<void> => {
+      if (!isControl) {
+        const fault = faults.take(ctx);
+        if (fault) {
+          if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+          if (fault.drop) {
+            if (entry) log.end(entry, 0, sandbox.now(), ctx);
+            req.socket.destroy();
+            return;
+          }
+          if (fault.status) {
+            finish(fault.response(ctx));
+            return;
+          }
+        }
+      }
+      const router = isControl ? control : routes;
+      const routedPath = isControl ? ctx.path.slice('/_sandbox'.length) : ctx.path;
+      const match = router.match(ctx.method, routedPath);
+      if (!match) {
+        finish(graphError(ctx, 404, 'UnknownError', `No sandbox route for ${ctx.method} ${ctx.path}`));
+        return;
+      }
+      if ('allowed' in match) {
+        finish(
+          graphError(ctx, 405, 'BadRequest', `${ctx.method} is not supported on ${ctx.path}`, {
+            headers: { allow: match.allowed.join(', ') },
+          }),
+        );
+        return;
+      }
+      ctx.params = match.params;
+      finish(await match.handler(ctx));
+    };
+    run().catch((err: unknown) => {
+      const status = (err as { status?: number }).status;
+      if (status === 413)
+        finish(graphError(ctx, 413, 'RequestEntityTooLarge', 'The request body is too large.'));
+      else if (err instanceof SyntaxError)
+        finish(graphError(ctx, 400, 'BadRequest', 'Unable to read JSON request payload.'));
+      else {
+        console.error('sandbox handler failed', err);
+        finish(graphError(ctx, 500, 'generalException', 'An internal sandbox error occurred.'));
+      }
+    });
+  });
+
+  return sandbox;
+}

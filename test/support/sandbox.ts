@@ -1,0 +1,48 @@
+/**
+ * Test helpers for the sandbox: start one in-process per test file and talk to its control API.
+ */
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
+import type { FaultSpec } from '../../sandbox/faults';
+import type { LogEntry } from '../../sandbox/log';
+
+export const TEST_APP = {
+  clientId: '11111111-2222-4333-8444-555555555555',
+  clientSecret: 'sandbox-test-client-secret-value-0001',
+  redirectUri: 'http://127.0.0.1:7071/api/auth/microsoft/callback',
+};
+
+export async function startTestSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  return await startSandbox({
+    port: 0,
+    app: {
+      clientId: TEST_APP.clientId,
+      clientSecret: TEST_APP.clientSecret,
+      redirectUris: [TEST_APP.redirectUri],
+    },
+    ...options,
+  });
+}
+
+export async function controlCall<T = unknown>(
+  sandbox: Sandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${sandbox.url}/_sandbox${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export async function injectFault(sandbox: Sandbox, spec: FaultSpec): Promise<string> {
+  return (await controlCall<{ id: string }>(sandbox, 'POST', '/faults', spec)).id;
+}
+
+export async function requestLog(sandbox: Sandbox, since = 0): Promise<LogEntry[]> {
+  return (await controlCall<{ value: LogEntry[] }>(sandbox, 'GET', `/requests?since=${since}`)).value;
+}
