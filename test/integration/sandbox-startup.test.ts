@@ -9,7 +9,7 @@ describe('sandbox process basics', () => {
     sandbox = await startTestSandbox();
     startMs = performance.now() - t0;
   });
-  afterAll(async () => sandbox.stop());
+  afterAll(async () => await sandbox.stop());
 
   test('starts in under one second over HTTPS trusted through NODE_EXTRA_CA_CERTS', async () => {
     expect(startMs).toBeLessThan(1000);
