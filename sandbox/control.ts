@@ -70,16 +70,14 @@ export function installControl(sandbox: Sandbox): void {
   });
   c.on('GET', '/faults', () =>
     json(200, {
-      value: sandbox.faults
-        .list()
-        .map(({ id, method, path, remaining, hits, status }) => ({
-          id,
-          method,
-          path,
-          remaining,
-          hits,
-          status,
-        })),
+      value: sandbox.faults.list().map(({ id, method, path, remaining, hits, status }) => ({
+        id,
+        method,
+        path,
+        remaining,
+        hits,
+        status,
+      })),
     }),
   );
   c.on('DELETE', '/faults', () => {
