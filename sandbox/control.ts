@@ -7,6 +7,7 @@ import { json, empty, type Ctx } from './http';
 import type { FaultSpec } from './faults';
 import type { Sandbox } from './index';
 import type { SandboxUser } from './state';
+import { mintAccessToken } from './tokens';
 
 export function publicUser(user: SandboxUser) {
   return {
@@ -105,6 +106,34 @@ export function installControl(sandbox: Sandbox): void {
     return json(200, { now: new Date(sandbox.now()).toISOString() });
   });
   c.on('GET', '/clock', () => json(200, { now: new Date(sandbox.now()).toISOString() }));
+
+  // Test and demo tokens without the OAuth dance (the product itself always goes through /token).
+  c.on('POST', '/tokens', async (ctx: Ctx) => {
+    const body = await ctx.json<{
+      user?: string;
+      scopes?: string[];
+      clientId?: string;
+      lifetimeSeconds?: number;
+      capabilities?: string[];
+      audience?: string;
+    }>();
+    const user = sandbox.directory.findUser(body.user ?? '');
+    if (!user) return json(404, { error: 'user (id or UPN) not found' });
+    const clientId = body.clientId ?? [...sandbox.directory.apps.keys()][0] ?? 'sandbox-test-client';
+    const lifetimeSeconds = body.lifetimeSeconds ?? sandbox.options.accessTokenLifetimeSeconds;
+    const accessToken = await mintAccessToken(sandbox.keys, {
+      userId: user.id,
+      tenantId: user.tenantId,
+      clientId,
+      scopes: body.scopes ?? [],
+      capabilities: body.capabilities,
+      audience: body.audience,
+      lifetimeSeconds,
+      nowMs: sandbox.now(),
+      issuerHost: sandbox.authorityHost,
+    });
+    return json(200, { access_token: accessToken, expires_in: lifetimeSeconds, token_type: 'Bearer' });
+  });
 
   c.on('GET', '/health', () => json(200, { status: 'ok' }));
 }

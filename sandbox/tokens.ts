@@ -57,3 +57,44 @@ export function peekClaims(token: string): JWTPayload | undefined {
     return undefined;
   }
 }
+
+/** What a Graph (or Key Vault) access token says about its caller. */
+export interface AccessTokenGrant {
+  userId: string;
+  tenantId: string;
+  clientId: string;
+  /** Delegated scopes (short form, e.g. "Mail.ReadWrite"); empty for app-only tokens. */
+  scopes: string[];
+  /** Application permissions for app-only tokens (client credentials). */
+  roles?: string[];
+  /** Client capabilities the app declared (cp1 = can handle CAE claims challenges). */
+  capabilities?: string[];
+  audience?: string;
+  lifetimeSeconds: number;
+  nowMs: number;
+  /** The sandbox's authority host, for `iss`. */
+  issuerHost: string;
+}
+
+/**
+ * Mints an access token with the claims Graph and MSAL rely on (reference §7.3/§7.8: oid, tid,
+ * scp, aud, exp, xms_cc). The identity endpoints and the control API's test tokens both use this.
+ */
+export async function mintAccessToken(keys: SigningKeys, grant: AccessTokenGrant): Promise<string> {
+  const now = Math.floor(grant.nowMs / 1000);
+  const claims: JWTPayload & Record<string, unknown> = {
+    aud: grant.audience ?? GRAPH_RESOURCE_ID,
+    iss: `https://sts.windows.net/${grant.tenantId}/`,
+    oid: grant.userId,
+    sub: grant.userId,
+    tid: grant.tenantId,
+    appid: grant.clientId,
+    azp: grant.clientId,
+    uti: randomUUID(),
+    ver: '1.0',
+  };
+  if (grant.scopes.length > 0) claims.scp = grant.scopes.join(' ');
+  if (grant.roles && grant.roles.length > 0) claims.roles = grant.roles;
+  if (grant.capabilities && grant.capabilities.length > 0) claims.xms_cc = grant.capabilities;
+  return await keys.sign(claims, grant.lifetimeSeconds, now);
+}
