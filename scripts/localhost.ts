@@ -205,18 +205,24 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   function scheduleTimer(spec: TimerSpec): void {
     let handle: NodeJS.Timeout | undefined;
+    // setTimeout overflows above 2^31-1 ms (about 24.8 days) and would fire at once, so long
+    // waits are taken in steps of at most an hour until the occurrence is due.
+    const MAX_STEP_MS = 3600_000;
+    const waitUntil = (due: number) => {
+      if (stopping) return;
+      const remaining = due - Date.now();
+      if (remaining > 0) {
+        handle = setTimeout(() => waitUntil(due), Math.min(remaining, MAX_STEP_MS));
+        handle.unref?.();
+        return;
+      }
+      runTimer(spec)
+        .catch(() => undefined)
+        .finally(arm);
+    };
     const arm = () => {
       if (stopping) return;
-      const next = CronExpressionParser.parse(spec.schedule).next().toDate();
-      handle = setTimeout(
-        () => {
-          runTimer(spec)
-            .catch(() => undefined)
-            .finally(arm);
-        },
-        Math.max(0, next.getTime() - Date.now()),
-      );
-      handle.unref?.();
+      waitUntil(CronExpressionParser.parse(spec.schedule).next().toDate().getTime());
     };
     arm();
     stoppers.push(async () => clearTimeout(handle));

@@ -67,98 +67,124 @@ const tokenKeys = z.string().transform((value, ctx) => {
   return keys;
 });
 
-export const configSchema = z
-  .object({
-    MICROSOFT_CLIENT_ID: z.string().min(1, 'is missing'),
-    MICROSOFT_CLIENT_SECRET: z.string().min(1, 'is missing').optional(),
-    MICROSOFT_TENANT_ID: z
-      .string()
-      .regex(
-        /^(common|organizations|consumers|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/,
-        'must be common, organizations, consumers, a tenant id (GUID) or a verified domain',
-      )
-      .default('common'),
-    MICROSOFT_REDIRECT_URI: absoluteUrl,
-    MICROSOFT_AUTHORITY_HOST: httpsUrl.default('https://login.microsoftonline.com'),
-    GRAPH_BASE_URL: httpsUrl.default('https://graph.microsoft.com/v1.0'),
-    MICROSOFT_FEATURES: z
-      .string()
-      .default('mail,calendar,files,teams,contacts,todo')
-      .transform((v, ctx) => {
-        const list = csv(v);
-        const bad = list.filter((f) => !(FEATURES as readonly string[]).includes(f));
-        if (bad.length > 0) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `has unknown feature(s) ${bad.join(', ')}; use ${FEATURES.join(', ')}`,
-          });
+export const configSchema = z.object({
+  MICROSOFT_CLIENT_ID: z.string().min(1, 'is missing'),
+  MICROSOFT_CLIENT_SECRET: z.string().min(1, 'is missing').optional(),
+  MICROSOFT_TENANT_ID: z
+    .string()
+    .regex(
+      /^(common|organizations|consumers|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/,
+      'must be common, organizations, consumers, a tenant id (GUID) or a verified domain',
+    )
+    .default('common'),
+  MICROSOFT_REDIRECT_URI: absoluteUrl,
+  MICROSOFT_AUTHORITY_HOST: httpsUrl.default('https://login.microsoftonline.com'),
+  GRAPH_BASE_URL: httpsUrl.default('https://graph.microsoft.com/v1.0'),
+  MICROSOFT_FEATURES: z
+    .string()
+    .default('mail,calendar,files,teams,contacts,todo')
+    .transform((v, ctx) => {
+      const list = csv(v);
+      const bad = list.filter((f) => !(FEATURES as readonly string[]).includes(f));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `has unknown feature(s) ${bad.join(', ')}; use ${FEATURES.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return list as Feature[];
+    }),
+  KEY_VAULT_URL: httpsUrl.optional(),
+  SECRET_CACHE_TTL_SECONDS: positiveInt().default(300),
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage__accountName: z.string().min(1).optional(),
+  AzureWebJobsStorage__tableServiceUri: absoluteUrl.optional(),
+  AzureWebJobsStorage__queueServiceUri: absoluteUrl.optional(),
+  AzureWebJobsStorage__clientId: z.string().min(1).optional(),
+  PUBLIC_BASE_URL: absoluteUrl,
+  CALLER_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits) for HS256').optional(),
+  CALLER_JWKS_URL: httpsUrl.optional(),
+  CALLER_TOKEN_ISSUER: z.string().min(1, 'is missing'),
+  CALLER_TOKEN_AUDIENCE: z.string().min(1, 'is missing'),
+  RETURN_URL_ALLOWLIST: z
+    .string()
+    .min(1, 'is missing')
+    .transform((v, ctx) => {
+      const list = csv(v);
+      for (const origin of list) {
+        if (!URL.canParse(origin)) {
+          ctx.addIssue({ code: 'custom', message: `has "${origin}", which is not an absolute URL prefix` });
           return z.NEVER;
         }
-        return list as Feature[];
-      }),
-    KEY_VAULT_URL: httpsUrl.optional(),
-    SECRET_CACHE_TTL_SECONDS: positiveInt().default(300),
-    AzureWebJobsStorage: z.string().min(1).optional(),
-    AzureWebJobsStorage__accountName: z.string().min(1).optional(),
-    AzureWebJobsStorage__tableServiceUri: absoluteUrl.optional(),
-    AzureWebJobsStorage__queueServiceUri: absoluteUrl.optional(),
-    AzureWebJobsStorage__clientId: z.string().min(1).optional(),
-    PUBLIC_BASE_URL: absoluteUrl,
-    CALLER_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits) for HS256').optional(),
-    CALLER_JWKS_URL: httpsUrl.optional(),
-    CALLER_TOKEN_ISSUER: z.string().min(1, 'is missing'),
-    CALLER_TOKEN_AUDIENCE: z.string().min(1, 'is missing'),
-    RETURN_URL_ALLOWLIST: z
-      .string()
-      .min(1, 'is missing')
-      .transform((v, ctx) => {
-        const list = csv(v);
-        for (const origin of list) {
-          if (!URL.canParse(origin)) {
-            ctx.addIssue({ code: 'custom', message: `has "${origin}", which is not an absolute URL prefix` });
-            return z.NEVER;
-          }
-        }
-        return list;
-      }),
-    TOKEN_ENCRYPTION_KEYS: tokenKeys.optional(),
-    GRAPH_MAX_RETRY_WAIT_SECONDS: positiveInt().default(60),
-    GRAPH_REQUEST_TIMEOUT_MS: positiveInt(100).default(30000),
-    GRAPH_MAILBOX_CONCURRENCY: positiveInt().default(4),
-    CACHE_TTL_SECONDS: positiveInt().default(300),
-    TEAMS_CHAT_SUBSCRIPTIONS_ENABLED: boolFlag.default(false),
-    SYNC_INTERVAL_MINUTES: positiveInt().default(15),
-    CHANGE_RETENTION_DAYS: positiveInt().default(30),
-    MCP_READ_ONLY: boolFlag.default(false),
-  })
-  .superRefine((c, ctx) => {
-    const kv = c.KEY_VAULT_URL !== undefined;
-    if (!kv) {
-      for (const name of SECRET_SETTINGS) {
-        if (name === 'CALLER_TOKEN_SECRET' && c.CALLER_JWKS_URL) continue;
-        if (c[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is missing' });
       }
+      return list;
+    }),
+  TOKEN_ENCRYPTION_KEYS: tokenKeys.optional(),
+  GRAPH_MAX_RETRY_WAIT_SECONDS: positiveInt().default(60),
+  GRAPH_REQUEST_TIMEOUT_MS: positiveInt(100).default(30000),
+  GRAPH_MAILBOX_CONCURRENCY: positiveInt().default(4),
+  CACHE_TTL_SECONDS: positiveInt().default(300),
+  TEAMS_CHAT_SUBSCRIPTIONS_ENABLED: boolFlag.default(false),
+  SYNC_INTERVAL_MINUTES: positiveInt().default(15),
+  CHANGE_RETENTION_DAYS: positiveInt().default(30),
+  MCP_READ_ONLY: boolFlag.default(false),
+});
+
+/**
+ * Rules across settings, checked on the raw values so they are reported together with the
+ * per-setting errors (zod skips refinements once a field fails).
+ */
+function crossSettingProblems(c: Record<string, string>): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  const kv = c.KEY_VAULT_URL !== undefined;
+  if (!kv) {
+    for (const name of SECRET_SETTINGS) {
+      if (name === 'CALLER_TOKEN_SECRET') continue;
+      if (c[name] === undefined) problems.push([name, 'is missing']);
     }
-    if (!kv && !c.CALLER_TOKEN_SECRET && !c.CALLER_JWKS_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['CALLER_TOKEN_SECRET'],
-        message: 'is missing and so is CALLER_JWKS_URL: callers must be verifiable with one of them',
-      });
+    if (!c.CALLER_TOKEN_SECRET && !c.CALLER_JWKS_URL) {
+      problems.push([
+        'CALLER_TOKEN_SECRET',
+        'is missing and so is CALLER_JWKS_URL: callers must be verifiable with one of them',
+      ]);
     }
-    if (
-      !c.AzureWebJobsStorage &&
-      !c.AzureWebJobsStorage__accountName &&
-      !c.AzureWebJobsStorage__tableServiceUri
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AzureWebJobsStorage'],
-        message:
-          'is missing: give a connection string (UseDevelopmentStorage=true locally) or identity-based AzureWebJobsStorage__accountName',
-      });
+  }
+  // The sample's sandbox-only secrets must never reach real Microsoft (fail closed).
+  const graph = c.GRAPH_BASE_URL ?? 'https://graph.microsoft.com/v1.0';
+  const authority = c.MICROSOFT_AUTHORITY_HOST ?? 'https://login.microsoftonline.com';
+  if (!isLoopback(graph) || !isLoopback(authority)) {
+    const samples: Array<[string, boolean]> = [
+      ['MICROSOFT_CLIENT_SECRET', c.MICROSOFT_CLIENT_SECRET?.startsWith('sandbox-only') ?? false],
+      ['CALLER_TOKEN_SECRET', c.CALLER_TOKEN_SECRET?.startsWith('sandbox-only') ?? false],
+      ['TOKEN_ENCRYPTION_KEYS', csv(c.TOKEN_ENCRYPTION_KEYS ?? '').some((k) => k.startsWith('sandbox'))],
+    ];
+    for (const [name, isSample] of samples) {
+      if (isSample)
+        problems.push([
+          name,
+          'still holds the sandbox sample value while pointing at real Microsoft: generate a real secret',
+        ]);
     }
-  });
+  }
+  if (
+    !c.AzureWebJobsStorage &&
+    !c.AzureWebJobsStorage__accountName &&
+    !c.AzureWebJobsStorage__tableServiceUri
+  ) {
+    problems.push([
+      'AzureWebJobsStorage',
+      'is missing: give a connection string (UseDevelopmentStorage=true locally) or identity-based AzureWebJobsStorage__accountName',
+    ]);
+  }
+  return problems;
+}
+
+function isLoopback(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const host = new URL(url).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
 
 export type AppConfig = z.output<typeof configSchema>;
 
@@ -176,12 +202,16 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     if (value !== undefined && value !== '') input[key] = value;
   }
   const result = configSchema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const name = String(issue.path[0] ?? 'configuration');
-    const message = issue.code === 'invalid_type' && input[name] === undefined ? 'is missing' : issue.message;
-    return `${name} ${message}: ${WHERE}`;
-  });
+  const problems = crossSettingProblems(input).map(([name, message]) => `${name} ${message}: ${WHERE}`);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0] ?? 'configuration');
+      const message =
+        issue.code === 'invalid_type' && input[name] === undefined ? 'is missing' : issue.message;
+      problems.push(`${name} ${message}: ${WHERE}`);
+    }
+  }
+  if (result.success && problems.length === 0) return result.data;
   throw new ConfigError([...new Set(problems)]);
 }
 

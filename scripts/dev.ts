@@ -1,0 +1,96 @@
+/**
+ * `npm start`: Azurite (data under .local/azurite), the sandbox (when the settings point at it)
+ * and the local Functions host, with URLs printed. Ctrl-C stops everything and leaves no process
+ * behind. With real Microsoft settings in local.settings.json the sandbox is not started and the
+ * same command talks to real Microsoft.
+ */
+import { join } from 'node:path';
+import { loadFunctions } from '../shared/runtime/load';
+import { startAzurite, type RunningAzurite } from './azurite';
+import { startLocalHost, type LocalHost } from './localhost';
+import { isLoopbackUrl, loadLocalSettings } from './settings';
+
+// Outside the real host @azure/functions warns that it runs in "test mode" once per function:
+// expected here (this script is the host), so those lines are dropped to keep the output readable.
+const warn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  const first = typeof args[0] === 'string' ? args[0] : '';
+  if (first.includes('Azure Functions runtime') || first.includes('package is in test mode')) return;
+  warn(...args);
+};
+
+async function main(): Promise<void> {
+  const root = process.cwd();
+  const { file } = loadLocalSettings(root);
+  console.log(`settings: ${file}`);
+  const stops: Array<() => Promise<void>> = [];
+
+  let azurite: RunningAzurite | undefined;
+  if ((process.env.AzureWebJobsStorage ?? '').trim() === 'UseDevelopmentStorage=true') {
+    azurite = await startAzurite({
+      location: process.env.AZURITE_LOCATION ?? join(root, '.local', 'azurite'),
+      queuePort: Number(process.env.AZURITE_QUEUE_PORT ?? 10001),
+      tablePort: Number(process.env.AZURITE_TABLE_PORT ?? 10002),
+    });
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+    stops.push(() => azurite!.stop());
+    console.log(
+      `azurite: queues :${azurite.queuePort}, tables :${azurite.tablePort} (data in .local/azurite)`,
+    );
+  }
+
+  if (isLoopbackUrl(process.env.MICROSOFT_AUTHORITY_HOST) && isLoopbackUrl(process.env.GRAPH_BASE_URL)) {
+    const { startSandbox } = await import('../sandbox/index.js');
+    const port = Number(process.env.SANDBOX_PORT ?? new URL(process.env.GRAPH_BASE_URL!).port ?? 7443);
+    const sandbox = await startSandbox({
+      port,
+      app: {
+        clientId: process.env.MICROSOFT_CLIENT_ID ?? '',
+        clientSecret: process.env.MICROSOFT_CLIENT_SECRET ?? '',
+        redirectUris: [process.env.MICROSOFT_REDIRECT_URI ?? ''],
+      },
+      verbose: process.env.SANDBOX_VERBOSE === 'true',
+    });
+    stops.push(() => sandbox.stop());
+    console.log(
+      `sandbox: ${sandbox.url} (Graph ${sandbox.graphBaseUrl}, users: ${sandbox.url}/_sandbox/users)`,
+    );
+  } else {
+    console.log('sandbox: not started (settings point at real Microsoft)');
+  }
+
+  const registrations = loadFunctions(join(__dirname, '..', 'functions'));
+  const host: LocalHost = await startLocalHost({
+    registrations,
+    port: Number(process.env.PORT ?? 7071),
+    functionKey: process.env.LOCAL_FUNCTION_KEY ?? 'local-function-key',
+    masterKey: process.env.LOCAL_MASTER_KEY ?? 'local-master-key',
+  });
+  stops.unshift(() => host.stop());
+  const http = registrations.filter((r) => r.kind === 'http').length;
+  console.log(
+    `functions: ${host.url}/api (${http} HTTP routes, ${registrations.length - http} timers and queue triggers)`,
+  );
+  console.log(`health: ${host.url}/api/health`);
+  console.log('ready — press Ctrl-C to stop');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    const force = setTimeout(() => process.exit(1), 10000);
+    force.unref();
+    void (async () => {
+      for (const stop of stops) await stop().catch(() => undefined);
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`npm start failed: ${(err as Error).message}`);
+  process.exit(1);
+});
