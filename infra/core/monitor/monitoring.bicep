@@ -1,0 +1,38 @@
+// Log Analytics + workspace-based Application Insights. Local (instrumentation key) auth is off:
+// the app ingests with its managed identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING), which
+// needs Monitoring Metrics Publisher on the component (app/rbac.bicep).
+// https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication
+param logAnalyticsName string
+param applicationInsightsName string
+param location string
+param tags object = {}
+@minValue(30)
+param retentionInDays int = 30
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: logAnalyticsName
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: retentionInDays
+  }
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: applicationInsightsName
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    DisableLocalAuth: true
+  }
+}
+
+output applicationInsightsName string = applicationInsights.name
+output applicationInsightsId string = applicationInsights.id
+output logAnalyticsWorkspaceId string = logAnalytics.id
