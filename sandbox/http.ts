@@ -35,6 +35,10 @@ export interface Ctx {
   auth?: GraphAuth;
   /** Mailbox (user id) the request targets, for throttling and the request log. */
   mailbox?: string;
+  /** Requests in flight for that mailbox when this one started, itself included (request log). */
+  concurrency?: number;
+  /** Token requests: the grant type, copied to the request log entry (never the token). */
+  grantType?: string;
   /** Extra response headers every response of this request carries. */
   responseHeaders: Record<string, string>;
 }
@@ -46,6 +50,8 @@ export interface GraphAuth {
   scopes: string[];
   tokenId: string;
   capabilities: string[];
+  /** Application permissions of an app-only token (client credentials); absent for delegated. */
+  roles?: string[];
 }
 
 export type Handler = (ctx: Ctx) => Promise<SandboxResponse> | SandboxResponse;
@@ -142,7 +148,7 @@ export function graphError(
   status: number,
   code: string,
   message: string,
-  extra: { headers?: Record<string, string>; innerCode?: string } = {},
+  extra: { headers?: Record<string, string>; innerCode?: string; inner?: Record<string, string> } = {},
 ): SandboxResponse {
   const innerError: Record<string, string> = {
     date: new Date().toISOString().slice(0, 19),
@@ -150,6 +156,8 @@ export function graphError(
     'client-request-id': ctx.clientRequestId ?? ctx.requestId,
   };
   if (extra.innerCode) innerError.code = extra.innerCode;
+  // Extra innerError members, e.g. a 429's "status" and "message" (reference §2.2).
+  if (extra.inner) Object.assign(innerError, extra.inner);
   return json(status, { error: { code, message, innerError } }, extra.headers ?? {});
 }
 

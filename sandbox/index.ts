@@ -49,6 +49,11 @@ export interface SandboxOptions {
   throttle?: { requestsPerWindow?: number; windowSeconds?: number; concurrency?: number; code?: string };
   /** Print one line per request. */
   verbose?: boolean;
+  /**
+   * Sign-in without the consent page when login_hint names a sandbox user (tests). Default false;
+   * toggled at runtime with POST /_sandbox/identity/auto-approve {enabled}.
+   */
+  autoApprove?: boolean;
 }
 
 export interface Sandbox {
@@ -63,6 +68,8 @@ export interface Sandbox {
   /** Base for pre-authenticated URLs (upload sessions, downloads): a host NOT in customHosts. */
   readonly preauthBaseUrl: string;
   readonly tenantId: string;
+  /** Key Vault vaultUrl for SecretClient (the secrets API is served at the root: /secrets/...). */
+  readonly keyVaultUrl: string;
   readonly options: Required<
     Pick<
       SandboxOptions,
@@ -130,6 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     graphHost: '127.0.0.1',
     preauthBaseUrl: `https://localhost:${port}`,
     tenantId: SANDBOX_TENANT_ID,
+    keyVaultUrl: `https://127.0.0.1:${port}`,
     options: {
       refreshTokenGraceSeconds: 60,
       accessTokenLifetimeSeconds: 3600,

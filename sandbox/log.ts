@@ -20,6 +20,8 @@ export interface LogEntry {
   clientRequestId?: string;
   /** For token requests: the grant type (never the token). */
   grantType?: string;
+  /** Set on requests that ran as an item of a JSON $batch (the outer call has its own entry). */
+  batch?: { requestId: string; itemId: string };
 }
 
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'x-functions-key', 'proxy-authorization']);
@@ -64,6 +66,8 @@ export class RequestLog {
     entry.status = status;
     entry.endedAt = now;
     if (ctx.mailbox && !entry.mailbox) entry.mailbox = ctx.mailbox;
+    if (ctx.concurrency !== undefined && entry.concurrency === undefined) entry.concurrency = ctx.concurrency;
+    if (ctx.grantType) entry.grantType = ctx.grantType;
   }
 
   since(seq = 0): LogEntry[] {

@@ -36,6 +36,8 @@ export interface AppRegistration {
   redirectUris: string[];
   /** Scopes only an admin can grant (e.g. ChannelMessage.Read.All). */
   adminConsentedScopes: string[];
+  /** Application permissions (app roles) an admin granted, put in app-only tokens as `roles`. */
+  applicationPermissions?: string[];
 }
 
 export interface RefreshTokenRecord {

@@ -1,0 +1,478 @@
+/**
+ * The token endpoint (reference §7.3–§7.5): authorization_code (+PKCE), refresh_token (rotating,
+ * with a grace period for the old token) and client_credentials.
+ * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#redeem-a-code-for-an-access-token
+ * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+ * [EMU] https://learn.microsoft.com/entra/identity-platform/refresh-tokens
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Ctx, SandboxResponse } from '../http';
+import type { Sandbox } from '../index';
+import type { AppRegistration, RefreshTokenRecord, SandboxUser } from '../state';
+import { mintAccessToken } from '../tokens';
+import { aadError, aadTimestamp } from './errors';
+import { CODE_LIFETIME_MS, missingConsent } from './authorize';
+import { GRAPH_RESOURCE, consentKey, parseScopes, type ParsedScopes } from './scopes';
+import { capabilitiesFromClaims, identityState, servicePrincipalId } from './state';
+import {
+  canSignIn,
+  resolveTenant,
+  signInRefusal,
+  unknownTenantMessage,
+  type ResolvedTenant,
+} from './tenants';
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store, no-cache',
+  pragma: 'no-cache',
+};
+
+function missingParam(ctx: Ctx, name: string): SandboxResponse {
+  return aadError(ctx, {
+    error: 'invalid_request',
+    code: 900144,
+    message: `The request body must contain the following parameter: '${name}'.`,
+  });
+}
+
+function secretMatches(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Client authentication: client_secret in the body or HTTP Basic (§7.3). */
+function authenticateClient(
+  ctx: Ctx,
+  form: URLSearchParams,
+): { app: AppRegistration } | { error: SandboxResponse } {
+  let clientId = form.get('client_id');
+  let secret = form.get('client_secret');
+  const authorization = ctx.headers.authorization;
+  if (authorization?.toLowerCase().startsWith('basic ')) {
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) {
+      clientId ??= decodeURIComponent(decoded.slice(0, colon));
+      secret ??= decodeURIComponent(decoded.slice(colon + 1));
+    }
+  }
+  if (!clientId) return { error: missingParam(ctx, 'client_id') };
+  const app = ctx.sandbox.directory.apps.get(clientId);
+  if (!app) {
+    return {
+      error: aadError(ctx, {
+        error: 'unauthorized_client',
+        code: 700016,
+        message: `Application with identifier '${clientId}' was not found in the directory '${ctx.params.tenant ?? ''}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      }),
+    };
+  }
+  if (!secret) {
+    return {
+      error: aadError(ctx, {
+        status: 401,
+        error: 'invalid_client',
+        code: 7000218,
+        message:
+          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      }),
+    };
+  }
+  const match = app.secrets.find((s) => secretMatches(secret, s.value));
+  if (!match) {
+    // [EMU] AADSTS7000215, invalid_client, HTTP 401 (§7.4).
+    return {
+      error: aadError(ctx, {
+        status: 401,
+        error: 'invalid_client',
+        code: 7000215,
+        message: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+      }),
+    };
+  }
+  if (match.expiresAt <= ctx.sandbox.now()) {
+    // [EMU] AADSTS7000222: the secret expired (§7.4).
+    return {
+      error: aadError(ctx, {
+        status: 401,
+        error: 'invalid_client',
+        code: 7000222,
+        message: `The provided client secret keys for app '${app.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+      }),
+    };
+  }
+  return { app };
+}
+
+function pkceMatches(verifier: string, challenge: string, method: 'S256' | 'plain'): boolean {
+  const computed = method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+  return secretMatches(computed, challenge);
+}
+
+function pairwiseSub(userId: string, clientId: string): string {
+  return createHash('sha256').update(`${userId}|${clientId}`).digest('base64url').slice(0, 43);
+}
+
+function consentRequired(ctx: Ctx, app: AppRegistration, missing: string[]): SandboxResponse {
+  // [EMU] AADSTS65001 invalid_grant with suberror consent_required (§7.3, §7.4;
+  // https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/3462).
+  return aadError(ctx, {
+    error: 'invalid_grant',
+    code: 65001,
+    suberror: 'consent_required',
+    message: `The user or administrator has not consented to use the application with ID '${app.clientId}' named '${app.displayName}'. Send an interactive authorization request for this user and resource. Missing: ${missing.join(' ')}.`,
+  });
+}
+
+/** One resource per token request (AADSTS700022 otherwise, §7.4) and no unknown resources. */
+function checkResources(ctx: Ctx, parsed: ParsedScopes, tenant: ResolvedTenant): SandboxResponse | undefined {
+  if (parsed.unknownResources.length > 0) {
+    return aadError(ctx, {
+      error: 'invalid_resource',
+      code: 500011,
+      message: `The resource principal named ${parsed.unknownResources[0]} was not found in the tenant named ${tenant.segment}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+    });
+  }
+  if (parsed.resources().length > 1) {
+    return aadError(ctx, {
+      error: 'invalid_scope',
+      code: 700022,
+      message: `The provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${parsed.resourceScopes.map(consentKey).join(' ')} is not valid.`,
+    });
+  }
+  return undefined;
+}
+
+/** Access, refresh and ID tokens for a user, in the v2 success shape (§7.3). */
+async function userTokens(
+  ctx: Ctx,
+  input: {
+    app: AppRegistration;
+    user: SandboxUser;
+    parsed: ParsedScopes;
+    capabilities: string[];
+    nonce?: string;
+    refreshScopes: string[];
+  },
+): Promise<SandboxResponse> {
+  const sandbox = ctx.sandbox;
+  const { app, user, parsed } = input;
+  const nowMs = sandbox.now();
+  const resourceScopes = parsed.resourceScopes.filter((s) => s.name !== '.default');
+  const defaultScope = parsed.resourceScopes.find((s) => s.name === '.default');
+  const resource = parsed.resourceScopes[0]?.resource ?? GRAPH_RESOURCE;
+  const audience = parsed.resourceScopes[0]?.audience;
+  // `.default` (delegated) means every scope the user consented to for that resource.
+  const granted = defaultScope
+    ? (user.consents[app.clientId] ?? [])
+        .map((k) => parseScopes(k).resourceScopes[0])
+        .filter((s) => s?.resource === resource)
+        .map((s) => s!.name)
+    : resourceScopes.map((s) => s.name);
+  const oidcForToken = [...parsed.oidc].filter((s) => s !== 'offline_access');
+  // With only OIDC scopes Entra still returns a Graph token carrying those scopes.
+  const scp = granted.length > 0 ? granted : oidcForToken;
+  const lifetime = sandbox.options.accessTokenLifetimeSeconds;
+  const accessToken = await mintAccessToken(sandbox.keys, {
+    userId: user.id,
+    tenantId: user.tenantId,
+    clientId: app.clientId,
+    scopes: scp,
+    capabilities: input.capabilities,
+    audience,
+    lifetimeSeconds: lifetime,
+    nowMs,
+    issuerHost: sandbox.authorityHost,
+  });
+  const scopeOut = [
+    ...(granted.length > 0 ? granted : []).map((name) =>
+      resource === GRAPH_RESOURCE ? name : `${resource}/${name}`,
+    ),
+    ...oidcForToken,
+  ];
+  if (parsed.oidc.has('offline_access')) scopeOut.push('offline_access');
+  const body: Record<string, unknown> = {
+    token_type: 'Bearer',
+    scope: scopeOut.join(' '),
+    expires_in: lifetime,
+    ext_expires_in: lifetime,
+    access_token: accessToken,
+  };
+  // [EMU] refresh_token only with offline_access; id_token only with openid (§7.3).
+  if (parsed.oidc.has('offline_access')) {
+    const token = `0.A${randomBytes(96).toString('base64url')}`;
+    const record: RefreshTokenRecord = {
+      token,
+      userId: user.id,
+      clientId: app.clientId,
+      scopes: input.refreshScopes,
+      issuedAt: nowMs,
+      expiresAt: nowMs + sandbox.options.refreshTokenLifetimeSeconds * 1000,
+      capabilities: input.capabilities,
+    };
+    sandbox.directory.refreshTokens.set(token, record);
+    body.refresh_token = token;
+  }
+  if (parsed.oidc.has('openid')) {
+    const claims: Record<string, unknown> = {
+      aud: app.clientId,
+      iss: `${sandbox.authorityHost}/${user.tenantId}/v2.0`,
+      oid: user.id,
+      tid: user.tenantId,
+      sub: pairwiseSub(user.id, app.clientId),
+      preferred_username: user.userPrincipalName,
+      name: user.displayName,
+      ver: '2.0',
+      uti: randomBytes(16).toString('base64url'),
+    };
+    if (parsed.oidc.has('email')) claims.email = user.mail;
+    if (input.nonce) claims.nonce = input.nonce;
+    body.id_token = await sandbox.keys.sign(claims, 3600, Math.floor(nowMs / 1000));
+  }
+  // client_info gives MSAL homeAccountId = uid.utid (§7.9; toolchain.md).
+  body.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: user.tenantId })).toString('base64url');
+  return { status: 200, headers: JSON_HEADERS, body };
+}
+
+function mfaRequired(ctx: Ctx, error: 'interaction_required' | 'invalid_grant'): SandboxResponse {
+  // [EMU] AADSTS50076 (§7.4): interaction_required at the code redemption, invalid_grant with
+  // suberror basic_action on the refresh path, which MSAL maps to InteractionRequiredAuthError.
+  return aadError(ctx, {
+    error,
+    code: 50076,
+    suberror: 'basic_action',
+    message:
+      "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+    extra: {
+      claims: JSON.stringify({ access_token: { capolids: { essential: true, values: ['sandbox-mfa'] } } }),
+    },
+  });
+}
+
+async function authorizationCodeGrant(
+  ctx: Ctx,
+  form: URLSearchParams,
+  app: AppRegistration,
+  tenant: ResolvedTenant,
+): Promise<SandboxResponse> {
+  const sandbox = ctx.sandbox;
+  const state = identityState(sandbox);
+  const codeValue = form.get('code');
+  if (!codeValue) return missingParam(ctx, 'code');
+  const code = state.codes.get(codeValue);
+  if (!code || code.clientId !== app.clientId) {
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 9002313,
+      message: 'Invalid request. Request is malformed or invalid.',
+    });
+  }
+  if (code.redeemed) {
+    // [EMU] Codes are single use: AADSTS54005 (§7.2, §7.4).
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 54005,
+      message:
+        'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+    });
+  }
+  code.redeemed = true;
+  if (sandbox.now() - code.issuedAt > CODE_LIFETIME_MS) {
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 70008,
+      message:
+        'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+    });
+  }
+  if (form.get('redirect_uri') !== code.redirectUri) {
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 500112,
+      message: `The reply address '${form.get('redirect_uri') ?? ''}' does not match the reply address '${code.redirectUri}' provided when requesting Authorization code.`,
+    });
+  }
+  if (code.codeChallenge && code.codeChallengeMethod) {
+    const verifier = form.get('code_verifier');
+    if (!verifier || !pkceMatches(verifier, code.codeChallenge, code.codeChallengeMethod)) {
+      // [EMU] AADSTS501481 (§7.4).
+      return aadError(ctx, {
+        error: 'invalid_grant',
+        code: 501481,
+        message: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+      });
+    }
+  }
+  const user = sandbox.directory.users.get(code.userId);
+  if (!user)
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 50034,
+      message: 'The user account does not exist in the directory.',
+    });
+  if (!canSignIn(tenant, user)) {
+    const refusal = signInRefusal(tenant, user);
+    return aadError(ctx, { error: 'invalid_grant', code: refusal.code, message: refusal.message });
+  }
+  const parsed = parseScopes(form.get('scope') ?? code.scope);
+  const bad = checkResources(ctx, parsed, tenant);
+  if (bad) return bad;
+  const missing = missingConsent(app, user, parsed);
+  if (missing.length > 0) return consentRequired(ctx, app, missing);
+  if (user.requireMfa) return mfaRequired(ctx, 'interaction_required');
+  const capabilities = [...new Set([...code.capabilities, ...capabilitiesFromClaims(form.get('claims'))])];
+  const authorized = parseScopes(code.scope);
+  return await userTokens(ctx, {
+    app,
+    user,
+    parsed,
+    capabilities,
+    nonce: code.nonce,
+    refreshScopes: [...authorized.oidc, ...authorized.resourceScopes.map(consentKey)],
+  });
+}
+
+async function refreshTokenGrant(
+  ctx: Ctx,
+  form: URLSearchParams,
+  app: AppRegistration,
+  tenant: ResolvedTenant,
+): Promise<SandboxResponse> {
+  const sandbox = ctx.sandbox;
+  const now = sandbox.now();
+  const value = form.get('refresh_token');
+  if (!value) return missingParam(ctx, 'refresh_token');
+  const record = sandbox.directory.refreshTokens.get(value);
+  if (!record || record.clientId !== app.clientId) {
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 9002313,
+      message: 'Invalid request. Request is malformed or invalid.',
+    });
+  }
+  if (record.revoked) {
+    // [EMU] Sessions revoked: AADSTS50173 (§7.4, §7.5).
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 50173,
+      message: `The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '${new Date(record.issuedAt).toISOString()}' and the TokensValidFrom date (before which tokens are not valid) for this user is '${new Date(sandbox.directory.revokedBefore.get(record.userId) ?? now).toISOString()}'.`,
+    });
+  }
+  if (now >= record.expiresAt) {
+    // [EMU] Inactive refresh token: AADSTS700082 (§7.4, §7.5).
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 700082,
+      message: `The refresh token has expired due to inactivity. The token was issued on ${new Date(record.issuedAt).toISOString()} and was inactive for ${Math.round((now - record.issuedAt) / 86400000)}.00:00:00.`,
+    });
+  }
+  // Sandbox rule (options.refreshTokenGraceSeconds): a redeemed refresh token keeps working for a
+  // grace period, so two instances racing on the same token both succeed; after that it is dead.
+  if (record.usedAt !== undefined && now > record.usedAt + sandbox.options.refreshTokenGraceSeconds * 1000) {
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 70008,
+      message: `The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource. The refresh token was replaced at ${aadTimestamp(record.usedAt)}.`,
+    });
+  }
+  const user = sandbox.directory.users.get(record.userId);
+  if (!user)
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 50034,
+      message: 'The user account does not exist in the directory.',
+    });
+  if (!canSignIn(tenant, user)) {
+    const refusal = signInRefusal(tenant, user);
+    return aadError(ctx, { error: 'invalid_grant', code: refusal.code, message: refusal.message });
+  }
+  const parsed = parseScopes(form.get('scope') ?? record.scopes.join(' '));
+  const bad = checkResources(ctx, parsed, tenant);
+  if (bad) return bad;
+  const missing = missingConsent(app, user, parsed);
+  if (missing.length > 0) return consentRequired(ctx, app, missing);
+  if (user.requireMfa) return mfaRequired(ctx, 'invalid_grant');
+  record.usedAt ??= now;
+  const capabilities = [...new Set([...record.capabilities, ...capabilitiesFromClaims(form.get('claims'))])];
+  const refreshScopes = [...record.scopes];
+  for (const s of [...parsed.oidc, ...parsed.resourceScopes.map(consentKey)]) {
+    if (!refreshScopes.some((r) => r.toLowerCase() === s.toLowerCase())) refreshScopes.push(s);
+  }
+  // [EMU] Refresh tokens "replace themselves with a fresh token upon every use" (§7.5).
+  return await userTokens(ctx, { app, user, parsed, capabilities, refreshScopes });
+}
+
+async function clientCredentialsGrant(
+  ctx: Ctx,
+  form: URLSearchParams,
+  app: AppRegistration,
+  tenant: ResolvedTenant,
+): Promise<SandboxResponse> {
+  const sandbox = ctx.sandbox;
+  const scope = form.get('scope');
+  if (!scope) return missingParam(ctx, 'scope');
+  const parsed = parseScopes(scope);
+  const bad = checkResources(ctx, parsed, tenant);
+  if (bad) return bad;
+  const only = parsed.resourceScopes[0];
+  if (parsed.resourceScopes.length !== 1 || parsed.oidc.size > 0 || !only || only.name !== '.default') {
+    // [EMU] AADSTS1002012: client credentials need `<resource>/.default` (§7.6).
+    return aadError(ctx, {
+      error: 'invalid_scope',
+      code: 1002012,
+      message: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    });
+  }
+  const lifetime = sandbox.options.accessTokenLifetimeSeconds;
+  const accessToken = await mintAccessToken(sandbox.keys, {
+    userId: servicePrincipalId(identityState(sandbox), app.clientId),
+    tenantId: tenant.tenantId ?? sandbox.tenantId,
+    clientId: app.clientId,
+    scopes: [],
+    roles: only.resource === GRAPH_RESOURCE ? (app.applicationPermissions ?? []) : [],
+    capabilities: capabilitiesFromClaims(form.get('claims')),
+    audience: only.audience,
+    lifetimeSeconds: lifetime,
+    nowMs: sandbox.now(),
+    issuerHost: sandbox.authorityHost,
+  });
+  return {
+    status: 200,
+    headers: JSON_HEADERS,
+    body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
+  };
+}
+
+async function tokenPost(ctx: Ctx): Promise<SandboxResponse> {
+  const sandbox = ctx.sandbox;
+  const form = new URLSearchParams((await ctx.body()).toString('utf8'));
+  const grantType = form.get('grant_type');
+  if (grantType) ctx.grantType = grantType;
+  const segment = ctx.params.tenant ?? '';
+  const tenant = resolveTenant(sandbox, segment);
+  if (!tenant)
+    return aadError(ctx, { error: 'invalid_request', code: 90002, message: unknownTenantMessage(segment) });
+  if (!grantType) return missingParam(ctx, 'grant_type');
+  const client = authenticateClient(ctx, form);
+  if ('error' in client) return client.error;
+  switch (grantType) {
+    case 'authorization_code':
+      return await authorizationCodeGrant(ctx, form, client.app, tenant);
+    case 'refresh_token':
+      return await refreshTokenGrant(ctx, form, client.app, tenant);
+    case 'client_credentials':
+      return await clientCredentialsGrant(ctx, form, client.app, tenant);
+    default:
+      return aadError(ctx, {
+        error: 'unsupported_grant_type',
+        code: 70003,
+        message: `The app requested an unsupported grant type '${grantType}'.`,
+      });
+  }
+}
+
+export function installToken(sandbox: Sandbox): void {
+  sandbox.routes.on('POST', '/:tenant/oauth2/v2.0/token', tokenPost);
+}
