@@ -7,6 +7,7 @@ import {
   ConfidentialClientApplication,
   CryptoProvider,
   InteractionRequiredAuthError,
+  ResponseMode,
   ServerError,
   type AccountInfo,
   type AuthenticationResult,
@@ -266,6 +267,58 @@ describe('sandbox identity platform with MSAL Node', () => {
       'refresh_token',
     ]);
     expect(JSON.stringify(tokenEntries)).not.toContain(originalRt!.token);
+  });
+
+  test('MSAL signs in on the common and organizations authorities too (§7.1)', async () => {
+    for (const tenant of ['common', 'organizations']) {
+      const result = await signIn(msal({ tenant }), LEE);
+      const lee = sandbox.directory.findUser(LEE)!;
+      expect(result.account?.homeAccountId).toBe(`${lee.id}.${sandbox.tenantId}`);
+      expect(result.tenantId).toBe(sandbox.tenantId);
+    }
+  });
+
+  test('codes live 10 minutes on the sandbox clock and are bound to their redirect_uri (§7.2)', async () => {
+    const cca = msal();
+    const form = (code: string, redirectUri = TEST_APP.redirectUri) => ({
+      grant_type: 'authorization_code',
+      client_id: TEST_APP.clientId,
+      client_secret: TEST_APP.clientSecret,
+      code,
+      redirect_uri: redirectUri,
+      scope: 'User.Read',
+    });
+    const stale = (await authorize(cca, { user: LEE })).redirect.searchParams.get('code') ?? '';
+    sandbox.advanceClock(11 * 60 * 1000);
+    const expired = await postToken(form(stale));
+    expect(expired.status).toBe(400);
+    expectAadError(expired.body, 'invalid_grant', 70008);
+
+    const other = (await authorize(cca, { user: LEE })).redirect.searchParams.get('code') ?? '';
+    const mismatch = await postToken(form(other, 'http://127.0.0.1:7071/other'));
+    expectAadError(mismatch.body, 'invalid_grant', 500112);
+  });
+
+  test('response_mode=form_post answers with a self-submitting form allowed by a script hash, not unsafe-inline', async () => {
+    const url = new URL(
+      await msal().getAuthCodeUrl({
+        scopes: GRAPH_SCOPES,
+        redirectUri: TEST_APP.redirectUri,
+        loginHint: LEE,
+        state: 'fp',
+        responseMode: ResponseMode.FORM_POST,
+      }),
+    );
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).toContain(`form-action 'self' ${new URL(TEST_APP.redirectUri).origin}`);
+    expect(csp).not.toContain('unsafe-inline');
+    const html = await res.text();
+    expect(html).toContain(`action="${TEST_APP.redirectUri}"`);
+    expect(html).toMatch(/name="code" value="[^"]+"/);
+    expect(html).toContain('name="state" value="fp"');
   });
 
   test('a redeemed code cannot be redeemed again: AADSTS54005 (§7.2)', async () => {
