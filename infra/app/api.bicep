@@ -106,7 +106,7 @@ var appSettings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-  // Secrets come from here (MICROSOFT-CLIENT-SECRET, TOKEN-ENCRYPTION-KEYS, CALLER-TOKEN-SECRET).
+  // Secrets come from here (microsoft-client-secret, token-encryption-keys, caller-token-secret).
   KEY_VAULT_URL: keyVaultUri
   MICROSOFT_CLIENT_ID: microsoftClientId
   MICROSOFT_TENANT_ID: microsoftTenantId

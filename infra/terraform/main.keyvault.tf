@@ -1,10 +1,11 @@
 # RBAC-mode Key Vault with soft delete and purge protection for the three app secrets. Key Vault
-# secret names allow only letters, digits and hyphens, so the setting names map _ to -.
+# secret names allow only letters, digits and hyphens: the app reads the setting name lower-cased
+# with _ as - (keyVaultSecretName in shared/secrets).
 locals {
   key_vault_secret_names = {
-    MICROSOFT_CLIENT_SECRET = "MICROSOFT-CLIENT-SECRET"
-    TOKEN_ENCRYPTION_KEYS   = "TOKEN-ENCRYPTION-KEYS"
-    CALLER_TOKEN_SECRET     = "CALLER-TOKEN-SECRET"
+    MICROSOFT_CLIENT_SECRET = "microsoft-client-secret"
+    TOKEN_ENCRYPTION_KEYS   = "token-encryption-keys"
+    CALLER_TOKEN_SECRET     = "caller-token-secret"
   }
   key_vault_secret_values = {
     MICROSOFT_CLIENT_SECRET = var.microsoft_client_secret

@@ -130,7 +130,7 @@ variable "caller_jwks_url" {
   default     = ""
   description = <<-EOT
     CALLER_JWKS_URL: the platform's JWKS when it signs caller tokens asymmetrically. Empty when the
-    shared CALLER-TOKEN-SECRET in Key Vault is used instead.
+    shared caller-token-secret in Key Vault is used instead.
   EOT
 
   validation {
@@ -201,7 +201,7 @@ variable "microsoft_client_secret" {
   sensitive   = true
   default     = ""
   description = <<-EOT
-    Optional. When set, Terraform writes it to Key Vault as MICROSOFT-CLIENT-SECRET (and so it is in
+    Optional. When set, Terraform writes it to Key Vault as microsoft-client-secret (and so it is in
     the Terraform state: use an encrypted, access-controlled backend). Leave empty to put it in Key
     Vault yourself (docs/deployment.md). It is never an app setting.
   EOT
@@ -218,7 +218,7 @@ variable "token_encryption_keys" {
   sensitive   = true
   default     = ""
   description = <<-EOT
-    Optional TOKEN_ENCRYPTION_KEYS, written to Key Vault as TOKEN-ENCRYPTION-KEYS when set:
+    Optional TOKEN_ENCRYPTION_KEYS, written to Key Vault as token-encryption-keys when set:
     comma-separated keyId:base64(32 random bytes); the first entry encrypts, all decrypt.
   EOT
 
@@ -235,7 +235,7 @@ variable "caller_token_secret" {
   default     = ""
   description = <<-EOT
     Optional CALLER_TOKEN_SECRET (HS256, at least 32 characters), written to Key Vault as
-    CALLER-TOKEN-SECRET when set. Not needed when caller_jwks_url is used.
+    caller-token-secret when set. Not needed when caller_jwks_url is used.
   EOT
 
   validation {

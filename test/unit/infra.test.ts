@@ -545,6 +545,16 @@ describe('Terraform definitions', () => {
     );
   });
 
+  test('writes secrets under the names the app reads (lower case, _ as -)', async () => {
+    const doc = await hcl(join(TERRAFORM, 'main.keyvault.tf'));
+    const locals = Object.assign({}, ...(doc.locals as Json[])) as {
+      key_vault_secret_names: Record<string, string>;
+    };
+    expect(locals.key_vault_secret_names).toEqual(
+      Object.fromEntries(SECRET_SETTINGS.map((s) => [s, s.toLowerCase().replace(/_/g, '-')])),
+    );
+  });
+
   test('outputs the URLs the app registration and Graph need', async () => {
     const doc = await hcl(join(TERRAFORM, 'outputs.tf'));
     expect(Object.keys(doc.output as Json)).toEqual(
