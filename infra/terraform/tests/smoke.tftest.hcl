@@ -58,7 +58,7 @@ run "plans_a_flex_consumption_node_22_app" {
   }
 
   assert {
-    condition     = output.microsoft_redirect_uri == "https://func-api-${local.resource_token}.azurewebsites.net/api/auth/microsoft/callback"
+    condition     = can(regex("^https://func-api-[0-9a-f]{13}\\.azurewebsites\\.net/api/auth/microsoft/callback$", output.microsoft_redirect_uri))
     error_message = "The redirect URI must be the app's callback route."
   }
 
