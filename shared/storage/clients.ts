@@ -96,7 +96,7 @@ const ensuredTables = new Set<string>();
 /** A table client whose table exists (created once per process). */
 export async function table(tableName: string): Promise<TableClient> {
   const client = await tableClient(tableName);
-  const key = `${client.url}`;
+  const key = `${client.url}|${tableName}`;
   if (!ensuredTables.has(key)) {
     try {
       await client.createTable();

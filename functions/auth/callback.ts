@@ -1,0 +1,77 @@
+import type { HttpResponseInit } from '@azure/functions';
+import { audit } from '../../shared/audit';
+import { completeCallback } from '../../shared/auth/connect';
+import { runConnectedHooks } from '../../shared/auth/lifecycle';
+import { resultPage } from '../../shared/auth/pages';
+import { httpHandler } from '../../shared/http/handler';
+import { registerHttp } from '../../shared/runtime/register';
+
+/**
+ * GET at the path of MICROSOFT_REDIRECT_URI: anonymous by nature (the browser lands here from
+ * Microsoft) and self-validating through the single-use state.
+ */
+export const authCallback = httpHandler(async ({ request, context }): Promise<HttpResponseInit> => {
+  const started = Date.now();
+  const outcome = await completeCallback(request.query);
+  if (outcome.userId) {
+    await audit(
+      {
+        userId: outcome.userId,
+        action: 'connection.callback',
+        outcome: outcome.kind === 'connected' ? 'success' : 'failure',
+        status: outcome.kind === 'connected' ? 200 : outcome.status,
+        ...(outcome.kind === 'error' ? { code: outcome.code } : {}),
+        durationMs: Date.now() - started,
+        invocationId: context.invocationId,
+      },
+      context,
+    );
+  }
+  if (outcome.kind === 'error' && outcome.diagnostic) {
+    context.warn(
+      JSON.stringify({ event: 'oauth_callback_failed', code: outcome.code, diagnostic: outcome.diagnostic }),
+    );
+  }
+  if (outcome.kind === 'connected') await runConnectedHooks(outcome.userId, context);
+  if (outcome.returnUrl) {
+    const target = new URL(outcome.returnUrl);
+    if (outcome.kind === 'connected') target.searchParams.set('status', 'connected');
+    else {
+      target.searchParams.set('status', 'error');
+      target.searchParams.set('code', outcome.code);
+    }
+    return {
+      status: 302,
+      headers: { location: target.toString(), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+    };
+  }
+  if (outcome.kind === 'connected') {
+    return resultPage(200, 'ok', 'Microsoft 365 is connected', [
+      `Signed in as ${outcome.connection.username}.`,
+      'You can close this window and return to the app.',
+    ]);
+  }
+  return resultPage(
+    outcome.status,
+    'err',
+    'Microsoft 365 could not be connected',
+    [outcome.message],
+    outcome.code,
+  );
+});
+
+function callbackRoute(): string {
+  const configured = process.env.MICROSOFT_REDIRECT_URI;
+  if (configured && URL.canParse(configured)) {
+    const path = new URL(configured).pathname.replace(/^\/+/, '');
+    return path.startsWith('api/') ? path.slice(4) : path;
+  }
+  return 'auth/microsoft/callback';
+}
+
+registerHttp('authCallback', {
+  route: callbackRoute(),
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: authCallback,
+});

@@ -1,0 +1,296 @@
+/**
+ * The connect flow (product brief "User Authorization"): start → Microsoft sign-in and consent →
+ * callback → tokens stored encrypted → connected. State is 256-bit random, stored hashed with
+ * the user id, the encrypted PKCE verifier, nonce, scopes and return URL, for 10 minutes, single
+ * use. The verifier never appears in a URL; only its S256 challenge does.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type * as Msal from '@azure/msal-node';
+import { getConfig, type Feature, FEATURES } from '../config';
+import { decrypt, encrypt } from '../crypto/envelope';
+import { Problem } from '../http/problem';
+import { getConnection, saveConnection, type Connection } from '../storage/connections';
+import { consumeState, saveState } from '../storage/oauth-states';
+import { CACHE_PURPOSE, encryptionKeys, PKCE_PURPOSE } from './keys';
+import { createMsalApp, msal, UserCachePlugin } from './msal';
+import { grantedFeatures, resourceScopes, scopesFor, shortScope, WORK_ONLY_FEATURES } from './scopes';
+
+export const STATE_LIFETIME_MS = 10 * 60 * 1000;
+
+export interface StartInput {
+  features?: Feature[];
+  returnUrl?: string;
+  loginHint?: string;
+  prompt?: 'login' | 'consent' | 'select_account' | 'none';
+  /** CAE claims the new sign-in must satisfy (from a claims challenge). */
+  claims?: string;
+}
+
+export interface StartResult {
+  authorizationUrl: string;
+  expiresAt: string;
+  features: Feature[];
+}
+
+/** A return URL must start with one of the allow-listed prefixes: same origin, path prefix. */
+export function returnUrlAllowed(candidate: string, allowlist: readonly string[]): boolean {
+  if (!URL.canParse(candidate)) return false;
+  const url = new URL(candidate);
+  if (url.username || url.password) return false;
+  return allowlist.some((prefix) => {
+    const allowed = new URL(prefix);
+    const path = allowed.pathname.endsWith('/') ? allowed.pathname : `${allowed.pathname}/`;
+    return (
+      url.origin === allowed.origin && (url.pathname === allowed.pathname || url.pathname.startsWith(path))
+    );
+  });
+}
+
+function base64url(bytes: Buffer): string {
+  return bytes.toString('base64url');
+}
+
+export async function startConnect(userId: string, input: StartInput): Promise<StartResult> {
+  const config = getConfig();
+  if (input.returnUrl !== undefined && !returnUrlAllowed(input.returnUrl, config.RETURN_URL_ALLOWLIST)) {
+    throw new Problem('invalid_input', 'returnUrl is not on the allow-list (RETURN_URL_ALLOWLIST).', {
+      errors: [{ field: 'returnUrl', message: 'must start with an allow-listed URL prefix' }],
+    });
+  }
+  const existing = await getConnection(userId);
+  const requested = input.features ?? config.MICROSOFT_FEATURES;
+  // Incremental consent: a connected user asking for more gets a URL for the union.
+  const previously = existing ? grantedFeatures(existing.scopes.split(' ')) : [];
+  const features = FEATURES.filter((f) => requested.includes(f) || previously.includes(f));
+  const personal = config.MICROSOFT_TENANT_ID === 'consumers' || existing?.accountType === 'personal';
+  const workOnly = features.filter((f) => WORK_ONLY_FEATURES.includes(f) && requested.includes(f));
+  if (personal && workOnly.length > 0) {
+    throw new Problem(
+      'feature_unavailable',
+      `${workOnly.join(', ')} need a work or school account; personal Microsoft accounts cannot use them. Ask again without them.`,
+      { features: workOnly },
+    );
+  }
+  const scopes = scopesFor(features);
+  const state = base64url(randomBytes(32));
+  const verifier = base64url(randomBytes(32));
+  const challenge = base64url(createHash('sha256').update(verifier).digest());
+  const nonce = base64url(randomBytes(16));
+  const expiresAt = new Date(Date.now() + STATE_LIFETIME_MS).toISOString();
+  const keys = await encryptionKeys();
+  const sealed = encrypt(verifier, { userId, purpose: PKCE_PURPOSE }, keys);
+  await saveState(state, {
+    userId,
+    verifierKeyId: sealed.keyId,
+    verifierData: sealed.data,
+    nonce,
+    scopes: scopes.join(' '),
+    features: features.join(','),
+    ...(input.returnUrl ? { returnUrl: input.returnUrl } : {}),
+    ...(input.claims ? { claims: input.claims } : {}),
+    expiresAt,
+  });
+  const app = await createMsalApp(new UserCachePlugin(undefined));
+  const authorizationUrl = await app.getAuthCodeUrl({
+    scopes,
+    redirectUri: config.MICROSOFT_REDIRECT_URI,
+    state,
+    nonce,
+    codeChallenge: challenge,
+    codeChallengeMethod: 'S256',
+    responseMode: 'query',
+    ...(input.prompt ? { prompt: input.prompt } : {}),
+    ...((input.loginHint ?? existing?.username) ? { loginHint: input.loginHint ?? existing?.username } : {}),
+    ...(input.claims ? { claims: input.claims } : {}),
+  });
+  return { authorizationUrl, expiresAt, features };
+}
+
+/** The admin-consent URL for tenants whose administrators must consent (reference §7.6). */
+export function adminConsentUrl(features: readonly Feature[], tenant?: string): string {
+  const config = getConfig();
+  const authorityTenant =
+    tenant ??
+    (['common', 'consumers'].includes(config.MICROSOFT_TENANT_ID)
+      ? 'organizations'
+      : config.MICROSOFT_TENANT_ID);
+  const url = new URL(
+    `${config.MICROSOFT_AUTHORITY_HOST.replace(/\/$/, '')}/${authorityTenant}/v2.0/adminconsent`,
+  );
+  url.searchParams.set('client_id', config.MICROSOFT_CLIENT_ID);
+  url.searchParams.set(
+    'scope',
+    resourceScopes(scopesFor(features))
+      .map((s) => `https://graph.microsoft.com/${s}`)
+      .join(' '),
+  );
+  url.searchParams.set('redirect_uri', config.MICROSOFT_REDIRECT_URI);
+  return url.toString();
+}
+
+export type CallbackOutcome =
+  | { kind: 'connected'; userId: string; returnUrl?: string; connection: Connection }
+  | {
+      kind: 'error';
+      code: string;
+      message: string;
+      userId?: string;
+      returnUrl?: string;
+      status: number;
+      diagnostic?: string;
+    };
+
+const ERROR_TEXT: Record<string, string> = {
+  access_denied:
+    'You cancelled the sign-in or declined the permissions. Nothing was connected; you can try again.',
+  consent_required:
+    'Your organization requires an administrator to approve this app. Ask your admin to grant consent, then try again.',
+  interaction_required:
+    'Microsoft needs you to complete an extra sign-in step (such as MFA). Please try again.',
+  login_required: 'Please sign in again.',
+  state_invalid:
+    'This sign-in link is unknown, expired or already used. Start connecting again from the app.',
+  token_exchange_failed: 'Microsoft did not accept the sign-in. Start connecting again from the app.',
+  app_credentials_invalid:
+    'The app is not correctly configured with Microsoft right now. Your administrator has been notified.',
+  temporarily_unavailable: 'Microsoft sign-in is temporarily unavailable. Please try again in a few minutes.',
+};
+
+export function callbackErrorText(code: string): string {
+  return ERROR_TEXT[code] ?? 'The connection could not be completed. Please try again.';
+}
+
+/** Handles the redirect back from Microsoft: consumes the state, exchanges the code, stores the connection. */
+export async function completeCallback(query: URLSearchParams): Promise<CallbackOutcome> {
+  const config = getConfig();
+  const state = query.get('state') ?? '';
+  const consumed = await consumeState(state);
+  if (!consumed.ok)
+    return { kind: 'error', code: 'state_invalid', message: callbackErrorText('state_invalid'), status: 400 };
+  const { value } = consumed;
+  const base = { userId: value.userId, ...(value.returnUrl ? { returnUrl: value.returnUrl } : {}) };
+
+  const error = query.get('error');
+  if (error) {
+    const code = [
+      'access_denied',
+      'consent_required',
+      'interaction_required',
+      'login_required',
+      'temporarily_unavailable',
+    ].includes(error)
+      ? error
+      : 'authorization_failed';
+    return { kind: 'error', code, message: callbackErrorText(code), status: 400, ...base };
+  }
+  const code = query.get('code');
+  if (!code || code.length > 4096) {
+    return {
+      kind: 'error',
+      code: 'authorization_failed',
+      message: callbackErrorText('authorization_failed'),
+      status: 400,
+      ...base,
+    };
+  }
+
+  const keys = await encryptionKeys();
+  const verifier = decrypt(
+    { keyId: value.verifierKeyId, data: value.verifierData },
+    { userId: value.userId, purpose: PKCE_PURPOSE },
+    keys,
+  );
+  const plugin = new UserCachePlugin(undefined);
+  const app = await createMsalApp(plugin);
+  let result: Msal.AuthenticationResult;
+  try {
+    result = await app.acquireTokenByCode({
+      code,
+      redirectUri: config.MICROSOFT_REDIRECT_URI,
+      scopes: value.scopes.split(' '),
+      codeVerifier: verifier,
+      // MSAL checks the id_token's nonce against this one (replay protection).
+      nonce: value.nonce,
+    });
+  } catch (err) {
+    const mapped = mapMsalError(err);
+    return {
+      kind: 'error',
+      code: mapped,
+      message: callbackErrorText(mapped),
+      status: mapped === 'app_credentials_invalid' ? 503 : 400,
+      diagnostic: msalDiagnostic(err),
+      ...base,
+    };
+  }
+  const claims = (result.idTokenClaims ?? {}) as { nonce?: string; tid?: string; name?: string };
+  if (claims.nonce !== undefined && claims.nonce !== value.nonce) {
+    return {
+      kind: 'error',
+      code: 'token_exchange_failed',
+      message: callbackErrorText('token_exchange_failed'),
+      status: 400,
+      ...base,
+    };
+  }
+  const account = result.account;
+  if (!account || !plugin.serialized) {
+    return {
+      kind: 'error',
+      code: 'token_exchange_failed',
+      message: callbackErrorText('token_exchange_failed'),
+      status: 400,
+      ...base,
+    };
+  }
+  const tenantId = account.tenantId || claims.tid || '';
+  const sealed = encrypt(plugin.serialized, { userId: value.userId, purpose: CACHE_PURPOSE }, keys);
+  const now = new Date().toISOString();
+  const previous = await getConnection(value.userId);
+  const granted = new Set([...value.scopes.split(' '), ...result.scopes.map(shortScope)]);
+  const connection: Connection = {
+    userId: value.userId,
+    status: 'connected',
+    homeAccountId: account.homeAccountId,
+    username: account.username,
+    displayName: account.name ?? claims.name ?? '',
+    tenantId,
+    accountType: tenantId === '9188040d-6c67-4c5b-b112-36a304b66dad' ? 'personal' : 'work',
+    scopes: [...granted].join(' '),
+    connectedAt: previous?.connectedAt ?? now,
+    lastRefreshAt: now,
+    cacheKeyId: sealed.keyId,
+    cacheData: sealed.data,
+  };
+  await saveConnection(connection, { replace: true });
+  return { kind: 'connected', connection, ...base };
+}
+
+/** What an operator needs from an MSAL error (error code, AADSTS number), nothing user-identifying. */
+export function msalDiagnostic(err: unknown): string {
+  const e = err as { name?: string; errorCode?: string; errorMessage?: string; subError?: string };
+  const aadsts = /AADSTS\d+/.exec(e.errorMessage ?? '')?.[0];
+  return [e.name, e.errorCode, e.subError, aadsts].filter(Boolean).join(' ');
+}
+
+/** Classifies an MSAL error into the code the product acts on. */
+export function mapMsalError(err: unknown): string {
+  const { InteractionRequiredAuthError, ServerError } = msal();
+  const e = err as { errorCode?: string; errorMessage?: string; subError?: string };
+  const text = `${e.errorCode ?? ''} ${e.errorMessage ?? ''}`;
+  if (
+    /AADSTS(7000215|7000222|700016|7000218)\b/.test(text) ||
+    e.errorCode === 'invalid_client' ||
+    e.errorCode === 'unauthorized_client'
+  ) {
+    return 'app_credentials_invalid';
+  }
+  if (err instanceof InteractionRequiredAuthError) return 'interaction_required';
+  if (err instanceof ServerError) {
+    if (e.errorCode === 'invalid_grant') return 'invalid_grant';
+    if (e.errorCode === 'temporarily_unavailable') return 'temporarily_unavailable';
+    return 'token_exchange_failed';
+  }
+  if (/network|ECONN|ETIMEDOUT|fetch failed/i.test(text)) return 'temporarily_unavailable';
+  return 'token_exchange_failed';
+}

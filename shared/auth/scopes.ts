@@ -1,0 +1,51 @@
+/**
+ * Features and the delegated Graph scopes each needs (least privilege). OIDC scopes are always
+ * requested; MSAL adds openid/profile/offline_access itself, but we list them so the consent
+ * page and the stored grant are explicit.
+ */
+import type { Feature } from '../config';
+
+export const BASE_SCOPES = ['openid', 'profile', 'offline_access', 'User.Read'] as const;
+
+export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
+  mail: ['Mail.ReadWrite', 'Mail.Send'],
+  'mail-shared': ['Mail.ReadWrite.Shared', 'Mail.Send.Shared'],
+  calendar: ['Calendars.ReadWrite', 'Calendars.Read.Shared'],
+  files: ['Files.ReadWrite.All'],
+  teams: ['Team.ReadBasic.All', 'Channel.ReadBasic.All', 'ChannelMessage.Send', 'Chat.ReadWrite'],
+  'teams-history': ['ChannelMessage.Read.All'],
+  contacts: ['Contacts.ReadWrite'],
+  todo: ['Tasks.ReadWrite'],
+};
+
+/** Features a personal Microsoft account cannot have (Teams is work/school only). */
+export const WORK_ONLY_FEATURES: readonly Feature[] = ['teams', 'teams-history', 'mail-shared'];
+
+/** Scopes that always need an administrator's consent. */
+export const ADMIN_CONSENT_SCOPES: readonly string[] = ['ChannelMessage.Read.All'];
+
+const OIDC = new Set(['openid', 'profile', 'offline_access']);
+
+export function scopesFor(features: readonly Feature[]): string[] {
+  const scopes = new Set<string>(BASE_SCOPES);
+  for (const feature of features) for (const scope of FEATURE_SCOPES[feature]) scopes.add(scope);
+  return [...scopes];
+}
+
+/** The Graph resource scopes (what acquireTokenSilent asks for), without the OIDC ones. */
+export function resourceScopes(scopes: readonly string[]): string[] {
+  return scopes.filter((s) => !OIDC.has(s.toLowerCase()));
+}
+
+/** Normalises scopes returned by the token endpoint (may be full URIs) to short names. */
+export function shortScope(scope: string): string {
+  return scope.replace(/^https:\/\/graph\.microsoft\.com\//i, '');
+}
+
+/** Features fully covered by a granted scope list. */
+export function grantedFeatures(granted: readonly string[]): Feature[] {
+  const have = new Set(granted.map((s) => shortScope(s).toLowerCase()));
+  return (Object.keys(FEATURE_SCOPES) as Feature[]).filter((f) =>
+    FEATURE_SCOPES[f].every((s) => have.has(s.toLowerCase())),
+  );
+}

@@ -1,0 +1,238 @@
+/**
+ * The token vault: access tokens for a connected user, from the encrypted MSAL cache in Table
+ * Storage, refreshed through acquireTokenSilent (ahead of expiry; rotated refresh tokens always
+ * saved). Concurrent requests of one user in one instance share one in-flight acquisition.
+ * Writes are conditional on the row's ETag; on a conflict the row is re-read and the newer cache
+ * kept. When Microsoft says no (invalid_grant, interaction or consent required, MFA) the
+ * connection becomes `reauth_required` once and is never retried in a loop; when the app's own
+ * credentials are rejected (AADSTS7000215/7000222) callers get 503 and users are not marked.
+ */
+import type { InvocationContext } from '@azure/functions';
+import type * as Msal from '@azure/msal-node';
+import type { Feature } from '../config';
+import { decrypt, DecryptionError, encrypt } from '../crypto/envelope';
+import { Problem } from '../http/problem';
+import {
+  ConcurrencyConflict,
+  getConnection,
+  patchConnection,
+  saveConnection,
+  type Connection,
+} from '../storage/connections';
+import { mapMsalError, startConnect } from './connect';
+import { CACHE_PURPOSE, encryptionKeys } from './keys';
+import { createMsalApp, UserCachePlugin } from './msal';
+import { grantedFeatures, resourceScopes } from './scopes';
+
+export interface AccessToken {
+  token: string;
+  expiresOn: Date;
+}
+
+export interface TokenRequest {
+  forceRefresh?: boolean;
+  /** Claims from a CAE challenge (decoded JSON). */
+  claims?: string;
+}
+
+type Logger = Pick<InvocationContext, 'log' | 'warn' | 'error'>;
+const silent: Logger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+const inflight = new Map<string, Promise<AccessToken>>();
+/** Hook for the change feed (Delta sync issue): a connection becoming reauth_required is an event. */
+const reauthListeners: Array<(userId: string, reason: string) => Promise<void>> = [];
+
+export function onReauthRequired(listener: (userId: string, reason: string) => Promise<void>): void {
+  reauthListeners.push(listener);
+}
+
+export async function loadConnection(userId: string): Promise<Connection> {
+  const connection = await getConnection(userId);
+  if (!connection) {
+    throw new Problem(
+      'not_connected',
+      'No Microsoft account is connected: start with POST /api/auth/microsoft/start.',
+    );
+  }
+  return connection;
+}
+
+/** The problem an action answers when the user must sign in again, with a working URL. */
+export async function reauthProblem(connection: Connection, claims?: string): Promise<Problem> {
+  const features = grantedFeatures(connection.scopes.split(' '));
+  const start = await startConnect(connection.userId, {
+    features,
+    loginHint: connection.username,
+    ...((claims ?? connection.pendingClaims) ? { claims: claims ?? connection.pendingClaims } : {}),
+  });
+  return new Problem(
+    'reauth_required',
+    'The Microsoft connection needs the user to sign in again (the grant expired, was revoked, or needs MFA or consent).',
+    { authorizationUrl: start.authorizationUrl, expiresAt: start.expiresAt, reason: connection.reauthReason },
+    { 'www-authenticate': 'Bearer realm="microsoft", error="reauth_required"' },
+  );
+}
+
+/** An action needing a feature the connection lacks answers 403 with the URL that adds it. */
+export async function ensureFeature(connection: Connection, feature: Feature): Promise<void> {
+  if (grantedFeatures(connection.scopes.split(' ')).includes(feature)) return;
+  if (connection.accountType === 'personal' && ['teams', 'teams-history', 'mail-shared'].includes(feature)) {
+    throw new Problem(
+      'feature_unavailable',
+      `"${feature}" needs a work or school account; this is a personal Microsoft account.`,
+      { feature },
+    );
+  }
+  const start = await startConnect(connection.userId, {
+    features: [feature],
+    loginHint: connection.username,
+  });
+  throw new Problem(
+    'feature_not_granted',
+    `The connection does not include "${feature}". Send the user to authorizationUrl to add it.`,
+    {
+      feature,
+      authorizationUrl: start.authorizationUrl,
+      expiresAt: start.expiresAt,
+    },
+  );
+}
+
+export async function markReauthRequired(
+  connection: Connection,
+  reason: string,
+  claims?: string,
+  log: Logger = silent,
+): Promise<void> {
+  await patchConnection(connection.userId, {
+    status: 'reauth_required',
+    reauthReason: reason,
+    reauthAt: new Date().toISOString(),
+    ...(claims ? { pendingClaims: claims } : {}),
+  });
+  connection.status = 'reauth_required';
+  connection.reauthReason = reason;
+  log.warn(JSON.stringify({ event: 'connection_reauth_required', reason }));
+  for (const listener of reauthListeners) await listener(connection.userId, reason).catch(() => undefined);
+}
+
+/** Persists a changed MSAL cache; on an ETag conflict keeps whichever cache is newer. */
+async function persistCache(connection: Connection, serialized: string, refreshedAt: string): Promise<void> {
+  const keys = await encryptionKeys();
+  let current: Connection = connection;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const sealed = encrypt(serialized, { userId: connection.userId, purpose: CACHE_PURPOSE }, keys);
+    try {
+      await saveConnection({
+        ...current,
+        cacheKeyId: sealed.keyId,
+        cacheData: sealed.data,
+        lastRefreshAt: refreshedAt,
+        lastUsedAt: refreshedAt,
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof ConcurrencyConflict)) throw err;
+      const latest = await getConnection(connection.userId);
+      if (!latest) return; // disconnected meanwhile: nothing to keep
+      if (latest.lastRefreshAt >= refreshedAt || latest.status !== 'connected') return; // theirs is newer
+      current = latest;
+    }
+  }
+}
+
+/** One acquisition without sharing (what a second instance does); use getAccessToken. */
+export async function acquireToken(
+  userId: string,
+  request: TokenRequest = {},
+  log: Logger = silent,
+): Promise<AccessToken> {
+  const connection = await loadConnection(userId);
+  if (connection.status === 'reauth_required') throw await reauthProblem(connection);
+  const keys = await encryptionKeys();
+  let serialized: string;
+  try {
+    serialized = decrypt(
+      { keyId: connection.cacheKeyId, data: connection.cacheData },
+      { userId, purpose: CACHE_PURPOSE },
+      keys,
+    );
+  } catch (err) {
+    if (!(err instanceof DecryptionError)) throw err;
+    log.error(JSON.stringify({ event: 'token_cache_undecryptable', reason: err.message }));
+    await markReauthRequired(connection, 'token_cache_unreadable', undefined, log);
+    throw await reauthProblem(connection);
+  }
+  const plugin = new UserCachePlugin(serialized);
+  const app = await createMsalApp(plugin);
+  const account = await app.getTokenCache().getAccountByHomeId(connection.homeAccountId);
+  if (!account) {
+    await markReauthRequired(connection, 'account_missing_from_cache', undefined, log);
+    throw await reauthProblem(connection);
+  }
+  let result: Msal.AuthenticationResult;
+  try {
+    result = await app.acquireTokenSilent({
+      account,
+      scopes: resourceScopes(connection.scopes.split(' ')),
+      ...(request.forceRefresh ? { forceRefresh: true } : {}),
+      ...(request.claims ? { claims: request.claims } : {}),
+    });
+  } catch (err) {
+    const code = mapMsalError(err);
+    if (code === 'app_credentials_invalid') {
+      const text = `${(err as { errorMessage?: string }).errorMessage ?? ''}`;
+      const aadsts = /AADSTS\d+/.exec(text)?.[0] ?? 'invalid_client';
+      log.error(
+        JSON.stringify({
+          event: 'app_credentials_invalid',
+          aadsts,
+          action:
+            aadsts === 'AADSTS7000222'
+              ? 'The client secret expired: create a new one and update MICROSOFT_CLIENT_SECRET'
+              : 'Check MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET',
+        }),
+      );
+      throw new Problem(
+        'app_credentials_invalid',
+        'Microsoft rejected the app credentials; an operator must update the client secret. Users do not need to do anything.',
+        {},
+        { 'retry-after': '300' },
+      );
+    }
+    if (code === 'temporarily_unavailable') {
+      throw new Problem(
+        'upstream_unavailable',
+        'The Microsoft identity platform is unavailable; nothing was done. Retry shortly.',
+        {},
+        { 'retry-after': '30' },
+      );
+    }
+    if (code === 'interaction_required' || code === 'invalid_grant') {
+      const text = `${(err as { errorMessage?: string }).errorMessage ?? ''}`;
+      const reason = /AADSTS\d+/.exec(text)?.[0] ?? code;
+      await markReauthRequired(connection, reason, request.claims, log);
+      throw await reauthProblem(connection, request.claims);
+    }
+    throw new Problem('upstream_error', 'Token acquisition failed unexpectedly; retry later.');
+  }
+  if (plugin.changed && plugin.serialized) {
+    await persistCache(connection, plugin.serialized, new Date().toISOString());
+  }
+  return { token: result.accessToken, expiresOn: result.expiresOn ?? new Date(Date.now() + 300_000) };
+}
+
+/** An access token for the user's Graph calls. Concurrent calls for one user share one acquisition. */
+export async function getAccessToken(
+  userId: string,
+  request: TokenRequest = {},
+  log: Logger = silent,
+): Promise<AccessToken> {
+  const key = `${userId}|${request.forceRefresh ? 'force' : ''}|${request.claims ?? ''}`;
+  let pending = inflight.get(key);
+  if (!pending) {
+    pending = acquireToken(userId, request, log).finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+  }
+  return await pending;
+}

@@ -1,0 +1,115 @@
+/**
+ * Caller authentication: every action route requires `Authorization: Bearer <JWT>` issued by the
+ * platform, verified with jose — HS256 with CALLER_TOKEN_SECRET, or asymmetric keys from
+ * CALLER_JWKS_URL. `iss`, `aud` and `exp` are checked, the lifetime must be at most 15 minutes,
+ * and `sub` is the user id: the only place a user id ever comes from.
+ */
+import type { HttpRequest } from '@azure/functions';
+import type * as Jose from 'jose';
+import { getConfig } from '../config';
+import { getSecret } from '../secrets';
+import { Problem } from './problem';
+
+export interface Caller {
+  userId: string;
+  tokenId?: string;
+}
+
+export const MAX_CALLER_TOKEN_LIFETIME_SECONDS = 15 * 60;
+/** User ids become Table partition keys: no '/', '\\', '#', '?', control characters. */
+const USER_ID = /^[A-Za-z0-9._:@|=+-]{1,128}$/;
+
+const jose = (): typeof Jose => require('jose') as typeof Jose;
+let jwks: ReturnType<typeof Jose.createRemoteJWKSet> | undefined;
+let jwksUrl: string | undefined;
+
+function unauthenticated(detail: string, error = 'invalid_token'): Problem {
+  return new Problem(
+    'unauthenticated',
+    detail,
+    {},
+    {
+      'www-authenticate': `Bearer realm="m365-integration", error="${error}", error_description="${detail.replace(/"/g, "'")}"`,
+    },
+  );
+}
+
+export async function authenticateCaller(request: HttpRequest): Promise<Caller> {
+  const header = request.headers.get('authorization');
+  if (!header) {
+    throw new Problem(
+      'unauthenticated',
+      'Send the platform-issued token as "Authorization: Bearer <JWT>".',
+      {},
+      {
+        'www-authenticate': 'Bearer realm="m365-integration"',
+      },
+    );
+  }
+  const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(header.trim());
+  if (!match) throw unauthenticated('The Authorization header is not a Bearer JWT.', 'invalid_request');
+  const token = match[1]!;
+  const config = getConfig();
+  const { jwtVerify, createRemoteJWKSet, errors } = jose();
+  const options: Jose.JWTVerifyOptions = {
+    issuer: config.CALLER_TOKEN_ISSUER,
+    audience: config.CALLER_TOKEN_AUDIENCE,
+    requiredClaims: ['exp', 'iat', 'sub'],
+    clockTolerance: 30,
+  };
+  let payload: Jose.JWTPayload;
+  try {
+    if (config.CALLER_JWKS_URL) {
+      if (!jwks || jwksUrl !== config.CALLER_JWKS_URL) {
+        jwks = createRemoteJWKSet(new URL(config.CALLER_JWKS_URL));
+        jwksUrl = config.CALLER_JWKS_URL;
+      }
+      ({ payload } = await jwtVerify(token, jwks, {
+        ...options,
+        algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      }));
+    } else {
+      const secret = new TextEncoder().encode(await getSecret('CALLER_TOKEN_SECRET'));
+      // Only HS256: `alg: none` and algorithm-confusion tokens are rejected by the allow-list.
+      ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
+    }
+  } catch (err) {
+    if (err instanceof errors.JWTExpired)
+      throw unauthenticated('The caller token has expired: request a new one.');
+    if (err instanceof errors.JWTClaimValidationFailed) {
+      throw unauthenticated(`The caller token's "${err.claim}" claim is not valid (${err.reason}).`);
+    }
+    throw unauthenticated('The caller token signature or format is not valid.');
+  }
+  const lifetime = (payload.exp ?? 0) - (payload.iat ?? 0);
+  if (lifetime <= 0 || lifetime > MAX_CALLER_TOKEN_LIFETIME_SECONDS) {
+    throw unauthenticated(
+      `Caller tokens may live at most ${MAX_CALLER_TOKEN_LIFETIME_SECONDS / 60} minutes.`,
+    );
+  }
+  const sub = payload.sub ?? '';
+  if (!USER_ID.test(sub)) {
+    throw unauthenticated(
+      'The caller token\'s "sub" must be 1–128 characters of letters, digits and ._:@|=+-',
+    );
+  }
+  return { userId: sub, ...(payload.jti ? { tokenId: payload.jti } : {}) };
+}
+
+/** Mints a development caller token (`npm run token -- <userId>`), HS256 with CALLER_TOKEN_SECRET. */
+export async function mintCallerToken(userId: string, lifetimeSeconds = 600): Promise<string> {
+  const config = getConfig();
+  const { SignJWT } = jose();
+  const secret = new TextEncoder().encode(await getSecret('CALLER_TOKEN_SECRET'));
+  return await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuer(config.CALLER_TOKEN_ISSUER)
+    .setAudience(config.CALLER_TOKEN_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(
+      Math.floor(Date.now() / 1000) + Math.min(lifetimeSeconds, MAX_CALLER_TOKEN_LIFETIME_SECONDS),
+    )
+    .setJti(crypto.randomUUID())
+    .sign(secret);
+}

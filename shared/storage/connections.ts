@@ -1,0 +1,143 @@
+/**
+ * The `connections` table: one row per user (partition = user id, row = "microsoft") holding the
+ * account, the grant, the status and the MSAL cache — encrypted (AES-256-GCM, see
+ * shared/crypto/envelope.ts). Tokens never appear in clear in any column.
+ */
+import type { TableEntityResult } from '@azure/data-tables';
+import { table } from './clients';
+
+export const CONNECTIONS_TABLE = 'connections';
+const ROW = 'microsoft';
+/** Table string properties hold at most 32K UTF-16 characters: the cache is split across columns. */
+const CHUNK = 30000;
+const MAX_CHUNKS = 8;
+
+export type ConnectionStatus = 'connected' | 'reauth_required';
+
+export interface Connection {
+  userId: string;
+  status: ConnectionStatus;
+  homeAccountId: string;
+  username: string;
+  displayName: string;
+  tenantId: string;
+  accountType: 'work' | 'personal';
+  /** Granted scopes, space separated, short form. */
+  scopes: string;
+  connectedAt: string;
+  lastRefreshAt: string;
+  lastUsedAt?: string;
+  reauthReason?: string;
+  reauthAt?: string;
+  /** Claims from a CAE challenge that the next sign-in must satisfy. */
+  pendingClaims?: string;
+  cacheKeyId: string;
+  /** Encrypted MSAL cache (envelope data), joined from its chunks. */
+  cacheData: string;
+  etag?: string;
+}
+
+type Row = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+function toRow(c: Connection): Row {
+  const row: Row = { partitionKey: c.userId, rowKey: ROW };
+  for (const [key, value] of Object.entries(c)) {
+    if (key === 'cacheData' || key === 'etag' || key === 'userId' || value === undefined) continue;
+    row[key] = value;
+  }
+  const chunks = Math.ceil(c.cacheData.length / CHUNK);
+  if (chunks > MAX_CHUNKS) throw new Error('The token cache is too large to store');
+  for (let i = 0; i < MAX_CHUNKS; i++) row[`cache${i}`] = c.cacheData.slice(i * CHUNK, (i + 1) * CHUNK);
+  return row;
+}
+
+function fromRow(row: TableEntityResult<Record<string, unknown>>): Connection {
+  let cacheData = '';
+  for (let i = 0; i < MAX_CHUNKS; i++) cacheData += (row[`cache${i}`] as string | undefined) ?? '';
+  const c: Record<string, unknown> = { userId: row.partitionKey, cacheData, etag: row.etag };
+  for (const [key, value] of Object.entries(row)) {
+    if (
+      /^cache\d+$/.test(key) ||
+      ['partitionKey', 'rowKey', 'etag', 'timestamp', 'odata.metadata'].includes(key)
+    )
+      continue;
+    c[key] = value;
+  }
+  return c as unknown as Connection;
+}
+
+function status(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+export async function getConnection(userId: string): Promise<Connection | undefined> {
+  const client = await table(CONNECTIONS_TABLE);
+  try {
+    return fromRow(await client.getEntity<Record<string, unknown>>(userId, ROW));
+  } catch (err) {
+    if (status(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+export class ConcurrencyConflict extends Error {
+  constructor() {
+    super('The connection row changed since it was read');
+    this.name = 'ConcurrencyConflict';
+  }
+}
+
+/**
+ * Writes a connection. With an etag the write is conditional (If-Match) and a conflict throws
+ * ConcurrencyConflict; without one it creates the row (or replaces it when `replace` is set).
+ */
+export async function saveConnection(
+  c: Connection,
+  options: { replace?: boolean } = {},
+): Promise<string | undefined> {
+  const client = await table(CONNECTIONS_TABLE);
+  try {
+    if (c.etag) {
+      const res = await client.updateEntity(toRow(c), 'Replace', { etag: c.etag });
+      return res.etag;
+    }
+    if (options.replace) return (await client.upsertEntity(toRow(c), 'Replace')).etag;
+    return (await client.createEntity(toRow(c))).etag;
+  } catch (err) {
+    if (status(err) === 412 || status(err) === 409) throw new ConcurrencyConflict();
+    throw err;
+  }
+}
+
+/** Merges a few fields (status changes) without touching the cache; conditional when etag given. */
+export async function patchConnection(
+  userId: string,
+  fields: Partial<Omit<Connection, 'userId' | 'cacheData' | 'etag'>>,
+  etag = '*',
+): Promise<void> {
+  const client = await table(CONNECTIONS_TABLE);
+  const entity: Row = { partitionKey: userId, rowKey: ROW };
+  for (const [key, value] of Object.entries(fields)) entity[key] = value ?? '';
+  await client.updateEntity(entity, 'Merge', { etag });
+}
+
+export async function deleteConnection(userId: string): Promise<boolean> {
+  const client = await table(CONNECTIONS_TABLE);
+  try {
+    await client.deleteEntity(userId, ROW);
+    return true;
+  } catch (err) {
+    if (status(err) === 404) return false;
+    throw err;
+  }
+}
+
+/** Every connection (maintenance: key rotation, keep-alive fan-out). */
+export async function* listConnections(filter?: string): AsyncGenerator<Connection> {
+  const client = await table(CONNECTIONS_TABLE);
+  for await (const row of client.listEntities<Record<string, unknown>>({
+    queryOptions: { filter: filter ?? `RowKey eq '${ROW}'` },
+  })) {
+    yield fromRow(row);
+  }
+}
