@@ -1,6 +1,31 @@
-/** Graph v1.0: core (auth, errors, OData, paging, $batch, throttling) and the services. */
+/**
+ * Graph v1.0: the core every service builds on (auth and permissions, errors, OData query
+ * options and paging, $batch, the change-tracking store and delta, throttling) plus users.
+ * Service modules register their routes with `graphRoute` (core.ts); see sandbox/README.md,
+ * "Adding a Graph service".
+ */
 import type { Sandbox } from '../index';
+import { installBatch } from './batch';
+import { installGraphControl } from './control';
+import { graphState } from './core';
+import { installUsers } from './users';
 
-export function installGraph(_sandbox: Sandbox): void {
-  // routes registered on sandbox.routes
+export { graphRoute, graphState, entityResponse, contextPath, odataContext } from './core';
+export type { GraphCtx, GraphHandler, GraphModule, GraphPreferences, GraphRouteOptions } from './core';
+export { collection } from './paging';
+export type { CollectionOptions } from './paging';
+export { deltaResponse } from './delta';
+export type { DeltaOptions } from './delta';
+export { GraphHttpError, accessDenied, badQuery, badRequest, errorCode, notFound, throttled } from './errors';
+export type { Workload } from './errors';
+export { ChangeStore, outlookId, driveItemId, graphTimestamp } from './store';
+export type { Change, CollectionRef, Entity } from './store';
+export { Throttle } from './throttle';
+export { toIanaZone, toWindowsZone } from './timezones';
+
+export function installGraph(sandbox: Sandbox): void {
+  graphState(sandbox);
+  installBatch(sandbox);
+  installUsers(sandbox);
+  installGraphControl(sandbox);
 }

@@ -1,0 +1,148 @@
+/**
+ * Users and mailbox settings: `GET /me`, `GET /users/{id | userPrincipalName}`, `GET /users`,
+ * `GET /me/mailboxSettings` (https://learn.microsoft.com/graph/api/user-get,
+ * https://learn.microsoft.com/graph/api/user-get-mailboxsettings).
+ */
+import type { Sandbox } from '../index';
+import type { SandboxUser } from '../state';
+import { contextPath, entityResponse, graphRoute, type GraphCtx } from './core';
+import { notFound } from './errors';
+import { applySelect, parseODataQuery } from './odata';
+import { collection } from './paging';
+import { toWindowsZone } from './timezones';
+
+/** The default user properties Graph v1.0 returns without $select. */
+export function userResource(user: SandboxUser): Record<string, unknown> {
+  return {
+    businessPhones: [],
+    displayName: user.displayName,
+    givenName: user.givenName || null,
+    jobTitle: user.jobTitle,
+    mail: user.mail,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: 'en-US',
+    surname: user.surname || null,
+    userPrincipalName: user.userPrincipalName,
+    id: user.id,
+  };
+}
+
+const DEFAULT_USER_KEYS = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
+
+function pickDefault(u: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(DEFAULT_USER_KEYS.map((k) => [k, u[k]]));
+}
+
+/** Properties only returned through $select. */
+function userSelectable(user: SandboxUser): Record<string, unknown> {
+  return {
+    ...userResource(user),
+    accountEnabled: true,
+    mailNickname: user.userPrincipalName.split('@')[0],
+    userType: 'Member',
+    mailboxSettings: mailboxSettings(user),
+  };
+}
+
+export function mailboxSettings(user: SandboxUser): Record<string, unknown> {
+  const tz = toWindowsZone(user.timeZone);
+  return {
+    archiveFolder: null,
+    // Graph reports mailbox time zones in Windows names (user-get-mailboxsettings.md example).
+    timeZone: tz,
+    automaticRepliesSetting: {
+      status: 'disabled',
+      externalAudience: 'all',
+      internalReplyMessage: '',
+      externalReplyMessage: '',
+      scheduledStartDateTime: { dateTime: '2020-01-01T00:00:00.0000000', timeZone: 'UTC' },
+      scheduledEndDateTime: { dateTime: '2020-01-02T00:00:00.0000000', timeZone: 'UTC' },
+    },
+    language: { locale: 'en-US', displayName: 'English (United States)' },
+    dateFormat: 'M/d/yyyy',
+    timeFormat: 'h:mm tt',
+    delegateMeetingMessageDeliveryOptions: 'sendToDelegateOnly',
+    userPurpose: 'user',
+    workingHours: {
+      daysOfWeek: user.workingHours.daysOfWeek,
+      startTime: user.workingHours.startTime,
+      endTime: user.workingHours.endTime,
+      timeZone: { name: tz },
+    },
+  };
+}
+
+const USER_READ = {
+  anyOf: ['User.Read', 'User.ReadWrite', 'User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'],
+  other: ['User.ReadBasic.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All'],
+  app: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All'],
+};
+
+export function installUsers(sandbox: Sandbox): void {
+  graphRoute(
+    sandbox,
+    'GET',
+    '/me',
+    { scopes: USER_READ, workload: 'directory', otherUsers: 'directory', throttle: 'none' },
+    (ctx: GraphCtx) => {
+      const user = ctx.user;
+      if (!user) throw notFound('directory');
+      const q = parseODataQuery(ctx.query, 'directory');
+      const entity = q.select ? applySelect(userSelectable(user), q.select) : userResource(user);
+      // Graph: "$metadata#users/$entity" or "$metadata#users(displayName,mail)/$entity".
+      return entityResponse(ctx, entity, {
+        context: q.select ? `users(${q.select.join(',')})/$entity` : 'users/$entity',
+      });
+    },
+  );
+
+  graphRoute(
+    sandbox,
+    'GET',
+    '/users',
+    { scopes: { anyOf: USER_READ.other, app: USER_READ.app }, workload: 'directory', throttle: 'none' },
+    (ctx: GraphCtx) => {
+      const selected = [...ctx.query.keys()].some((k) => k.toLowerCase() === '$select');
+      const users = [...sandbox.directory.users.values()].filter((u) => u.tenantId === ctx.auth.tenantId);
+      // Directory collections page with $skiptoken; $top up to 999 (https://learn.microsoft.com/graph/paging).
+      return collection(ctx, users.map(userSelectable), {
+        kind: 'skiptoken',
+        maxTop: 999,
+        defaultTop: 100,
+        render: (u) => (selected ? u : pickDefault(u)),
+        context: 'users',
+      });
+    },
+  );
+
+  graphRoute(
+    sandbox,
+    'GET',
+    '/me/mailboxSettings',
+    {
+      scopes: {
+        anyOf: ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'],
+        other: ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'],
+      },
+      workload: 'outlook',
+    },
+    (ctx: GraphCtx) => {
+      const user = ctx.user;
+      if (!user) throw notFound('outlook');
+      return entityResponse(ctx, mailboxSettings(user), { context: contextPath(ctx) });
+    },
+  );
+}
