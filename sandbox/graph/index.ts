@@ -12,11 +12,29 @@ import { installUsers } from './users';
 
 export { graphRoute, graphState, entityResponse, contextPath, odataContext } from './core';
 export type { GraphCtx, GraphHandler, GraphModule, GraphPreferences, GraphRouteOptions } from './core';
-export { collection } from './paging';
+export { collection, pageSize, selfLink } from './paging';
+export {
+  applyOrderBy,
+  applySelect,
+  assertOutlookFilterOrder,
+  evaluateFilter,
+  parseFilter,
+  parseODataQuery,
+} from './odata';
+export type { ODataQuery } from './odata';
 export type { CollectionOptions } from './paging';
 export { deltaResponse } from './delta';
 export type { DeltaOptions } from './delta';
-export { GraphHttpError, accessDenied, badQuery, badRequest, errorCode, notFound, throttled } from './errors';
+export {
+  GraphHttpError,
+  accessDenied,
+  badQuery,
+  badRequest,
+  errorCode,
+  formatRetryAfter,
+  notFound,
+  throttled,
+} from './errors';
 export type { Workload } from './errors';
 export { ChangeStore, outlookId, driveItemId, graphTimestamp } from './store';
 export type { Change, CollectionRef, Entity } from './store';

@@ -542,3 +542,22 @@ export function filterProperties(expr: FilterExpr | undefined): string[] {
   if (expr) walk(expr, new Set());
   return out;
 }
+
+/**
+ * Outlook's rule for messages with both $filter and $orderby (user-list-messages.md, reference
+ * §4.2): properties in $orderby must also appear in $filter, in the same order, before any other
+ * $filter property; otherwise 400 `InefficientFilter`. Use it as a collection `validate` hook.
+ */
+export function assertOutlookFilterOrder(q: ODataQuery): void {
+  if (!q.orderby || !q.filter) return;
+  const filtered = filterProperties(q.filter).map((p) => p.toLowerCase());
+  const ordered = q.orderby.map((k) => k.path.join('/').toLowerCase());
+  const leading = [...new Set(filtered)].slice(0, ordered.length);
+  if (ordered.some((p, i) => leading[i] !== p)) {
+    throw badQuery(
+      'outlook',
+      'The restriction or sort order is too complex for this operation.',
+      'InefficientFilter',
+    );
+  }
+}
