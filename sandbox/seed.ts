@@ -1,5 +1,18 @@
 /** The demo tenant: a few users with realistic data, so `npm start` has something to show. */
+import { createHash } from 'node:crypto';
+import { seedCalendar } from './graph/calendar';
+import { seedContacts } from './graph/contacts';
+import { seedFiles } from './graph/files';
+import { seedMail } from './graph/mail';
+import { seedTeams } from './graph/teams';
+import { seedTodo } from './graph/todo';
 import type { Sandbox } from './index';
+
+/** Stable ids for seeded users, so demos and bookmarks survive restarts. */
+function stableId(upn: string): string {
+  const h = createHash('sha256').update(upn).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export const SEED_USERS = [
   {
@@ -24,6 +37,14 @@ export const SEED_USERS = [
 
 export function seedTenant(sandbox: Sandbox): void {
   for (const user of SEED_USERS) {
-    if (!sandbox.directory.findUser(user.userPrincipalName)) sandbox.directory.addUser({ ...user });
+    if (!sandbox.directory.findUser(user.userPrincipalName)) {
+      sandbox.directory.addUser({ ...user, id: stableId(user.userPrincipalName) });
+    }
   }
+  seedMail(sandbox);
+  seedCalendar(sandbox);
+  seedFiles(sandbox);
+  seedTeams(sandbox);
+  seedContacts(sandbox);
+  seedTodo(sandbox);
 }

@@ -8,6 +8,13 @@ import type { Sandbox } from '../index';
 import { installBatch } from './batch';
 import { installGraphControl } from './control';
 import { graphState } from './core';
+import { installCalendar } from './calendar';
+import { installContacts } from './contacts';
+import { installFiles } from './files';
+import { installMail } from './mail';
+import { installSubscriptions } from './subscriptions';
+import { installTeams } from './teams';
+import { installTodo } from './todo';
 import { installUsers } from './users';
 
 export { graphRoute, graphState, entityResponse, contextPath, odataContext } from './core';
@@ -46,4 +53,12 @@ export function installGraph(sandbox: Sandbox): void {
   installBatch(sandbox);
   installUsers(sandbox);
   installGraphControl(sandbox);
+  // Literal routes before :param routes within each module; modules do not overlap.
+  installMail(sandbox);
+  installCalendar(sandbox);
+  installFiles(sandbox);
+  installTeams(sandbox);
+  installContacts(sandbox);
+  installTodo(sandbox);
+  installSubscriptions(sandbox);
 }

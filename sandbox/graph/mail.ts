@@ -1,0 +1,11 @@
+/** Graph mail endpoints (see sandbox/README.md, "Adding a Graph service"). */
+import type { Sandbox } from '../index';
+
+export function installMail(_sandbox: Sandbox): void {
+  // routes registered with graphRoute
+}
+
+/** Demo data for the seeded users (npm start). */
+export function seedMail(_sandbox: Sandbox): void {
+  // seeded through the store
+}

@@ -1,0 +1,2 @@
+/** calendar actions, declared once with defineAction (see shared/actions/types.ts). */
+export {};

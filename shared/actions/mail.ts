@@ -1,0 +1,2 @@
+/** mail actions, declared once with defineAction (see shared/actions/types.ts). */
+export {};

@@ -1,0 +1,2 @@
+/** todo actions, declared once with defineAction (see shared/actions/types.ts). */
+export {};

@@ -1,0 +1,95 @@
+/**
+ * An action is declared once: id, strict zod input, feature and scopes, kind, idempotency, and
+ * either a Graph request builder plus a response mapper (batchable) or a `run()` for multi-step
+ * work (paging, upload sessions, streams). From that one declaration the project serves the HTTP
+ * route, runs it inside Graph `$batch`, documents it in OpenAPI and offers it as an MCP tool.
+ */
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { z } from 'zod';
+import type { Feature } from '../config';
+import type { GraphCall, GraphResponse } from '../graph/client';
+import type { Connection } from '../storage/connections';
+
+export type ActionKind = 'read' | 'write' | 'destructive';
+export type Service = 'profile' | 'mail' | 'calendar' | 'files' | 'teams' | 'contacts' | 'todo';
+
+/** What an action gets besides its input. */
+export interface ActionContext {
+  userId: string;
+  connection: Connection;
+  invocationId: string;
+  log: Pick<InvocationContext, 'log' | 'warn' | 'error'>;
+  /** The caller's IANA time zone (from the `Prefer: outlook.timezone="..."` or `X-Timezone` request header), if any. */
+  timezone?: string;
+  /** The HTTP request headers (read-only), e.g. Idempotency-Key. Empty inside MCP/batch where absent. */
+  headers: Headers;
+  /** The raw HTTP request body stream for upload actions (`input: 'stream'`), else undefined. */
+  bodyStream?: ReadableStream<Uint8Array>;
+  /** One Graph call through the chokepoint (auth, retry, throttling, mailbox limit). */
+  graph<T = unknown>(call: GraphCall): Promise<GraphResponse<T>>;
+  /** A streamed Graph call (downloads); the caller consumes or cancels the body. */
+  graphRaw(call: GraphCall): Promise<Response>;
+  /** Ids the action touched, for the audit log (never content). */
+  targets: string[];
+}
+
+/** A list page: items plus an opaque cursor for the next page (absent on the last page). */
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+/** Lets a `run()` answer with its own HTTP response (a stream, a redirect). */
+export class RawResult {
+  constructor(readonly response: HttpResponseInit) {}
+}
+
+interface ActionBase<S extends z.ZodType, O> {
+  /** Stable id, `service.verbNoun` (e.g. `mail.sendMessage`); also the OpenAPI operationId and MCP tool name. */
+  id: string;
+  service: Service;
+  /** One line: what it does. */
+  summary: string;
+  /** For a model: what it does, when to use it, what it returns. */
+  description: string;
+  /** Strict zod object schema of the input. */
+  input: S;
+  /** Optional output schema (documentation only). */
+  output?: z.ZodType<O>;
+  feature: Feature;
+  /** Delegated Graph scopes the action needs (documentation; the feature decides consent). */
+  scopes: string[];
+  kind: ActionKind;
+  /** Safe to repeat with the same input (retries of 5xx/timeouts are allowed for idempotent POSTs). */
+  idempotent: boolean;
+  /** HTTP status on success (default 200). */
+  successStatus?: number;
+  /** Honour an `Idempotency-Key` header: a repeat within 24 h returns the first result. */
+  idempotencyKey?: boolean;
+  /** Read-through cache for slowly changing metadata: tag and TTL seconds (defaults to CACHE_TTL_SECONDS). */
+  cache?: { tag: string; ttlSeconds?: number };
+  /** Cache tags this (write) action invalidates for the user. */
+  invalidates?: string[];
+  /** HTTP method of the action route: POST (JSON body, default) or GET (flat query input, e.g. downloads). */
+  httpMethod?: 'POST' | 'GET';
+  /** The request body is a raw stream (uploads); input then comes from the query string. */
+  streamBody?: boolean;
+}
+
+export interface GraphAction<S extends z.ZodType, O> extends ActionBase<S, O> {
+  toGraph(input: z.output<S>, ctx: ActionContext): GraphCall;
+  fromGraph(response: GraphResponse<unknown>, input: z.output<S>, ctx: ActionContext): O;
+  run?: never;
+}
+
+export interface RunAction<S extends z.ZodType, O> extends ActionBase<S, O> {
+  run(input: z.output<S>, ctx: ActionContext): Promise<O | RawResult>;
+  toGraph?: never;
+  fromGraph?: never;
+}
+
+export type Action<S extends z.ZodType = z.ZodType, O = unknown> = GraphAction<S, O> | RunAction<S, O>;
+
+export function isBatchable(action: Action): action is GraphAction<z.ZodType, unknown> {
+  return typeof action.toGraph === 'function' && !action.streamBody && !action.idempotencyKey;
+}
