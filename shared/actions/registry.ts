@@ -8,7 +8,7 @@ export function defineAction<S extends z.ZodType, O>(action: Action<S, O>): Acti
   if (actions.has(action.id)) throw new Error(`Action ${action.id} is declared twice`);
   if (!/^[a-z]+\.[a-z][A-Za-z]+$/.test(action.id))
     throw new Error(`Action id ${action.id} must look like service.verbNoun`);
-  actions.set(action.id, action as unknown as Action);
+  actions.set(action.id, action);
   return action;
 }
 

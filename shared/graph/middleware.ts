@@ -160,7 +160,7 @@ export class AuthMiddleware extends Link {
     const first = await getAccessToken(opt.userId, {}, opt.log);
     setHeader(context, 'Authorization', `Bearer ${first.token}`);
     await this.next.execute(context);
-    const res = context.response as Response | undefined;
+    const res = context.response;
     if (!res || res.status !== 401) return;
     const claims = decodeClaims(res.headers.get('www-authenticate') ?? '');
     if (claims) {
@@ -198,7 +198,7 @@ export class UsageMiddleware extends Link {
   async execute(context: Context): Promise<void> {
     const opt = optionsOf(context);
     await this.next.execute(context);
-    const res = context.response as Response | undefined;
+    const res = context.response;
     if (res) {
       recordGraphResponse(opt.userId, res.status);
       opt.onResponse?.(res.status, res.headers.get('request-id') ?? undefined);
@@ -215,7 +215,7 @@ export class TimeoutMiddleware extends Link {
       ms,
     );
     context.options ??= {};
-    context.options.signal = controller.signal as AbortSignal;
+    context.options.signal = controller.signal;
     try {
       await this.next.execute(context);
     } finally {
