@@ -8,6 +8,8 @@ import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import type { Feature } from '../config';
 import type { GraphCall, GraphResponse } from '../graph/client';
+import type { GraphError } from '../graph/errors';
+import type { Problem } from '../http/problem';
 import type { Connection } from '../storage/connections';
 
 export type ActionKind = 'read' | 'write' | 'destructive';
@@ -56,7 +58,8 @@ interface ActionBase<S extends z.ZodType, O> {
   input: S;
   /** Optional output schema (documentation only). */
   output?: z.ZodType<O>;
-  feature: Feature;
+  /** The feature whose consent the action needs; 'base' = only the always-granted scopes (User.Read). */
+  feature: Feature | 'base';
   /** Delegated Graph scopes the action needs (documentation; the feature decides consent). */
   scopes: string[];
   kind: ActionKind;
@@ -74,6 +77,10 @@ interface ActionBase<S extends z.ZodType, O> {
   httpMethod?: 'POST' | 'GET';
   /** The request body is a raw stream (uploads); input then comes from the query string. */
   streamBody?: boolean;
+  /** Workload-specific error mapping (e.g. ErrorSendAsDenied → forbidden naming the permission); undefined = default. */
+  mapError?(err: GraphError, input: z.output<S>): Problem | undefined;
+  /** Extra feature checks on the input (e.g. a `mailbox` input needs 'mail-shared'); throw a Problem to refuse. */
+  requires?(input: z.output<S>): Feature[];
 }
 
 export interface GraphAction<S extends z.ZodType, O> extends ActionBase<S, O> {

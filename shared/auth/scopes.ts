@@ -10,7 +10,8 @@ export const BASE_SCOPES = ['openid', 'profile', 'offline_access', 'User.Read'] 
 export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
   mail: ['Mail.ReadWrite', 'Mail.Send'],
   'mail-shared': ['Mail.ReadWrite.Shared', 'Mail.Send.Shared'],
-  calendar: ['Calendars.ReadWrite', 'Calendars.Read.Shared'],
+  // MailboxSettings.Read: the user's time zone and working hours, for scheduling in their day.
+  calendar: ['Calendars.ReadWrite', 'Calendars.Read.Shared', 'MailboxSettings.Read'],
   files: ['Files.ReadWrite.All'],
   teams: ['Team.ReadBasic.All', 'Channel.ReadBasic.All', 'ChannelMessage.Send', 'Chat.ReadWrite'],
   'teams-history': ['ChannelMessage.Read.All'],

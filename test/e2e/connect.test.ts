@@ -61,6 +61,7 @@ describe('connect flow', () => {
         'Calendars.ReadWrite',
         'Mail.ReadWrite',
         'Mail.Send',
+        'MailboxSettings.Read',
         'User.Read',
         'offline_access',
         'openid',

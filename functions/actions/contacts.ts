@@ -1,0 +1,5 @@
+import '../../shared/actions';
+import { registerServiceActions } from '../../shared/actions/http';
+
+/** contacts actions: POST /api/contacts/{action} (see GET /api/openapi.json). */
+registerServiceActions('contacts');

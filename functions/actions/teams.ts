@@ -1,0 +1,5 @@
+import '../../shared/actions';
+import { registerServiceActions } from '../../shared/actions/http';
+
+/** teams actions: POST /api/teams/{action} (see GET /api/openapi.json). */
+registerServiceActions('teams');

@@ -1,0 +1,84 @@
+/**
+ * The HTTP face of the actions: one function per service serves `POST /api/<service>/<action>`
+ * (JSON input) and `GET` for actions declared with httpMethod GET (query input). The caller's
+ * time zone may come as `Prefer: outlook.timezone="Europe/Berlin"` or `X-Timezone`.
+ */
+import type { HttpHandler, HttpResponseInit } from '@azure/functions';
+import { authedHandler, jsonResponse } from '../http/handler';
+import { Problem } from '../http/problem';
+import { queryObject, readJson } from '../http/validate';
+import { registerHttp } from '../runtime/register';
+import { executeAction } from './execute';
+import { actionName, actionsOf } from './registry';
+import type { Service } from './types';
+
+/** IANA zone from the request, validated (an unknown zone is a 400, never a silent UTC). */
+export function requestTimezone(headers: Headers): string | undefined {
+  const prefer = headers.get('prefer') ?? '';
+  const m = /outlook\.timezone="([^"]+)"/i.exec(prefer);
+  const zone = m?.[1] ?? headers.get('x-timezone') ?? undefined;
+  if (!zone) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    throw new Problem(
+      'invalid_input',
+      `Unknown time zone "${zone.slice(0, 64)}": use an IANA name such as Europe/Berlin.`,
+      {
+        errors: [{ field: 'timezone', message: 'is not an IANA time zone' }],
+      },
+    );
+  }
+  return zone;
+}
+
+export function serviceHandler(service: Service): HttpHandler {
+  return authedHandler(async ({ request, caller, context }): Promise<HttpResponseInit> => {
+    const name = request.params.action ?? '';
+    const action = actionsOf(service).find((a) => actionName(a) === name);
+    if (!action) {
+      const known = actionsOf(service).map(actionName).join(', ');
+      throw new Problem('not_found', `No ${service} action "${name.slice(0, 64)}". Known: ${known}.`);
+    }
+    const method = action.httpMethod ?? 'POST';
+    if (request.method !== method) {
+      throw new Problem(
+        'method_not_allowed',
+        `${action.id} is called with ${method}.`,
+        {},
+        { allow: method },
+      );
+    }
+    let input: unknown;
+    if (method === 'GET' || action.streamBody) {
+      const q = queryObject(request);
+      delete q.code; // the function key, when sent as a query parameter
+      input = q;
+    } else {
+      input = await readJson(request);
+    }
+    const outcome = await executeAction(action, input, {
+      userId: caller.userId,
+      invocationId: context.invocationId,
+      log: context,
+      headers: request.headers,
+      ...(action.streamBody && request.body
+        ? { bodyStream: request.body as ReadableStream<Uint8Array> }
+        : {}),
+      noCache: /no-cache/i.test(request.headers.get('cache-control') ?? ''),
+      timezone: requestTimezone(request.headers),
+    });
+    if (outcome.kind === 'raw') return outcome.result.response;
+    return jsonResponse(outcome.status, outcome.body);
+  });
+}
+
+/** Registers a service's HTTP function (called from functions/actions/<service>.ts). */
+export function registerServiceActions(service: Service): void {
+  registerHttp(`${service}Actions`, {
+    route: `${service}/{action}`,
+    methods: ['GET', 'POST'],
+    authLevel: 'function',
+    handler: serviceHandler(service),
+  });
+}
