@@ -145,7 +145,7 @@ export async function executeAction(
   }
 }
 
-async function auditOutcome(
+export async function auditOutcome(
   action: Action,
   env: ExecuteEnv,
   targets: string[],

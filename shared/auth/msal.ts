@@ -26,16 +26,44 @@ export class UserCachePlugin implements Msal.ICachePlugin {
   }
 }
 
+let metadata: { authority: string; json: Promise<string> } | undefined;
+
+/**
+ * The authority's OpenID metadata, fetched once per process and handed to every MSAL instance:
+ * without it each per-operation instance would fetch it again (reference §7.9).
+ */
+function authorityMetadata(authority: string): Promise<string> {
+  if (metadata?.authority !== authority) {
+    const json = fetch(`${authority}/v2.0/.well-known/openid-configuration`).then(async (res) => {
+      if (!res.ok) throw new Error(`authority metadata answered ${res.status}`);
+      return await res.text();
+    });
+    json.catch(() => {
+      if (metadata?.json === json) metadata = undefined; // retry on the next call
+    });
+    metadata = { authority, json };
+  }
+  return metadata.json;
+}
+
 export async function createMsalApp(plugin: Msal.ICachePlugin): Promise<Msal.ConfidentialClientApplication> {
   const config = getConfig();
   const { ConfidentialClientApplication, LogLevel } = msal();
   const authorityUrl = new URL(config.MICROSOFT_AUTHORITY_HOST);
   const known = authorityUrl.host;
+  const authority = `${config.MICROSOFT_AUTHORITY_HOST.replace(/\/$/, '')}/${config.MICROSOFT_TENANT_ID}`;
+  let discovered: string | undefined;
+  try {
+    discovered = await authorityMetadata(authority);
+  } catch {
+    discovered = undefined; // MSAL will fetch it itself and report the failure properly
+  }
   return new ConfidentialClientApplication({
     auth: {
       clientId: config.MICROSOFT_CLIENT_ID,
       clientSecret: await getSecret('MICROSOFT_CLIENT_SECRET'),
-      authority: `${config.MICROSOFT_AUTHORITY_HOST.replace(/\/$/, '')}/${config.MICROSOFT_TENANT_ID}`,
+      authority,
+      ...(discovered ? { authorityMetadata: discovered } : {}),
       // Without knownAuthorities MSAL asks login.microsoftonline.com for instance discovery,
       // which a sandbox or sovereign-cloud authority must not need (toolchain.md).
       ...(known !== 'login.microsoftonline.com' ? { knownAuthorities: [known] } : {}),
