@@ -71,7 +71,7 @@ describe('mail folders', () => {
     const token = await tokenFor(ADELE);
     const list = await g(token, 'GET', '/me/mailFolders?$top=50');
     expect(list.status).toBe(200);
-    const names = (list.json.value as Json[]).map((f) => f.displayName);
+    const names = (list.json.value as Json[]).map((f) => String(f.displayName));
     expect(names).toEqual(expect.arrayContaining(['Inbox', 'Drafts', 'Sent Items', 'Deleted Items']));
     const inboxFolder = (list.json.value as Json[]).find((f) => f.displayName === 'Inbox')!;
     expect(inboxFolder).toMatchObject({ totalItemCount: 3, unreadItemCount: 1, childFolderCount: 0 });
@@ -146,10 +146,14 @@ describe('reading messages', () => {
     // §4.2 (search-query-parameter.md).
     const token = await tokenFor(ADELE);
     const fromMegan = await g(token, 'GET', '/me/messages?$search="from:megan"');
-    expect((fromMegan.json.value as Json[]).map((m) => m.subject)).toContain('Q3 marketing plan for review');
+    expect((fromMegan.json.value as Json[]).map((m) => String(m.subject))).toContain(
+      'Q3 marketing plan for review',
+    );
     expect((fromMegan.json.value as Json[]).every((m) => /megan/i.test(JSON.stringify(m.from)))).toBe(true);
     const plain = await g(token, 'GET', '/me/messages?$search="pipeline"');
-    expect((plain.json.value as Json[]).map((m) => m.subject)).toEqual(['Build pipeline is green again']);
+    expect((plain.json.value as Json[]).map((m) => String(m.subject))).toEqual([
+      'Build pipeline is green again',
+    ]);
     const both = await g(token, 'GET', '/me/messages?$search="pipeline"&$filter=isRead eq false');
     expect(both.status).toBe(400);
   });
@@ -461,7 +465,7 @@ describe('moves, deletes and delta', () => {
       ]),
     );
     const archiveChanges = (await g(megan, 'GET', archiveLink)).json.value as Json[];
-    expect(archiveChanges.map((m) => m.id).sort()).toEqual([moved.json.id, second!.id].sort());
+    expect(archiveChanges.map((m) => String(m.id)).sort()).toEqual([moved.json.id, second!.id].sort());
     expect(archiveChanges.every((m) => m['@removed'] === undefined)).toBe(true);
 
     const copy = await g(megan, 'POST', `/me/messages/${second!.id}/copy`, { destinationId: 'inbox' });
@@ -481,7 +485,7 @@ describe('moves, deletes and delta', () => {
     const all = (await g(lee, 'GET', '/me/messages?$top=100')).json.value as Json[];
     expect(all.some((m) => m.id === d.json.id)).toBe(false);
     const trashed = await g(lee, 'GET', `/me/mailFolders/recoverableitemsdeletions/messages`);
-    expect((trashed.json.value as Json[]).map((m) => m.id)).toContain(d.json.id);
+    expect((trashed.json.value as Json[]).map((m) => String(m.id))).toContain(d.json.id);
     expect((await g(lee, 'POST', `/me/messages/${d.json.id}/permanentDelete`)).status).toBe(204);
     expect((await g(lee, 'GET', `/me/messages/${d.json.id}`)).status).toBe(404);
   });
