@@ -14,6 +14,7 @@ let ro: Client;
 interface Contact {
   id: string;
   displayName: string | null;
+  givenName: string | null;
   parentFolderId: string;
   emailAddresses: Array<{ name: string | null; address: string | null }>;
   businessPhones: string[];
