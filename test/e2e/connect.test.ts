@@ -14,7 +14,7 @@ import { resetSecrets } from '../../shared/secrets';
 import { hashState } from '../../shared/storage/oauth-states';
 import { registrations } from '../../shared/runtime/register';
 import { requestLog } from '../support/sandbox';
-import { startTestApp, type TestApp } from '../support/app';
+import { FUNCTION_KEY, MASTER_KEY, startTestApp, type TestApp } from '../support/app';
 
 const ADELE = 'adele.vance@contoso.test';
 const MEGAN = 'megan.bowen@contoso.test';
@@ -301,7 +301,7 @@ describe('token vault', () => {
       expect((await getAccessToken(userId)).token).toBeTruthy();
       const res = await fetch(`${t.host.url}/admin/functions/tokenReencrypt`, {
         method: 'POST',
-        headers: { 'x-functions-key': 'test-master-key' },
+        headers: { 'x-functions-key': MASTER_KEY },
         body: '{}',
       });
       expect(res.status).toBe(202);
@@ -334,7 +334,7 @@ describe('caller isolation', () => {
       for (const method of route.methods) {
         const res = await fetch(`${t.api}/${path}`, {
           method,
-          headers: { 'x-functions-key': 'test-function-key' },
+          headers: { 'x-functions-key': FUNCTION_KEY },
         });
         expect({ route: route.name, method, status: res.status }).toEqual({
           route: route.name,

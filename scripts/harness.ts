@@ -1,0 +1,176 @@
+/**
+ * The app harness: a sandbox (auto-approving sign-ins), the app configured against it, and the
+ * local host serving every function over real HTTP, with callers authenticated by real JWTs.
+ * Used by the end-to-end tests (test/support/app.ts), the benchmarks and the demo.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox';
+import { resetConfig } from '../shared/config';
+import { mintCallerToken } from '../shared/http/caller';
+import { loadFunctions } from '../shared/runtime/load';
+import { resetSecrets } from '../shared/secrets';
+import { startLocalHost, type LocalHost } from './localhost';
+
+/** The app registration the harness's sandbox knows (sandbox-only values). */
+export const TEST_APP = {
+  clientId: '11111111-2222-4333-8444-555555555555',
+  clientSecret: 'sandbox-test-client-secret-value-0001',
+  redirectUri: 'http://127.0.0.1:7071/api/auth/microsoft/callback',
+};
+
+/** The project root (works from the sources and from dist/). */
+export function projectRoot(from = __dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** The sample settings (which work against the sandbox). */
+export function sampleSettings(): Record<string, string> {
+  const raw = JSON.parse(readFileSync(join(projectRoot(), 'local.settings.sample.json'), 'utf8')) as {
+    Values: Record<string, string>;
+  };
+  return { ...raw.Values };
+}
+
+export async function startHarnessSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  return await startSandbox({
+    port: 0,
+    app: {
+      clientId: TEST_APP.clientId,
+      clientSecret: TEST_APP.clientSecret,
+      redirectUris: [TEST_APP.redirectUri],
+    },
+    ...options,
+  });
+}
+
+export const FUNCTION_KEY = 'harness-function-key';
+export const MASTER_KEY = 'harness-master-key';
+
+export interface TestApp {
+  sandbox: Sandbox;
+  host: LocalHost;
+  /** http://127.0.0.1:PORT/api */
+  api: string;
+  /** A caller JWT for the user id, as the platform would mint it. */
+  tokenFor(userId: string): Promise<string>;
+  /** Calls an API route as the user (function key + caller JWT). */
+  call(
+    userId: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
+  /** Runs the whole connect flow for a sandbox user; returns the platform user id. */
+  connect(upn: string, options?: { features?: string[]; userId?: string }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Configures process.env for the app against this sandbox (the same names as local.settings.json). */
+export function configureEnv(
+  sandbox: Sandbox,
+  redirectUri: string,
+  extra: Record<string, string> = {},
+): void {
+  const env: Record<string, string> = {
+    ...sampleSettings(),
+    AzureWebJobsStorage:
+      process.env.HARNESS_STORAGE ??
+      process.env.TEST_AZURITE_CONNECTION ??
+      process.env.AzureWebJobsStorage ??
+      '',
+    MICROSOFT_CLIENT_ID: TEST_APP.clientId,
+    MICROSOFT_CLIENT_SECRET: TEST_APP.clientSecret,
+    MICROSOFT_TENANT_ID: 'common',
+    MICROSOFT_AUTHORITY_HOST: sandbox.authorityHost,
+    GRAPH_BASE_URL: sandbox.graphBaseUrl,
+    MICROSOFT_REDIRECT_URI: redirectUri,
+    PUBLIC_BASE_URL: new URL(redirectUri).origin,
+    RETURN_URL_ALLOWLIST: 'https://platform.example.test/return,http://127.0.0.1:3999/',
+    KEY_VAULT_URL: '',
+    CALLER_JWKS_URL: '',
+    ...extra,
+  };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === '') delete process.env[k];
+    else process.env[k] = v;
+  }
+  resetConfig();
+  resetSecrets();
+}
+
+export async function startAppHarness(
+  options: { sandbox?: SandboxOptions; env?: Record<string, string> } = {},
+): Promise<TestApp> {
+  const sandbox = await startHarnessSandbox({ autoApprove: true, ...options.sandbox });
+  // Route registration reads MICROSOFT_REDIRECT_URI for the callback path; the port comes later.
+  configureEnv(sandbox, 'http://127.0.0.1:1/api/auth/microsoft/callback', options.env);
+  const registrations = loadFunctions();
+  const host = await startLocalHost({
+    registrations,
+    port: 0,
+    functionKey: FUNCTION_KEY,
+    masterKey: MASTER_KEY,
+    timers: false,
+    queueVisibilityTimeoutMs: 0,
+    queuePollMs: 100,
+    log: process.env.TEST_HOST_LOG ? (line) => console.log(line) : () => undefined,
+  });
+  const redirectUri = `${host.url}/api/auth/microsoft/callback`;
+  configureEnv(sandbox, redirectUri, options.env);
+  const app = sandbox.directory.apps.get(TEST_APP.clientId);
+  if (app) app.redirectUris = [redirectUri];
+  const api = `${host.url}/api`;
+
+  const tokenFor = async (userId: string) => await mintCallerToken(userId);
+  const call = async (
+    userId: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    await fetch(`${api}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        'x-functions-key': FUNCTION_KEY,
+        authorization: `Bearer ${await tokenFor(userId)}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  return {
+    sandbox,
+    host,
+    api,
+    tokenFor,
+    call,
+    async connect(upn, opts = {}) {
+      const userId = opts.userId ?? `user-${randomUUID()}`;
+      const start = await call(userId, 'POST', '/auth/microsoft/start', {
+        ...(opts.features ? { features: opts.features } : {}),
+        loginHint: upn,
+      });
+      if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
+      const { authorizationUrl } = (await start.json()) as { authorizationUrl: string };
+      const authorize = await fetch(authorizationUrl, { redirect: 'manual' });
+      const callbackUrl = authorize.headers.get('location');
+      if (!callbackUrl) throw new Error(`authorize did not redirect: ${authorize.status}`);
+      const callback = await fetch(callbackUrl, { redirect: 'manual' });
+      if (callback.status !== 200)
+        throw new Error(`callback failed: ${callback.status} ${await callback.text()}`);
+      return userId;
+    },
+    async stop() {
+      await host.stop();
+      await sandbox.stop();
+    },
+  };
+}
