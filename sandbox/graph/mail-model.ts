@@ -23,8 +23,12 @@ export const MAIL_FOLDERS = 'mailFolders';
 /** The per-folder mirror message delta reads (`messages:{folderId}`). */
 export const folderDeltaCollection = (folderId: string): string => `${MESSAGES}:${folderId}`;
 
-/** "Use this approach to attach a file if the file size is between 3 MB and 150 MB" (attachment-createuploadsession.md). */
-export const UPLOAD_SESSION_MIN_BYTES = 3 * 1024 * 1024;
+/**
+ * "Use this approach to attach a file if the file size is between 3 MB and 150 MB"
+ * (attachment-createuploadsession.md). Read as decimal megabytes: base64 of anything smaller fits
+ * a JSON POST under the 4 MB request limit, so no file size falls between the two ways.
+ */
+export const UPLOAD_SESSION_MIN_BYTES = 3_000_000;
 /** Graph's request size limit: JSON bodies and each upload PUT ("up to 4 MB each time"). */
 export const REQUEST_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Exchange Online's default message size limit, 35 MB (attachment-createuploadsession.md tip). */

@@ -179,7 +179,11 @@ function getMessage(ctx: GraphCtx, folderId?: string) {
   const user = ctx.user as SandboxUser;
   const m = findMessage(ctx, ctx.params.id!, folderId);
   const select = requestSelect(ctx);
-  return entityResponse(ctx, applySelect(renderMessage(ctx, m), select), {
+  const rendered = renderMessage(ctx, m);
+  const out = applySelect(rendered, select);
+  // $expand'ed navigation properties come back whatever $select says (query-parameters.md).
+  if (rendered.attachments !== undefined) out.attachments = rendered.attachments;
+  return entityResponse(ctx, out, {
     context: `users('${user.id}')/messages${select ? `(${select.join(',')})` : ''}/$entity`,
   });
 }
