@@ -1,0 +1,164 @@
+/**
+ * Benchmarks of the Graph chokepoint and the actions framework (issue: Graph chokepoint):
+ * per-action overhead of the function layer against a direct Graph call to the sandbox, cold
+ * start of the whole app against a bare @azure/functions import, Graph requests used by a
+ * 100-action batch, and Graph requests saved by the read cache in a typical assistant session.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startAppHarness, projectRoot } from '../scripts/harness';
+import { median, round, type BenchResult } from './harness';
+
+function sandboxLog(url: string, since: number): Promise<Array<{ seq: number; path: string }>> {
+  return fetch(`${url}/_sandbox/requests?since=${since}`)
+    .then((r) => r.json())
+    .then((b: { value: Array<{ seq: number; path: string }> }) => b.value);
+}
+
+async function lastSeq(url: string): Promise<number> {
+  const b = (await fetch(`${url}/_sandbox/requests?since=0`).then((r) => r.json())) as { lastSeq: number };
+  return b.lastSeq;
+}
+
+export async function coldStart(runs = 7): Promise<BenchResult> {
+  const root = projectRoot();
+  const time = (code: string) => {
+    const samples: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const out = execFileSync(
+        process.execPath,
+        ['-e', `const t=process.hrtime.bigint();${code};console.log(Number(process.hrtime.bigint()-t)/1e6)`],
+        {
+          cwd: root,
+          env: { ...process.env, NODE_NO_WARNINGS: '1' },
+        },
+      );
+      samples.push(Number(String(out).trim().split('\n').pop()));
+    }
+    return median(samples);
+  };
+  const bare = time("require('@azure/functions')");
+  const app = time(
+    `require(${JSON.stringify(join(root, 'dist', 'shared', 'runtime', 'load.js'))}).loadFunctions()`,
+  );
+  return {
+    name: 'cold start: import the whole app vs bare @azure/functions',
+    value: round(app / bare),
+    unit: 'ratio',
+    detail: { appMs: round(app), bareMs: round(bare), runs },
+  };
+}
+
+export async function actionOverhead(iterations = 60): Promise<BenchResult[]> {
+  const t = await startAppHarness();
+  try {
+    const userId = await t.connect('adele.vance@contoso.test', { features: ['mail', 'calendar'] });
+    const tokenRes = (await fetch(`${t.sandbox.url}/_sandbox/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'adele.vance@contoso.test', scopes: ['MailboxSettings.Read'] }),
+    }).then((r) => r.json())) as { access_token: string };
+    const direct = async () => {
+      const s = performance.now();
+      const res = await fetch(`${t.sandbox.graphBaseUrl}/me/mailboxSettings`, {
+        headers: { authorization: `Bearer ${tokenRes.access_token}` },
+      });
+      await res.text();
+      return performance.now() - s;
+    };
+    const viaAction = async () => {
+      const s = performance.now();
+      const res = await t.call(
+        userId,
+        'POST',
+        '/profile/getMailboxSettings',
+        {},
+        { 'cache-control': 'no-cache' },
+      );
+      await res.text();
+      if (res.status !== 200) throw new Error(`action failed ${res.status}`);
+      return performance.now() - s;
+    };
+    for (let i = 0; i < 10; i++) {
+      await direct();
+      await viaAction();
+    }
+    const d: number[] = [];
+    const a: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      d.push(await direct());
+      a.push(await viaAction());
+    }
+    const overhead: BenchResult = {
+      name: 'per-action overhead: function layer vs direct Graph call (sandbox)',
+      value: round(median(a) / median(d)),
+      unit: 'ratio',
+      detail: {
+        actionMedianMs: round(median(a)),
+        directMedianMs: round(median(d)),
+        iterations,
+        includes: 'caller JWT, token vault read, chokepoint, audit write',
+      },
+    };
+
+    // 100 batchable actions → ceil(100 / 20) Graph $batch calls.
+    const since = await lastSeq(t.sandbox.url);
+    const items = Array.from({ length: 100 }, (_, i) => ({
+      id: `b${i}`,
+      action: i % 2 ? 'profile.getMe' : 'profile.getMailboxSettings',
+      input: {},
+    }));
+    const res = await t.call(userId, 'POST', '/batch', { items });
+    const body = (await res.json()) as { results: Array<{ status: number }> };
+    const log = await sandboxLog(t.sandbox.url, since);
+    const outer = log.filter((e) => e.path === '/v1.0/$batch').length;
+    const batch: BenchResult = {
+      name: 'Graph requests for a 100-action batch',
+      value: outer,
+      unit: '$batch calls',
+      detail: {
+        minimum: Math.ceil(100 / 20),
+        ok: body.results.filter((r) => r.status === 200).length,
+        innerRequests: log.filter((e) => e.path !== '/v1.0/$batch' && e.path.startsWith('/v1.0/')).length,
+      },
+    };
+
+    // A typical assistant session: who am I, my time zone, repeated as the conversation goes on.
+    const session = [
+      'profile.getMe',
+      'profile.getMailboxSettings',
+      'profile.getMe',
+      'profile.getMailboxSettings',
+      'profile.getMe',
+      'profile.getMailboxSettings',
+      'profile.getMe',
+      'profile.getMe',
+    ];
+    const count = async (headers: Record<string, string>) => {
+      const from = await lastSeq(t.sandbox.url);
+      for (const id of session) await t.call(userId, 'POST', `/${id.replace('.', '/')}`, {}, headers);
+      return (await sandboxLog(t.sandbox.url, from)).filter((e) => e.path.startsWith('/v1.0/')).length;
+    };
+    const uncached = await count({ 'cache-control': 'no-cache' });
+    const fresh = `cache-${Date.now()}`;
+    const second = await t.connect('adele.vance@contoso.test', {
+      features: ['mail', 'calendar'],
+      userId: fresh,
+    });
+    void second;
+    const cachedFrom = await lastSeq(t.sandbox.url);
+    for (const id of session) await t.call(fresh, 'POST', `/${id.replace('.', '/')}`, {});
+    const cached = (await sandboxLog(t.sandbox.url, cachedFrom)).filter((e) =>
+      e.path.startsWith('/v1.0/'),
+    ).length;
+    const cache: BenchResult = {
+      name: 'Graph requests saved by the cache in an assistant session',
+      value: uncached - cached,
+      unit: 'requests saved',
+      detail: { sessionActions: session.length, withoutCache: uncached, withCache: cached },
+    };
+    return [overhead, batch, cache];
+  } finally {
+    await t.stop();
+  }
+}

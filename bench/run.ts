@@ -1,0 +1,41 @@
+/**
+ * `npm run bench`: runs the benchmark suites in one process and writes bench/results.json and a
+ * Markdown table (bench/results.md). Ratios are measured within one run, so they compare like
+ * with like on whatever machine runs them. `npm run bench -- core` runs only the named suites.
+ */
+import { actionOverhead, coldStart } from './core';
+import { withAzurite, writeResults, type BenchResult } from './harness';
+
+type Suite = () => Promise<BenchResult | BenchResult[]>;
+
+const suites: Record<string, Suite> = {
+  core: async () => [await coldStart(), ...(await actionOverhead())],
+};
+
+async function main(): Promise<void> {
+  // The app logs through @azure/functions' fallback handler; benchmarks want a quiet console.
+  console.warn = () => undefined;
+  const wanted = process.argv.slice(2);
+  const names = wanted.length ? wanted : Object.keys(suites);
+  const results: BenchResult[] = [];
+  await withAzurite(async () => {
+    for (const name of names) {
+      const suite = suites[name];
+      if (!suite) throw new Error(`Unknown suite "${name}"; known: ${Object.keys(suites).join(', ')}`);
+      const started = Date.now();
+      const out = await suite();
+      results.push(...(Array.isArray(out) ? out : [out]));
+      process.stdout.write(`suite ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    }
+  });
+  for (const r of results)
+    process.stdout.write(`${r.name}: ${r.value} ${r.unit} ${JSON.stringify(r.detail)}\n`);
+  const { json, md } = writeResults(results);
+  process.stdout.write(`written: ${json}, ${md}\n`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+/**
+ * The contract between everything that asks for a sync (the sync timer, connect, webhook
+ * notifications, lifecycle events) and the sync worker: one `sync-jobs` queue message per
+ * (user, resource). Workers are idempotent, so duplicates are harmless.
+ */
+import { enqueue } from '../storage/clients';
+
+export const SYNC_JOBS_QUEUE = 'sync-jobs';
+
+/**
+ * A synced resource of one user:
+ * - `mail:<folder>`: messages of one mail folder (well-known name like `inbox`, or a folder id)
+ * - `calendar`: calendarView over the rolling window
+ * - `files`: the drive root (whole drive)
+ * - `contacts`: the default contacts folder
+ * - `todo:<listId>`: tasks of one To Do list
+ */
+export type ResourceKey = `mail:${string}` | 'calendar' | 'files' | 'contacts' | `todo:${string}`;
+
+export interface SyncJob {
+  userId: string;
+  resource: ResourceKey;
+  reason: 'timer' | 'notification' | 'connect' | 'lifecycle' | 'manual';
+  /** Drop the delta token and resync everything (lifecycle `missed`, subscriptionRemoved). */
+  full?: boolean;
+}
+
+export function isResourceKey(value: string): value is ResourceKey {
+  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo:[A-Za-z0-9=_+/-]{1,200})$/.test(value);
+}
+
+export async function enqueueSyncJob(job: SyncJob): Promise<void> {
+  await enqueue(SYNC_JOBS_QUEUE, job);
+}
