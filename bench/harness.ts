@@ -59,7 +59,7 @@ export function writeResults(results: BenchResult[]): { json: string; md: string
     ...all.map(
       (r) =>
         `| ${r.name} | ${r.value} | ${r.unit} | ${Object.entries(r.detail)
-          .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+          .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join('; ')} |`,
     ),
     '',
