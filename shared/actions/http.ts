@@ -55,7 +55,7 @@ export function serviceHandler(service: Service): HttpHandler {
       delete q.code; // the function key, when sent as a query parameter
       input = q;
     } else {
-      input = await readJson(request);
+      input = await readJson(request, action.maxBodyBytes);
     }
     const outcome = await executeAction(action, input, {
       userId: caller.userId,

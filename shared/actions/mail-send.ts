@@ -127,6 +127,8 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  // Base64 attachments inflate by 4/3: room for a message at Exchange's default 35 MB limit.
+  maxBodyBytes: 48 * 1024 * 1024,
   run: async (input, ctx) => {
     const root = mailRoot(input);
     if (!input.to?.length && !input.cc?.length && !input.bcc?.length) {

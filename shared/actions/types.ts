@@ -77,6 +77,8 @@ interface ActionBase<S extends z.ZodType, O> {
   httpMethod?: 'POST' | 'GET';
   /** The request body is a raw stream (uploads); input then comes from the query string. */
   streamBody?: boolean;
+  /** Largest JSON body accepted (default 1 MiB); raise it for inputs that carry base64 content. */
+  maxBodyBytes?: number;
   /** Workload-specific error mapping (e.g. ErrorSendAsDenied → forbidden naming the permission); undefined = default. */
   mapError?(err: GraphError, input: z.output<S>): Problem | undefined;
   /** Extra feature checks on the input (e.g. a `mailbox` input needs 'mail-shared'); throw a Problem to refuse. */

@@ -256,6 +256,36 @@ describe('sending', () => {
     expect(Buffer.from(await dl.arrayBuffer()).equals(bytes)).toBe(true);
   });
 
+  test('sendMessage with a 5 MB base64 attachment goes through a draft and an upload session, intact', async () => {
+    // The request-size limit (4 MB per Graph request, §8.1) is handled inside the action.
+    const subject = unique('Inline big');
+    const bytes = randomBytes(5 * 1024 * 1024);
+    const since = (await requestLog(t.sandbox)).at(-1)?.seq ?? 0;
+    const sent = await call(
+      adele,
+      'sendMessage',
+      {
+        to: [MEGAN],
+        subject,
+        body: 'big one',
+        attachments: [{ name: 'five.bin', contentBytes: bytes.toString('base64') }],
+      },
+      { 'idempotency-key': `k-${randomBytes(6).toString('hex')}` },
+    );
+    expect(sent.status).toBe(200);
+    const log = await requestLog(t.sandbox, since);
+    expect(log.filter((e) => e.path.endsWith('/createUploadSession'))).toHaveLength(1);
+    expect(log.filter((e) => e.path.endsWith('/sendMail'))).toHaveLength(0);
+    const [got] = await findBySubject(megan, subject);
+    const atts = await call(megan, 'listAttachments', { messageId: got!.id });
+    const dl = await t.call(
+      megan,
+      'GET',
+      `/mail/downloadAttachment?messageId=${encodeURIComponent(got!.id)}&attachmentId=${encodeURIComponent(atts.body.items[0].id)}`,
+    );
+    expect(Buffer.from(await dl.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
   test('drafts: update, small attachment inline, send', async () => {
     const subject = unique('Draft');
     const draft = await call(adele, 'createDraft', { subject: 'tbd' });
