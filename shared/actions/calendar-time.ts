@@ -18,7 +18,9 @@ import { Problem } from '../http/problem';
 export function ianaZone(name: string): string | undefined {
   const trimmed = name.trim();
   if (/^(utc|etc\/utc|gmt|z)$/i.test(trimmed)) return 'UTC';
-  if (IANAZone.isValidZone(trimmed)) return new IANAZone(trimmed).name;
+  // Intl gives the canonical spelling (europe/berlin → Europe/Berlin).
+  if (IANAZone.isValidZone(trimmed))
+    return new Intl.DateTimeFormat('en-US', { timeZone: trimmed }).resolvedOptions().timeZone;
   const fromWindows = findIana(trimmed)[0];
   return fromWindows && IANAZone.isValidZone(fromWindows) ? fromWindows : undefined;
 }
