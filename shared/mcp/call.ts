@@ -1,0 +1,105 @@
+/**
+ * `tools/call`: runs the action through executeAction, so validation, feature checks, audit,
+ * idempotency, cache and problems are exactly those of the HTTP route. Destructive tools without
+ * `confirm: true` only validate and check access, then describe what they would do: no Graph call.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ensureFeature, loadConnection, reauthProblem } from '../auth/token-vault';
+import { executeAction, parseInput, type ExecuteEnv } from '../actions/execute';
+import type { Action } from '../actions/types';
+import { toProblem } from '../http/handler';
+import { Problem } from '../http/problem';
+import { MAX_JSON_BODY_BYTES, invalidInput } from '../http/validate';
+import { dryRunResult, problemResult, successResult } from './results';
+import { CONFIRM, notOfferedReason } from './tools';
+
+export interface ToolCallEnv extends Omit<ExecuteEnv, 'headers' | 'bodyStream'> {
+  readOnly: boolean;
+  /** `_meta.idempotencyKey` of the call: the MCP stand-in for the HTTP Idempotency-Key header. */
+  idempotencyKey?: string;
+}
+
+/** Top-level input fields that name what the action acts on: `id`, `*Id`, `*Ids`. */
+export function targetIds(input: unknown): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (input === null || typeof input !== 'object') return out;
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    if (!(key === 'id' || /Ids?$/.test(key))) continue;
+    if (typeof value === 'string') out[key] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value;
+  }
+  return out;
+}
+
+/** The checks a real call would make first, so a dry run never promises what would be refused. */
+async function dryRun(action: Action, args: unknown, env: ToolCallEnv): Promise<CallToolResult> {
+  const input = parseInput(action, args);
+  const connection = await loadConnection(env.userId);
+  if (connection.status === 'reauth_required') throw await reauthProblem(connection);
+  if (action.feature !== 'base') await ensureFeature(connection, action.feature);
+  for (const feature of action.requires?.(input) ?? []) await ensureFeature(connection, feature);
+  return dryRunResult(action.id, action.summary, targetIds(input));
+}
+
+function refuse(action: Action, env: ToolCallEnv): Problem | undefined {
+  const reason = notOfferedReason(action);
+  if (reason) return new Problem('method_not_allowed', reason);
+  if (env.readOnly && action.kind !== 'read') {
+    return new Problem(
+      'method_not_allowed',
+      `This MCP server is read-only (MCP_READ_ONLY): ${action.id} is a ${action.kind} action and cannot be called here.`,
+      { readOnly: true },
+    );
+  }
+  return undefined;
+}
+
+function splitConfirm(action: Action, raw: Record<string, unknown>): { args: unknown; confirmed: boolean } {
+  if (action.kind !== 'destructive' || !(CONFIRM in raw)) return { args: raw, confirmed: false };
+  const { [CONFIRM]: confirm, ...args } = raw;
+  if (typeof confirm !== 'boolean')
+    throw invalidInput([{ field: CONFIRM, message: 'must be true or false' }]);
+  return { args, confirmed: confirm };
+}
+
+export async function callTool(
+  action: Action,
+  rawArgs: Record<string, unknown> | undefined,
+  env: ToolCallEnv,
+): Promise<CallToolResult> {
+  try {
+    const refused = refuse(action, env);
+    if (refused) throw refused;
+    const raw = rawArgs ?? {};
+    const limit = action.maxBodyBytes ?? MAX_JSON_BODY_BYTES;
+    if (Buffer.byteLength(JSON.stringify(raw)) > limit)
+      throw new Problem('payload_too_large', `The arguments of ${action.id} may be at most ${limit} bytes.`);
+    const { args, confirmed } = splitConfirm(action, raw);
+    if (action.kind === 'destructive' && !confirmed) return await dryRun(action, args, env);
+
+    const { readOnly: _readOnly, idempotencyKey, ...rest } = env;
+    const outcome = await executeAction(action, args, {
+      ...rest,
+      headers: new Headers(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    });
+    if (outcome.kind === 'raw') {
+      throw new Problem('method_not_allowed', `${action.id} answered with raw content; use its HTTP route.`);
+    }
+    return successResult(action.id, outcome.body);
+  } catch (err) {
+    const problem = toProblem(err);
+    if (problem.code === 'internal_error') {
+      const e = err as Error & { code?: string };
+      env.log.error(
+        JSON.stringify({
+          event: 'mcp_tool_failed',
+          action: action.id,
+          error: e?.name,
+          errorCode: e?.code,
+          message: e?.message?.slice(0, 300),
+        }),
+      );
+    }
+    return problemResult(problem, env.invocationId);
+  }
+}

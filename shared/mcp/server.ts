@@ -1,0 +1,153 @@
+/**
+ * One MCP server per HTTP request (stateless, so it scales out like every other function): tools
+ * for this user from the action declarations, and the change-feed resource.
+ *
+ * Built on the SDK's low-level `Server` rather than `McpServer`: McpServer derives each tool's
+ * JSON Schema from zod itself (draft-07) and validates arguments with its own error text, while
+ * here the schema must be exactly the OpenAPI one (shared/actions/openapi.ts) and bad input must
+ * come back as our invalid_input problem naming every field, from the same executeAction path as
+ * HTTP. The transport is the SDK's Web-standard streamable HTTP transport in stateless mode
+ * (`sessionIdGenerator: undefined`) answering plain JSON (`enableJsonResponse`).
+ */
+import type { InvocationContext } from '@azure/functions';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { getConnection } from '../storage/connections';
+import { grantedFeatures } from '../auth/scopes';
+import type { Feature } from '../config';
+import { toProblem } from '../http/handler';
+import { problemBody } from '../http/problem';
+import { callTool } from './call';
+import {
+  changeFeedReader,
+  changesAfterTemplate,
+  changesResource,
+  changesUri,
+  CHANGES_PAGE_SIZE,
+  parseChangesUri,
+} from './changes';
+import { toolAction, toolsFor } from './tools';
+
+export interface McpRequestEnv {
+  userId: string;
+  invocationId: string;
+  log: Pick<InvocationContext, 'log' | 'warn' | 'error'>;
+  timezone?: string;
+  noCache: boolean;
+  readOnly: boolean;
+}
+
+export const SERVER_INFO = { name: 'm365-integration', version: '1.0.0' };
+
+const INSTRUCTIONS = [
+  "These tools act on the user's connected Microsoft 365 account (Outlook mail, Calendar, OneDrive, Teams, Contacts, To Do) through Microsoft Graph.",
+  'Only the tools for features the user granted are listed; a tool for another feature answers feature_not_granted with an authorizationUrl to show the user.',
+  'Destructive tools change nothing unless called with "confirm": true; without it they describe what they would do.',
+  'List tools return {items, nextCursor}: pass nextCursor as "cursor" for the next page.',
+  'File downloads and uploads are not tools (they move raw bytes); use the HTTP API for them.',
+  'Read the resource m365://changes to catch up on what changed.',
+].join(' ');
+
+/** The features granted to the user; none when not connected (only 'base' tools are listed then). */
+async function granted(userId: string): Promise<Feature[]> {
+  const connection = await getConnection(userId);
+  return connection ? grantedFeatures(connection.scopes.split(' ')) : [];
+}
+
+/** A failure outside a tool call (listing, resources) as a JSON-RPC error carrying the problem. */
+function rpcError(err: unknown, requestId: string): McpError {
+  if (err instanceof McpError) return err;
+  const problem = toProblem(err);
+  return new McpError(
+    problem.status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest,
+    `${problem.code}: ${problem.detail}`,
+    problemBody(problem, requestId),
+  );
+}
+
+export function buildServer(env: McpRequestEnv): Server {
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: false }, resources: {} },
+    instructions: env.readOnly ? `${INSTRUCTIONS} This server is read-only.` : INSTRUCTIONS,
+  });
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    try {
+      return { tools: toolsFor({ granted: await granted(env.userId), readOnly: env.readOnly }) };
+    } catch (err) {
+      throw rpcError(err, env.invocationId);
+    }
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    const action = toolAction(request.params.name);
+    if (!action)
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name.slice(0, 100)}`);
+    const key = request.params._meta?.idempotencyKey;
+    return await callTool(action, request.params.arguments, {
+      userId: env.userId,
+      invocationId: env.invocationId,
+      log: env.log,
+      noCache: env.noCache,
+      readOnly: env.readOnly,
+      ...(env.timezone ? { timezone: env.timezone } : {}),
+      ...(typeof key === 'string' && key.length >= 8 && key.length <= 200 ? { idempotencyKey: key } : {}),
+    });
+  });
+
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+    resources: changeFeedReader() ? [changesResource] : [],
+  }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+    resourceTemplates: changeFeedReader() ? [changesAfterTemplate] : [],
+  }));
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+    const parsed = parseChangesUri(request.params.uri);
+    const reader = changeFeedReader();
+    // -32002: resource not found (MCP spec, resources § Error Handling).
+    if (!parsed || !reader) throw new McpError(-32002, 'Resource not found', { uri: request.params.uri });
+    try {
+      const page = await reader(env.userId, { ...parsed, limit: CHANGES_PAGE_SIZE });
+      const body = {
+        items: page.items,
+        ...(page.nextCursor ? { nextCursor: page.nextCursor, next: changesUri(page.nextCursor) } : {}),
+      };
+      return {
+        contents: [{ uri: request.params.uri, mimeType: 'application/json', text: JSON.stringify(body) }],
+      };
+    } catch (err) {
+      throw rpcError(err, env.invocationId);
+    }
+  });
+
+  return server;
+}
+
+/** Serves one streamable-HTTP request with a fresh server and transport, closed afterwards. */
+export async function serveMcp(request: Request, parsedBody: unknown, env: McpRequestEnv): Promise<Response> {
+  const server = buildServer(env);
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  try {
+    await server.connect(transport);
+    const response = await transport.handleRequest(request, { parsedBody });
+    // JSON mode: the body is complete once handleRequest resolves; read it before closing.
+    const body = response.body ? await response.arrayBuffer() : undefined;
+    return new Response(body, { status: response.status, headers: response.headers });
+  } finally {
+    await transport.close();
+    await server.close();
+  }
+}

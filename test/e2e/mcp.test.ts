@@ -1,0 +1,320 @@
+/**
+ * The MCP endpoint end to end, driven by the SDK's own client (Client + StreamableHTTPClientTransport)
+ * against the local host, with the function key and the caller JWT in the transport's headers:
+ * tools per granted feature, read and write tools against the sandbox, problems as tool errors,
+ * the destructive-tool dry run (no Graph request at all), read-only mode, and the tool list kept in
+ * step with the OpenAPI document.
+ */
+import { randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { seedMail } from '../../sandbox/graph/mail';
+import { SEED_USERS } from '../../sandbox/seed';
+import { getAccessToken } from '../../shared/auth/token-vault';
+import { FEATURES, resetConfig } from '../../shared/config';
+import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
+import { controlCall, injectFault, requestLog, TEST_APP } from '../support/sandbox';
+
+const ADELE = 'adele.vance@contoso.test';
+const MEGAN = 'megan.bowen@contoso.test';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let t: TestApp;
+let adele: string;
+let megan: string;
+const clients: Client[] = [];
+
+async function mcp(userId: string): Promise<Client> {
+  const client = new Client({ name: 'e2e-assistant', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`${t.api}/mcp`), {
+    requestInit: {
+      headers: { 'x-functions-key': FUNCTION_KEY, authorization: `Bearer ${await t.tokenFor(userId)}` },
+    },
+  });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+async function call(client: Client, name: string, args: Json = {}, meta?: Json) {
+  const result = await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) });
+  return result as {
+    isError?: boolean;
+    structuredContent?: Json;
+    content: Array<{ type: string; text: string }>;
+  };
+}
+
+async function lastSeq(): Promise<number> {
+  return (await requestLog(t.sandbox)).at(-1)?.seq ?? 0;
+}
+
+const unique = (prefix: string) => `${prefix} ${randomBytes(4).toString('hex')}`;
+
+beforeAll(async () => {
+  t = await startTestApp({ sandbox: { seed: false } });
+  for (const user of SEED_USERS) t.sandbox.directory.addUser({ ...user });
+  seedMail(t.sandbox);
+  adele = await t.connect(ADELE, { features: ['mail'] });
+  megan = await t.connect(MEGAN, { features: ['mail'] });
+});
+afterAll(async () => {
+  await Promise.all(clients.map(async (c) => await c.close()));
+  await t.stop();
+});
+
+describe('tools', () => {
+  test('lists the tools of granted features (plus base), with annotations and confirm on destructive ones', async () => {
+    const client = await mcp(adele);
+    expect(client.getServerVersion()?.name).toBe('m365-integration');
+    const { tools } = await client.listTools();
+    const byName = new Map(tools.map((tool) => [tool.name, tool]));
+    expect([...byName.keys()]).toEqual(
+      expect.arrayContaining(['profile.getMe', 'mail.listFolders', 'mail.sendMessage', 'mail.deleteFolder']),
+    );
+    // Only mail was granted: no calendar (profile.getMailboxSettings needs calendar), no files, ...
+    expect(tools.filter((tool) => !/^(mail|profile)\./.test(tool.name))).toEqual([]);
+    expect(byName.has('profile.getMailboxSettings')).toBe(false);
+    // Raw byte streams are not tools (downloads and uploads stay on the HTTP routes).
+    expect(byName.has('mail.downloadAttachment')).toBe(false);
+    expect(byName.has('mail.addAttachment')).toBe(false);
+
+    expect(byName.get('mail.listFolders')!.annotations).toMatchObject({
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+    });
+    expect(byName.get('mail.sendMessage')!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+    });
+    const del = byName.get('mail.deleteFolder')!;
+    expect(del.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(del.inputSchema.properties).toHaveProperty(
+      'confirm',
+      expect.objectContaining({ type: 'boolean' }),
+    );
+    expect(del.inputSchema.required).toEqual(['folderId']);
+    expect(del.description).toMatch(/confirm/);
+    expect(byName.get('mail.listFolders')!.inputSchema.properties).not.toHaveProperty('confirm');
+  });
+
+  test('a read tool answers structured content with a short text rendering', async () => {
+    const client = await mcp(adele);
+    const result = await call(client, 'mail.listFolders');
+    expect(result.isError).toBeFalsy();
+    const names = (result.structuredContent!.items as Json[]).map((f) => String(f.name));
+    expect(names).toEqual(expect.arrayContaining(['Inbox', 'Sent Items', 'Deleted Items']));
+    expect(result.content[0]!.text).toMatch(/^mail\.listFolders: \d+ item\(s\)\./);
+
+    const me = await call(client, 'profile.getMe');
+    expect(me.structuredContent).toMatchObject({ userPrincipalName: ADELE });
+  });
+
+  test('a write tool sends mail through the sandbox; an idempotency key in _meta sends it once', async () => {
+    const client = await mcp(adele);
+    const subject = unique('Sent over MCP');
+    const key = `mcp-${randomBytes(8).toString('hex')}`;
+    const args = { to: [MEGAN], subject, body: 'Hello from an assistant' };
+    const first = await call(client, 'mail.sendMessage', args, { idempotencyKey: key });
+    expect(first.isError).toBeFalsy();
+    expect(first.structuredContent).toMatchObject({ sent: true });
+    const again = await call(client, 'mail.sendMessage', args, { idempotencyKey: key });
+    expect(again.structuredContent).toEqual(first.structuredContent);
+
+    const inbox = await call(await mcp(megan), 'mail.listMessages', {
+      folder: 'inbox',
+      search: `subject:${subject}`,
+    });
+    expect((inbox.structuredContent!.items as Json[]).filter((m) => m.subject === subject)).toHaveLength(1);
+  });
+});
+
+describe('problems come back as tool errors with the HTTP problem codes', () => {
+  test('feature_not_granted with an authorization URL for a feature the user did not grant', async () => {
+    const client = await mcp(adele);
+    const result = await call(client, 'profile.getMailboxSettings');
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({
+      code: 'feature_not_granted',
+      status: 403,
+      feature: 'calendar',
+      authorizationUrl: expect.stringMatching(/^https:\/\//),
+    });
+    expect(result.content[0]!.text).toMatch(/^feature_not_granted: /);
+  });
+
+  test('invalid_input naming every bad field', async () => {
+    const client = await mcp(adele);
+    const result = await call(client, 'mail.listMessages', { top: 'ten', colour: 'red' });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent!.code).toBe('invalid_input');
+    const fields = (result.structuredContent!.errors as Json[]).map((e) => String(e.field));
+    expect(fields).toEqual(expect.arrayContaining(['top', '(body)']));
+    expect(result.content[0]!.text).toMatch(/Fields: /);
+  });
+
+  test('throttled with retryAfter when Graph keeps answering 429 past the retry budget', async () => {
+    process.env.GRAPH_MAX_RETRY_WAIT_SECONDS = '1';
+    resetConfig();
+    try {
+      const client = await mcp(adele);
+      const user = t.sandbox.directory.findUser(ADELE)!;
+      await injectFault(t.sandbox, {
+        method: 'GET',
+        path: '/mailFolders',
+        userId: user.id,
+        status: 429,
+        count: 5,
+        headers: { 'retry-after': '7' },
+      });
+      const result = await call(client, 'mail.listFolders', {}, undefined);
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent).toMatchObject({ code: 'throttled', retryAfter: 7 });
+      expect(result.content[0]!.text).toMatch(/Retry after 7 s/);
+    } finally {
+      process.env.GRAPH_MAX_RETRY_WAIT_SECONDS = '60';
+      resetConfig();
+      await fetch(`${t.sandbox.url}/_sandbox/faults`, { method: 'DELETE' });
+    }
+  });
+
+  test('reauth_required with an authorization URL once the refresh token expired', async () => {
+    const userId = await t.connect(ADELE, { features: ['mail'] });
+    const user = t.sandbox.directory.findUser(ADELE)!;
+    await fetch(`${t.sandbox.url}/_sandbox/users/${user.id}/expire-refresh-tokens`, { method: 'POST' });
+    await expect(getAccessToken(userId, { forceRefresh: true })).rejects.toMatchObject({
+      code: 'reauth_required',
+    });
+    const result = await call(await mcp(userId), 'mail.listFolders');
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({
+      code: 'reauth_required',
+      authorizationUrl: expect.stringMatching(/^https:\/\//),
+    });
+    adele = await t.connect(ADELE, { features: ['mail'] });
+  });
+
+  test('no caller token: the HTTP request itself is refused with 401, as on every action route', async () => {
+    const init = {
+      method: 'POST',
+      headers: {
+        'x-functions-key': FUNCTION_KEY,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    };
+    const res = await fetch(`${t.api}/mcp`, init);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: 'unauthenticated' });
+    const noKey = await fetch(`${t.api}/mcp`, {
+      ...init,
+      headers: { ...init.headers, 'x-functions-key': '', authorization: `Bearer ${await t.tokenFor(adele)}` },
+    });
+    expect(noKey.status).toBe(401);
+    // Stateless: no SSE stream to open, no session to delete.
+    const get = await fetch(`${t.api}/mcp`, {
+      headers: { 'x-functions-key': FUNCTION_KEY, authorization: `Bearer ${await t.tokenFor(adele)}` },
+    });
+    expect(get.status).toBe(405);
+  });
+});
+
+describe('destructive tools', () => {
+  test('without confirm they change nothing and no request reaches Graph; with confirm they act', async () => {
+    const client = await mcp(adele);
+    const name = unique('Doomed');
+    const created = await call(client, 'mail.createFolder', { name });
+    expect(created.isError).toBeFalsy();
+    const folderId = String(created.structuredContent!.id);
+
+    const since = await lastSeq();
+    const dry = await call(client, 'mail.deleteFolder', { folderId });
+    expect(dry.isError).toBeFalsy();
+    expect(dry.structuredContent).toMatchObject({
+      dryRun: true,
+      changed: false,
+      action: 'mail.deleteFolder',
+      targetIds: { folderId },
+    });
+    expect(dry.content[0]!.text).toContain(folderId);
+    const unconfirmed = await call(client, 'mail.deleteFolder', { folderId, confirm: false });
+    expect(unconfirmed.structuredContent).toMatchObject({ dryRun: true });
+    // Nothing reached Graph for either dry run: no DELETE, no request at all.
+    expect(await requestLog(t.sandbox, since)).toEqual([]);
+    const folders = await call(client, 'mail.listFolders');
+    expect((folders.structuredContent!.items as Json[]).map((f) => String(f.id))).toContain(folderId);
+
+    // A dry run still validates and checks access like the real call.
+    const bad = await call(client, 'mail.deleteFolder', { confirm: 'yes' });
+    expect(bad.structuredContent).toMatchObject({ code: 'invalid_input' });
+    expect((bad.structuredContent!.errors as Json[]).map((e) => String(e.field))).toEqual(['confirm']);
+
+    const before = await lastSeq();
+    const done = await call(client, 'mail.deleteFolder', { folderId, confirm: true });
+    expect(done.isError).toBeFalsy();
+    expect(done.structuredContent).toEqual({ deleted: true });
+    const deletes = (await requestLog(t.sandbox, before)).filter((e) => e.method === 'DELETE');
+    expect(deletes).toHaveLength(1);
+    const after = await call(client, 'mail.listFolders');
+    expect((after.structuredContent!.items as Json[]).map((f) => String(f.id))).not.toContain(folderId);
+  });
+});
+
+describe('MCP_READ_ONLY', () => {
+  test('lists and runs only read tools', async () => {
+    process.env.MCP_READ_ONLY = 'true';
+    resetConfig();
+    try {
+      const client = await mcp(adele);
+      const { tools } = await client.listTools();
+      expect(tools.length).toBeGreaterThan(0);
+      expect(tools.filter((tool) => tool.annotations?.readOnlyHint !== true)).toEqual([]);
+      expect(tools.map((tool) => tool.name)).toContain('mail.listFolders');
+
+      const since = await lastSeq();
+      const subject = unique('Should not go');
+      const refused = await call(client, 'mail.sendMessage', { to: [MEGAN], subject, body: 'x' });
+      expect(refused.isError).toBe(true);
+      expect(refused.structuredContent).toMatchObject({ code: 'method_not_allowed', readOnly: true });
+      expect(await requestLog(t.sandbox, since)).toEqual([]);
+      expect((await call(client, 'mail.listFolders')).isError).toBeFalsy();
+    } finally {
+      delete process.env.MCP_READ_ONLY;
+      resetConfig();
+    }
+  });
+});
+
+test('tool names and input schemas stay in step with the OpenAPI document', async () => {
+  // teams-history (ChannelMessage.Read.All) needs an administrator's consent first.
+  await controlCall(t.sandbox, 'PATCH', `/apps/${TEST_APP.clientId}`, {
+    adminConsentedScopes: ['ChannelMessage.Read.All'],
+  });
+  const userId = await t.connect(ADELE, { features: [...FEATURES] });
+  const { tools } = await (await mcp(userId)).listTools();
+  const doc = (await (await fetch(`${t.api}/openapi.json`)).json()) as Json;
+  const operations = new Map<string, Json>();
+  for (const item of Object.values(doc.paths as Record<string, Json>)) {
+    for (const op of Object.values(item) as Json[])
+      if (op['x-action-kind']) operations.set(op.operationId, op);
+  }
+  expect(tools.length).toBeGreaterThan(20);
+  for (const tool of tools) {
+    const op = operations.get(tool.name);
+    expect(op).toBeDefined();
+    const properties = { ...(tool.inputSchema.properties as Json) };
+    if (op!['x-action-kind'] === 'destructive') {
+      expect(properties.confirm).toEqual(expect.objectContaining({ type: 'boolean' }));
+      delete properties.confirm;
+    }
+    const schema = op!.requestBody.content['application/json'].schema;
+    expect({ ...tool.inputSchema, properties }).toEqual(schema);
+  }
+  // Every JSON-bodied action is a tool; only the raw-stream ones (query parameters or octet-stream body) are not.
+  const jsonOps = [...operations.values()].filter((op) => op.requestBody?.content?.['application/json']);
+  expect(tools.map((tool) => tool.name).sort()).toEqual(jsonOps.map((op) => op.operationId as string).sort());
+});
