@@ -11,6 +11,7 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!(p-retry|is-network-error|jose)/)'],
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  setupFiles: ['<rootDir>/test/support/quiet.ts'],
 };
 module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',

@@ -490,7 +490,34 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       context.error(`unhandled error: ${(err as Error).message}`);
       result = problemResponse(new Problem('internal_error', 'The function failed unexpectedly'));
     }
+    await drain(nativeRequest.body);
     await send(res, result);
+  }
+
+  /**
+   * A handler that answered without reading the whole body (a 413, a validation error) would
+   * leave the client mid-upload and see a reset; the real host reads the request in full, so the
+   * rest is read and dropped here too, up to a bound.
+   */
+  async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
+    if (!body || body.locked) return;
+    const reader = body.getReader();
+    let seen = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        seen += value.length;
+        if (seen > 256 * 1024 * 1024) {
+          await reader.cancel();
+          return;
+        }
+      }
+    } catch {
+      // the client went away: nothing to drain
+    } finally {
+      reader.releaseLock();
+    }
   }
 
   function decodeJsonMaybe(text: string): unknown {

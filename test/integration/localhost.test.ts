@@ -241,9 +241,10 @@ describe('timers', () => {
 
   test('timers fire on their 6-field NCRONTAB schedule, and runOnStartup runs once at start', async () => {
     await waitFor(() => scheduledRuns.length >= 2, 4000);
-    const gap = scheduledRuns[1]! - scheduledRuns[0]!;
-    expect(gap).toBeGreaterThanOrEqual(900);
-    expect(gap).toBeLessThan(1500);
+    // Occurrences are whole seconds apart; a loaded machine may start one late, never early.
+    const seconds = scheduledRuns.map((at) => Math.floor(at / 1000));
+    expect(seconds[1]! - seconds[0]!).toBeGreaterThanOrEqual(1);
+    expect(seconds[1]! - seconds[0]!).toBeLessThanOrEqual(2);
     expect(startupRuns).toBe(1);
   });
 

@@ -1,0 +1,116 @@
+/**
+ * Security checks across the HTTP surface: every route's authLevel and caller-auth requirement,
+ * request forgery through cursors, oversized and deeply nested bodies, and header injection.
+ */
+import { randomBytes } from 'node:crypto';
+import '../../shared/actions';
+import { encodeCursor } from '../../shared/actions/cursor';
+import { registrations } from '../../shared/runtime/register';
+import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => await t.stop());
+
+/** The routes that must stay anonymous (Microsoft or the browser call them) and why. */
+const ANONYMOUS = new Map([
+  ['authCallback', 'the browser lands here from Microsoft; the single-use state authenticates it'],
+  ['health', 'operators and probes; reports reachability only'],
+  ['openapi', 'the API description, no data'],
+  ['graphWebhook', 'Graph calls it without credentials; clientState authenticates each item'],
+  ['graphLifecycleWebhook', 'as above, for lifecycle events'],
+]);
+
+test('every HTTP route declares its authLevel: anonymous only where Microsoft or a browser calls it', () => {
+  const http = registrations().filter((r) => r.kind === 'http');
+  expect(http.length).toBeGreaterThan(8);
+  for (const route of http) {
+    if (route.kind !== 'http') continue;
+    if (route.authLevel === 'anonymous')
+      expect({ route: route.name, allowed: ANONYMOUS.has(route.name) }).toEqual({
+        route: route.name,
+        allowed: true,
+      });
+    else
+      expect({ route: route.name, authLevel: route.authLevel }).toEqual({
+        route: route.name,
+        authLevel: 'function',
+      });
+  }
+});
+
+test('every function-level route needs the function key, and then a caller JWT', async () => {
+  for (const route of registrations()) {
+    if (route.kind !== 'http' || route.authLevel === 'anonymous') continue;
+    const path = route.route.replace(/\{\*?([^}]+)\}/g, 'x');
+    for (const method of route.methods) {
+      const noKey = await fetch(`${t.api}/${path}`, { method });
+      expect({ route: route.name, method, status: noKey.status }).toEqual({
+        route: route.name,
+        method,
+        status: 401,
+      });
+      const noJwt = await fetch(`${t.api}/${path}`, { method, headers: { 'x-functions-key': FUNCTION_KEY } });
+      expect({
+        route: route.name,
+        method,
+        status: noJwt.status,
+        code: ((await noJwt.json()) as { code: string }).code,
+      }).toEqual({ route: route.name, method, status: 401, code: 'unauthenticated' });
+    }
+  }
+});
+
+test('a cursor that does not lead back to Graph is refused before any request is sent', async () => {
+  const userId = await t.connect('adele.vance@contoso.test', { features: ['mail'] });
+  const before = t.sandbox.log.lastSeq;
+  for (const target of [
+    'https://evil.example.test/v1.0/me/messages',
+    `${t.sandbox.url}/_sandbox/users`,
+    'http://127.0.0.1:1/v1.0/me',
+  ]) {
+    const res = await t.call(userId, 'POST', '/mail/listMessages', {
+      cursor: encodeCursor('mail.listMessages', target),
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].field).toBe('cursor');
+  }
+  const forged = await t.call(userId, 'POST', '/mail/listMessages', {
+    cursor: encodeCursor('profile.getMe', `${t.sandbox.graphBaseUrl}/me/messages`),
+  });
+  expect(forged.status).toBe(400);
+  expect(t.sandbox.log.since(before).filter((e) => e.path.includes('/messages'))).toEqual([]);
+});
+
+test('oversized and deeply nested bodies are refused with problems, not crashes', async () => {
+  const userId = `u-${randomBytes(3).toString('hex')}`;
+  const big = await t.call(userId, 'POST', '/profile/getMe', { pad: 'x'.repeat(2 * 1024 * 1024) });
+  expect(big.status).toBe(413);
+  expect((await big.json()).code).toBe('payload_too_large');
+  let deep: unknown = 1;
+  for (let i = 0; i < 200; i++) deep = { a: deep };
+  const nested = await t.call(userId, 'POST', '/profile/getMe', deep);
+  expect(nested.status).toBe(400);
+  expect((await nested.json()).errors[0].message).toContain('nests deeper');
+  const notJson = await t.call(userId, 'POST', '/profile/getMe', undefined, {
+    'content-type': 'application/json',
+  });
+  expect(notJson.status).not.toBe(500);
+});
+
+test('header injection through inputs cannot add response headers', async () => {
+  const userId = `u-${randomBytes(3).toString('hex')}`;
+  const res = await t.call(userId, 'POST', '/auth/microsoft/start', {
+    returnUrl: 'https://platform.example.test/return\r\nSet-Cookie: pwned=1',
+  });
+  expect(res.status).toBe(400);
+  expect(res.headers.get('set-cookie')).toBeNull();
+  const callback = await fetch(
+    `${t.api}/auth/microsoft/callback?state=${encodeURIComponent('x\r\nLocation: https://evil.example.test')}`,
+    { redirect: 'manual' },
+  );
+  expect(callback.status).toBe(400);
+  expect(callback.headers.get('location')).toBeNull();
+});
