@@ -22,6 +22,7 @@ import {
   type SandboxResponse,
 } from './http';
 import { installGraph } from './graph';
+import type { SubscriptionSettings } from './graph/subscriptions-model';
 import { installIdentity } from './identity';
 import { installKeyVault } from './keyvault';
 import { RequestLog } from './log';
@@ -54,6 +55,11 @@ export interface SandboxOptions {
    * toggled at runtime with POST /_sandbox/identity/auto-approve {enabled}.
    */
   autoApprove?: boolean;
+  /**
+   * Change notifications: lifetimes, retry delays (compress them for tests), timeouts
+   * (sandbox/graph/subscriptions-model.ts; also PUT /_sandbox/subscriptions/settings).
+   */
+  subscriptions?: Partial<SubscriptionSettings>;
 }
 
 export interface Sandbox {
