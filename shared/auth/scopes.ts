@@ -13,7 +13,14 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
   // MailboxSettings.Read: the user's time zone and working hours, for scheduling in their day.
   calendar: ['Calendars.ReadWrite', 'Calendars.Read.Shared', 'MailboxSettings.Read'],
   files: ['Files.ReadWrite.All'],
-  teams: ['Team.ReadBasic.All', 'Channel.ReadBasic.All', 'ChannelMessage.Send', 'Chat.ReadWrite'],
+  // User.ReadBasic.All: resolve an @mention given by UPN to the user's id and name (no admin consent).
+  teams: [
+    'Team.ReadBasic.All',
+    'Channel.ReadBasic.All',
+    'ChannelMessage.Send',
+    'Chat.ReadWrite',
+    'User.ReadBasic.All',
+  ],
   'teams-history': ['ChannelMessage.Read.All'],
   contacts: ['Contacts.ReadWrite'],
   todo: ['Tasks.ReadWrite'],

@@ -46,7 +46,11 @@ function secretClient(vaultUrl: string): KeyVault.SecretClient {
           : {},
       ),
       // A loopback vault (the sandbox) has no *.vault.azure.net name to verify the challenge against.
-      { disableChallengeResourceVerification: loopback },
+      {
+        disableChallengeResourceVerification: loopback,
+        // Fail over to the cached value quickly instead of stalling every request on retries.
+        retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
+      },
     );
   }
   return client;
@@ -72,7 +76,14 @@ export async function getSecret(setting: SecretSetting): Promise<string> {
         cache.set(setting, { value: secret.value, fetchedAt: Date.now() });
         return secret.value;
       } catch (err) {
-        if (cached) return cached.value; // stale but known-good: keep serving through an outage
+        if (cached) {
+          // Stale but known-good: keep serving through the outage, and ask the vault again in 30 s.
+          cache.set(setting, {
+            value: cached.value,
+            fetchedAt: Date.now() - ttlMs + Math.min(ttlMs, 30_000),
+          });
+          return cached.value;
+        }
         throw new SecretUnavailableError(setting, err);
       } finally {
         inflight.delete(setting);

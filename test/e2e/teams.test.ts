@@ -160,17 +160,16 @@ describe('channel messages', () => {
     expect(both.body.errors[0]?.field).toBe('mentions.0');
   });
 
-  test('mentioning by upn in a channel needs a directory lookup the teams feature does not grant: a clear 403', async () => {
-    const res = await call<{ code: string; detail: string }>(adele, 'sendChannelMessage', {
+  test('mentioning by upn in a channel resolves the user (User.ReadBasic.All, part of the teams feature)', async () => {
+    const res = await call<Message>(adele, 'sendChannelMessage', {
       teamId: SEED_TEAM.id,
       channelId: SEED_TEAM.general,
       text: 'ping @{0}',
       mentions: [{ upn: 'lee.gu@contoso.test' }],
     });
-    expect(res.status).toBe(403);
-    expect(res.body.code).toBe('forbidden');
-    expect(res.body.detail).toContain('User.ReadBasic.All');
-    expect(res.body.detail).toContain('userId and displayName');
+    expect(res.status).toBe(201);
+    expect(res.body.content).toContain('<at id="0">Lee Gu</at>');
+    expect(res.body.mentions).toEqual([expect.objectContaining({ id: 0, displayName: 'Lee Gu' })]);
   });
 
   test('reply to a message and list the replies', async () => {
