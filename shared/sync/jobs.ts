@@ -3,6 +3,8 @@
  * notifications, lifecycle events) and the sync worker: one `sync-jobs` queue message per
  * (user, resource). Workers are idempotent, so duplicates are harmless.
  */
+import { createHash } from 'node:crypto';
+import { graphBase } from '../graph/client';
 import { enqueue } from '../storage/clients';
 
 export const SYNC_JOBS_QUEUE = 'sync-jobs';
@@ -14,8 +16,9 @@ export const SYNC_JOBS_QUEUE = 'sync-jobs';
  * - `files`: the drive root (whole drive)
  * - `contacts`: the default contacts folder
  * - `todo:<listId>`: tasks of one To Do list
+ * - `todo`: the user's To Do lists (discovers `todo:<listId>` resources; emits no entries itself)
  */
-export type ResourceKey = `mail:${string}` | 'calendar' | 'files' | 'contacts' | `todo:${string}`;
+export type ResourceKey = `mail:${string}` | 'calendar' | 'files' | 'contacts' | 'todo' | `todo:${string}`;
 
 export interface SyncJob {
   userId: string;
@@ -23,12 +26,27 @@ export interface SyncJob {
   reason: 'timer' | 'notification' | 'connect' | 'lifecycle' | 'manual';
   /** Drop the delta token and resync everything (lifecycle `missed`, subscriptionRemoved). */
   full?: boolean;
+  /**
+   * Which deployment enqueued the job (a hash of the Graph base URL, stamped by enqueueSyncJob).
+   * Instances configured for another Graph (tests with several sandboxes on one storage account)
+   * hand the job on instead of running it with tokens that aren't theirs.
+   */
+  origin?: string;
+  /** How many times the job was handed on (bounded). */
+  hops?: number;
 }
 
 export function isResourceKey(value: string): value is ResourceKey {
-  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo:[A-Za-z0-9=_+/-]{1,200})$/.test(value);
+  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo|todo:[A-Za-z0-9=_+/-]{1,200})$/.test(
+    value,
+  );
+}
+
+/** This deployment's origin marker: a short hash of the Graph base URL it talks to. */
+export function syncOrigin(): string {
+  return createHash('sha256').update(graphBase(), 'utf8').digest('hex').slice(0, 16);
 }
 
 export async function enqueueSyncJob(job: SyncJob): Promise<void> {
-  await enqueue(SYNC_JOBS_QUEUE, job);
+  await enqueue(SYNC_JOBS_QUEUE, { ...job, origin: job.origin ?? syncOrigin() });
 }

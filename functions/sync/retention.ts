@@ -1,0 +1,38 @@
+import type { InvocationContext, Timer } from '@azure/functions';
+import { z } from 'zod';
+import { getConfig } from '../../shared/config';
+import { registerQueue, registerTimer } from '../../shared/runtime/register';
+import { enqueue } from '../../shared/storage/clients';
+import { listConnections } from '../../shared/storage/connections';
+import { purgeChanges } from '../../shared/sync/feed';
+import { purgeTombstones } from '../../shared/sync/items';
+
+export const RETENTION_QUEUE = 'sync-retention';
+
+/** Daily: one retention message per user (the feed and index are per-user partitions). */
+export async function changeRetentionTimer(_timer: Timer, context: InvocationContext): Promise<void> {
+  let users = 0;
+  for await (const c of listConnections()) {
+    await enqueue(RETENTION_QUEUE, { userId: c.userId });
+    users++;
+  }
+  context.log(JSON.stringify({ event: 'retention_fanout', users }));
+}
+
+const Message = z.object({ userId: z.string().regex(/^[A-Za-z0-9._:@|=+-]{1,128}$/) }).strip();
+
+/** Drops feed entries and index tombstones older than CHANGE_RETENTION_DAYS. */
+export async function changeRetentionWorker(message: unknown, context: InvocationContext): Promise<void> {
+  const parsed = Message.safeParse(message);
+  if (!parsed.success) {
+    context.warn(JSON.stringify({ event: 'retention_message_invalid' }));
+    return;
+  }
+  const cutoff = new Date(Date.now() - getConfig().CHANGE_RETENTION_DAYS * 24 * 3600 * 1000).toISOString();
+  const entries = await purgeChanges(parsed.data.userId, cutoff);
+  const tombstones = await purgeTombstones(parsed.data.userId, cutoff);
+  context.log(JSON.stringify({ event: 'retention_done', entries, tombstones }));
+}
+
+registerTimer('changeRetentionTimer', { schedule: '0 40 2 * * *', handler: changeRetentionTimer });
+registerQueue('changeRetentionWorker', { queueName: RETENTION_QUEUE, handler: changeRetentionWorker });

@@ -1,0 +1,83 @@
+/**
+ * Which resources a user syncs, and the fan-out: one `sync-jobs` message per (user, resource),
+ * never a loop over users doing Graph work in one invocation (DESIGN "Fan-out through queues").
+ * A connection syncs what its granted features cover: mail (the Inbox and SYNC_MAIL_FOLDERS),
+ * calendar, files, contacts, and To Do (the list of lists, which discovers one resource per list).
+ */
+import { grantedFeatures } from '../auth/scopes';
+import { listConnections, type Connection } from '../storage/connections';
+import { appendChanges, changeKeyOf, type NewChange } from './feed';
+import { allIndexed, eraseIndexed } from './items';
+import { enqueueSyncJob, type ResourceKey, type SyncJob } from './jobs';
+import { syncSettings } from './settings';
+import { deleteSyncState, listSyncStates } from './state';
+
+/** The resources a connection syncs (To Do lists come from the `todo` round's discoveries). */
+export async function resourcesFor(connection: Connection): Promise<ResourceKey[]> {
+  const features = grantedFeatures(connection.scopes.split(' '));
+  const out: ResourceKey[] = [];
+  if (features.includes('mail'))
+    for (const folder of syncSettings().SYNC_MAIL_FOLDERS) out.push(`mail:${folder}`);
+  if (features.includes('calendar')) out.push('calendar');
+  if (features.includes('files')) out.push('files');
+  if (features.includes('contacts')) out.push('contacts');
+  if (features.includes('todo')) {
+    out.push('todo');
+    for (const s of await listSyncStates(connection.userId)) {
+      if (s.resource.startsWith('todo:') && s.status !== 'removed') out.push(s.resource);
+    }
+  }
+  return out;
+}
+
+/** Enqueues one job per resource of the connection; returns how many. */
+export async function enqueueUserJobs(connection: Connection, reason: SyncJob['reason']): Promise<number> {
+  if (connection.status !== 'connected') return 0;
+  const resources = await resourcesFor(connection);
+  for (const resource of resources) await enqueueSyncJob({ userId: connection.userId, resource, reason });
+  return resources.length;
+}
+
+/** The timer's fan-out over connections (all of them by default). */
+export async function fanOutSync(
+  connections: AsyncIterable<Connection> | Iterable<Connection> = listConnections(),
+): Promise<{ users: number; jobs: number }> {
+  let users = 0;
+  let jobs = 0;
+  for await (const c of connections) {
+    const n = await enqueueUserJobs(c, 'timer');
+    if (n > 0) users++;
+    jobs += n;
+  }
+  return { users, jobs };
+}
+
+/**
+ * A resource that no longer exists (a deleted To Do list): each of its live items becomes a
+ * deletion in the feed, then its index and state go.
+ */
+export async function retireResource(userId: string, resource: ResourceKey): Promise<number> {
+  const service = 'todo';
+  let changes: NewChange[] = [];
+  let n = 0;
+  for await (const item of allIndexed(userId, resource)) {
+    if (item.deleted) continue;
+    changes.push({
+      service,
+      resource,
+      id: item.id,
+      type: 'deleted',
+      summary: item.summary,
+      dedupe: changeKeyOf(resource, item.id, 'deleted', item.version),
+    });
+    n++;
+    if (changes.length >= 100) {
+      await appendChanges(userId, changes);
+      changes = [];
+    }
+  }
+  await appendChanges(userId, changes);
+  await eraseIndexed(userId, resource);
+  await deleteSyncState(userId, resource);
+  return n;
+}

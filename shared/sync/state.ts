@@ -1,0 +1,194 @@
+/**
+ * The `syncstate` table: one row per (user, resource) with the saved deltaLink, the last round's
+ * counts and status, and a lease. Two rounds for one (user, resource) never run at once: a round
+ * takes the lease with a write conditional on the row's ETag, renews it after every page (same
+ * condition), and releases it when it saves the new deltaLink. A round whose lease was taken over
+ * (it stalled past the lease) fails its next renewal and stops without saving anything.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TableEntityResult } from '@azure/data-tables';
+import { table } from '../storage/clients';
+import type { ResourceKey } from './jobs';
+
+export const SYNCSTATE_TABLE = 'syncstate';
+/** A lease outlives a stalled page request (Graph timeout 30 s plus retries) with room to spare. */
+export const LEASE_MS = 3 * 60 * 1000;
+
+export type SyncStatus = 'idle' | 'running' | 'failed' | 'reauth_required' | 'removed';
+
+export interface SyncState {
+  userId: string;
+  resource: ResourceKey;
+  status: SyncStatus;
+  /** The opaque deltaLink of the last completed round (absent until the first one completes). */
+  deltaLink?: string;
+  /** Items currently in the index (not deleted). */
+  items: number;
+  lastRunAt?: string;
+  lastSuccessAt?: string;
+  /** Error code of the last failed round (never a message: they can quote data). */
+  lastError?: string;
+  /** JSON of the last round's counts (pages, requests, created, updated, deleted, mode). */
+  lastRound?: string;
+  /** Calendar: the window the saved deltaLink covers. */
+  windowStart?: string;
+  windowEnd?: string;
+  leaseId?: string;
+  leaseUntil?: string;
+  etag?: string;
+}
+
+export const rowKeyOf = (resource: string): string => encodeURIComponent(resource);
+
+type Row = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+function fromRow(row: TableEntityResult<Record<string, unknown>>): SyncState {
+  const out: Record<string, unknown> = {
+    userId: row.partitionKey ?? '',
+    resource: decodeURIComponent(row.rowKey ?? ''),
+    etag: row.etag,
+    items: 0,
+  };
+  for (const [k, v] of Object.entries(row)) {
+    if (['partitionKey', 'rowKey', 'etag', 'timestamp', 'odata.metadata'].includes(k)) continue;
+    if (v !== '' && v !== null) out[k] = v;
+  }
+  return out as unknown as SyncState;
+}
+
+function toRow(s: Partial<SyncState> & { userId: string; resource: string }): Row {
+  const row: Row = { partitionKey: s.userId, rowKey: rowKeyOf(s.resource) };
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'userId' || k === 'resource' || k === 'etag' || v === undefined) continue;
+    row[k] = v;
+  }
+  return row;
+}
+
+const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
+
+export async function getSyncState(userId: string, resource: string): Promise<SyncState | undefined> {
+  const client = await table(SYNCSTATE_TABLE);
+  try {
+    return fromRow(await client.getEntity<Record<string, unknown>>(userId, rowKeyOf(resource)));
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function listSyncStates(userId: string): Promise<SyncState[]> {
+  const client = await table(SYNCSTATE_TABLE);
+  const out: SyncState[] = [];
+  const rows = client.listEntities<Record<string, unknown>>({
+    queryOptions: { filter: `PartitionKey eq '${userId.replace(/'/g, "''")}'` },
+  });
+  for await (const row of rows) out.push(fromRow(row));
+  return out;
+}
+
+export interface Lease {
+  userId: string;
+  resource: ResourceKey;
+  id: string;
+  etag: string;
+  /** The row as it was when the lease was taken. */
+  state: SyncState;
+}
+
+export class LeaseLost extends Error {
+  constructor() {
+    super('The sync lease was taken over by another round');
+    this.name = 'LeaseLost';
+  }
+}
+
+/**
+ * Takes the (user, resource) lease, or returns undefined when another round holds it. Creating
+ * the row and updating it are both conditional (insert fails on an existing row, update on a
+ * changed ETag), so exactly one of two racing workers wins.
+ */
+export async function acquireLease(
+  userId: string,
+  resource: ResourceKey,
+  now = Date.now(),
+): Promise<Lease | undefined> {
+  const client = await table(SYNCSTATE_TABLE);
+  const id = randomUUID();
+  const leaseUntil = new Date(now + LEASE_MS).toISOString();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await getSyncState(userId, resource);
+    if (current?.leaseId && current.leaseUntil && Date.parse(current.leaseUntil) > now) return undefined;
+    const patch = { userId, resource, leaseId: id, leaseUntil, lastRunAt: new Date(now).toISOString() };
+    try {
+      if (!current) {
+        const res = await client.createEntity(toRow({ ...patch, status: 'running', items: 0 }));
+        return {
+          userId,
+          resource,
+          id,
+          etag: res.etag ?? '',
+          state: { userId, resource, status: 'idle', items: 0 },
+        };
+      }
+      const res = await client.updateEntity(toRow({ ...patch, status: 'running' }), 'Merge', {
+        etag: current.etag,
+      });
+      return { userId, resource, id, etag: res.etag ?? '', state: current };
+    } catch (err) {
+      const status = statusOf(err);
+      if (status !== 409 && status !== 412) throw err;
+      // Someone else wrote the row between our read and our write: look again.
+    }
+  }
+  return undefined;
+}
+
+/** Extends the lease (after every page); throws LeaseLost when another round took it over. */
+export async function renewLease(lease: Lease, now = Date.now()): Promise<void> {
+  const client = await table(SYNCSTATE_TABLE);
+  try {
+    const res = await client.updateEntity(
+      toRow({
+        userId: lease.userId,
+        resource: lease.resource,
+        leaseUntil: new Date(now + LEASE_MS).toISOString(),
+      }),
+      'Merge',
+      { etag: lease.etag },
+    );
+    lease.etag = res.etag ?? lease.etag;
+  } catch (err) {
+    if (statusOf(err) === 412 || statusOf(err) === 404) throw new LeaseLost();
+    throw err;
+  }
+}
+
+/** Ends the round: writes its outcome and frees the lease, still conditional on our ETag. */
+export async function releaseLease(lease: Lease, outcome: Partial<SyncState>): Promise<void> {
+  const client = await table(SYNCSTATE_TABLE);
+  try {
+    const res = await client.updateEntity(
+      toRow({ ...outcome, userId: lease.userId, resource: lease.resource, leaseId: '', leaseUntil: '' }),
+      'Merge',
+      { etag: lease.etag },
+    );
+    lease.etag = res.etag ?? lease.etag;
+  } catch (err) {
+    if (statusOf(err) === 412 || statusOf(err) === 404) throw new LeaseLost();
+    throw err;
+  }
+}
+
+export async function deleteSyncState(userId: string, resource: string): Promise<void> {
+  const client = await table(SYNCSTATE_TABLE);
+  await client.deleteEntity(userId, rowKeyOf(resource)).catch((err: unknown) => {
+    if (statusOf(err) !== 404) throw err;
+  });
+}
+
+export async function eraseSyncStates(userId: string): Promise<number> {
+  const states = await listSyncStates(userId);
+  for (const s of states) await deleteSyncState(userId, s.resource);
+  return states.length;
+}
