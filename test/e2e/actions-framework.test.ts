@@ -133,10 +133,21 @@ test('every action writes one audit entry, readable by its user only', async () 
 
 test('ten parallel actions for one mailbox never put more than 4 concurrent requests on the sandbox', async () => {
   const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
-  await fetch(`${t.sandbox.url}/_sandbox/throttle`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 150 }) });
+  await fetch(`${t.sandbox.url}/_sandbox/throttle`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs: 150 }),
+  });
   try {
     const since = (await requestLog(t.sandbox)).at(-1)?.seq ?? 0;
-    const results = await Promise.all(Array.from({ length: 10 }, async () => (await t.call(userId, 'POST', '/profile/getMailboxSettings', {}, { 'cache-control': 'no-cache' })).status));
+    const results = await Promise.all(
+      Array.from(
+        { length: 10 },
+        async () =>
+          (await t.call(userId, 'POST', '/profile/getMailboxSettings', {}, { 'cache-control': 'no-cache' }))
+            .status,
+      ),
+    );
     expect(results).toEqual(Array(10).fill(200));
     const served = (await requestLog(t.sandbox, since)).filter((e) => e.path.endsWith('/mailboxSettings'));
     expect(served).toHaveLength(10);
@@ -145,6 +156,10 @@ test('ten parallel actions for one mailbox never put more than 4 concurrent requ
     expect(peak).toBeLessThanOrEqual(4);
     expect(peak).toBe(4); // the limit is used, not just respected by accident
   } finally {
-    await fetch(`${t.sandbox.url}/_sandbox/throttle`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0 }) });
+    await fetch(`${t.sandbox.url}/_sandbox/throttle`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 0 }),
+    });
   }
 });
