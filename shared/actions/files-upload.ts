@@ -1,7 +1,8 @@
 /**
  * The OneDrive upload engine: streams a request body of any size to a drive path without ever
- * holding more than ONE chunk buffer (5 MiB = 16 × 320 KiB, the Graph SDK's LargeFileUploadTask
- * default, within the recommended 5–10 MiB; reference §8.3, §9).
+ * holding more than ONE chunk buffer (3.125 MiB = 10 × 320 KiB; reference §8.3, §9). That is
+ * below the 5–10 MiB Microsoft recommends (the SDK's LargeFileUploadTask uses 5 MiB) on purpose:
+ * per-upload memory matters more here than a few more requests (`chunkSize` changes it).
  *
  * - Under 4 MiB: one simple PUT /content through the Graph chokepoint (peers cap uploads here).
  * - Otherwise an upload session (createUploadSession through the chokepoint), then each chunk is
@@ -25,7 +26,7 @@ import { Problem } from '../http/problem';
 import type { ActionContext } from './types';
 
 export const FRAGMENT_UNIT = 320 * 1024;
-export const DEFAULT_CHUNK_SIZE = 16 * FRAGMENT_UNIT;
+export const DEFAULT_CHUNK_SIZE = 10 * FRAGMENT_UNIT;
 /** Uploads smaller than this go in one PUT (the integration's simple-upload limit, reference §8.3). */
 export const SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024;
 
@@ -246,19 +247,35 @@ interface Attempt {
   retryAfterMs?: number;
 }
 
+/**
+ * Runs a fetch with a timeout whose timer is cleared as soon as it is done. (AbortSignal.timeout
+ * would keep the signal, its listeners and through them the request body alive until it fires.)
+ */
+async function timed<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function put(url: string, bytes: Uint8Array, start: number, total: number): Promise<Attempt> {
   try {
     // Plain fetch: the upload URL is pre-authenticated and must not get the user's token.
-    const res = await fetch(url, {
-      method: 'PUT',
-      headers: {
-        'content-range': `bytes ${start}-${start + bytes.length - 1}/${total}`,
-        'content-type': 'application/octet-stream',
-      },
-      body: bytes as unknown as BodyInit,
-      signal: AbortSignal.timeout(120_000),
+    return await timed(120_000, async (signal) => {
+      const res = await fetch(url, {
+        method: 'PUT',
+        headers: {
+          'content-range': `bytes ${start}-${start + bytes.length - 1}/${total}`,
+          'content-type': 'application/octet-stream',
+        },
+        body: bytes as unknown as BodyInit,
+        signal,
+      });
+      return await readAttempt(res);
     });
-    return await readAttempt(res);
   } catch {
     return { status: 0 };
   }
@@ -277,14 +294,16 @@ async function readAttempt(res: Response): Promise<Attempt> {
 
 async function status(url: string): Promise<Attempt> {
   try {
-    return await readAttempt(await fetch(url, { signal: AbortSignal.timeout(30_000) }));
+    return await timed(30_000, async (signal) => await readAttempt(await fetch(url, { signal })));
   } catch {
     return { status: 0 };
   }
 }
 
 async function cancelSession(url: string): Promise<void> {
-  await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+  await timed(10_000, async (signal) => await fetch(url, { method: 'DELETE', signal })).catch(
+    () => undefined,
+  );
 }
 
 function isDone(a: Attempt): boolean {

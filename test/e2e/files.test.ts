@@ -12,7 +12,7 @@ import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
 
 const ADELE = 'adele.vance@contoso.test';
 const MiB = 1024 * 1024;
-const CHUNK = 16 * 320 * 1024; // the engine's 5 MiB chunk
+const CHUNK = 10 * 320 * 1024; // the engine's chunk (shared/actions/files-upload.ts)
 
 let t: TestApp;
 let userId: string;
@@ -381,11 +381,11 @@ describe('upload and download', () => {
   }, 60_000);
 
   test('an injected 503 mid-way resumes at nextExpectedRanges without re-sending completed chunks', async () => {
-    const bytes = data(16 * MiB, 21);
+    const bytes = data(5 * CHUNK + 1000, 21);
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const since = await lastSeq();
-    const pending = upload('/Resume/503.bin', gatedBody(bytes, 12 * MiB, gate), {
+    const pending = upload('/Resume/503.bin', gatedBody(bytes, 2 * CHUNK + MiB, gate), {
       size: String(bytes.length),
     });
     // Two chunks acknowledged, the third is being filled: now the upload URL fails once.
@@ -407,14 +407,16 @@ describe('upload and download', () => {
       { method: 'PUT', status: 503, start: 2 * CHUNK },
       { method: 'GET', status: 200, start: undefined },
       { method: 'PUT', status: 202, start: 2 * CHUNK },
-      { method: 'PUT', status: 201, start: 3 * CHUNK },
+      { method: 'PUT', status: 202, start: 3 * CHUNK },
+      { method: 'PUT', status: 202, start: 4 * CHUNK },
+      { method: 'PUT', status: 201, start: 5 * CHUNK },
     ]);
     const back = await download('/Resume/503.bin');
     expect(sha256(new Uint8Array(await back.arrayBuffer()))).toBe(sha256(bytes));
   });
 
   test('a chunk stored but answered 503 is not sent again; a dropped connection resumes too', async () => {
-    const bytes = data(11 * MiB, 33);
+    const bytes = data(3 * CHUNK + 1000, 33);
     let since = await lastSeq();
     await controlCall(t.sandbox, 'POST', '/files/fragment-faults', { status: 503, afterWrite: true });
     const res = await upload('/Resume/stored.bin', bytes);
@@ -424,7 +426,8 @@ describe('upload and download', () => {
       'PUT 503 0',
       'GET 200 ',
       `PUT 202 ${CHUNK}`,
-      `PUT 201 ${2 * CHUNK}`,
+      `PUT 202 ${2 * CHUNK}`,
+      `PUT 201 ${3 * CHUNK}`,
     ]);
     expect(sha256(new Uint8Array(await (await download('/Resume/stored.bin')).arrayBuffer()))).toBe(
       sha256(bytes),
@@ -435,7 +438,13 @@ describe('upload and download', () => {
     const dropped = await upload('/Resume/dropped.bin', bytes);
     expect(dropped.status).toBe(200);
     const traffic = await uploadTraffic(since);
-    expect(traffic.filter((e) => e.method === 'PUT').map((e) => e.start)).toEqual([0, 0, CHUNK, 2 * CHUNK]);
+    expect(traffic.filter((e) => e.method === 'PUT').map((e) => e.start)).toEqual([
+      0,
+      0,
+      CHUNK,
+      2 * CHUNK,
+      3 * CHUNK,
+    ]);
     expect(sha256(new Uint8Array(await (await download('/Resume/dropped.bin')).arrayBuffer()))).toBe(
       sha256(bytes),
     );
