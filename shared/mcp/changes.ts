@@ -1,68 +1,67 @@
 /**
  * The `m365://changes` resource: the user's change feed (what the delta sync saw happen in mail,
- * calendar, files, contacts and To Do), so an assistant can catch up. Entries are DESIGN.md's
- * `{ seq, service, id, type, at, summary }`, oldest first; `m365://changes?after=<cursor>`
- * continues after a page.
+ * calendar, files, contacts and To Do), so an assistant can catch up. The same page as
+ * `GET /api/changes`: `{ items: [{ seq, service, resource, id, type, at, summary }], nextCursor,
+ * hasMore }`, oldest first; `m365://changes?after=<nextCursor>` reads on.
  *
- * The feed itself belongs to the sync engine (shared/sync, `GET /api/changes`); this module only
- * needs the small reader interface below, which the sync module provides through
- * `setChangeFeedReader` (see shared/mcp/feed.ts for the wiring).
+ * The feed belongs to the sync engine (shared/sync/feed.ts); this module needs only the small
+ * reader interface below, which shared/mcp/feed.ts implements on top of it.
  */
 import type { Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
+import { invalidInput } from '../http/validate';
 
 export const CHANGES_URI = 'm365://changes';
 export const CHANGES_PAGE_SIZE = 100;
+export const FEED_SERVICES = ['mail', 'calendar', 'files', 'contacts', 'todo', 'connection'] as const;
 
 export interface ChangeEntry {
-  seq: string | number;
+  seq: number;
   service: string;
   id: string;
-  type: 'created' | 'updated' | 'deleted';
+  type: string;
   at: string;
   summary?: unknown;
 }
 
 export interface ChangeFeedPage {
-  items: ChangeEntry[];
-  /** Opaque cursor: entries after the last one returned (absent when nothing is left). */
-  nextCursor?: string;
+  items: readonly ChangeEntry[];
+  /** The last sequence number returned (or `after` when nothing is new): read on from here. */
+  nextCursor: string;
+  hasMore: boolean;
 }
 
-/** Reads one page of a user's change feed, entries after `after` (from the oldest kept when absent). */
+export interface ChangeQuery {
+  /** Entries after this sequence number (0 or absent: from the oldest kept). */
+  after?: number;
+  service?: (typeof FEED_SERVICES)[number];
+}
+
+/** Reads one page of a user's change feed, oldest first. */
 export type ChangeFeedReader = (
   userId: string,
-  options: { after?: string; limit: number },
+  query: ChangeQuery & { limit: number },
 ) => Promise<ChangeFeedPage>;
-
-let reader: ChangeFeedReader | undefined;
-
-export function setChangeFeedReader(next: ChangeFeedReader | undefined): void {
-  reader = next;
-}
-
-export function changeFeedReader(): ChangeFeedReader | undefined {
-  return reader;
-}
 
 export const changesResource: Resource = {
   uri: CHANGES_URI,
   name: 'changes',
   title: 'Microsoft 365 change feed',
   description:
-    'What changed in the user\'s Microsoft 365 (mail, calendar, files, contacts, To Do) as seen by the background sync, oldest first: {items: [{seq, service, id, type: created|updated|deleted, at, summary}], nextCursor, next}. Read "next" (m365://changes?after=<nextCursor>) to continue; keep the last nextCursor to catch up later. Use the ids with the matching get tool for details.',
+    'What changed in the user\'s Microsoft 365 (mail, calendar, files, contacts, To Do) as seen by the background sync, oldest first: {items: [{seq, service, resource, id, type: created|updated|deleted|reauth_required, at, summary}], nextCursor, hasMore, next}. While hasMore, read "next" (m365://changes?after=<nextCursor>); keep the last nextCursor to catch up later. Use the ids with the matching get tool for details.',
   mimeType: 'application/json',
 };
 
 export const changesAfterTemplate: ResourceTemplate = {
-  uriTemplate: `${CHANGES_URI}{?after}`,
+  uriTemplate: `${CHANGES_URI}{?after,service}`,
   name: 'changes-after',
   title: 'Microsoft 365 changes after a cursor',
-  description: 'The change feed after a cursor (nextCursor of an earlier page).',
+  description:
+    'The change feed after a cursor (nextCursor of an earlier page), optionally of one service (mail, calendar, files, contacts, todo, connection).',
   mimeType: 'application/json',
 };
 
-/** The cursor of a changes URI, null when the URI is not the change feed. */
-export function parseChangesUri(uri: string): { after?: string } | null {
+/** The query of a changes URI; null when the URI is not the change feed, invalid_input when its query is wrong. */
+export function parseChangesUri(uri: string): ChangeQuery | null {
   let url: URL;
   try {
     url = new URL(uri);
@@ -70,10 +69,23 @@ export function parseChangesUri(uri: string): { after?: string } | null {
     return null;
   }
   if (url.protocol !== 'm365:' || `${url.host}${url.pathname}` !== 'changes') return null;
-  const after = url.searchParams.get('after');
-  return after ? { after } : {};
+  const query: ChangeQuery = {};
+  for (const [key, value] of url.searchParams) {
+    if (key === 'after' && /^\d{1,15}$/.test(value)) query.after = Number(value);
+    else if (key === 'service' && (FEED_SERVICES as readonly string[]).includes(value))
+      query.service = value as ChangeQuery['service'];
+    else
+      throw invalidInput([
+        {
+          field: key,
+          message: `is not valid here: use after=<nextCursor of an earlier page> and service=${FEED_SERVICES.join('|')}`,
+        },
+      ]);
+  }
+  return query;
 }
 
-export function changesUri(after?: string): string {
-  return after ? `${CHANGES_URI}?after=${encodeURIComponent(after)}` : CHANGES_URI;
+export function changesUri(after: string, service?: string): string {
+  const params = new URLSearchParams({ after, ...(service ? { service } : {}) });
+  return `${CHANGES_URI}?${params.toString()}`;
 }

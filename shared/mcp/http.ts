@@ -12,6 +12,7 @@ import { getConfig } from '../config';
 import { authedHandler } from '../http/handler';
 import { Problem } from '../http/problem';
 import { MAX_JSON_BODY_BYTES, readJson } from '../http/validate';
+import { syncFeedReader } from './feed';
 import type * as McpServerModule from './server';
 
 /** Room for the JSON-RPC envelope around the largest action input. */
@@ -47,6 +48,7 @@ export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, c
     noCache: /no-cache/i.test(request.headers.get('cache-control') ?? ''),
     readOnly: getConfig().MCP_READ_ONLY,
     timezone: requestTimezone(request.headers),
+    changes: syncFeedReader,
   });
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   response.headers.forEach((value, key) => {

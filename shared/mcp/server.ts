@@ -28,12 +28,12 @@ import { toProblem } from '../http/handler';
 import { problemBody } from '../http/problem';
 import { callTool } from './call';
 import {
-  changeFeedReader,
   changesAfterTemplate,
   changesResource,
   changesUri,
   CHANGES_PAGE_SIZE,
   parseChangesUri,
+  type ChangeFeedReader,
 } from './changes';
 import { toolAction, toolsFor } from './tools';
 
@@ -44,6 +44,8 @@ export interface McpRequestEnv {
   timezone?: string;
   noCache: boolean;
   readOnly: boolean;
+  /** The change feed behind `m365://changes` (shared/mcp/feed.ts in production). */
+  changes: ChangeFeedReader;
 }
 
 export const SERVER_INFO = { name: 'm365-integration', version: '1.0.0' };
@@ -68,7 +70,11 @@ function rpcError(err: unknown, requestId: string): McpError {
   if (err instanceof McpError) return err;
   const problem = toProblem(err);
   return new McpError(
-    problem.status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest,
+    problem.code === 'invalid_input'
+      ? ErrorCode.InvalidParams
+      : problem.status >= 500
+        ? ErrorCode.InternalError
+        : ErrorCode.InvalidRequest,
     `${problem.code}: ${problem.detail}`,
     problemBody(problem, requestId),
   );
@@ -104,27 +110,23 @@ export function buildServer(env: McpRequestEnv): Server {
     });
   });
 
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: changeFeedReader() ? [changesResource] : [],
-  }));
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [changesResource] }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
-    resourceTemplates: changeFeedReader() ? [changesAfterTemplate] : [],
+    resourceTemplates: [changesAfterTemplate],
   }));
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
-    const parsed = parseChangesUri(request.params.uri);
-    const reader = changeFeedReader();
-    // -32002: resource not found (MCP spec, resources § Error Handling).
-    if (!parsed || !reader) throw new McpError(-32002, 'Resource not found', { uri: request.params.uri });
+    const { uri } = request.params;
     try {
-      const page = await reader(env.userId, { ...parsed, limit: CHANGES_PAGE_SIZE });
+      const query = parseChangesUri(uri);
+      // -32002: resource not found (MCP spec, server/resources § Error Handling).
+      if (!query) throw new McpError(-32002, 'Resource not found', { uri: uri.slice(0, 200) });
+      const page = await env.changes(env.userId, { ...query, limit: CHANGES_PAGE_SIZE });
       const body = {
-        items: page.items,
-        ...(page.nextCursor ? { nextCursor: page.nextCursor, next: changesUri(page.nextCursor) } : {}),
+        ...page,
+        ...(page.hasMore ? { next: changesUri(page.nextCursor, query.service) } : {}),
       };
-      return {
-        contents: [{ uri: request.params.uri, mimeType: 'application/json', text: JSON.stringify(body) }],
-      };
+      return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body) }] };
     } catch (err) {
       throw rpcError(err, env.invocationId);
     }

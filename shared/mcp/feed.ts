@@ -1,0 +1,10 @@
+/** The change-feed reader of the MCP resource, on the sync engine's feed (the same data as GET /api/changes). */
+import { listChanges } from '../sync/feed';
+import type { ChangeFeedReader } from './changes';
+
+export const syncFeedReader: ChangeFeedReader = async (userId, query) =>
+  await listChanges(userId, {
+    limit: query.limit,
+    ...(query.after !== undefined ? { after: query.after } : {}),
+    ...(query.service ? { service: query.service } : {}),
+  });
