@@ -7,7 +7,7 @@
  *   {"bench":"files-stream","sizeMB":100,"uploadMBps":…,"downloadMBps":…,"peakRssGrowthMB":…,
  *    "peakArrayBuffersGrowthMB":…,"peakHeldGrowthMB":…,"rssGrowthToFileSize":…,"gcEveryMs":…,"identical":true}
  * once as V8 runs by itself (its GC lets up to ~64 MB of dead buffers accumulate) and once sampled
- * after a forced GC every 100 ms, which shows what the process actually holds.
+ * after a forced GC every 50 ms, which shows what the process actually holds.
  * Run: `npm run build && node scripts/with-sandbox-ca.mjs node dist/bench/files-stream.js [sizeMB]`.
  * `streamRoundTrip` is also what test/e2e/files.test.ts measures.
  */
@@ -221,7 +221,7 @@ export async function filesStream(sizeMB = 100): Promise<BenchResult> {
     const natural = summary(await streamRoundTrip({ api: t.api, headers, path, sizeBytes: sizeMB * MB }));
     console.log(JSON.stringify(natural));
     const held = summary(
-      await streamRoundTrip({ api: t.api, headers, path, sizeBytes: sizeMB * MB, gcEveryMs: 100 }),
+      await streamRoundTrip({ api: t.api, headers, path, sizeBytes: sizeMB * MB, gcEveryMs: 50 }),
     );
     console.log(JSON.stringify(held));
     if (natural.identical !== true || held.identical !== true)
