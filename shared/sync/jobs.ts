@@ -47,6 +47,9 @@ export function syncOrigin(): string {
   return createHash('sha256').update(graphBase(), 'utf8').digest('hex').slice(0, 16);
 }
 
-export async function enqueueSyncJob(job: SyncJob): Promise<void> {
-  await enqueue(SYNC_JOBS_QUEUE, { ...job, origin: job.origin ?? syncOrigin() });
+export async function enqueueSyncJob(
+  job: SyncJob,
+  options: { visibilityTimeoutSeconds?: number } = {},
+): Promise<void> {
+  await enqueue(SYNC_JOBS_QUEUE, { ...job, origin: job.origin ?? syncOrigin() }, options);
 }
