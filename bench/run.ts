@@ -4,12 +4,14 @@
  * with like on whatever machine runs them. `npm run bench -- core` runs only the named suites.
  */
 import { actionOverhead, coldStart } from './core';
+import { filesStream } from './files-stream';
 import { withAzurite, writeResults, type BenchResult } from './harness';
 
 type Suite = () => Promise<BenchResult | BenchResult[]>;
 
 const suites: Record<string, Suite> = {
   core: async () => [await coldStart(), ...(await actionOverhead())],
+  files: async () => await filesStream(100),
 };
 
 async function main(): Promise<void> {
