@@ -15,8 +15,8 @@ import { CONFIRM, notOfferedReason } from './tools';
 
 export interface ToolCallEnv extends Omit<ExecuteEnv, 'headers' | 'bodyStream'> {
   readOnly: boolean;
-  /** `_meta.idempotencyKey` of the call: the MCP stand-in for the HTTP Idempotency-Key header. */
-  idempotencyKey?: string;
+  /** `_meta.idempotencyKey` of the call (as sent): the MCP stand-in for the HTTP Idempotency-Key header. */
+  idempotencyKey?: unknown;
 }
 
 /** Top-level input fields that name what the action acts on: `id`, `*Id`, `*Ids`. */
@@ -74,13 +74,20 @@ export async function callTool(
     const limit = action.maxBodyBytes ?? MAX_JSON_BODY_BYTES;
     if (Buffer.byteLength(JSON.stringify(raw)) > limit)
       throw new Problem('payload_too_large', `The arguments of ${action.id} may be at most ${limit} bytes.`);
+    const key = env.idempotencyKey;
+    if (key !== undefined && (typeof key !== 'string' || key.length < 8 || key.length > 200)) {
+      // Never ignore a bad key silently: the caller relies on it to make a retry safe.
+      throw invalidInput([
+        { field: '_meta.idempotencyKey', message: 'must be a string of 8–200 characters' },
+      ]);
+    }
     const { args, confirmed } = splitConfirm(action, raw);
     if (action.kind === 'destructive' && !confirmed) return await dryRun(action, args, env);
 
     const { readOnly: _readOnly, idempotencyKey, ...rest } = env;
     const outcome = await executeAction(action, args, {
       ...rest,
-      headers: new Headers(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      headers: new Headers(typeof idempotencyKey === 'string' ? { 'idempotency-key': idempotencyKey } : {}),
     });
     if (outcome.kind === 'raw') {
       throw new Problem('method_not_allowed', `${action.id} answered with raw content; use its HTTP route.`);

@@ -106,7 +106,7 @@ export function buildServer(env: McpRequestEnv): Server {
       noCache: env.noCache,
       readOnly: env.readOnly,
       ...(env.timezone ? { timezone: env.timezone } : {}),
-      ...(typeof key === 'string' && key.length >= 8 && key.length <= 200 ? { idempotencyKey: key } : {}),
+      ...(key !== undefined ? { idempotencyKey: key } : {}),
     });
   });
 

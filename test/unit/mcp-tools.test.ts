@@ -124,6 +124,18 @@ describe('calls refused before any storage or Graph access', () => {
     });
   });
 
+  test('an idempotency key that cannot be honoured is refused, not ignored', async () => {
+    const result = await callTool(
+      action('mail.sendMessage'),
+      { to: ['a@b.test'] },
+      { ...env, readOnly: false, idempotencyKey: 'short' },
+    );
+    expect(result.structuredContent).toMatchObject({
+      code: 'invalid_input',
+      errors: [{ field: '_meta.idempotencyKey' }],
+    });
+  });
+
   test('arguments over the action body limit', async () => {
     const result = await callTool(
       action('mail.listFolders'),
