@@ -42,7 +42,7 @@ async function graph(upn: string, method: string, path: string, body?: unknown, 
       authorization: `Bearer ${access_token}`,
       ...(body !== undefined ? { 'content-type': raw ? 'text/plain' : 'application/json' } : {}),
     },
-    body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
+    body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body),
   });
   const text = await res.text();
   if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status} ${text}`);
@@ -312,7 +312,7 @@ test('the feed, the index and the sync state are exported and erased with the us
   const data = ((await exported.json()) as Json).data as Json;
   expect((data.changeFeed as ChangeEntry[]).length).toBeGreaterThan(0);
   expect((data.syncedItems as Json[]).length).toBeGreaterThan(0);
-  expect((data.syncState as Json[]).map((s) => s.resource)).toContain('calendar');
+  expect((data.syncState as Array<{ resource: string }>).map((s) => s.resource)).toContain('calendar');
   expect(JSON.stringify(data.syncState)).not.toContain('leaseId');
 
   const erased = await t.call(lee, 'DELETE', '/connections/me');
