@@ -66,6 +66,12 @@ export function installControl(sandbox: Sandbox): void {
     } catch {
       return json(400, { error: 'path is not a valid regular expression' });
     }
+    if (
+      spec.probability !== undefined &&
+      (typeof spec.probability !== 'number' || !(spec.probability > 0 && spec.probability <= 1))
+    ) {
+      return json(400, { error: 'probability must be a number in (0, 1]' });
+    }
     const fault = sandbox.faults.add(spec);
     return json(201, { id: fault.id });
   });

@@ -1,6 +1,7 @@
 /**
  * Fault injection: the next N requests matching a method and path pattern get a status (with
  * headers and body), a delay, or a dropped connection. Set through POST /_sandbox/faults.
+ * With `probability`, only that share of the matching requests is hit (until `count` runs out).
  */
 import { randomUUID } from 'node:crypto';
 import { graphError, type Ctx, type SandboxResponse } from './http';
@@ -13,6 +14,11 @@ export interface FaultSpec {
   path: string;
   /** How many matching requests get the fault (default 1). */
   count?: number;
+  /**
+   * Chance (0–1) that a matching request gets the fault; the others pass untouched and do not use
+   * up `count`. With a large count this throttles a share of the traffic (load tests: 0.1 = 10%).
+   */
+  probability?: number;
   /** Only requests whose bearer token belongs to this user id. */
   userId?: string;
   status?: number;
@@ -94,6 +100,7 @@ export class FaultInjector {
         const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : '';
         if (peekClaims(token)?.oid !== fault.userId) continue;
       }
+      if (fault.probability !== undefined && Math.random() >= fault.probability) continue;
       fault.remaining -= 1;
       fault.hits += 1;
       return fault;

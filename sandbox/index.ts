@@ -225,7 +225,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!isControl) {
         const fault = faults.take(ctx);
         if (fault) {
-          if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+          if (fault.delayMs) {
+            // A slow Graph has the whole request before it stalls: a client that gives up does not
+            // stop it from executing (the caller's "outcome unknown" case).
+            if (!fault.drop && !fault.status) await ctx.body().catch(() => undefined);
+            await new Promise((r) => setTimeout(r, fault.delayMs));
+          }
           if (fault.drop) {
             if (entry) log.end(entry, 0, sandbox.now(), ctx);
             req.socket.destroy();

@@ -103,9 +103,17 @@ export function configureEnv(
   resetSecrets();
 }
 
-export async function startAppHarness(
-  options: { sandbox?: SandboxOptions; env?: Record<string, string> } = {},
-): Promise<TestApp> {
+export interface AppHarnessOptions {
+  sandbox?: SandboxOptions;
+  env?: Record<string, string>;
+  /**
+   * Receives every line the local host logs (its own lines and the functions' context logs);
+   * the log-scan security test collects them. Defaults to the console when TEST_HOST_LOG is set.
+   */
+  log?: (line: string) => void;
+}
+
+export async function startAppHarness(options: AppHarnessOptions = {}): Promise<TestApp> {
   const sandbox = await startHarnessSandbox({ autoApprove: true, ...options.sandbox });
   // Route registration reads MICROSOFT_REDIRECT_URI for the callback path; the port comes later.
   configureEnv(sandbox, 'http://127.0.0.1:1/api/auth/microsoft/callback', options.env);
@@ -118,7 +126,7 @@ export async function startAppHarness(
     timers: false,
     queueVisibilityTimeoutMs: 0,
     queuePollMs: 100,
-    log: process.env.TEST_HOST_LOG ? (line) => console.log(line) : () => undefined,
+    log: options.log ?? (process.env.TEST_HOST_LOG ? (line) => console.log(line) : () => undefined),
   });
   const redirectUri = `${host.url}/api/auth/microsoft/callback`;
   configureEnv(sandbox, redirectUri, options.env);

@@ -13,6 +13,7 @@ import { MailboxLimiter } from './limiter';
 import {
   AuthMiddleware,
   ChokepointOptions,
+  isTransportError,
   MailboxLimitMiddleware,
   RetryMiddleware,
   TimeoutMiddleware,
@@ -102,7 +103,11 @@ function mailboxOf(userId: string, call: GraphCall): string {
   return m ? decodeURIComponent(m[1]!).toLowerCase() : userId;
 }
 
-function buildRequest(userId: string, call: GraphCall, opts: CallOptions): GraphClient.GraphRequest {
+function buildRequest(
+  userId: string,
+  call: GraphCall,
+  opts: CallOptions,
+): { request: GraphClient.GraphRequest; options: ChokepointOptions } {
   const sdk = require('@microsoft/microsoft-graph-client') as typeof GraphClient;
   const prefer = ['IdType="ImmutableId"'];
   if (call.timezone) prefer.push(`outlook.timezone="${call.timezone}"`);
@@ -122,19 +127,50 @@ function buildRequest(userId: string, call: GraphCall, opts: CallOptions): Graph
   const onResponse = (_status: number, requestId: string | undefined) => {
     if (requestId) opts.requestIds?.push(requestId);
   };
-  return request.middlewareOptions([
-    new ChokepointOptions(
-      userId,
-      isIdempotent(call),
-      mailboxOf(userId, call),
-      opts.log ?? silent,
-      onResponse,
-      opts.maxWaitMs,
-    ),
-  ]);
+  const options = new ChokepointOptions(
+    userId,
+    isIdempotent(call),
+    mailboxOf(userId, call),
+    opts.log ?? silent,
+    onResponse,
+    opts.maxWaitMs,
+  );
+  return { request: request.middlewareOptions([options]), options };
 }
 
-async function send(request: GraphClient.GraphRequest, call: GraphCall): Promise<Response> {
+/**
+ * What a failure below the SDK becomes: our own Problems (a token the vault could not get) pass
+ * through as they are; timeouts and dropped connections become a GraphError with a 5xx status, so
+ * the caller sees 503 upstream_unavailable (outcome unknown for writes) instead of a 500.
+ */
+function chainFailure(err: unknown, options: ChokepointOptions): unknown {
+  const original = options.failure;
+  if (original === undefined) return err;
+  if (isTransportError(original)) {
+    const timeout = (original as { name?: string }).name === 'TimeoutError';
+    return new GraphError(
+      timeout ? 504 : 502,
+      timeout ? 'timeout' : 'connection_failed',
+      timeout ? (original as Error).message : 'The connection to Microsoft Graph failed.',
+      undefined,
+      undefined,
+    );
+  }
+  return original;
+}
+
+async function send(
+  { request, options }: { request: GraphClient.GraphRequest; options: ChokepointOptions },
+  call: GraphCall,
+): Promise<Response> {
+  try {
+    return await sendOnce(request, call);
+  } catch (err) {
+    throw chainFailure(err, options);
+  }
+}
+
+async function sendOnce(request: GraphClient.GraphRequest, call: GraphCall): Promise<Response> {
   const body = call.body;
   switch (call.method) {
     case 'GET':
@@ -188,10 +224,8 @@ export async function graphRequest<T = unknown>(
 
 /** A Graph call whose body is consumed by the caller as a stream (downloads). Redirects are not followed. */
 export async function graphRaw(userId: string, call: GraphCall, opts: CallOptions = {}): Promise<Response> {
-  const res = await send(
-    buildRequest(userId, { ...call, headers: { ...call.headers } }, opts).option('redirect', 'manual'),
-    call,
-  );
+  const built = buildRequest(userId, { ...call, headers: { ...call.headers } }, opts);
+  const res = await send({ ...built, request: built.request.option('redirect', 'manual') }, call);
   if (res.status >= 400) {
     const body = await parseBody(res);
     throw graphErrorFrom(res.status, res.headers, body, parseRetryAfter(res.headers.get('retry-after')));

@@ -16,6 +16,7 @@ import type { Context, Middleware, MiddlewareOptions } from '@microsoft/microsof
 import pRetry, { AbortError } from 'p-retry';
 import { getAccessToken } from '../auth/token-vault';
 import { getConfig } from '../config';
+import { Problem } from '../http/problem';
 import { parseRetryAfter } from './errors';
 import type { MailboxLimiter } from './limiter';
 import { recordGraphResponse, recordRetry } from './usage';
@@ -33,6 +34,11 @@ export class ChokepointOptions implements MiddlewareOptions {
     /** Max total wait for retries (ms); defaults to GRAPH_MAX_RETRY_WAIT_SECONDS. */
     readonly maxWaitMs?: number,
   ) {}
+  /**
+   * What the chain finally threw. The Graph SDK wraps anything thrown by middleware into its own
+   * GraphError (statusCode -1, original lost), so the client reads the original from here.
+   */
+  failure?: unknown;
 }
 
 function optionsOf(context: Context): ChokepointOptions {
@@ -73,7 +79,9 @@ export function backoffMs(attempt: number, baseMs = 500, capMs = 30000): number 
   return Math.round(exp / 2 + Math.random() * (exp / 2)); // "equal jitter"
 }
 
-function isTransportError(err: unknown): boolean {
+export function isTransportError(err: unknown): boolean {
+  // Our own problems (e.g. the vault's reauth_required) carry a `code` too but are not transport.
+  if (err instanceof Problem) return false;
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
   return (
     e.name === 'AbortError' ||
@@ -91,9 +99,12 @@ export class RetryMiddleware extends Link {
     await pRetry(
       async (attempt) => {
         context.response = undefined;
+        opt.failure = undefined;
         try {
           await this.next.execute(context);
         } catch (err) {
+          // Kept as thrown: AbortError re-creates errors from another realm (Jest) as plain Errors.
+          opt.failure = err;
           // Timeouts and resets: the request may have run, so only idempotent ones go again.
           if (opt.idempotent && isTransportError(err)) {
             const wait = backoffMs(attempt);
@@ -129,7 +140,9 @@ export class RetryMiddleware extends Link {
       },
     ).catch((err: unknown) => {
       // Out of retries on a transport error: surface the original error.
-      throw err instanceof AbortError ? err.originalError : err;
+      const original = err instanceof AbortError ? err.originalError : err;
+      opt.failure ??= original;
+      throw original;
     });
   }
 }
