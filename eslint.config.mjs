@@ -14,6 +14,7 @@ export default tseslint.config(
       'scripts/*.mjs',
       'eslint.config.mjs',
       'jest.config.js',
+      'jest.browser.config.js',
     ],
   },
   js.configs.recommended,
