@@ -1,0 +1,29 @@
+import type { InvocationContext, Timer } from '@azure/functions';
+import { z } from 'zod';
+import { registerQueue, registerTimer } from '../../shared/runtime/register';
+import { installWebhookHooks } from '../../shared/webhooks/hooks';
+import { reconcileUser } from '../../shared/webhooks/manager';
+import { fanOutRenewals, RENEWALS_QUEUE } from '../../shared/webhooks/renewal';
+
+installWebhookHooks();
+
+/** Every 30 minutes: one renewal message per connected user (style.md 16). */
+export async function subscriptionRenewalTimer(_timer: Timer, context: InvocationContext): Promise<void> {
+  const n = await fanOutRenewals();
+  context.log(JSON.stringify({ event: 'subscription_renewal_fanout', users: n }));
+}
+
+const Message = z.object({ userId: z.string().min(1).max(256) }).strict();
+
+/** Queue `subscription-renewals`: renew, recreate on 404, create missing, delete orphans for one user. */
+export async function subscriptionRenewalWorker(message: unknown, context: InvocationContext): Promise<void> {
+  const parsed = Message.safeParse(message);
+  if (!parsed.success) {
+    context.warn(JSON.stringify({ event: 'renewal_message_invalid' }));
+    return;
+  }
+  await reconcileUser(parsed.data.userId, context, 'timer');
+}
+
+registerTimer('subscriptionRenewalTimer', { schedule: '0 */30 * * * *', handler: subscriptionRenewalTimer });
+registerQueue('subscriptionRenewalWorker', { queueName: RENEWALS_QUEUE, handler: subscriptionRenewalWorker });

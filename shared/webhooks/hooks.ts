@@ -1,0 +1,42 @@
+/**
+ * Where webhooks meet the connection lifecycle: subscriptions are created right after connect,
+ * deleted at Graph before a disconnect (while the token still works), and the `subscriptions`
+ * rows are part of the user's data for export and erasure (shared/privacy.ts).
+ */
+import { onConnected, onDisconnecting } from '../auth/lifecycle';
+import { registerUserData } from '../privacy';
+import { forgetLookup } from './lookup-cache';
+import { deleteAllSubscriptions, reconcileUser } from './manager';
+import { deleteSubscriptionRecord, listSubscriptions } from './store';
+
+let installed = false;
+
+export function installWebhookHooks(): void {
+  if (installed) return;
+  installed = true;
+
+  onConnected(async (userId, context) => {
+    await reconcileUser(userId, context, 'connect');
+  });
+
+  onDisconnecting(async (userId, context) => {
+    const n = await deleteAllSubscriptions(userId, context);
+    context.log(JSON.stringify({ event: 'subscriptions_deleted', count: n }));
+  });
+
+  registerUserData({
+    name: 'subscriptions',
+    async export(userId) {
+      // Everything but the clientState hash (a secret's fingerprint, not personal data).
+      return (await listSubscriptions(userId)).map(({ clientStateHash: _h, ...rest }) => rest);
+    },
+    async erase(userId) {
+      const rows = await listSubscriptions(userId);
+      for (const row of rows) {
+        await deleteSubscriptionRecord(userId, row.subscriptionId);
+        forgetLookup(row.subscriptionId);
+      }
+      return rows.length;
+    },
+  });
+}
