@@ -144,6 +144,8 @@ export async function runLoad(t: TestApp, options: LoadOptions): Promise<LoadRep
   );
   const elapsedMs = Date.now() - started;
   await sandboxCall(t, 'DELETE', '/faults');
+  // Graph traffic of the run itself (the product's calls, retries and background syncs).
+  const graph = t.sandbox.log.since(fromSeq).filter((e) => e.path.startsWith('/v1.0/'));
 
   // No lost writes: every task whose create answered 201 is readable afterwards.
   const lost: string[] = [];
@@ -157,7 +159,6 @@ export async function runLoad(t: TestApp, options: LoadOptions): Promise<LoadRep
     );
   }
 
-  const graph = t.sandbox.log.since(fromSeq).filter((e) => e.path.startsWith('/v1.0/'));
   const requests = latencies.length;
   return {
     users: options.users,
