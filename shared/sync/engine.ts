@@ -47,6 +47,9 @@ export interface RoundResult {
   deleted: number;
   /** Feed entries written by this round (replays excluded). */
   entries: number;
+  /** Time spent waiting for Graph and for storage (index, feed, lease), in milliseconds. */
+  graphMs: number;
+  storageMs: number;
   /** To Do lists discovered or removed (the `todo` resource). */
   lists?: { added: string[]; removed: string[] };
 }
@@ -73,6 +76,8 @@ class RoundState {
   updated = 0;
   deleted = 0;
   entries = 0;
+  graphMs = 0;
+  storageMs = 0;
   live: number;
   constructor(live: number) {
     this.live = live;
@@ -95,6 +100,8 @@ export async function runSyncRound(job: SyncJob, options: RoundOptions = {}): Pr
       updated: 0,
       deleted: 0,
       entries: 0,
+      graphMs: 0,
+      storageMs: 0,
     };
   }
   const def = resourceDef(job.resource);
@@ -191,6 +198,8 @@ export async function runSyncRound(job: SyncJob, options: RoundOptions = {}): Pr
       updated: round.updated,
       deleted: round.deleted,
       entries: round.entries,
+      graphMs: Math.round(round.graphMs),
+      storageMs: Math.round(round.storageMs),
       ...(job.resource === 'todo' ? { lists } : {}),
     };
   } catch (err) {
@@ -211,6 +220,8 @@ export async function runSyncRound(job: SyncJob, options: RoundOptions = {}): Pr
         updated: round.updated,
         deleted: round.deleted,
         entries: round.entries,
+        graphMs: Math.round(round.graphMs),
+        storageMs: Math.round(round.storageMs),
       };
     }
     const code = err instanceof GraphError ? `${err.status}:${err.code}` : problem ? problem.code : 'error';
@@ -240,6 +251,7 @@ async function followPages(
 ): Promise<string> {
   let call: GraphCall = args.first;
   for (;;) {
+    const started = performance.now();
     const res = await graphRequest<{
       value?: Item[];
       '@odata.nextLink'?: string;
@@ -250,10 +262,13 @@ async function followPages(
       headers: { Prefer: `odata.maxpagesize=${args.pageSize}` },
       ...(def.service === 'calendar' ? { timezone: 'UTC' } : {}),
     });
+    const fetched = performance.now();
+    round.graphMs += fetched - started;
     round.requests++;
     round.pages++;
     await processPage(job, def, round, res.body.value ?? [], args);
     await renewLease(lease);
+    round.storageMs += performance.now() - fetched;
     await args.options.afterPage?.(round.pages);
     const next = res.body['@odata.nextLink'];
     if (next) {

@@ -1,0 +1,197 @@
+/**
+ * Delta sync benchmarks (issue 11): the initial sync of a 10,000-message folder — Graph requests
+ * used against the minimum (one per page: the sandbox puts the deltaLink on the last page; real
+ * Outlook may add one empty page carrying it, "pages + 1"), items per second with the time split
+ * between Graph and storage, and peak heap growth during the round compared with a 2,000-message
+ * folder (flat memory: pages are processed as they arrive) — and the following no-change round
+ * (one request).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { startAppHarness, type TestApp } from '../scripts/harness';
+import { resetStorageClients } from '../shared/storage/clients';
+import { runSyncRound } from '../shared/sync/engine';
+import { syncSettings } from '../shared/sync/settings';
+import { round, type BenchResult } from './harness';
+
+const USER = 'adele.vance@contoso.test';
+
+async function control(t: TestApp, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${t.sandbox.url}/_sandbox${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status}`);
+  return await res.json();
+}
+
+async function folderId(t: TestApp, name: string): Promise<string> {
+  const { access_token } = (await control(t, 'POST', '/tokens', { user: USER, scopes: ['Mail.Read'] })) as {
+    access_token: string;
+  };
+  const res = await fetch(`${t.sandbox.graphBaseUrl}/me/mailFolders/${name}`, {
+    headers: { authorization: `Bearer ${access_token}` },
+  });
+  return ((await res.json()) as { id: string }).id;
+}
+
+/**
+ * The webhooks feature subscribes to the Inbox on connect; seeding 12,000 messages would then
+ * flood the process with notifications during the measurement. The benchmark measures sync alone.
+ */
+async function dropSubscriptions(t: TestApp): Promise<void> {
+  const { access_token } = (await control(t, 'POST', '/tokens', { user: USER, scopes: ['Mail.Read'] })) as {
+    access_token: string;
+  };
+  const headers = { authorization: `Bearer ${access_token}` };
+  const list = (await (await fetch(`${t.sandbox.graphBaseUrl}/subscriptions`, { headers })).json()) as {
+    value?: Array<{ id: string }>;
+  };
+  for (const s of list.value ?? [])
+    await fetch(`${t.sandbox.graphBaseUrl}/subscriptions/${s.id}`, { method: 'DELETE', headers });
+}
+
+async function seed(t: TestApp, parentFolderId: string, count: number, tag: string): Promise<void> {
+  for (let start = 0; start < count; start += 1000) {
+    const items = Array.from({ length: Math.min(1000, count - start) }, (_, k) => {
+      const i = start + k;
+      return {
+        '@odata.type': '#microsoft.graph.message',
+        id: `AAMkAGbench${tag}${String(i).padStart(6, '0')}`,
+        subject: `Invoice ${i} for order ${i * 7}`,
+        from: { emailAddress: { name: 'Billing', address: 'billing@fabrikam.test' } },
+        receivedDateTime: new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString(),
+        parentFolderId,
+        isRead: i % 3 === 0,
+        isDraft: false,
+        hasAttachments: i % 10 === 0,
+        body: { contentType: 'text', content: `Order ${i}: ${'lorem ipsum '.repeat(20)}` },
+      };
+    });
+    await control(t, 'POST', `/store/${encodeURIComponent(USER)}/messages`, items);
+  }
+}
+
+async function deltaRequests(t: TestApp, since: number): Promise<number> {
+  const log = (await (await fetch(`${t.sandbox.url}/_sandbox/requests?since=${since}`)).json()) as {
+    value: Array<{ path: string }>;
+  };
+  return log.value.filter((e) => /\/messages\/delta$/.test(e.path)).length;
+}
+
+async function lastSeq(t: TestApp): Promise<number> {
+  return ((await (await fetch(`${t.sandbox.url}/_sandbox/requests?since=0`)).json()) as { lastSeq: number })
+    .lastSeq;
+}
+
+/** Runs one round while sampling the heap; returns the round, its duration and peak heap growth. */
+async function measuredRound(userId: string, resource: 'mail:archive' | 'mail:drafts') {
+  global.gc?.();
+  const base = process.memoryUsage().heapUsed;
+  let peak = base;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 5);
+  const started = performance.now();
+  try {
+    const result = await runSyncRound({ userId, resource, reason: 'manual' });
+    return { result, ms: performance.now() - started, peakGrowthMb: (peak - base) / 1048576 };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/**
+ * Azurite in a child process for this suite: in-process Azurite keeps every table row on the
+ * benchmark's own heap, which would hide whether the sync engine's memory stays flat.
+ */
+async function childAzurite(): Promise<{ connectionString: string; child: ChildProcess }> {
+  const script = join(__dirname, '..', 'scripts', 'azurite.js');
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require(${JSON.stringify(script)}).startAzurite().then((a) => console.log('AZURITE ' + a.connectionString))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const connectionString = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /AZURITE (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`Azurite exited (${code})`)));
+  });
+  return { connectionString, child };
+}
+
+export async function syncBench(large = 10_000, small = 2_000): Promise<BenchResult[]> {
+  const azurite = await childAzurite();
+  const previous = { harness: process.env.HARNESS_STORAGE, storage: process.env.AzureWebJobsStorage };
+  process.env.HARNESS_STORAGE = azurite.connectionString;
+  process.env.AzureWebJobsStorage = azurite.connectionString;
+  resetStorageClients();
+  const t = await startAppHarness({ env: { SYNC_MAIL_FOLDERS: 'inbox' } });
+  try {
+    const userId = await t.connect(USER, { features: ['mail'] });
+    await dropSubscriptions(t);
+    const pageSize = syncSettings().SYNC_PAGE_SIZE;
+    await seed(t, await folderId(t, 'drafts'), small, 's');
+    await seed(t, await folderId(t, 'archive'), large, 'l');
+
+    const smallRun = await measuredRound(userId, 'mail:drafts');
+    const since = await lastSeq(t);
+    const largeRun = await measuredRound(userId, 'mail:archive');
+    const requests = await deltaRequests(t, since);
+    const minimum = Math.ceil(large / pageSize);
+    const afterInitial = await lastSeq(t);
+    const quiet = await runSyncRound({ userId, resource: 'mail:archive', reason: 'manual' });
+    const quietRequests = await deltaRequests(t, afterInitial);
+    if (largeRun.result.status !== 'completed' || quiet.status !== 'completed')
+      throw new Error('sync round did not complete');
+
+    return [
+      {
+        name: `delta sync: Graph requests for the initial sync of ${large.toLocaleString('en')} messages`,
+        value: requests,
+        unit: 'requests',
+        detail: {
+          minimum,
+          pageSize,
+          pages: largeRun.result.pages,
+          items: largeRun.result.items,
+          itemsPerSecond: round(large / (largeRun.ms / 1000), 0),
+          seconds: round(largeRun.ms / 1000),
+          graphSeconds: round(largeRun.result.graphMs / 1000),
+          storageSeconds: round(largeRun.result.storageMs / 1000),
+          note: 'storage time is Azurite (in memory), whose batch writes slow down as a partition grows',
+        },
+      },
+      {
+        name: `delta sync: peak heap growth, ${large.toLocaleString('en')} vs ${small.toLocaleString('en')} messages`,
+        value: round(largeRun.peakGrowthMb / Math.max(0.1, smallRun.peakGrowthMb)),
+        unit: 'ratio',
+        detail: {
+          largeMb: round(largeRun.peakGrowthMb),
+          smallMb: round(smallRun.peakGrowthMb),
+          note: 'heap of the benchmark process (app and in-process sandbox; Azurite runs in a child process) sampled every 5 ms',
+        },
+      },
+      {
+        name: 'delta sync: Graph requests for a following round with no changes',
+        value: quietRequests,
+        unit: 'requests',
+        detail: { minimum: 1, entries: quiet.entries },
+      },
+    ];
+  } finally {
+    await t.stop();
+    azurite.child.kill();
+    process.env.HARNESS_STORAGE = previous.harness;
+    process.env.AzureWebJobsStorage = previous.storage;
+    resetStorageClients();
+  }
+}
