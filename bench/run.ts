@@ -5,6 +5,7 @@
  */
 import { actionOverhead, coldStart } from './core';
 import { filesStream } from './files-stream';
+import { load } from './load';
 import { withAzurite, writeResults, type BenchResult } from './harness';
 
 type Suite = () => Promise<BenchResult | BenchResult[]>;
@@ -12,6 +13,7 @@ type Suite = () => Promise<BenchResult | BenchResult[]>;
 const suites: Record<string, Suite> = {
   core: async () => [await coldStart(), ...(await actionOverhead())],
   files: async () => await filesStream(100),
+  load: async () => await load(),
 };
 
 async function main(): Promise<void> {

@@ -15,7 +15,7 @@ import { toProblem } from '../http/handler';
 import { Problem } from '../http/problem';
 import { fieldErrors, invalidInput } from '../http/validate';
 import { cacheGet, cacheSet, invalidate } from './cache';
-import { claim, complete, release } from './idempotency';
+import { claim, complete, markUnknown, release } from './idempotency';
 import { RawResult, type Action, type ActionContext } from './types';
 
 export interface ExecuteEnv {
@@ -129,7 +129,11 @@ export async function executeAction(
   } catch (err) {
     const problem = actionProblem(action, input, err);
     // The key stays claimed when the outcome is unknown (a resend could double-send); otherwise free it.
-    if (claimedKey && !problem.extensions.outcomeUnknown) await release(env.userId, action.id, claimedKey);
+    if (claimedKey) {
+      if (problem.extensions.outcomeUnknown)
+        await markUnknown(env.userId, action.id, claimedKey).catch(() => undefined);
+      else await release(env.userId, action.id, claimedKey).catch(() => undefined);
+    }
     if (problem.code !== 'invalid_input' && problem.code !== 'unauthenticated') {
       await auditOutcome(
         action,

@@ -68,6 +68,13 @@ export async function claim(
     );
     return { claimed: true };
   }
+  if (row.state === 'unknown') {
+    throw new Problem(
+      'conflict',
+      'The first request with this Idempotency-Key ended with an unknown outcome (Microsoft Graph failed mid-way). Check whether it took effect (for mail: Sent Items) before trying again with a new key.',
+      { outcomeUnknown: true },
+    );
+  }
   if (row.state !== 'done') {
     throw new Problem(
       'conflict',
@@ -98,6 +105,15 @@ export async function complete(
       status: result.status,
       body: JSON.stringify(result.body ?? null),
     },
+    'Replace',
+  );
+}
+
+/** Remembers that the first attempt's outcome is unknown, so a repeat is refused with that explanation. */
+export async function markUnknown(userId: string, actionId: string, key: string): Promise<void> {
+  const client = await table(IDEMPOTENCY_TABLE);
+  await client.upsertEntity(
+    { partitionKey: userId, rowKey: rowKey(actionId, key), state: 'unknown', at: new Date().toISOString() },
     'Replace',
   );
 }

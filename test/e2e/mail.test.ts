@@ -359,9 +359,16 @@ describe('sending', () => {
 
     await injectFault(t.sandbox, { method: 'POST', path: '/sendMail$', userId: user.id, status: 503 });
     since = (await requestLog(t.sandbox)).at(-1)?.seq ?? 0;
-    const failed = await call(adele, 'sendMessage', { to: [MEGAN], subject: unique('Unknown'), body: 'x' });
+    const key = { 'idempotency-key': `k-${randomBytes(6).toString('hex')}` };
+    const input = { to: [MEGAN], subject: unique('Unknown'), body: 'x' };
+    const failed = await call(adele, 'sendMessage', input, key);
     expect(failed.status).toBe(503);
     expect(failed.body).toMatchObject({ code: 'upstream_unavailable', outcomeUnknown: true });
+    // Repeating with the same key neither resends nor pretends: it says the outcome is unknown.
+    const again = await call(adele, 'sendMessage', input, key);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'conflict', outcomeUnknown: true });
+    expect(again.body.detail).toContain('Sent Items');
     posts = (await requestLog(t.sandbox, since)).filter((e) => e.path.endsWith('/sendMail'));
     expect(posts).toHaveLength(1);
   });
