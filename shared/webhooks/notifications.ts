@@ -121,23 +121,80 @@ export async function acceptNotifications(
       ...(n.resourceData?.id ? { resourceId: n.resourceData.id } : {}),
     });
   }
-  const receivedAt = new Date().toISOString();
   try {
-    const writes: Array<Promise<void>> = [];
-    for (let i = 0; i < accepted.length; i += ITEMS_PER_MESSAGE) {
-      const message: NotificationMessage = {
-        v: 1,
-        receivedAt,
-        items: accepted.slice(i, i + ITEMS_PER_MESSAGE),
-      };
-      writes.push(enqueue(NOTIFICATIONS_QUEUE, message));
-    }
-    await Promise.all(writes);
+    await persist(accepted);
   } catch (err) {
     throw new NotificationsUnavailable(err);
   }
   webhookStats.accepted += accepted.length;
   return { accepted: accepted.length, dropped };
+}
+
+/**
+ * Group commit: notifications accepted by concurrent webhook requests share queue messages. At
+ * most MAX_WRITES messages are in flight; what arrives meanwhile waits and goes out together, so
+ * a burst costs a few queue writes instead of one per request. Each request still answers only
+ * after its own notifications are stored (or fails with them), so nothing is acknowledged unstored.
+ */
+const MAX_WRITES = 4;
+let writing = 0;
+let flushScheduled = false;
+const waiting: Array<{ items: QueuedNotification[]; done: (err?: unknown) => void }> = [];
+
+function persist(items: QueuedNotification[]): Promise<void> {
+  if (items.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    waiting.push({
+      items,
+      done: (err) =>
+        err
+          ? reject(err instanceof Error ? err : new Error('queue write failed', { cause: err }))
+          : resolve(),
+    });
+    scheduleFlush();
+  });
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled || writing >= MAX_WRITES || waiting.length === 0) return;
+  flushScheduled = true;
+  // The next turn of the event loop: requests parsed in this turn join the same message.
+  setImmediate(() => {
+    flushScheduled = false;
+    while (writing < MAX_WRITES && waiting.length > 0) {
+      const batch: typeof waiting = [];
+      let count = 0;
+      while (
+        waiting.length > 0 &&
+        (batch.length === 0 || count + waiting[0]!.items.length <= ITEMS_PER_MESSAGE)
+      ) {
+        const next = waiting.shift()!;
+        batch.push(next);
+        count += next.items.length;
+      }
+      void writeBatch(batch);
+    }
+  });
+}
+
+async function writeBatch(batch: typeof waiting): Promise<void> {
+  writing += 1;
+  try {
+    const items = batch.flatMap((b) => b.items);
+    const receivedAt = new Date().toISOString();
+    const writes: Array<Promise<void>> = [];
+    for (let i = 0; i < items.length; i += ITEMS_PER_MESSAGE) {
+      const message: NotificationMessage = { v: 1, receivedAt, items: items.slice(i, i + ITEMS_PER_MESSAGE) };
+      writes.push(enqueue(NOTIFICATIONS_QUEUE, message));
+    }
+    await Promise.all(writes);
+    for (const b of batch) b.done();
+  } catch (err) {
+    for (const b of batch) b.done(err);
+  } finally {
+    writing -= 1;
+    scheduleFlush();
+  }
 }
 
 function drop(log: Logger, route: string, reason: DropReason, subscriptionId?: string): void {
