@@ -13,6 +13,8 @@ import type { ResourceKey } from './jobs';
 export const SYNCSTATE_TABLE = 'syncstate';
 /** A lease outlives a stalled page request (Graph timeout 30 s plus retries) with room to spare. */
 export const LEASE_MS = 3 * 60 * 1000;
+/** Clock difference tolerated between instances. */
+const CLOCK_SKEW_MS = 60 * 1000;
 
 export type SyncStatus = 'idle' | 'running' | 'failed' | 'reauth_required' | 'removed';
 
@@ -118,7 +120,12 @@ export async function acquireLease(
   const leaseUntil = new Date(now + LEASE_MS).toISOString();
   for (let attempt = 0; attempt < 3; attempt++) {
     const current = await getSyncState(userId, resource);
-    if (current?.leaseId && current.leaseUntil && Date.parse(current.leaseUntil) > now) return undefined;
+    if (current?.leaseId && current.leaseUntil) {
+      const left = Date.parse(current.leaseUntil) - now;
+      // Held, unless it runs further ahead than any lease could: the clock of whoever wrote it
+      // (or ours, before a jump back) was off, and such a lease would block the resource for hours.
+      if (left > 0 && left <= LEASE_MS + CLOCK_SKEW_MS) return undefined;
+    }
     const patch = { userId, resource, leaseId: id, leaseUntil, lastRunAt: new Date(now).toISOString() };
     try {
       if (!current) {

@@ -20,9 +20,13 @@ import { retireResource } from './plan';
 
 /** A job enqueued by an instance talking to another Graph is handed on at most this often. */
 const MAX_FOREIGN_HOPS = 100;
-/** A job that found its resource busy comes back at most this often, this much later. */
-const MAX_BUSY_RETRIES = 3;
-const BUSY_RETRY_SECONDS = 30;
+/**
+ * A change-driven job that found its resource busy comes back later (2, 4, 8 ... 60 s; about two
+ * minutes in all): the running round may have started before the change. After that the timer
+ * catches up.
+ */
+const MAX_BUSY_RETRIES = 6;
+const busyRetrySeconds = (hops: number): number => Math.min(60, 2 * 2 ** hops);
 
 const Job = z
   .object({
@@ -62,7 +66,7 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
       await enqueue(
         SYNC_JOBS_QUEUE,
         { ...job, hops: hops + 1 },
-        { visibilityTimeoutSeconds: BUSY_RETRY_SECONDS },
+        { visibilityTimeoutSeconds: busyRetrySeconds(hops) },
       );
     }
     return result;
