@@ -6,6 +6,8 @@
 import { actionOverhead, coldStart } from './core';
 import { filesStream } from './files-stream';
 import { load } from './load';
+import { syncBench } from './sync';
+import { webhookBenchmarks } from './webhooks';
 import { withAzurite, writeResults, type BenchResult } from './harness';
 
 type Suite = () => Promise<BenchResult | BenchResult[]>;
@@ -13,6 +15,8 @@ type Suite = () => Promise<BenchResult | BenchResult[]>;
 const suites: Record<string, Suite> = {
   core: async () => [await coldStart(), ...(await actionOverhead())],
   files: async () => await filesStream(100),
+  webhooks: async () => await webhookBenchmarks(),
+  sync: async () => await syncBench(),
   load: async () => await load(),
 };
 

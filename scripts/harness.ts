@@ -11,6 +11,7 @@ import { resetConfig } from '../shared/config';
 import { mintCallerToken } from '../shared/http/caller';
 import { loadFunctions } from '../shared/runtime/load';
 import { resetSecrets } from '../shared/secrets';
+import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalHost, type LocalHost } from './localhost';
 
 /** The app registration the harness's sandbox knows (sandbox-only values). */
@@ -67,6 +68,8 @@ export interface TestApp {
   ): Promise<Response>;
   /** Runs the whole connect flow for a sandbox user; returns the platform user id. */
   connect(upn: string, options?: { features?: string[]; userId?: string }): Promise<string>;
+  /** The storage connection string this app uses (its own Azurite unless one was given). */
+  storage: string;
   stop(): Promise<void>;
 }
 
@@ -115,6 +118,15 @@ export interface AppHarnessOptions {
 
 export async function startAppHarness(options: AppHarnessOptions = {}): Promise<TestApp> {
   const sandbox = await startHarnessSandbox({ autoApprove: true, ...options.sandbox });
+  // Each app gets its own storage (an in-process Azurite, ~20 ms) unless told otherwise: queue
+  // workers of two apps sharing queues would take each other's messages.
+  let own: RunningAzurite | undefined;
+  const env = { ...options.env };
+  if (!env.AzureWebJobsStorage && !process.env.HARNESS_STORAGE) {
+    own = await startAzurite();
+    env.AzureWebJobsStorage = own.connectionString;
+  }
+  options = { ...options, env };
   // Route registration reads MICROSOFT_REDIRECT_URI for the callback path; the port comes later.
   configureEnv(sandbox, 'http://127.0.0.1:1/api/auth/microsoft/callback', options.env);
   const registrations = loadFunctions();
@@ -176,9 +188,11 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
         throw new Error(`callback failed: ${callback.status} ${await callback.text()}`);
       return userId;
     },
+    storage: process.env.AzureWebJobsStorage ?? '',
     async stop() {
       await host.stop();
       await sandbox.stop();
+      await own?.stop();
     },
   };
 }

@@ -127,6 +127,23 @@ export const configSchema = z.object({
   CACHE_TTL_SECONDS: positiveInt().default(300),
   TEAMS_CHAT_SUBSCRIPTIONS_ENABLED: boolFlag.default(false),
   SYNC_INTERVAL_MINUTES: positiveInt().default(15),
+  /** Mail folders tracked besides the Inbox: well-known names (archive, sentitems) or folder ids. */
+  SYNC_MAIL_FOLDERS: z
+    .string()
+    .default('inbox')
+    .transform((v, ctx) => {
+      const list = csv(v);
+      if (list.some((f) => !/^[A-Za-z0-9=_+/-]{1,200}$/.test(f))) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of folder names or ids' });
+        return z.NEVER;
+      }
+      // The Inbox is always tracked; well-known names are case-insensitive.
+      return [...new Set(['inbox', ...list.map((f) => (/^[a-z]+$/i.test(f) ? f.toLowerCase() : f))])];
+    }),
+  SYNC_CALENDAR_DAYS_BACK: z.coerce.number().int().min(0).max(3650).default(30),
+  SYNC_CALENDAR_DAYS_AHEAD: z.coerce.number().int().min(1).max(3650).default(365),
+  /** `Prefer: odata.maxpagesize` for delta pages (Outlook accepts up to 1000, reference §4.1). */
+  SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   CHANGE_RETENTION_DAYS: positiveInt().default(30),
   MCP_READ_ONLY: boolFlag.default(false),
 });

@@ -3,8 +3,6 @@
  * notifications, lifecycle events) and the sync worker: one `sync-jobs` queue message per
  * (user, resource). Workers are idempotent, so duplicates are harmless.
  */
-import { createHash } from 'node:crypto';
-import { graphBase } from '../graph/client';
 import { enqueue } from '../storage/clients';
 
 export const SYNC_JOBS_QUEUE = 'sync-jobs';
@@ -26,13 +24,7 @@ export interface SyncJob {
   reason: 'timer' | 'notification' | 'connect' | 'lifecycle' | 'manual';
   /** Drop the delta token and resync everything (lifecycle `missed`, subscriptionRemoved). */
   full?: boolean;
-  /**
-   * Which deployment enqueued the job (a hash of the Graph base URL, stamped by enqueueSyncJob).
-   * Instances configured for another Graph (tests with several sandboxes on one storage account)
-   * hand the job on instead of running it with tokens that aren't theirs.
-   */
-  origin?: string;
-  /** How many times the job was handed on (bounded). */
+  /** How many times a busy job came back (bounded, see shared/sync/worker.ts). */
   hops?: number;
 }
 
@@ -42,14 +34,9 @@ export function isResourceKey(value: string): value is ResourceKey {
   );
 }
 
-/** This deployment's origin marker: a short hash of the Graph base URL it talks to. */
-export function syncOrigin(): string {
-  return createHash('sha256').update(graphBase(), 'utf8').digest('hex').slice(0, 16);
-}
-
 export async function enqueueSyncJob(
   job: SyncJob,
   options: { visibilityTimeoutSeconds?: number } = {},
 ): Promise<void> {
-  await enqueue(SYNC_JOBS_QUEUE, { ...job, origin: job.origin ?? syncOrigin() }, options);
+  await enqueue(SYNC_JOBS_QUEUE, job, options);
 }

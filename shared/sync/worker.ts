@@ -8,18 +8,9 @@ import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { enqueue } from '../storage/clients';
 import { runSyncRound, type RoundResult } from './engine';
-import {
-  enqueueSyncJob,
-  isResourceKey,
-  SYNC_JOBS_QUEUE,
-  syncOrigin,
-  type ResourceKey,
-  type SyncJob,
-} from './jobs';
+import { enqueueSyncJob, isResourceKey, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from './jobs';
 import { retireResource } from './plan';
 
-/** A job enqueued by an instance talking to another Graph is handed on at most this often. */
-const MAX_FOREIGN_HOPS = 100;
 /**
  * A change-driven job that found its resource busy comes back later (2, 4, 8 ... 60 s; about two
  * minutes in all): the running round may have started before the change. After that the timer
@@ -34,12 +25,11 @@ const Job = z
     resource: z.string().refine(isResourceKey),
     reason: z.enum(['timer', 'notification', 'connect', 'lifecycle', 'manual']),
     full: z.boolean().optional(),
-    origin: z.string().max(64).optional(),
     hops: z.number().int().min(0).optional(),
   })
   .strip();
 
-export type WorkerOutcome = RoundResult | { status: 'invalid' | 'handed_on' | 'dropped' };
+export type WorkerOutcome = RoundResult | { status: 'invalid' };
 
 export async function handleSyncJob(message: unknown, context: InvocationContext): Promise<WorkerOutcome> {
   const parsed = Job.safeParse(message);
@@ -49,14 +39,6 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
   }
   const job: SyncJob = parsed.data;
   const hops = job.hops ?? 0;
-  if (job.origin && job.origin !== syncOrigin()) {
-    if (hops >= MAX_FOREIGN_HOPS) {
-      context.warn(JSON.stringify({ event: 'sync_job_dropped', reason: 'foreign_origin' }));
-      return { status: 'dropped' };
-    }
-    await enqueue(SYNC_JOBS_QUEUE, { ...job, hops: hops + 1 });
-    return { status: 'handed_on' };
-  }
 
   const result = await runSyncRound(job, { log: context });
   if (result.status === 'busy') {

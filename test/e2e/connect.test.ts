@@ -21,7 +21,7 @@ const MEGAN = 'megan.bowen@contoso.test';
 let t: TestApp;
 
 function table(name: string): TableClient {
-  return TableClient.fromConnectionString(process.env.TEST_AZURITE_CONNECTION!, name, {
+  return TableClient.fromConnectionString(t.storage, name, {
     allowInsecureConnection: true,
   });
 }
