@@ -8,6 +8,8 @@ import { seg } from '../graph/client';
 import type { GraphError } from '../graph/errors';
 import { Problem } from '../http/problem';
 import { decodeCursor, toPage } from './cursor';
+import { getConfig } from '../config';
+import { cacheGet, cacheSet } from './cache';
 import { defineAction } from './registry';
 import {
   dueToGraph,
@@ -58,6 +60,16 @@ function todoError(err: GraphError): Problem | undefined {
 /** The list to use: the given one, or the user's built-in "Tasks" list (wellknownListName defaultList). */
 async function resolveListId(given: string | undefined, ctx: ActionContext): Promise<string> {
   if (given) return given;
+  // The built-in list can be neither deleted nor replaced: its id is cached per user, so an action
+  // on the default list costs one Graph request, not two.
+  const cached = cacheGet(ctx.userId, 'todo.defaultList', null);
+  if (typeof cached === 'string') return cached;
+  const id = await findDefaultList(ctx);
+  cacheSet(ctx.userId, 'todo.defaultList', null, 'todoLists', id, getConfig().CACHE_TTL_SECONDS);
+  return id;
+}
+
+async function findDefaultList(ctx: ActionContext): Promise<string> {
   let url: string | undefined = '/me/todo/lists';
   for (let page = 0; url && page < 20; page++) {
     const res: { body: unknown } = await ctx.graph({ method: 'GET', url });
