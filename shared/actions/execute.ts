@@ -99,7 +99,18 @@ export async function executeAction(
 
     if (action.cache && !env.noCache) {
       const hit = cacheGet(env.userId, action.id, input);
-      if (hit !== undefined) return { kind: 'json', status: action.successStatus ?? 200, body: hit };
+      if (hit !== undefined) {
+        await auditOutcome(
+          action,
+          env,
+          ctx.targets,
+          action.successStatus ?? 200,
+          undefined,
+          requestIds,
+          started,
+        );
+        return { kind: 'json', status: action.successStatus ?? 200, body: hit };
+      }
     }
 
     let output: unknown;
