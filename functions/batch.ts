@@ -1,5 +1,5 @@
 import { BatchBody, runBatch } from '../shared/actions/batch';
-import '../shared/actions';
+import { loadAllActions } from '../shared/actions/load';
 import { requestTimezone } from '../shared/actions/http';
 import { authedHandler, jsonResponse } from '../shared/http/handler';
 import { parseWith, readJson } from '../shared/http/validate';
@@ -7,6 +7,7 @@ import { registerHttp } from '../shared/runtime/register';
 
 /** POST /api/batch: up to 100 actions, run as Graph $batch calls of at most 20; results in request order. */
 export const batch = authedHandler(async ({ request, caller, context }) => {
+  loadAllActions();
   const { items } = parseWith(BatchBody, await readJson(request, 4 * 1024 * 1024));
   const { results, stats } = await runBatch(items, {
     userId: caller.userId,

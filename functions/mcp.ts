@@ -1,4 +1,3 @@
-import '../shared/actions';
 import { mcpHandler } from '../shared/mcp/http';
 import { registerHttp } from '../shared/runtime/register';
 

@@ -1,4 +1,4 @@
-import '../shared/actions';
+import { loadAllActions } from '../shared/actions/load';
 import { openApiDocument } from '../shared/actions/openapi';
 import { httpHandler, jsonResponse } from '../shared/http/handler';
 import { registerHttp } from '../shared/runtime/register';
@@ -7,6 +7,7 @@ let cached: unknown;
 
 /** GET /api/openapi.json: the API, generated from the action declarations (no secrets in it). */
 export const openapi = httpHandler(async () => {
+  loadAllActions();
   cached ??= openApiDocument();
   return jsonResponse(200, cached, { 'cache-control': 'public, max-age=300' });
 });

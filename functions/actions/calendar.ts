@@ -1,4 +1,3 @@
-import '../../shared/actions';
 import { registerServiceActions } from '../../shared/actions/http';
 
 /** calendar actions: POST /api/calendar/{action} (see GET /api/openapi.json). */

@@ -1,4 +1,3 @@
-import '../../shared/actions';
 import { registerServiceActions } from '../../shared/actions/http';
 
 /** contacts actions: POST /api/contacts/{action} (see GET /api/openapi.json). */

@@ -1,4 +1,3 @@
-import '../../shared/actions';
 import { registerServiceActions } from '../../shared/actions/http';
 
 /** files actions: POST /api/files/{action} (see GET /api/openapi.json). */

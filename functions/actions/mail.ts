@@ -1,4 +1,3 @@
-import '../../shared/actions';
 import { registerServiceActions } from '../../shared/actions/http';
 
 /** mail actions: POST /api/mail/{action} (see GET /api/openapi.json). */

@@ -1,4 +1,3 @@
-import '../../shared/actions';
 import { registerServiceActions } from '../../shared/actions/http';
 
 /** profile actions: POST /api/profile/{action} (see GET /api/openapi.json). */

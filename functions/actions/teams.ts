@@ -1,4 +1,3 @@
-import '../../shared/actions';
 import { registerServiceActions } from '../../shared/actions/http';
 
 /** teams actions: POST /api/teams/{action} (see GET /api/openapi.json). */

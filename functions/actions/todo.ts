@@ -1,4 +1,3 @@
-import '../../shared/actions';
 import { registerServiceActions } from '../../shared/actions/http';
 
 /** todo actions: POST /api/todo/{action} (see GET /api/openapi.json). */

@@ -9,6 +9,7 @@ import { Problem } from '../http/problem';
 import { queryObject, readJson } from '../http/validate';
 import { registerHttp } from '../runtime/register';
 import { executeAction } from './execute';
+import { loadService } from './load';
 import { actionName, actionsOf } from './registry';
 import type { Service } from './types';
 
@@ -35,6 +36,7 @@ export function requestTimezone(headers: Headers): string | undefined {
 export function serviceHandler(service: Service): HttpHandler {
   return authedHandler(async ({ request, caller, context }): Promise<HttpResponseInit> => {
     const name = request.params.action ?? '';
+    loadService(service);
     const action = actionsOf(service).find((a) => actionName(a) === name);
     if (!action) {
       const known = actionsOf(service).map(actionName).join(', ');

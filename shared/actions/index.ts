@@ -1,10 +1,7 @@
-/** Loads every service's action declarations into the registry. */
-import './profile';
-import './mail';
-import './calendar';
-import './files';
-import './teams';
-import './contacts';
-import './todo';
+/** Loads every service's action declarations into the registry (tests, docs, tools). */
+import { loadAllActions } from './load';
+
+loadAllActions();
 
 export { allActions, actionsOf, getAction, actionName } from './registry';
+export { loadAllActions, loadService } from './load';

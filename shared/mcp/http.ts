@@ -9,6 +9,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/function
 import { allActions } from '../actions/registry';
 import { requestTimezone } from '../actions/http';
 import { getConfig } from '../config';
+import { loadAllActions } from '../actions/load';
 import { authedHandler } from '../http/handler';
 import { Problem } from '../http/problem';
 import { MAX_JSON_BODY_BYTES, readJson } from '../http/validate';
@@ -32,6 +33,7 @@ function webRequest(request: HttpRequest): Request {
 }
 
 export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, context }) => {
+  loadAllActions();
   if (request.method !== 'POST') {
     throw new Problem(
       'method_not_allowed',
