@@ -46,3 +46,24 @@ export async function injectFault(sandbox: Sandbox, spec: FaultSpec): Promise<st
 export async function requestLog(sandbox: Sandbox, since = 0): Promise<LogEntry[]> {
   return (await controlCall<{ value: LogEntry[] }>(sandbox, 'GET', `/requests?since=${since}`)).value;
 }
+
+/**
+ * Waits until the sandbox has seen no request for `quietMs` (the background work a connect starts,
+ * such as the first sync rounds and subscriptions, has settled), so a test's own requests are the
+ * only ones in flight.
+ */
+export async function waitForQuiet(sandbox: Sandbox, quietMs = 500, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = sandbox.log.lastSeq;
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (sandbox.log.lastSeq !== last) {
+      last = sandbox.log.lastSeq;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return;
+    }
+  }
+  throw new Error(`the sandbox did not go quiet within ${timeoutMs} ms`);
+}
