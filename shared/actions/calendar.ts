@@ -33,6 +33,18 @@ import { decodeCursor, toPage } from './cursor';
 import { defineAction } from './registry';
 import type { ActionContext } from './types';
 
+/** A window (start and end) is required unless the call continues from a cursor. */
+function requireWindowUnlessCursor(
+  v: { cursor?: string; start?: unknown; end?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  if (v.cursor) return;
+  if (!v.start)
+    ctx.addIssue({ code: 'custom', path: ['start'], message: 'is required (unless cursor is given)' });
+  if (!v.end)
+    ctx.addIssue({ code: 'custom', path: ['end'], message: 'is required (unless cursor is given)' });
+}
+
 const DAY_MS = 24 * 3600 * 1000;
 
 const timeZone = TimeZoneField.optional().describe(
@@ -129,13 +141,7 @@ const ListEventsInput = z
     cursor,
   })
   .strict()
-  .superRefine((v, ctx) => {
-    if (v.cursor) return;
-    if (!v.start)
-      ctx.addIssue({ code: 'custom', path: ['start'], message: 'is required (unless cursor is given)' });
-    if (!v.end)
-      ctx.addIssue({ code: 'custom', path: ['end'], message: 'is required (unless cursor is given)' });
-  });
+  .superRefine(requireWindowUnlessCursor);
 
 // https://learn.microsoft.com/graph/api/user-list-calendarview (reference §8.2): window required,
 // its offset honoured; series are expanded into occurrences and exceptions.
@@ -214,13 +220,7 @@ defineAction({
       cursor,
     })
     .strict()
-    .superRefine((v, ctx) => {
-      if (v.cursor) return;
-      if (!v.start)
-        ctx.addIssue({ code: 'custom', path: ['start'], message: 'is required (unless cursor is given)' });
-      if (!v.end)
-        ctx.addIssue({ code: 'custom', path: ['end'], message: 'is required (unless cursor is given)' });
-    }),
+    .superRefine(requireWindowUnlessCursor),
   feature: 'calendar',
   scopes: ['Calendars.Read'],
   kind: 'read',
