@@ -164,6 +164,11 @@ function steps(waitMs: number): Step[] {
         if (callback.status !== 200)
           throw new StepFailed(`callback answered ${callback.status}: ${heading || page.slice(0, 200)}`);
         say(`GET callback → ${callback.status} "${heading}"`);
+        // A first link waits for the platform to confirm that the same user came back.
+        const completionCode = /id="completion-code">([^<]*)</.exec(page)?.[1];
+        if (!completionCode) throw new StepFailed('the callback page shows no completion code');
+        await api(s, 'POST', '/auth/microsoft/complete', { completionCode });
+        say('POST /api/auth/microsoft/complete (as the same user) → connected');
         const me = await api<{ status: string; account: { username: string }; features: string[] }>(
           s,
           'GET',

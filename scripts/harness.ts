@@ -49,6 +49,8 @@ export async function startHarnessSandbox(options: SandboxOptions = {}): Promise
 }
 
 export const FUNCTION_KEY = 'harness-function-key';
+/** The platform's page the connect flow returns to (allow-listed in the harness settings). */
+export const PLATFORM_RETURN_URL = 'https://platform.example.test/return';
 export const MASTER_KEY = 'harness-master-key';
 
 export interface TestApp {
@@ -177,6 +179,7 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
       const start = await call(userId, 'POST', '/auth/microsoft/start', {
         ...(opts.features ? { features: opts.features } : {}),
         loginHint: upn,
+        returnUrl: PLATFORM_RETURN_URL,
       });
       if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
       const { authorizationUrl } = (await start.json()) as { authorizationUrl: string };
@@ -184,8 +187,20 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
       const callbackUrl = authorize.headers.get('location');
       if (!callbackUrl) throw new Error(`authorize did not redirect: ${authorize.status}`);
       const callback = await fetch(callbackUrl, { redirect: 'manual' });
-      if (callback.status !== 200)
+      const back = callback.headers.get('location');
+      if (callback.status !== 302 || !back)
         throw new Error(`callback failed: ${callback.status} ${await callback.text()}`);
+      // The platform's return page: confirms with the same user's caller JWT (docs/security.md).
+      const returned = new URL(back).searchParams;
+      if (returned.get('status') === 'confirm') {
+        const complete = await call(userId, 'POST', '/auth/microsoft/complete', {
+          completionCode: returned.get('completion'),
+        });
+        if (complete.status !== 200)
+          throw new Error(`complete failed: ${complete.status} ${await complete.text()}`);
+      } else if (returned.get('status') !== 'connected') {
+        throw new Error(`callback returned ${back}`);
+      }
       return userId;
     },
     storage: process.env.AzureWebJobsStorage ?? '',

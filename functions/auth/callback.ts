@@ -18,9 +18,10 @@ export const authCallback = httpHandler(async ({ request, context }): Promise<Ht
       {
         userId: outcome.userId,
         action: 'connection.callback',
-        outcome: outcome.kind === 'connected' ? 'success' : 'failure',
-        status: outcome.kind === 'connected' ? 200 : outcome.status,
+        outcome: outcome.kind === 'error' ? 'failure' : 'success',
+        status: outcome.kind === 'error' ? outcome.status : 200,
         ...(outcome.kind === 'error' ? { code: outcome.code } : {}),
+        ...(outcome.kind === 'confirm' ? { code: 'confirmation_pending' } : {}),
         durationMs: Date.now() - started,
         invocationId: context.invocationId,
       },
@@ -36,7 +37,11 @@ export const authCallback = httpHandler(async ({ request, context }): Promise<Ht
   if (outcome.returnUrl) {
     const target = new URL(outcome.returnUrl);
     if (outcome.kind === 'connected') target.searchParams.set('status', 'connected');
-    else {
+    else if (outcome.kind === 'confirm') {
+      // The platform's return page exchanges this with its signed-in user's caller JWT.
+      target.searchParams.set('status', 'confirm');
+      target.searchParams.set('completion', outcome.completionCode);
+    } else {
       target.searchParams.set('status', 'error');
       target.searchParams.set('code', outcome.code);
     }
@@ -50,6 +55,19 @@ export const authCallback = httpHandler(async ({ request, context }): Promise<Ht
       `Signed in as ${outcome.connection.username}.`,
       'You can close this window and return to the app.',
     ]);
+  }
+  if (outcome.kind === 'confirm') {
+    return resultPage(
+      200,
+      'ok',
+      'One step left: confirm in the app',
+      [
+        `You signed in to Microsoft as ${outcome.username}. It is not linked to any app account yet; it will be linked to the app account ${outcome.accountLabel ? `"${outcome.accountLabel}"` : 'that started this sign-in'} once that account confirms.`,
+        `Only if you started connecting yourself, enter this completion code in the app you started from. It works once, for the account that started, until ${outcome.expiresAt}. If someone sent you this link, close this window: nothing was connected.`,
+      ],
+      undefined,
+      { label: 'Completion code', value: outcome.completionCode },
+    );
   }
   return resultPage(
     outcome.status,

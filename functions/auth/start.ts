@@ -12,6 +12,13 @@ const StartBody = z
     returnUrl: z.string().url().max(2048).optional(),
     loginHint: z.string().min(1).max(256).optional(),
     prompt: z.enum(['login', 'consent', 'select_account', 'none']).optional(),
+    /** How the platform names this user (e.g. their e-mail there), shown on the confirmation page. */
+    accountLabel: z
+      .string()
+      .min(1)
+      .max(128)
+      .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
+      .optional(),
   })
   .strict();
 

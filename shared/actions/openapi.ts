@@ -140,6 +140,37 @@ export function openApiDocument(): Json {
                 returnUrl: { type: 'string', format: 'uri' },
                 loginHint: { type: 'string' },
                 prompt: { type: 'string', enum: ['login', 'consent', 'select_account', 'none'] },
+                accountLabel: {
+                  type: 'string',
+                  maxLength: 128,
+                  description: 'How the platform names the user; shown on the confirmation page',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  );
+  paths['/auth/microsoft/complete'] = plain(
+    'Confirm a sign-in that came back with status=confirm: only the user who started it can (docs/security.md)',
+    'post',
+    {
+      operationId: 'auth.complete',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['completionCode'],
+              properties: {
+                completionCode: {
+                  type: 'string',
+                  pattern: '^[A-Za-z0-9_-]{20,100}$',
+                  description: 'The `completion` parameter of the return URL, or the code on the result page',
+                },
               },
             },
           },

@@ -1,21 +1,31 @@
 /**
  * The connect flow (product brief "User Authorization"): start → Microsoft sign-in and consent →
- * callback → tokens stored encrypted → connected. State is 256-bit random, stored hashed with
- * the user id, the encrypted PKCE verifier, nonce, scopes and return URL, for 10 minutes, single
- * use. The verifier never appears in a URL; only its S256 challenge does.
+ * callback → (platform confirms) → tokens stored encrypted → connected. State is 256-bit random,
+ * stored hashed with the user id, the encrypted PKCE verifier, nonce, scopes and return URL, for
+ * 10 minutes, single use. The verifier never appears in a URL; only its S256 challenge does.
+ *
+ * The binding to the person who started (docs/security.md, "account linking"): whoever holds an
+ * authorization URL can complete it in any browser, so a URL sent to someone else would link
+ * their mailbox to the starter's account. A callback therefore links a Microsoft account to the
+ * platform user only when that user already holds a connection to the same account (re-consent,
+ * reauth); every other sign-in waits as a pending connection behind a one-time completion code
+ * that travels only in the browser that signed in, and completes when the platform exchanges it
+ * with the caller JWT of the same user (`POST /api/auth/microsoft/complete`).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as Msal from '@azure/msal-node';
 import { getConfig, type Feature, FEATURES } from '../config';
 import { decrypt, encrypt } from '../crypto/envelope';
 import { Problem } from '../http/problem';
 import { getConnection, saveConnection, type Connection } from '../storage/connections';
-import { consumeState, saveState } from '../storage/oauth-states';
+import { consumePending, consumeState, savePending, saveState } from '../storage/oauth-states';
 import { CACHE_PURPOSE, encryptionKeys, PKCE_PURPOSE } from './keys';
 import { createMsalApp, msal, UserCachePlugin } from './msal';
 import { grantedFeatures, resourceScopes, scopesFor, shortScope, WORK_ONLY_FEATURES } from './scopes';
 
 export const STATE_LIFETIME_MS = 10 * 60 * 1000;
+/** How long a completed sign-in waits for the platform's confirmation. */
+export const PENDING_LIFETIME_MS = 10 * 60 * 1000;
 
 export interface StartInput {
   features?: Feature[];
@@ -24,6 +34,8 @@ export interface StartInput {
   prompt?: 'login' | 'consent' | 'select_account' | 'none';
   /** CAE claims the new sign-in must satisfy (from a claims challenge). */
   claims?: string;
+  /** How the platform names the user, shown on the confirmation page. */
+  accountLabel?: string;
 }
 
 export interface StartResult {
@@ -88,6 +100,7 @@ export async function startConnect(userId: string, input: StartInput): Promise<S
     features: features.join(','),
     ...(input.returnUrl ? { returnUrl: input.returnUrl } : {}),
     ...(input.claims ? { claims: input.claims } : {}),
+    ...(input.accountLabel ? { accountLabel: input.accountLabel } : {}),
     expiresAt,
   });
   const app = await createMsalApp(new UserCachePlugin(undefined));
@@ -130,6 +143,16 @@ export function adminConsentUrl(features: readonly Feature[], tenant?: string): 
 
 export type CallbackOutcome =
   | { kind: 'connected'; userId: string; returnUrl?: string; connection: Connection }
+  | {
+      kind: 'confirm';
+      userId: string;
+      returnUrl?: string;
+      /** One-time code the platform exchanges with the same user's caller JWT. */
+      completionCode: string;
+      username: string;
+      accountLabel?: string;
+      expiresAt: string;
+    }
   | {
       kind: 'error';
       code: string;
@@ -245,25 +268,114 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
   }
   const tenantId = account.tenantId || claims.tid || '';
   const sealed = encrypt(plugin.serialized, { userId: value.userId, purpose: CACHE_PURPOSE }, keys);
-  const now = new Date().toISOString();
   const previous = await getConnection(value.userId);
   const granted = new Set([...value.scopes.split(' '), ...result.scopes.map(shortScope)]);
-  const connection: Connection = {
-    userId: value.userId,
-    status: 'connected',
+  const signedIn: SignedIn = {
     homeAccountId: account.homeAccountId,
     username: account.username,
     displayName: account.name ?? claims.name ?? '',
     tenantId,
-    accountType: tenantId === '9188040d-6c67-4c5b-b112-36a304b66dad' ? 'personal' : 'work',
+    accountType: tenantId === PERSONAL_TENANT ? 'personal' : 'work',
     scopes: [...granted].join(' '),
-    connectedAt: previous?.connectedAt ?? now,
-    lastRefreshAt: now,
     cacheKeyId: sealed.keyId,
     cacheData: sealed.data,
   };
+  if (previous && previous.homeAccountId === account.homeAccountId) {
+    // Re-consent or reauth of the account this user already holds: it links nothing new.
+    const connection = await storeConnection(value.userId, signedIn, previous);
+    return { kind: 'connected', connection, ...base };
+  }
+  const completionCode = base64url(randomBytes(32));
+  const expiresAt = new Date(Date.now() + PENDING_LIFETIME_MS).toISOString();
+  await savePending(completionCode, {
+    userId: value.userId,
+    ...signedIn,
+    ...(value.returnUrl ? { returnUrl: value.returnUrl } : {}),
+    expiresAt,
+  });
+  return {
+    kind: 'confirm',
+    completionCode,
+    username: account.username,
+    expiresAt,
+    ...(value.accountLabel ? { accountLabel: value.accountLabel } : {}),
+    ...base,
+  };
+}
+
+const PERSONAL_TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
+type SignedIn = Pick<
+  Connection,
+  | 'homeAccountId'
+  | 'username'
+  | 'displayName'
+  | 'tenantId'
+  | 'accountType'
+  | 'scopes'
+  | 'cacheKeyId'
+  | 'cacheData'
+>;
+
+async function storeConnection(
+  userId: string,
+  signedIn: SignedIn,
+  previous: Connection | undefined,
+): Promise<Connection> {
+  const now = new Date().toISOString();
+  const connection: Connection = {
+    userId,
+    status: 'connected',
+    ...signedIn,
+    connectedAt: previous?.homeAccountId === signedIn.homeAccountId ? previous.connectedAt : now,
+    lastRefreshAt: now,
+  };
   await saveConnection(connection, { replace: true });
-  return { kind: 'connected', connection, ...base };
+  return connection;
+}
+
+function sameUser(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest();
+  const hb = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export type CompleteOutcome =
+  | { kind: 'connected'; connection: Connection; previous?: Connection }
+  | { kind: 'mismatch'; startedBy: string };
+
+/**
+ * The platform confirms a pending sign-in: the caller (verified JWT) must be the user who started
+ * it. The code is single-use either way: a wrong user discards the tokens, so a forwarded link can
+ * never be completed by anyone.
+ */
+export async function completeConnection(
+  callerUserId: string,
+  completionCode: string,
+): Promise<CompleteOutcome> {
+  const consumed = await consumePending(completionCode);
+  if (!consumed.ok) {
+    throw new Problem(
+      'completion_invalid',
+      'This completion code is unknown, expired or already used. Start connecting again.',
+      { reason: consumed.reason },
+    );
+  }
+  const pending = consumed.value;
+  if (!sameUser(pending.userId, callerUserId)) return { kind: 'mismatch', startedBy: pending.userId };
+  const previous = (await getConnection(callerUserId)) ?? undefined;
+  const signedIn: SignedIn = {
+    homeAccountId: pending.homeAccountId,
+    username: pending.username,
+    displayName: pending.displayName,
+    tenantId: pending.tenantId,
+    accountType: pending.accountType,
+    scopes: pending.scopes,
+    cacheKeyId: pending.cacheKeyId,
+    cacheData: pending.cacheData,
+  };
+  const connection = await storeConnection(callerUserId, signedIn, previous);
+  return { kind: 'connected', connection, ...(previous ? { previous } : {}) };
 }
 
 /** What an operator needs from an MSAL error (error code, AADSTS number), nothing user-identifying. */

@@ -29,6 +29,7 @@ export function resultPage(
   title: string,
   paragraphs: string[],
   code?: string,
+  highlight?: { label: string; value: string },
 ): HttpResponseInit {
   const body = `<!doctype html>
 <html lang="en">
@@ -42,6 +43,7 @@ export function resultPage(
 <main>
 <h1 class="${kind}">${escapeHtml(title)}</h1>
 ${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}
+${highlight ? `<p>${escapeHtml(highlight.label)}: <code id="completion-code">${escapeHtml(highlight.value)}</code></p>` : ''}
 ${code ? `<p>Reference code: <code>${escapeHtml(code)}</code></p>` : ''}
 </main>
 </body>

@@ -28,6 +28,11 @@ export const PROBLEM_TYPES = {
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   throttled: { status: 429, title: 'Microsoft Graph is throttling requests' },
   state_invalid: { status: 400, title: 'The sign-in attempt is unknown, expired or already used' },
+  completion_invalid: { status: 400, title: 'The completion code is unknown, expired or already used' },
+  connect_user_mismatch: {
+    status: 403,
+    title: 'The sign-in was started by a different user; nothing was connected',
+  },
   app_credentials_invalid: { status: 503, title: 'The app registration credentials are invalid or expired' },
   upstream_unavailable: { status: 503, title: 'Microsoft Graph is unavailable' },
   upstream_error: { status: 502, title: 'Microsoft Graph returned an unexpected error' },

@@ -1,13 +1,16 @@
 /**
  * The `oauthstates` table: one row per sign-in attempt, keyed by the SHA-256 of the state (the
  * state itself is never stored), holding the user id, the encrypted PKCE verifier, nonce, scopes,
- * return URL and expiry. Consumption is single-use and atomic: read, then delete with If-Match.
+ * return URL and expiry; and one row per sign-in waiting for the platform's confirmation, keyed by
+ * the SHA-256 of its completion code, holding the encrypted token cache (docs/security.md).
+ * Consumption is single-use and atomic: read, then delete with If-Match.
  */
 import { createHash } from 'node:crypto';
 import { table } from './clients';
 
 export const OAUTH_STATES_TABLE = 'oauthstates';
 const ROW = 'state';
+const PENDING_ROW = 'completion';
 
 export interface OAuthState {
   userId: string;
@@ -18,6 +21,7 @@ export interface OAuthState {
   features: string;
   returnUrl?: string;
   claims?: string;
+  accountLabel?: string;
   expiresAt: string;
 }
 
@@ -25,39 +29,112 @@ export function hashState(state: string): string {
   return createHash('sha256').update(state, 'utf8').digest('hex');
 }
 
-export async function saveState(state: string, value: OAuthState): Promise<void> {
+/** A sign-in Microsoft completed, waiting for the platform to confirm the same user came back. */
+export interface PendingConnection {
+  userId: string;
+  homeAccountId: string;
+  username: string;
+  displayName: string;
+  tenantId: string;
+  accountType: 'work' | 'personal';
+  scopes: string;
+  cacheKeyId: string;
+  cacheData: string;
+  returnUrl?: string;
+  expiresAt: string;
+}
+
+async function saveRow(secret: string, row: string, value: object): Promise<void> {
   const client = await table(OAUTH_STATES_TABLE);
   const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
-    partitionKey: hashState(state),
-    rowKey: ROW,
+    partitionKey: hashState(secret),
+    rowKey: row,
   };
   for (const [k, v] of Object.entries(value)) if (v !== undefined) entity[k] = v;
   await client.createEntity(entity);
 }
 
-export type ConsumeResult =
-  { ok: true; value: OAuthState } | { ok: false; reason: 'unknown' | 'expired' | 'used' };
+export async function saveState(state: string, value: OAuthState): Promise<void> {
+  await saveRow(state, ROW, value);
+}
+
+/** Table string properties hold at most 32K characters: the encrypted cache is split across columns. */
+const CHUNK = 30000;
+const MAX_CHUNKS = 8;
+
+export async function savePending(completionCode: string, value: PendingConnection): Promise<void> {
+  const { cacheData, ...rest } = value;
+  const chunks = Math.ceil(cacheData.length / CHUNK);
+  if (chunks > MAX_CHUNKS) throw new Error('The token cache is too large to store');
+  const row: Record<string, string> = {};
+  for (let i = 0; i < chunks; i++) row[`cache${i}`] = cacheData.slice(i * CHUNK, (i + 1) * CHUNK);
+  await saveRow(completionCode, PENDING_ROW, { ...rest, ...row });
+}
+
+export type ConsumeResult<T = OAuthState> =
+  { ok: true; value: T } | { ok: false; reason: 'unknown' | 'expired' | 'used' };
 
 /** Takes a state exactly once: a replay, an unknown or an expired state fails. */
 export async function consumeState(state: string, now = Date.now()): Promise<ConsumeResult> {
-  if (!/^[A-Za-z0-9_-]{20,100}$/.test(state)) return { ok: false, reason: 'unknown' };
+  return await consumeRow<OAuthState>(state, ROW, now);
+}
+
+/** Takes a pending connection exactly once, by its completion code. */
+export async function consumePending(
+  completionCode: string,
+  now = Date.now(),
+): Promise<ConsumeResult<PendingConnection>> {
+  const result = await consumeRow<Record<string, unknown> & { expiresAt: string }>(
+    completionCode,
+    PENDING_ROW,
+    now,
+  );
+  if (!result.ok) return result;
+  const row = result.value;
+  let cacheData = '';
+  for (let i = 0; i < MAX_CHUNKS; i++) cacheData += (row[`cache${i}`] as string | undefined) ?? '';
+  const text = (key: string) => (typeof row[key] === 'string' ? row[key] : '');
+  return {
+    ok: true,
+    value: {
+      userId: text('userId'),
+      homeAccountId: text('homeAccountId'),
+      username: text('username'),
+      displayName: text('displayName'),
+      tenantId: text('tenantId'),
+      accountType: row.accountType === 'personal' ? 'personal' : 'work',
+      scopes: text('scopes'),
+      cacheKeyId: text('cacheKeyId'),
+      cacheData,
+      ...(typeof row.returnUrl === 'string' ? { returnUrl: row.returnUrl } : {}),
+      expiresAt: text('expiresAt'),
+    },
+  };
+}
+
+async function consumeRow<T extends { expiresAt: string }>(
+  secret: string,
+  rowKey: string,
+  now: number,
+): Promise<ConsumeResult<T>> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(secret)) return { ok: false, reason: 'unknown' };
   const client = await table(OAUTH_STATES_TABLE);
-  const key = hashState(state);
+  const key = hashState(secret);
   let row;
   try {
-    row = await client.getEntity<Record<string, unknown>>(key, ROW);
+    row = await client.getEntity<Record<string, unknown>>(key, rowKey);
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return { ok: false, reason: 'unknown' };
     throw err;
   }
   try {
-    await client.deleteEntity(key, ROW, { etag: row.etag });
+    await client.deleteEntity(key, rowKey, { etag: row.etag });
   } catch (err) {
     const code = (err as { statusCode?: number }).statusCode;
     if (code === 404 || code === 412) return { ok: false, reason: 'used' };
     throw err;
   }
-  const value = row as unknown as OAuthState;
+  const value = row as unknown as T;
   if (Date.parse(value.expiresAt) <= now) return { ok: false, reason: 'expired' };
   return { ok: true, value };
 }

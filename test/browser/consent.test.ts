@@ -2,7 +2,9 @@
  * The consent flow a user sees, in a real browser: headless Chromium (Debian's package, driven by
  * playwright-core) opens the authorizationUrl from POST /api/auth/microsoft/start against the
  * sandbox with auto-approve OFF, so the real sign-in + consent page renders; Accept follows the
- * redirect to our callback and its success page, Cancel leads to the callback's error page
+ * redirect to our callback and its confirmation page (the platform then completes the link as
+ * the same user; an attacker's link completed by a victim connects nothing), Cancel leads to the
+ * callback's error page
  * (access_denied, https://learn.microsoft.com/entra/identity-platform/reference-error-codes
  * AADSTS65004). Screenshots of every page land in test-results/ (git-ignored).
  *
@@ -48,8 +50,8 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function startConnect(userId: string): Promise<string> {
-  const res = await t.call(userId, 'POST', '/auth/microsoft/start', { loginHint: ADELE });
+async function startConnect(userId: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await t.call(userId, 'POST', '/auth/microsoft/start', { loginHint: ADELE, ...extra });
   expect(res.status).toBe(200);
   return ((await res.json()) as { authorizationUrl: string }).authorizationUrl;
 }
@@ -77,7 +79,7 @@ async function withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
   }
 }
 
-test('Accept on the consent page connects the account and shows the success page', async () => {
+test('Accept on the consent page, then the platform confirms as the same user: connected', async () => {
   const userId = 'browser-accept';
   const authorizationUrl = await startConnect(userId);
   await withPage(async (page) => {
@@ -99,11 +101,46 @@ test('Accept on the consent page connects the account and shows the success page
     const landed = new URL(page.url());
     expect(landed.origin).toBe(new URL(t.api).origin);
     expect(landed.searchParams.get('code')).toBeTruthy();
-    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Microsoft 365 is connected');
-    expect(await page.locator('main').textContent()).toContain(`Signed in as ${ADELE}.`);
-    await page.screenshot({ path: join(SHOTS, 'connected-page.png'), fullPage: true });
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(
+      'One step left: confirm in the app',
+    );
+    expect(await page.locator('main').textContent()).toContain(`You signed in to Microsoft as ${ADELE}.`);
+    await page.screenshot({ path: join(SHOTS, 'confirm-page.png'), fullPage: true });
+    expect(await connectionStatus(userId)).toBe('not_connected');
+    const completionCode = await page.locator('#completion-code').textContent();
+    const done = await t.call(userId, 'POST', '/auth/microsoft/complete', { completionCode });
+    expect(done.status).toBe(200);
   });
   expect(await connectionStatus(userId)).toBe('connected');
+});
+
+test("account linking: a victim who completes an attacker's connect link connects nothing", async () => {
+  // The attacker starts a connect for their own platform user and sends the link to the victim.
+  const attacker = 'browser-attacker';
+  const victim = 'browser-victim';
+  const authorizationUrl = await startConnect(attacker, { accountLabel: 'mallory@praxos.example' });
+  await withPage(async (page) => {
+    await openConsent(page, authorizationUrl);
+    await page.getByRole('radio', { name: new RegExp(ADELE.replace(/\./g, '\\.')) }).check();
+    await Promise.all([
+      page.waitForURL((url) => url.pathname === '/api/auth/microsoft/callback'),
+      page.getByRole('button', { name: 'Accept' }).click(),
+    ]);
+    // The victim is told which app account it would go to, and that nothing is connected.
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toContain('"mallory@praxos.example"');
+    expect(text).toContain('If someone sent you this link, close this window: nothing was connected.');
+    await page.screenshot({ path: join(SHOTS, 'linking-attack-page.png'), fullPage: true });
+    // Had the victim's own app session confirmed it, it is refused: it is not the victim's flow.
+    const completionCode = await page.locator('#completion-code').textContent();
+    const res = await t.call(victim, 'POST', '/auth/microsoft/complete', { completionCode });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe('connect_user_mismatch');
+  });
+  expect(await connectionStatus(attacker)).toBe('not_connected');
+  expect(await connectionStatus(victim)).toBe('not_connected');
+  const read = await t.call(attacker, 'POST', '/mail/listMessages', { folder: 'inbox', top: 1 });
+  expect(read.status).toBe(409);
 });
 
 test('Cancel on the consent page leads to the error page and connects nothing', async () => {

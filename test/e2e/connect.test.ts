@@ -32,6 +32,12 @@ async function startFlow(userId: string, body: Record<string, unknown> = { login
   return (await res.json()) as { authorizationUrl: string; expiresAt: string; features: string[] };
 }
 
+function completionFrom(html: string): string {
+  const code = /id="completion-code">([^<]+)</.exec(html)?.[1];
+  expect(code).toBeDefined();
+  return code!;
+}
+
 async function authorize(authorizationUrl: string): Promise<string> {
   const res = await fetch(authorizationUrl, { redirect: 'manual' });
   expect(res.status).toBe(302);
@@ -72,7 +78,16 @@ describe('connect flow', () => {
     const page = await fetch(callback, { redirect: 'manual' });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
-    expect(await page.text()).toContain('Microsoft 365 is connected');
+    const html = await page.text();
+    // A first link waits for the platform to confirm that the same user came back.
+    expect(html).toContain('One step left');
+    expect((await t.call(userId, 'GET', '/connections/me').then((r) => r.json())).status).toBe(
+      'not_connected',
+    );
+    const completionCode = completionFrom(html);
+    const done = await t.call(userId, 'POST', '/auth/microsoft/complete', { completionCode });
+    expect(done.status).toBe(200);
+    expect(await done.json()).toMatchObject({ status: 'connected', account: { username: ADELE } });
 
     const me = await t.call(userId, 'GET', '/connections/me');
     const body = await me.json();
@@ -83,7 +98,7 @@ describe('connect flow', () => {
     });
   });
 
-  test('the callback redirects to an allow-listed returnUrl with status=connected; others are refused', async () => {
+  test('the callback redirects to an allow-listed returnUrl with status=confirm and a completion code; others are refused', async () => {
     const userId = `u-${randomBytes(4).toString('hex')}`;
     const bad = await t.call(userId, 'POST', '/auth/microsoft/start', {
       returnUrl: 'https://platform.example.test.evil.test/return',
@@ -99,8 +114,23 @@ describe('connect flow', () => {
     expect(res.status).toBe(302);
     const back = new URL(res.headers.get('location')!);
     expect(back.origin + back.pathname).toBe('https://platform.example.test/return/done');
-    expect(back.searchParams.get('status')).toBe('connected');
+    expect(back.searchParams.get('status')).toBe('confirm');
     expect(back.searchParams.get('x')).toBe('1');
+    const completionCode = back.searchParams.get('completion');
+    expect(completionCode).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const done = await t.call(userId, 'POST', '/auth/microsoft/complete', { completionCode });
+    expect(done.status).toBe(200);
+    // Single use: the same code again is refused and changes nothing.
+    const again = await t.call(userId, 'POST', '/auth/microsoft/complete', { completionCode });
+    expect(again.status).toBe(400);
+    expect((await again.json()).code).toBe('completion_invalid');
+    // Signing in again to the same account links nothing new: it completes at once.
+    const { authorizationUrl: second } = await startFlow(userId, {
+      returnUrl: 'https://platform.example.test/return/done',
+      loginHint: ADELE,
+    });
+    const res2 = await fetch(await authorize(second), { redirect: 'manual' });
+    expect(new URL(res2.headers.get('location')!).searchParams.get('status')).toBe('connected');
   });
 
   test('a replayed state is rejected and changes nothing', async () => {
@@ -206,6 +236,108 @@ describe('connect flow', () => {
     const url = new URL(adminConsentUrl);
     expect(url.pathname).toBe('/organizations/v2.0/adminconsent');
     expect(url.searchParams.get('scope')).toContain('https://graph.microsoft.com/ChannelMessage.Read.All');
+  });
+});
+
+describe('account linking (connect-flow CSRF): a flow started by one user never links another person', () => {
+  // The attacker starts a connect for their own platform user and sends the URL to the victim,
+  // editing it first as Microsoft honours: login_hint = the victim, prompt=none (the victim has
+  // consented before, so one cross-site GET signs in silently).
+  async function attackerUrl(attacker: string, returnUrl?: string): Promise<string> {
+    const { authorizationUrl } = await startFlow(attacker, {
+      loginHint: MEGAN,
+      ...(returnUrl ? { returnUrl } : {}),
+    });
+    const url = new URL(authorizationUrl);
+    url.searchParams.set('login_hint', ADELE);
+    url.searchParams.set('prompt', 'none');
+    return url.toString();
+  }
+
+  test("the victim's silent sign-in ends on a page that connects nothing; the attacker reads no mail", async () => {
+    const victim = await t.connect(ADELE); // the victim uses the app and has consented
+    const attacker = `attacker-${randomBytes(4).toString('hex')}`;
+    const page = await fetch(await authorize(await attackerUrl(attacker)), { redirect: 'manual' });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`You signed in to Microsoft as ${ADELE}`);
+    expect(html).toContain('If someone sent you this link, close this window: nothing was connected.');
+    expect((await t.call(attacker, 'GET', '/connections/me').then((r) => r.json())).status).toBe(
+      'not_connected',
+    );
+    const read = await t.call(attacker, 'POST', '/mail/listMessages', { folder: 'inbox', top: 1 });
+    expect(read.status).toBe(409);
+    expect((await read.json()).code).toBe('not_connected');
+    // The completion code is shown only in the browser that signed in (the victim's): the
+    // attacker, who started the flow and could complete it, never sees it.
+    expect(html).not.toContain(attacker);
+    expect((await t.call(victim, 'GET', '/connections/me').then((r) => r.json())).status).toBe('connected');
+  });
+
+  test("with a return URL, the platform completes as the victim's session: refused, discarded, nothing linked", async () => {
+    const victim = await t.connect(ADELE);
+    const attacker = `attacker-${randomBytes(4).toString('hex')}`;
+    const callback = await authorize(await attackerUrl(attacker, 'https://platform.example.test/return'));
+    const back = new URL((await fetch(callback, { redirect: 'manual' })).headers.get('location')!);
+    expect(back.searchParams.get('status')).toBe('confirm');
+    const completionCode = back.searchParams.get('completion');
+    // The victim's browser is on the platform's return page, signed in as the victim.
+    const res = await t.call(victim, 'POST', '/auth/microsoft/complete', { completionCode });
+    expect(res.status).toBe(403);
+    expect((await res.json()).code).toBe('connect_user_mismatch');
+    // The pending sign-in is gone: the attacker cannot use the code afterwards either.
+    const late = await t.call(attacker, 'POST', '/auth/microsoft/complete', { completionCode });
+    expect(late.status).toBe(400);
+    expect((await late.json()).code).toBe('completion_invalid');
+    expect((await t.call(attacker, 'GET', '/connections/me').then((r) => r.json())).status).toBe(
+      'not_connected',
+    );
+    const victimStatus = await t.call(victim, 'GET', '/connections/me').then((r) => r.json());
+    expect(victimStatus).toMatchObject({ status: 'connected', account: { username: ADELE } });
+    // Both users' audit logs record the refused completion.
+    const audit = await t.call(attacker, 'GET', '/audit').then((r) => r.json());
+    expect(JSON.stringify(audit)).toContain('connect_user_mismatch');
+  });
+
+  test('a pending sign-in expires: a late completion connects nothing', async () => {
+    const userId = `u-${randomBytes(4).toString('hex')}`;
+    const { authorizationUrl } = await startFlow(userId, {
+      loginHint: ADELE,
+      returnUrl: 'https://platform.example.test/return',
+    });
+    const callback = await authorize(authorizationUrl);
+    const back = new URL((await fetch(callback, { redirect: 'manual' })).headers.get('location')!);
+    const completionCode = back.searchParams.get('completion')!;
+    await table('oauthstates').updateEntity(
+      {
+        partitionKey: hashState(completionCode),
+        rowKey: 'completion',
+        expiresAt: new Date(Date.now() - 1000).toISOString(),
+      },
+      'Merge',
+    );
+    const res = await t.call(userId, 'POST', '/auth/microsoft/complete', { completionCode });
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toBe('completion_invalid');
+    expect((await t.call(userId, 'GET', '/connections/me').then((r) => r.json())).status).toBe(
+      'not_connected',
+    );
+  });
+
+  test('a connected user signing in to a different Microsoft account also needs the confirmation', async () => {
+    const userId = await t.connect(ADELE);
+    const { authorizationUrl } = await startFlow(userId, { loginHint: MEGAN });
+    const page = await fetch(await authorize(authorizationUrl), { redirect: 'manual' });
+    const html = await page.text();
+    expect(html).toContain('One step left');
+    // Until confirmed, the existing connection is untouched.
+    expect((await t.call(userId, 'GET', '/connections/me').then((r) => r.json())).account.username).toBe(
+      ADELE,
+    );
+    await t.call(userId, 'POST', '/auth/microsoft/complete', { completionCode: completionFrom(html) });
+    expect((await t.call(userId, 'GET', '/connections/me').then((r) => r.json())).account.username).toBe(
+      MEGAN,
+    );
   });
 });
 

@@ -23,7 +23,7 @@ test('the whole tour passes and shows each step, the notifications and the chang
   expect(result.steps).toHaveLength(9);
   const output = text();
   expect(output).toMatch(/GET authorize → 302 to \/api\/auth\/microsoft\/callback/);
-  expect(output).toContain('GET callback → 200 "Microsoft 365 is connected"');
+  expect(output).toContain('GET callback → 200 "One step left: confirm in the app"');
   expect(output).toMatch(/sendMessage → sent .*agenda\.txt/);
   expect(output).toMatch(/findMeetingTimes .*→ \d+ slot\(s\)/);
   expect(output).toMatch(/createEvent → 201 "Launch review"/);
