@@ -243,7 +243,7 @@ export function renderApiDocs(doc: Doc = openApiDocument()): string {
     '- **Actions** are `POST /api/<service>/<action>` with the input as a JSON body (a few downloads and uploads take their input from the query string). Success is `200` (or `201` where noted) with a JSON result of our own shape; ids are Graph ids.',
     '- **Lists** return `{ items, nextCursor? }`; pass `cursor` back for the next page.',
     '- **Time zones**: send `X-Timezone: Europe/Berlin` (or `Prefer: outlook.timezone="..."`) to get times in that zone.',
-    '- **Idempotency-Key**: actions marked with the header replay the first result for 24 h instead of acting twice.',
+    '- **Idempotency-Key**: actions marked with the header replay the first result for 24 h instead of acting twice; the key is bound to the input (another input with the same key is `422 idempotency_key_reused`). A first attempt whose outcome is unknown is resolved by the next repeat (mail is looked up in Sent Items, events by transactionId), never silently run again. See [security.md](security.md#idempotency-and-unknown-outcomes).',
     '- **Errors** are `application/problem+json` with a stable `code` and the `requestId` (also the `x-request-id` header); [troubleshooting.md](troubleshooting.md) lists every code with causes and fixes.',
     '- **Batches**: `POST /api/batch` runs up to 100 batchable actions as Graph `$batch` calls.',
     '',

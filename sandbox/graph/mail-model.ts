@@ -341,6 +341,13 @@ export function messageInput(
   }
   if (body.inferenceClassification !== undefined)
     fields.inferenceClassification = body.inferenceClassification;
+  // Writable while the message is a draft (message-update.md), so on create and in sendMail.
+  if (body.internetMessageId !== undefined) {
+    if (typeof body.internetMessageId !== 'string' || !/^<[^<>\s]+@[^<>\s]+>$/.test(body.internetMessageId)) {
+      throw requestBodyRead("Property 'internetMessageId' must be an RFC 5322 message id such as <id@host>.");
+    }
+    fields.internetMessageId = body.internetMessageId;
+  }
   if (body.internetMessageHeaders !== undefined) {
     const headers = body.internetMessageHeaders as Array<{ name?: unknown; value?: unknown }>;
     if (!Array.isArray(headers))

@@ -297,26 +297,40 @@ defineAction({
   idempotent: false,
   idempotencyKey: true,
   successStatus: 201,
-  toGraph: (input, ctx): GraphCall => {
-    const zone = zoneFor(input, ctx);
-    const body = toGraphEvent(input, zone);
-    // Graph dedupes POSTs with the same transactionId, so the chokepoint may retry this one.
-    body.transactionId = randomUUID();
-    return {
-      method: 'POST',
-      url: input.calendarId ? `/me/calendars/${seg(input.calendarId)}/events` : '/me/events',
-      body,
-      idempotent: true,
-      timezone: graphZoneName(zone),
-    };
-  },
+  outcomeCheck:
+    'Look for the event with the transactionId in `check` (or list the calendar around its start)',
+  toGraph: (input, ctx) => createEventCall(input, ctx),
   fromGraph: (res, input, ctx) => {
     const event = mapEvent(res.body, zoneFor(input, ctx));
     ctx.targets.push(event.id);
     return event;
   },
+  // The repeat carries the same transactionId, so Graph answers with the event it already made.
+  recover: async (input, ctx) => {
+    const res = await ctx.graph(createEventCall(input, ctx));
+    const event = mapEvent(res.body, zoneFor(input, ctx));
+    ctx.targets.push(event.id);
+    return { status: 'done', output: event };
+  },
   mapError: mapTimeZoneError,
 });
+
+function createEventCall(input: z.output<typeof CreateEventInput>, ctx: ActionContext): GraphCall {
+  const zone = zoneFor(input, ctx);
+  const body = toGraphEvent(input, zone);
+  // Graph dedupes POSTs with the same transactionId (event resource: "to avoid redundant POST
+  // operations in case of client retries"), so the chokepoint may retry this one. With an
+  // Idempotency-Key it is derived from the key, so a repeat after a crash finds the same event.
+  body.transactionId = ctx.idempotencyToken ?? randomUUID();
+  ctx.check.transactionId = String(body.transactionId);
+  return {
+    method: 'POST',
+    url: input.calendarId ? `/me/calendars/${seg(input.calendarId)}/events` : '/me/events',
+    body,
+    idempotent: true,
+    timezone: graphZoneName(zoneFor(input, ctx)),
+  };
+}
 
 const UpdateEventInput = z
   .object({

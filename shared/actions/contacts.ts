@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { seg } from '../graph/client';
 import type { GraphError } from '../graph/errors';
+import { odataString } from '../graph/odata';
 import { Problem } from '../http/problem';
 import {
   CONTACT_SELECT,
@@ -33,7 +34,7 @@ const top = z.number().int().min(1).max(100).optional().describe('Page size, 1โ€
 const cursor = z.string().max(4096).optional().describe('nextCursor of the previous page, to continue.');
 
 /** OData string literal ('' escapes a quote, reference ยง4.2). */
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const lit = odataString;
 
 /** Outlook answers for contacts: a refused folder operation or a clashing name, said plainly. */
 function contactsError(err: GraphError): Problem | undefined {

@@ -15,7 +15,15 @@ import { toProblem } from '../http/handler';
 import { Problem } from '../http/problem';
 import { fieldErrors, invalidInput } from '../http/validate';
 import { cacheGet, cacheSet, invalidate } from './cache';
-import { claim, complete, markUnknown, release } from './idempotency';
+import {
+  claim,
+  complete,
+  idempotencyToken,
+  markUnknown,
+  PENDING_LEASE_MS,
+  release,
+  requestHash,
+} from './idempotency';
 import { RawResult, type Action, type ActionContext } from './types';
 
 export interface ExecuteEnv {
@@ -44,8 +52,14 @@ export function actionContext(
   env: ExecuteEnv,
   connection: ActionContext['connection'],
   requestIds: string[],
+  writes: { count: number } = { count: 0 },
 ): ActionContext {
   const opts = { log: env.log, requestIds };
+  const counted = async <T>(call: GraphCall, result: Promise<T>): Promise<T> => {
+    const value = await result;
+    if (call.method !== 'GET') writes.count++;
+    return value;
+  };
   return {
     userId: env.userId,
     connection,
@@ -55,10 +69,11 @@ export function actionContext(
     headers: env.headers ?? new Headers(),
     ...(env.bodyStream ? { bodyStream: env.bodyStream } : {}),
     graph: async <T>(call: GraphCall) =>
-      await graphRequest<T>(env.userId, { idempotent: action.idempotent, ...call }, opts),
+      await counted(call, graphRequest<T>(env.userId, { idempotent: action.idempotent, ...call }, opts)),
     graphRaw: async (call: GraphCall) =>
-      await graphRaw(env.userId, { idempotent: action.idempotent, ...call }, opts),
+      await counted(call, graphRaw(env.userId, { idempotent: action.idempotent, ...call }, opts)),
     targets: [],
+    check: {},
   };
 }
 
@@ -69,6 +84,57 @@ export function actionProblem(action: Action, input: unknown, err: unknown): Pro
   return toProblem(err);
 }
 
+/**
+ * The problem for a change that may or may not have happened: never "nothing was changed". It says
+ * how to check (`check`, e.g. the internetMessageId to look for) and, when the action can find its
+ * own trace, that repeating with the same Idempotency-Key after `retryAfter` settles it.
+ */
+function outcomeUnknown(
+  action: Action,
+  ctx: ActionContext | undefined,
+  cause: Problem | undefined,
+  retryAfterS?: number,
+): Problem {
+  const how = action.outcomeCheck ?? 'Check whether it took effect';
+  const detail =
+    retryAfterS !== undefined
+      ? `The outcome of this ${action.id} is unknown: it may or may not have taken effect. Repeat it with the same Idempotency-Key after ${retryAfterS} s and it will be checked for you (never done twice); or: ${how}.`
+      : `The outcome of this ${action.id} is unknown: it may or may not have taken effect. ${how} before trying again with a new Idempotency-Key.`;
+  const { outcomeUnknown: _u, retryAfter: _r, ...rest } = cause?.extensions ?? {};
+  return new Problem(
+    'outcome_unknown',
+    detail,
+    {
+      ...rest,
+      outcomeUnknown: true,
+      ...(ctx && Object.keys(ctx.check).length ? { check: ctx.check } : {}),
+      ...(retryAfterS !== undefined ? { retryAfter: retryAfterS } : {}),
+    },
+    retryAfterS !== undefined ? { 'retry-after': String(retryAfterS) } : {},
+  );
+}
+
+/**
+ * A first attempt's outcome is unknown (Graph failed mid-way, or its worker died): find its trace.
+ * Returns the output when it took effect, undefined when it verifiably did not and may run again.
+ */
+async function resolveUnknown(
+  action: Action,
+  input: unknown,
+  ctx: ActionContext,
+  ageMs: number,
+): Promise<{ output: unknown } | undefined> {
+  const recovered = action.recover ? await action.recover(input, ctx) : { status: 'unknown' as const };
+  if (recovered.status === 'done') return { output: recovered.output };
+  if (recovered.status === 'absent' && ageMs >= PENDING_LEASE_MS) return undefined;
+  throw outcomeUnknown(
+    action,
+    ctx,
+    undefined,
+    recovered.status === 'absent' ? Math.ceil((PENDING_LEASE_MS - ageMs) / 1000) : undefined,
+  );
+}
+
 export async function executeAction(
   action: Action,
   rawInput: unknown,
@@ -76,28 +142,33 @@ export async function executeAction(
 ): Promise<ActionOutcome> {
   const started = Date.now();
   const requestIds: string[] = [];
+  const writes = { count: 0 };
   let input: unknown;
   let ctx: ActionContext | undefined;
-  let claimedKey: string | undefined;
+  let claimed: { key: string; hash: string; resolving: boolean } | undefined;
+  let produced: { output: unknown } | undefined;
   try {
     input = parseInput(action, rawInput);
     const connection = await loadConnection(env.userId);
     if (connection.status === 'reauth_required') throw await reauthProblem(connection);
     if (action.feature !== 'base') await ensureFeature(connection, action.feature);
     for (const feature of action.requires?.(input) ?? []) await ensureFeature(connection, feature);
-    ctx = actionContext(action, env, connection, requestIds);
+    ctx = actionContext(action, env, connection, requestIds, writes);
 
     const key = action.idempotencyKey ? (env.headers?.get('idempotency-key') ?? undefined) : undefined;
     if (key) {
-      const claimed = await claim(env.userId, action.id, key);
-      if (!claimed.claimed) {
-        await auditOutcome(action, env, ctx.targets, claimed.result.status, undefined, requestIds, started);
-        return { kind: 'json', status: claimed.result.status, body: claimed.result.body };
+      const hash = requestHash(action.id, input);
+      const claim_ = await claim(env.userId, action.id, key, hash);
+      if (claim_.kind === 'replay') {
+        await auditOutcome(action, env, ctx.targets, claim_.result.status, undefined, requestIds, started);
+        return { kind: 'json', status: claim_.result.status, body: claim_.result.body };
       }
-      claimedKey = key;
+      ctx.idempotencyToken = idempotencyToken(env.userId, action.id, key);
+      claimed = { key, hash, resolving: claim_.kind === 'resolve' };
+      if (claim_.kind === 'resolve') produced = await resolveUnknown(action, input, ctx, claim_.ageMs);
     }
 
-    if (action.cache && !env.noCache) {
+    if (!produced && action.cache && !env.noCache) {
       const hit = cacheGet(env.userId, action.id, input);
       if (hit !== undefined) {
         await auditOutcome(
@@ -113,37 +184,29 @@ export async function executeAction(
       }
     }
 
-    let output: unknown;
-    if (action.run) output = await action.run(input, ctx);
-    else {
-      const response = await ctx.graph(action.toGraph(input as never, ctx));
-      output = action.fromGraph(response, input, ctx);
+    if (!produced) {
+      if (action.run) produced = { output: await action.run(input, ctx) };
+      else {
+        const response = await ctx.graph(action.toGraph(input as never, ctx));
+        produced = { output: action.fromGraph(response, input, ctx) };
+      }
     }
-    const status = action.successStatus ?? 200;
-    if (action.invalidates?.length) invalidate(env.userId, action.invalidates);
-    if (action.cache && !(output instanceof RawResult)) {
-      cacheSet(
-        env.userId,
-        action.id,
-        input,
-        action.cache.tag,
-        output,
-        action.cache.ttlSeconds ?? getConfig().CACHE_TTL_SECONDS,
-      );
-    }
-    if (claimedKey && !(output instanceof RawResult))
-      await complete(env.userId, action.id, claimedKey, { status, body: output });
-    await auditOutcome(action, env, ctx.targets, status, undefined, requestIds, started);
-    return output instanceof RawResult
-      ? { kind: 'raw', result: output }
-      : { kind: 'json', status, body: output };
   } catch (err) {
-    const problem = actionProblem(action, input, err);
+    let problem = actionProblem(action, input, err);
+    // Once Graph accepted a write, a later failure (storage, a crash of our own) cannot say
+    // "nothing was changed": the outcome is unknown.
+    if (
+      (problem.extensions.outcomeUnknown === true && problem.code !== 'outcome_unknown') ||
+      // (A Problem the action raised itself knows the state and says so.)
+      (writes.count > 0 && !(err instanceof GraphError) && !(err instanceof Problem))
+    ) {
+      problem = outcomeUnknown(action, ctx, problem);
+    }
     // The key stays claimed when the outcome is unknown (a resend could double-send); otherwise free it.
-    if (claimedKey) {
-      if (problem.extensions.outcomeUnknown)
-        await markUnknown(env.userId, action.id, claimedKey).catch(() => undefined);
-      else await release(env.userId, action.id, claimedKey).catch(() => undefined);
+    if (claimed) {
+      if (problem.code === 'outcome_unknown' || claimed.resolving || writes.count > 0)
+        await markUnknown(env.userId, action.id, claimed.key).catch(() => undefined);
+      else await release(env.userId, action.id, claimed.key).catch(() => undefined);
     }
     if (problem.code !== 'invalid_input' && problem.code !== 'unauthenticated') {
       await auditOutcome(
@@ -158,6 +221,45 @@ export async function executeAction(
     }
     throw problem;
   }
+
+  // It happened: from here on, bookkeeping that fails is logged, never reported as a failure.
+  const output = produced.output;
+  const status = action.successStatus ?? 200;
+  if (action.invalidates?.length) invalidate(env.userId, action.invalidates);
+  if (action.cache && !(output instanceof RawResult)) {
+    cacheSet(
+      env.userId,
+      action.id,
+      input,
+      action.cache.tag,
+      output,
+      action.cache.ttlSeconds ?? getConfig().CACHE_TTL_SECONDS,
+    );
+  }
+  if (claimed && !(output instanceof RawResult)) {
+    await complete(env.userId, action.id, claimed.key, claimed.hash, { status, body: output }).catch(
+      (err: unknown) => bookkeepingFailed(env, 'idempotency', err),
+    );
+  }
+  await auditOutcome(action, env, ctx.targets, status, undefined, requestIds, started).catch((err: unknown) =>
+    bookkeepingFailed(env, 'audit', err),
+  );
+  return output instanceof RawResult
+    ? { kind: 'raw', result: output }
+    : { kind: 'json', status, body: output };
+}
+
+function bookkeepingFailed(env: ExecuteEnv, what: string, err: unknown): void {
+  const e = err as { name?: string; code?: string; statusCode?: number };
+  env.log.warn(
+    JSON.stringify({
+      event: 'bookkeeping_failed_after_success',
+      what,
+      error: e?.name,
+      errorCode: e?.code,
+      statusCode: e?.statusCode,
+    }),
+  );
 }
 
 export async function auditOutcome(

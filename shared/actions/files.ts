@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { GraphError } from '../graph/errors';
+import { pathFunctionString } from '../graph/odata';
 import { Problem } from '../http/problem';
 import { decodeCursor, toPage } from './cursor';
 import {
@@ -152,11 +153,6 @@ defineAction({
   mapError: filesMapError,
 });
 
-/** An OData string literal inside a function call: quotes doubled, then percent-encoded. */
-function odataString(value: string): string {
-  return encodeURIComponent(value.replace(/'/g, "''"));
-}
-
 // https://learn.microsoft.com/graph/api/driveitem-search
 defineAction({
   id: 'files.search',
@@ -181,7 +177,7 @@ defineAction({
       ? { method: 'GET', url: decodeCursor('files.search', input.cursor) }
       : {
           method: 'GET',
-          url: `/me/drive/search(q='${odataString(input.query)}')`,
+          url: `/me/drive/search(q=${pathFunctionString(input.query)})`,
           query: { $top: input.top },
         },
   fromGraph: (res) => page('files.search', res.body),

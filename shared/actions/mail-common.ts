@@ -295,12 +295,4 @@ export function badField(field: string, message: string): Problem {
   return invalidInput([{ field, message }]);
 }
 
-/** A KQL-safe `$search` value: always double-quoted (search-query-parameter.md), inner quotes dropped. */
-export function searchValue(text: string): string {
-  return `"${text.replace(/["\\]/g, ' ').trim()}"`;
-}
-
-/** An OData string literal with quotes doubled (query-parameters.md, "Escaping"). */
-export function odataString(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
+export { odataString, searchPhrase as searchValue } from '../graph/odata';

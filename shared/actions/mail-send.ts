@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { seg } from '../graph/client';
+import { odataString } from '../graph/odata';
 import {
   addressField,
   badField,
@@ -129,12 +130,21 @@ defineAction({
   idempotencyKey: true,
   // Base64 attachments inflate by 4/3: room for a message at Exchange's default 35 MB limit.
   maxBodyBytes: 48 * 1024 * 1024,
+  outcomeCheck: 'Look in Sent Items for the message with the internetMessageId in `check`',
   run: async (input, ctx) => {
     const root = mailRoot(input);
     if (!input.to?.length && !input.cc?.length && !input.bcc?.length) {
       throw badField('to', 'at least one recipient (to, cc or bcc) is required');
     }
     const message = graphMessage(input);
+    // With an Idempotency-Key the message carries an internetMessageId derived from it (writable
+    // while the message is a draft, message-update.md), so a repeat can find it in Sent Items.
+    const internetMessageId = keyedMessageId(ctx);
+    if (internetMessageId) {
+      message.internetMessageId = internetMessageId;
+      ctx.check.internetMessageId = internetMessageId;
+      ctx.check.folder = 'sentitems';
+    }
     const attachments = decoded(input.attachments);
     const inline = {
       message: {
@@ -178,8 +188,32 @@ defineAction({
     await ctx.graph({ method: 'POST', url: `${root}/messages/${seg(draft.body.id)}/send` });
     return { sent: true, method: 'draft', messageId: draft.body.id };
   },
+  recover: async (input, ctx) => {
+    const internetMessageId = keyedMessageId(ctx);
+    // Without a copy in Sent Items there is nothing to find: the outcome cannot be told.
+    if (!internetMessageId || input.saveToSentItems === false) return { status: 'unknown' };
+    ctx.check.internetMessageId = internetMessageId;
+    ctx.check.folder = 'sentitems';
+    const found = await ctx.graph<{ value: Array<{ id: string }> }>({
+      method: 'GET',
+      url: `${mailRoot(input)}/mailFolders/sentitems/messages`,
+      query: {
+        $filter: `internetMessageId eq ${odataString(internetMessageId)}`,
+        $select: 'id,internetMessageId',
+        $top: '1',
+      },
+    });
+    const sent = found.body.value[0];
+    if (!sent) return { status: 'absent' };
+    ctx.targets.push(sent.id);
+    return { status: 'done', output: { sent: true, method: 'recovered', messageId: sent.id } };
+  },
   mapError: mailError,
 });
+
+function keyedMessageId(ctx: { idempotencyToken?: string }): string | undefined {
+  return ctx.idempotencyToken ? `<${ctx.idempotencyToken}@idempotency.m365-integration>` : undefined;
+}
 
 const createDraftInput = z
   .object({

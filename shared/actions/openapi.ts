@@ -70,7 +70,7 @@ function operation(action: Action): Json {
         in: 'header',
         required: false,
         description:
-          'A repeat with the same key within 24 h returns the first result and does nothing again.',
+          'A repeat with the same key and the same input within 24 h returns the first result and does nothing again; the same key with another input answers 422 idempotency_key_reused.',
         schema: { type: 'string', minLength: 8, maxLength: 200 },
       },
     ];

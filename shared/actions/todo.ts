@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { seg } from '../graph/client';
 import type { GraphError } from '../graph/errors';
+import { odataString } from '../graph/odata';
 import { Problem } from '../http/problem';
 import { decodeCursor, toPage } from './cursor';
 import { getConfig } from '../config';
@@ -40,7 +41,7 @@ const listName = z.string().trim().min(1).max(255).describe('The list name.');
 
 const listPath = (list: string) => `/me/todo/lists/${seg(list)}`;
 const taskPath = (list: string, task: string) => `${listPath(list)}/tasks/${seg(task)}`;
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const lit = odataString;
 
 /** A refused change to a built-in list (Tasks, Flagged emails), said plainly. */
 function todoError(err: GraphError): Problem | undefined {

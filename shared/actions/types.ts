@@ -33,7 +33,22 @@ export interface ActionContext {
   graphRaw(call: GraphCall): Promise<Response>;
   /** Ids the action touched, for the audit log (never content). */
   targets: string[];
+  /**
+   * With an Idempotency-Key: a token stable for (user, action, key). Actions write it where Graph
+   * keeps it (a message's internetMessageId, an event's transactionId) so `recover` can find it.
+   */
+  idempotencyToken?: string;
+  /** How the caller can check an unknown outcome (e.g. `{ internetMessageId }`); set before the write. */
+  check: Record<string, string>;
 }
+
+/** What `recover` found of a first attempt whose outcome was unknown. */
+export type Recovered<O> =
+  | { status: 'done'; output: O }
+  /** Verified absent: it did not take effect (safe to run again once the lease has passed). */
+  | { status: 'absent' }
+  /** Cannot be told (e.g. a mail sent without a copy in Sent Items). */
+  | { status: 'unknown' };
 
 /** A list page: items plus an opaque cursor for the next page (absent on the last page). */
 export interface Page<T> {
@@ -81,6 +96,13 @@ interface ActionBase<S extends z.ZodType, O> {
   maxBodyBytes?: number;
   /** Workload-specific error mapping (e.g. ErrorSendAsDenied → forbidden naming the permission); undefined = default. */
   mapError?(err: GraphError, input: z.output<S>): Problem | undefined;
+  /**
+   * Looks for the trace a first attempt with this Idempotency-Key left at Graph (through
+   * `ctx.idempotencyToken`). Without it, an unknown outcome stays unknown and is reported so.
+   */
+  recover?(input: z.output<S>, ctx: ActionContext): Promise<Recovered<O>>;
+  /** In words, how a caller checks an unknown outcome of this action (e.g. "look in Sent Items"). */
+  outcomeCheck?: string;
   /** Extra feature checks on the input (e.g. a `mailbox` input needs 'mail-shared'); throw a Problem to refuse. */
   requires?(input: z.output<S>): Feature[];
 }

@@ -10,6 +10,7 @@ import type * as GraphClient from '@microsoft/microsoft-graph-client';
 import { getConfig } from '../config';
 import { graphErrorFrom, GraphError, parseRetryAfter } from './errors';
 import { MailboxLimiter } from './limiter';
+import { encodeQueryValue } from './odata';
 import {
   AuthMiddleware,
   ChokepointOptions,
@@ -121,7 +122,8 @@ function buildRequest(
   let request = graphClient().api(call.url).headers(headers).responseType(sdk.ResponseType.RAW);
   if (call.query) {
     const q: Record<string, string> = {};
-    for (const [k, v] of Object.entries(call.query)) if (v !== undefined) q[k] = String(v);
+    // Percent-encoded here, once, for every call: the SDK joins `key=value` raw (shared/graph/odata.ts).
+    for (const [k, v] of Object.entries(call.query)) if (v !== undefined) q[k] = encodeQueryValue(String(v));
     request = request.query(q);
   }
   const onResponse = (_status: number, requestId: string | undefined) => {

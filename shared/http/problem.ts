@@ -24,6 +24,14 @@ export const PROBLEM_TYPES = {
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
   conflict: { status: 409, title: 'Conflict with the current state of the resource' },
   precondition_failed: { status: 412, title: 'The resource changed since it was read' },
+  idempotency_key_reused: {
+    status: 422,
+    title: 'The Idempotency-Key was already used for a different request',
+  },
+  outcome_unknown: {
+    status: 502,
+    title: 'The outcome is unknown: the change may or may not have taken effect',
+  },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   throttled: { status: 429, title: 'Microsoft Graph is throttling requests' },

@@ -5,7 +5,7 @@
  * expired refresh token; key rotation.
  */
 import { randomBytes } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { decrypt, parseKeys } from '../../shared/crypto/envelope';
 import { acquireToken, getAccessToken } from '../../shared/auth/token-vault';
 import { Problem } from '../../shared/http/problem';
@@ -499,6 +499,28 @@ describe('caller isolation', () => {
     const smuggled = await t.call(bob, 'POST', '/auth/microsoft/start', { userId: alice });
     expect(smuggled.status).toBe(400);
     expect((await smuggled.json()).errors[0].message).toContain('userId');
+  });
+
+  test('an erase leaves no row of the user in any table, including keyed results of created items', async () => {
+    const userId = await t.connect(MEGAN, { features: ['todo', 'contacts', 'calendar'] });
+    const key = { 'idempotency-key': `erase-${randomBytes(6).toString('hex')}` };
+    const title = `Erase me ${randomBytes(4).toString('hex')}`;
+    expect((await t.call(userId, 'POST', '/todo/createTask', { title }, key)).status).toBe(201);
+    const exported = await t.call(userId, 'GET', '/connections/me/export').then((r) => r.text());
+    expect(exported).toContain(title); // the stored result of the keyed create is the user's data
+    await waitForQuiet(t.sandbox);
+    expect((await t.call(userId, 'DELETE', '/connections/me')).status).toBe(200);
+    await waitForQuiet(t.sandbox);
+    const service = TableServiceClient.fromConnectionString(t.storage, { allowInsecureConnection: true });
+    const leftovers: string[] = [];
+    for await (const info of service.listTables()) {
+      for await (const row of table(info.name!).listEntities()) {
+        const text = JSON.stringify(row);
+        if (text.includes(userId) || text.includes(title))
+          leftovers.push(`${info.name}: ${text.slice(0, 200)}`);
+      }
+    }
+    expect(leftovers).toEqual([]);
   });
 
   test('disconnecting erases the user and keeps one pseudonymous erasure record', async () => {

@@ -4,7 +4,8 @@
  * sending (incl. a 10 MB attachment through an upload session), Idempotency-Key, throttling and
  * 503 handling, managing messages and folders, and shared mailboxes with Send As.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
 import { seedMail } from '../../sandbox/graph/mail';
 import { SEED_USERS } from '../../sandbox/seed';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
@@ -362,15 +363,91 @@ describe('sending', () => {
     const key = { 'idempotency-key': `k-${randomBytes(6).toString('hex')}` };
     const input = { to: [MEGAN], subject: unique('Unknown'), body: 'x' };
     const failed = await call(adele, 'sendMessage', input, key);
-    expect(failed.status).toBe(503);
-    expect(failed.body).toMatchObject({ code: 'upstream_unavailable', outcomeUnknown: true });
-    // Repeating with the same key neither resends nor pretends: it says the outcome is unknown.
+    expect(failed.status).toBe(502);
+    expect(failed.body).toMatchObject({
+      code: 'outcome_unknown',
+      outcomeUnknown: true,
+      check: { folder: 'sentitems', internetMessageId: expect.stringMatching(/^<[0-9a-f]{40}@/) },
+    });
+    // Repeating with the same key neither resends nor pretends: Sent Items has no such message
+    // yet, but a send may still be in flight, so it says the outcome is unknown and when to ask.
     const again = await call(adele, 'sendMessage', input, key);
-    expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ code: 'conflict', outcomeUnknown: true });
-    expect(again.body.detail).toContain('Sent Items');
+    expect(again.status).toBe(502);
+    expect(again.body).toMatchObject({ code: 'outcome_unknown', retryAfter: expect.any(Number) });
+    expect(again.body.detail).toContain('same Idempotency-Key');
     posts = (await requestLog(t.sandbox, since)).filter((e) => e.path.endsWith('/sendMail'));
     expect(posts).toHaveLength(1);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  function idempotencyRow(userId: string, key: string) {
+    const client = TableClient.fromConnectionString(t.storage, 'idempotency', {
+      allowInsecureConnection: true,
+    });
+    const rowKey = createHash('sha256').update(`mail.sendMessage|${key}`).digest('hex');
+    return {
+      get: async () => await client.getEntity<Record<string, unknown>>(userId, rowKey),
+      set: async (fields: Record<string, unknown>) =>
+        await client.updateEntity({ partitionKey: userId, rowKey, ...fields }, 'Merge'),
+    };
+  }
+  const sendPosts = async (since: number) =>
+    (await requestLog(t.sandbox, since)).filter((e) => e.path.endsWith('/sendMail'));
+
+  test('a key reused with a different body is refused (422) and sends nothing', async () => {
+    const key = { 'idempotency-key': `k-${randomBytes(6).toString('hex')}` };
+    const first = { to: [MEGAN], subject: unique('Keyed'), body: 'first' };
+    expect((await call(adele, 'sendMessage', first, key)).status).toBe(200);
+    const since = t.sandbox.log.lastSeq;
+    const second = await call(adele, 'sendMessage', { ...first, body: 'second' }, key);
+    expect(second.status).toBe(422);
+    expect(second.body.code).toBe('idempotency_key_reused');
+    // The same body again is a replay; key order in the JSON does not matter.
+    const replay = await call(
+      adele,
+      'sendMessage',
+      { body: 'first', subject: first.subject, to: [MEGAN] },
+      key,
+    );
+    expect(replay.status).toBe(200);
+    expect(await sendPosts(since)).toHaveLength(0);
+    expect(await findBySubject(megan, first.subject)).toHaveLength(1);
+  });
+
+  test('a worker that died after Graph accepted the send: the repeat finds it in Sent Items and does not resend', async () => {
+    const key = `k-${randomBytes(6).toString('hex')}`;
+    const input = { to: [MEGAN], subject: unique('Crashed'), body: 'x' };
+    expect((await call(adele, 'sendMessage', input, { 'idempotency-key': key })).status).toBe(200);
+    // As a kill -9 between Graph's 202 and the result being stored leaves it: pending.
+    const row = idempotencyRow(adele, key);
+    await row.set({ state: 'pending', at: new Date().toISOString(), status: 0, body: '' });
+    const early = await call(adele, 'sendMessage', input, { 'idempotency-key': key });
+    expect(early.status).toBe(409); // still within the lease: it may be running
+    await row.set({ at: new Date(Date.now() - 6 * 60_000).toISOString() });
+    const since = t.sandbox.log.lastSeq;
+    const resolved = await call(adele, 'sendMessage', input, { 'idempotency-key': key });
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toMatchObject({ sent: true, method: 'recovered' });
+    expect(await sendPosts(since)).toHaveLength(0);
+    expect(await findBySubject(megan, input.subject)).toHaveLength(1);
+    expect((await row.get()).state).toBe('done');
+  });
+
+  test('a send that verifiably did not happen is sent once after the lease, never twice', async () => {
+    const user = t.sandbox.directory.findUser(ADELE)!;
+    const key = `k-${randomBytes(6).toString('hex')}`;
+    const input = { to: [MEGAN], subject: unique('Lost'), body: 'x' };
+    await injectFault(t.sandbox, { method: 'POST', path: '/sendMail$', userId: user.id, status: 503 });
+    expect((await call(adele, 'sendMessage', input, { 'idempotency-key': key })).status).toBe(502);
+    await idempotencyRow(adele, key).set({ at: new Date(Date.now() - 6 * 60_000).toISOString() });
+    const since = t.sandbox.log.lastSeq;
+    const sent = await call(adele, 'sendMessage', input, { 'idempotency-key': key });
+    expect(sent.status).toBe(200);
+    const replay = await call(adele, 'sendMessage', input, { 'idempotency-key': key });
+    expect(replay.status).toBe(200);
+    expect(await sendPosts(since)).toHaveLength(1);
+    expect(await findBySubject(megan, input.subject)).toHaveLength(1);
   });
 });
 

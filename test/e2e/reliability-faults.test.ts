@@ -146,11 +146,13 @@ describe('5xx bursts', () => {
     await injectFault(t.sandbox, { method: 'POST', path: TASKS, userId: oid, status: 500, count: 1 });
     const from = since();
     const res = await createTask(title, { 'idempotency-key': key });
-    expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ code: 'upstream_unavailable', outcomeUnknown: true });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ code: 'outcome_unknown', outcomeUnknown: true });
     expect(await calls(from, 'POST', /\/tasks$/)).toHaveLength(1);
-    // The same key is not run again (it could double-write); the caller checks, then uses a new key.
-    expect((await createTask(title, { 'idempotency-key': key })).status).toBe(409);
+    // The same key is not run again (it could double-write, and a task leaves no trace to look
+    // for): it keeps saying the outcome is unknown; the caller checks, then uses a new key.
+    const again = await createTask(title, { 'idempotency-key': key });
+    expect(again).toMatchObject({ status: 502, body: { code: 'outcome_unknown' } });
     expect(await tasksTitled(title)).toBe(0);
     expect((await createTask(title, { 'idempotency-key': `${key}-2` })).status).toBe(201);
     expect(await tasksTitled(title)).toBe(1);
@@ -178,13 +180,13 @@ describe('dropped connections', () => {
     expect((await calls(from, 'GET', /\/tasks$/)).map((e) => e.status)).toEqual([0, 0, 200]);
   });
 
-  test('a create whose connection drops is not retried and is reported as outcome unknown (503, not 500)', async () => {
+  test('a create whose connection drops is not retried and is reported as outcome unknown (502, not 500)', async () => {
     const title = unique('dropped create');
     await injectFault(t.sandbox, { method: 'POST', path: TASKS, userId: oid, drop: true, count: 1 });
     const from = since();
     const res = await createTask(title);
-    expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ code: 'upstream_unavailable', outcomeUnknown: true });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ code: 'outcome_unknown', outcomeUnknown: true });
     expect(await calls(from, 'POST', /\/tasks$/)).toHaveLength(1);
     expect(await tasksTitled(title)).toBe(0);
   });
@@ -209,8 +211,8 @@ describe('answers slower than GRAPH_REQUEST_TIMEOUT_MS', () => {
     await injectFault(t.sandbox, { method: 'POST', path: TASKS, userId: oid, delayMs: 1200, count: 1 });
     const from = since();
     const res = await createTask(title);
-    expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ code: 'upstream_unavailable', outcomeUnknown: true });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ code: 'outcome_unknown', outcomeUnknown: true });
     // The sandbox still executes the request after the delay, as Graph would: it was not lost,
     // and the chokepoint did not send it a second time.
     await new Promise((r) => setTimeout(r, 1400));

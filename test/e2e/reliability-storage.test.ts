@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 import { freePort } from '../support/ports';
-import { requestLog } from '../support/sandbox';
+import { injectFault, requestLog } from '../support/sandbox';
 import { startTestApp, type TestApp } from '../support/app';
 
 const ADELE = 'adele.vance@contoso.test';
@@ -77,4 +77,49 @@ test('Azurite stopped mid-run: 503 storage_unavailable and no Graph writes; afte
   expect(after.status).toBe(201);
   // A new user can connect again: the OAuth state table works after the restart.
   expect(await t.connect(ADELE, { features: ['todo'] })).toBeTruthy();
+});
+
+test('storage failing after Graph accepted a send: the caller is told it was sent, never "nothing was changed"', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail'] });
+  const user = t.sandbox.directory.findUser(ADELE)!;
+  // Graph holds the send for a moment (it has the whole request and executes it afterwards);
+  // storage goes down meanwhile, so recording the result and the audit entry both fail.
+  await injectFault(t.sandbox, { method: 'POST', path: '/sendMail$', userId: user.id, delayMs: 1500 });
+  const from = t.sandbox.log.lastSeq;
+  const key = `k-${Date.now()}`;
+  const sending = t.call(
+    userId,
+    'POST',
+    '/mail/sendMessage',
+    { to: [ADELE], subject: 'during an outage', body: 'x' },
+    {
+      'idempotency-key': key,
+    },
+  );
+  while (!(await requestLog(t.sandbox, from)).some((e) => e.path.endsWith('/sendMail'))) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await azurite!.stop();
+  azurite = undefined;
+  const res = await json(await sending);
+  expect(res).toMatchObject({ status: 200, body: { sent: true } });
+  const sends = (await requestLog(t.sandbox, from)).filter((e) => e.path.endsWith('/sendMail'));
+  expect(sends.map((e) => e.status)).toEqual([202]);
+
+  azurite = await startStorage();
+  // The key's result could not be stored: a repeat within the lease is told it is in progress,
+  // not run again (after the lease it is resolved from Sent Items: test/e2e/mail.test.ts).
+  const again = await json(
+    await t.call(
+      userId,
+      'POST',
+      '/mail/sendMessage',
+      { to: [ADELE], subject: 'during an outage', body: 'x' },
+      {
+        'idempotency-key': key,
+      },
+    ),
+  );
+  expect(again.status).toBe(409);
+  expect((await requestLog(t.sandbox, from)).filter((e) => e.path.endsWith('/sendMail'))).toHaveLength(1);
 });
