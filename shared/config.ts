@@ -146,6 +146,26 @@ export const configSchema = z.object({
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   CHANGE_RETENTION_DAYS: positiveInt().default(30),
   MCP_READ_ONLY: boolFlag.default(false),
+  /**
+   * Browser origins allowed to call /api/mcp (the MCP transport spec: servers must validate
+   * Origin against DNS rebinding). Requests without an Origin (servers) are not affected.
+   */
+  MCP_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const list = csv(v);
+      for (const origin of list) {
+        if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `has "${origin}", which is not an origin like https://app.example.com`,
+          });
+          return z.NEVER;
+        }
+      }
+      return list;
+    }),
 });
 
 /**

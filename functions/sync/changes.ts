@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { authedHandler, jsonResponse } from '../../shared/http/handler';
-import { parseWith } from '../../shared/http/validate';
+import { parseWith, queryObject } from '../../shared/http/validate';
 import { registerHttp } from '../../shared/runtime/register';
 import { listChanges } from '../../shared/sync/feed';
 import { installSyncHooks } from '../../shared/sync/hooks';
@@ -23,9 +23,7 @@ const Query = z
  * is the last sequence number returned (or `after` when nothing is new): pass it as `after`.
  */
 export const getChanges = authedHandler(async ({ request, caller }) => {
-  const raw: Record<string, string> = {};
-  for (const [k, v] of request.query.entries()) raw[k] = v;
-  const query = parseWith(Query, raw);
+  const query = parseWith(Query, queryObject(request));
   const page = await listChanges(caller.userId, {
     after: Number(query.after),
     limit: query.limit,

@@ -169,7 +169,7 @@ export async function executeAction(
     }
 
     if (!produced && action.cache && !env.noCache) {
-      const hit = cacheGet(env.userId, action.id, input);
+      const hit = cacheGet(cacheOwner(env, ctx), action.id, input);
       if (hit !== undefined) {
         await auditOutcome(
           action,
@@ -228,7 +228,7 @@ export async function executeAction(
   if (action.invalidates?.length) invalidate(env.userId, action.invalidates);
   if (action.cache && !(output instanceof RawResult)) {
     cacheSet(
-      env.userId,
+      cacheOwner(env, ctx),
       action.id,
       input,
       action.cache.tag,
@@ -247,6 +247,10 @@ export async function executeAction(
   return output instanceof RawResult
     ? { kind: 'raw', result: output }
     : { kind: 'json', status, body: output };
+}
+
+function cacheOwner(env: ExecuteEnv, ctx: ActionContext) {
+  return { userId: env.userId, account: ctx.connection.homeAccountId };
 }
 
 function bookkeepingFailed(env: ExecuteEnv, what: string, err: unknown): void {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { GraphError } from '../graph/errors';
 import { pathFunctionString } from '../graph/odata';
 import { Problem } from '../http/problem';
+import { headerText } from '../http/validate';
 import { decodeCursor, toPage } from './cursor';
 import {
   FileItemSchema,
@@ -686,7 +687,7 @@ defineAction({
   input: z
     .object({
       itemId,
-      eTag: z.string().max(200).optional().describe('Delete only if the item still has this eTag.'),
+      eTag: headerText(200).optional().describe('Delete only if the item still has this eTag.'),
     })
     .strict(),
   output: z.object({ id: z.string(), deleted: z.literal(true) }),

@@ -63,10 +63,11 @@ async function resolveListId(given: string | undefined, ctx: ActionContext): Pro
   if (given) return given;
   // The built-in list can be neither deleted nor replaced: its id is cached per user, so an action
   // on the default list costs one Graph request, not two.
-  const cached = cacheGet(ctx.userId, 'todo.defaultList', null);
+  const owner = { userId: ctx.userId, account: ctx.connection.homeAccountId };
+  const cached = cacheGet(owner, 'todo.defaultList', null);
   if (typeof cached === 'string') return cached;
   const id = await findDefaultList(ctx);
-  cacheSet(ctx.userId, 'todo.defaultList', null, 'todoLists', id, getConfig().CACHE_TTL_SECONDS);
+  cacheSet(owner, 'todo.defaultList', null, 'todoLists', id, getConfig().CACHE_TTL_SECONDS);
   return id;
 }
 

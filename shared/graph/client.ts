@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type * as GraphClient from '@microsoft/microsoft-graph-client';
 import { getConfig } from '../config';
+import { Problem } from '../http/problem';
+import { HEADER_SAFE } from '../http/headers';
 import { graphErrorFrom, GraphError, parseRetryAfter } from './errors';
 import { MailboxLimiter } from './limiter';
 import { encodeQueryValue } from './odata';
@@ -119,6 +121,19 @@ function buildRequest(
     ...call.headers,
   };
   if (call.headers?.Prefer) headers.Prefer = `${prefer.join(', ')}, ${call.headers.Prefer}`;
+  // The last line of defence: no input reaches a header unchecked (actions validate their own
+  // header-bound fields with headerText, naming the field).
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_SAFE.test(value)) {
+      throw new Problem(
+        'invalid_input',
+        `A value for the ${name} header contains characters HTTP headers cannot carry.`,
+        {
+          errors: [{ field: name, message: 'must be printable ASCII (it is sent in an HTTP header)' }],
+        },
+      );
+    }
+  }
   let request = graphClient().api(call.url).headers(headers).responseType(sdk.ResponseType.RAW);
   if (call.query) {
     const q: Record<string, string> = {};

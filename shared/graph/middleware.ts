@@ -64,6 +64,8 @@ abstract class Link implements Middleware {
 }
 
 const RETRYABLE_5XX = new Set([500, 502, 503, 504]);
+/** Attempts per request (the first plus 10 retries), whatever the wait budget still allows. */
+const MAX_ATTEMPTS = 11;
 
 class RetryableResponse extends Error {
   constructor(
@@ -108,7 +110,7 @@ export class RetryMiddleware extends Link {
           // Timeouts and resets: the request may have run, so only idempotent ones go again.
           if (opt.idempotent && isTransportError(err)) {
             const wait = backoffMs(attempt);
-            if (waited + wait > maxWaitMs) throw new AbortError(err as Error);
+            if (waited + wait > maxWaitMs || attempt >= MAX_ATTEMPTS) throw new AbortError(err as Error);
             throw new RetryableResponse(0, wait);
           }
           throw new AbortError(err as Error);
@@ -120,12 +122,13 @@ export class RetryMiddleware extends Link {
         const hinted = parseRetryAfter(res.headers.get('retry-after'));
         // Never earlier than Graph asked; a little later is fine (spreads synchronized retries).
         const wait = hinted !== undefined ? hinted + Math.round(Math.random() * 50) : backoffMs(attempt);
-        if (waited + wait > maxWaitMs) return; // give up: the caller sees this response (throttled / unavailable)
+        // Give up (budget or attempts spent): the caller sees this response (throttled / unavailable).
+        if (waited + wait > maxWaitMs || attempt >= MAX_ATTEMPTS) return;
         await res.body?.cancel().catch(() => undefined);
         throw new RetryableResponse(res.status, wait);
       },
       {
-        retries: 10,
+        retries: MAX_ATTEMPTS - 1,
         minTimeout: 0,
         maxTimeout: 0,
         factor: 1,

@@ -29,7 +29,8 @@ function unauthenticated(detail: string, error = 'invalid_token'): Problem {
     detail,
     {},
     {
-      'www-authenticate': `Bearer realm="m365-integration", error="${error}", error_description="${detail.replace(/"/g, "'")}"`,
+      // Header text must be printable ASCII (an en dash once turned every 401 into a 500).
+      'www-authenticate': `Bearer realm="m365-integration", error="${error}", error_description="${detail.replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '-')}"`,
     },
   );
 }
@@ -57,6 +58,11 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
     requiredClaims: ['exp', 'iat', 'sub'],
     clockTolerance: 30,
   };
+  // Read before verifying: a vault that cannot be reached is our outage (503), never a caller's
+  // bad signature.
+  const hsSecret = config.CALLER_JWKS_URL
+    ? undefined
+    : new TextEncoder().encode(await getSecret('CALLER_TOKEN_SECRET'));
   let payload: Jose.JWTPayload;
   try {
     if (config.CALLER_JWKS_URL) {
@@ -69,7 +75,7 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
         algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
       }));
     } else {
-      const secret = new TextEncoder().encode(await getSecret('CALLER_TOKEN_SECRET'));
+      const secret = hsSecret!;
       // Only HS256: `alg: none` and algorithm-confusion tokens are rejected by the allow-list.
       ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
     }
@@ -81,6 +87,11 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
     }
     throw unauthenticated('The caller token signature or format is not valid.');
   }
+  // The 15-minute rule holds against the clock too: a token "issued" a year ahead with a short
+  // exp − iat would otherwise be accepted until it expires (jose only checks iat's type).
+  if ((payload.iat ?? 0) > Math.floor(Date.now() / 1000) + 30) {
+    throw unauthenticated('The caller token\'s "iat" is in the future: check the platform\'s clock.');
+  }
   const lifetime = (payload.exp ?? 0) - (payload.iat ?? 0);
   if (lifetime <= 0 || lifetime > MAX_CALLER_TOKEN_LIFETIME_SECONDS) {
     throw unauthenticated(
@@ -90,7 +101,7 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
   const sub = payload.sub ?? '';
   if (!USER_ID.test(sub)) {
     throw unauthenticated(
-      'The caller token\'s "sub" must be 1–128 characters of letters, digits and ._:@|=+-',
+      'The caller token\'s "sub" (the user id) must be 1 to 128 characters of A-Z a-z 0-9 and . _ : @ | = + -',
     );
   }
   return { userId: sub, ...(payload.jti ? { tokenId: payload.jti } : {}) };

@@ -30,8 +30,10 @@ export function toProblem(err: unknown): Problem {
   }
   if (err instanceof SecretUnavailableError) {
     return new Problem(
-      'configuration_invalid',
-      'A secret the service needs is unavailable; an operator must check Key Vault.',
+      'configuration_unavailable',
+      `Key Vault did not give the secret ${err.setting}: it is unreachable, or denies the app's identity. Nothing was done; retry shortly. An operator should check KEY_VAULT_URL, the secret and the identity's Key Vault Secrets User role (/api/health names the failing part).`,
+      { setting: err.setting },
+      { 'retry-after': '30' },
     );
   }
   const e = err as { name?: string; code?: string; statusCode?: number; cause?: { code?: string } };
@@ -47,10 +49,13 @@ export function toProblem(err: unknown): Problem {
       { 'retry-after': '5' },
     );
   }
-  return new Problem(
+  const problem = new Problem(
     'internal_error',
     'Something went wrong on our side. Retry later; if it persists, report the requestId.',
   );
+  // Kept for the log line (never the response): a 500 without its cause cannot be diagnosed.
+  Object.defineProperty(problem, 'cause', { value: err, enumerable: false });
+  return problem;
 }
 
 export interface RequestContext {
@@ -67,7 +72,8 @@ export interface AuthedRequestContext extends RequestContext {
 function logFailure(context: InvocationContext, problem: Problem, err: unknown): void {
   if (problem.code === 'internal_error') {
     const e = err as Error & { statusCode?: number; code?: string };
-    // Name, code and message only: stack traces may carry request data.
+    const cause = e?.cause as (Error & { code?: string }) | undefined;
+    // Name, code and message only (and the same of its cause): stack traces may carry request data.
     context.error(
       JSON.stringify({
         event: 'unhandled_error',
@@ -75,6 +81,9 @@ function logFailure(context: InvocationContext, problem: Problem, err: unknown):
         errorCode: e?.code,
         statusCode: e?.statusCode,
         message: e?.message?.slice(0, 300),
+        ...(cause
+          ? { cause: { error: cause.name, errorCode: cause.code, message: cause.message?.slice(0, 300) } }
+          : {}),
       }),
     );
   } else if (problem.status >= 500) {
@@ -91,6 +100,27 @@ function logFailure(context: InvocationContext, problem: Problem, err: unknown):
   }
 }
 
+/**
+ * Response header values the host can send: a value with CR/LF or characters beyond Latin-1 would
+ * make the host throw (a 500 for what is usually a caller's odd input echoed back), so such
+ * characters are replaced, and the replacement is logged.
+ */
+function sendableHeaders(
+  headers: Record<string, string> | undefined,
+  context: InvocationContext,
+): Record<string, string> | undefined {
+  if (!headers) return headers;
+  let out: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string' && /[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+      out ??= { ...headers };
+      out[name] = value.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
+      context.warn(JSON.stringify({ event: 'response_header_sanitized', header: name }));
+    }
+  }
+  return out ?? headers;
+}
+
 export function httpHandler(fn: (rc: RequestContext) => Promise<HttpResponseInit>): HttpHandler {
   return async (request, context) => {
     const requestId = context.invocationId;
@@ -98,7 +128,10 @@ export function httpHandler(fn: (rc: RequestContext) => Promise<HttpResponseInit
       const response = await fn({ request, context, requestId });
       return {
         ...response,
-        headers: { 'x-request-id': requestId, ...(response.headers as Record<string, string> | undefined) },
+        headers: {
+          'x-request-id': requestId,
+          ...sendableHeaders(response.headers as Record<string, string> | undefined, context),
+        },
       };
     } catch (err) {
       const problem = toProblem(err);
@@ -106,7 +139,10 @@ export function httpHandler(fn: (rc: RequestContext) => Promise<HttpResponseInit
       const response = problemResponse(problem, requestId);
       return {
         ...response,
-        headers: { ...(response.headers as Record<string, string>), 'x-request-id': requestId },
+        headers: {
+          ...sendableHeaders(response.headers as Record<string, string>, context),
+          'x-request-id': requestId,
+        },
       };
     }
   };

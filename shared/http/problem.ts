@@ -19,6 +19,7 @@ export const PROBLEM_TYPES = {
     title: 'This feature is not available for this kind of Microsoft account',
   },
   forbidden: { status: 403, title: 'Microsoft Graph denied access' },
+  origin_not_allowed: { status: 403, title: 'Requests from this browser origin are not allowed' },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No function serves this route' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
@@ -46,6 +47,7 @@ export const PROBLEM_TYPES = {
   upstream_error: { status: 502, title: 'Microsoft Graph returned an unexpected error' },
   storage_unavailable: { status: 503, title: 'Storage is unavailable' },
   configuration_invalid: { status: 503, title: 'The service configuration is invalid' },
+  configuration_unavailable: { status: 503, title: 'A secret the service needs cannot be read right now' },
   function_key_required: { status: 401, title: 'A function key is required' },
   internal_error: { status: 500, title: 'Unexpected internal error' },
 } as const;

@@ -1,6 +1,7 @@
 /** Input validation at the edge: zod schemas, every bad field named in one 400 `invalid_input`. */
 import type { HttpRequest } from '@azure/functions';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { HEADER_SAFE } from './headers';
 import { Problem } from './problem';
 
 export interface FieldError {
@@ -28,6 +29,11 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.out
 }
 
 /** Largest JSON body an action accepts (uploads stream separately). */
+/** A string input sent on to Graph in a header (validated here, naming the field). */
+export function headerText(max: number) {
+  return z.string().max(max).regex(HEADER_SAFE, 'must be printable ASCII (it is sent in an HTTP header)');
+}
+
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 const MAX_JSON_DEPTH = 32;
 
@@ -72,7 +78,13 @@ export async function readJson(request: HttpRequest, limit = MAX_JSON_BODY_BYTES
   return value;
 }
 
-/** Query parameters as a plain object (for strict zod schemas). */
+/**
+ * Query parameters as a plain object (for strict zod schemas). `code` is the function key when
+ * sent as a query parameter (Azure's documented alternative to x-functions-key): it belongs to the
+ * host, not to the input.
+ */
 export function queryObject(request: HttpRequest): Record<string, string> {
-  return Object.fromEntries(request.query.entries());
+  const out = Object.fromEntries(request.query.entries());
+  delete out.code;
+  return out;
 }

@@ -6,7 +6,7 @@
  * (https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#listening-for-messages-from-the-server).
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
-import { allActions } from '../actions/registry';
+import { getAction } from '../actions/registry';
 import { requestTimezone } from '../actions/http';
 import { getConfig } from '../config';
 import { loadAllActions } from '../actions/load';
@@ -16,14 +16,80 @@ import { MAX_JSON_BODY_BYTES, readJson } from '../http/validate';
 import { syncFeedReader } from './feed';
 import type * as McpServerModule from './server';
 
-/** Room for the JSON-RPC envelope around the largest action input. */
+/** Room for the JSON-RPC envelope around an action's input. */
 const ENVELOPE_BYTES = 64 * 1024;
+/** The largest body any tool accepts (mail.sendMessage with base64 attachments), read before parsing. */
+const MAX_READ_BYTES = 48 * 1024 * 1024 + ENVELOPE_BYTES;
 
 // The SDK takes a few hundred ms to load: only when the MCP endpoint is first used, not at cold start.
 const serverModule = (): typeof McpServerModule => require('./server') as typeof McpServerModule;
 
-function bodyLimit(): number {
-  return Math.max(MAX_JSON_BODY_BYTES, ...allActions().map((a) => a.maxBodyBytes ?? 0)) + ENVELOPE_BYTES;
+/**
+ * What one JSON-RPC message may weigh: a tools/call as much as its action accepts on its HTTP
+ * route (docs/api.md), anything else (tools/list, resources, ...) 1 MiB, as the action routes.
+ */
+function messageLimit(message: unknown): number {
+  const m = message as { method?: unknown; params?: { name?: unknown } } | null;
+  if (m?.method === 'tools/call' && typeof m.params?.name === 'string') {
+    const action = getAction(m.params.name);
+    if (action?.maxBodyBytes) return action.maxBodyBytes + ENVELOPE_BYTES;
+  }
+  return MAX_JSON_BODY_BYTES + ENVELOPE_BYTES;
+}
+
+function checkSize(body: unknown): void {
+  const messages = Array.isArray(body) ? (body as unknown[]) : [body];
+  const limit = Math.max(...messages.map(messageLimit));
+  const size = Buffer.byteLength(JSON.stringify(body));
+  if (size > limit) {
+    throw new Problem(
+      'payload_too_large',
+      `This JSON-RPC message is ${size} bytes; ${Array.isArray(body) ? 'these methods accept' : 'this method accepts'} at most ${limit}. Send large files with files.upload or mail.addAttachment over HTTP.`,
+      { limitBytes: limit },
+    );
+  }
+}
+
+/**
+ * tools/call params the SDK's own schema would refuse with −32603 and a raw schema dump: answered
+ * here as JSON-RPC −32602 (invalid params) naming what is wrong.
+ */
+function invalidToolCall(body: unknown): HttpResponseInit | undefined {
+  const m = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown } | null;
+  if (!m || typeof m !== 'object' || Array.isArray(m) || m.method !== 'tools/call') return undefined;
+  const params = m.params as { name?: unknown; arguments?: unknown } | undefined;
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  let message: string | undefined;
+  if (!isObject(params)) message = 'params must be an object with the tool name and its arguments';
+  else if (typeof params!.name !== 'string') message = 'params.name must be the tool name (a string)';
+  else if (params!.arguments !== undefined && !isObject(params!.arguments))
+    message = "params.arguments must be an object of the tool's input fields";
+  if (!message) return undefined;
+  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      error: { code: -32602, message: `Invalid params: ${message}` },
+    }),
+  };
+}
+
+/**
+ * The MCP transport spec: servers must validate Origin (DNS rebinding). Browsers send it; a
+ * request from a page whose origin is not in MCP_ALLOWED_ORIGINS is refused (`null` too).
+ */
+function checkOrigin(request: HttpRequest): void {
+  const origin = request.headers.get('origin');
+  if (origin === null) return;
+  if (getConfig().MCP_ALLOWED_ORIGINS.includes(origin)) return;
+  throw new Problem(
+    'origin_not_allowed',
+    `Requests from the browser origin "${origin.slice(0, 100)}" are not allowed on /api/mcp. An operator can allow it in MCP_ALLOWED_ORIGINS.`,
+    { origin: origin.slice(0, 100) },
+  );
 }
 
 function webRequest(request: HttpRequest): Request {
@@ -42,7 +108,11 @@ export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, c
       { allow: 'POST' },
     );
   }
-  const body = await readJson(request, bodyLimit());
+  checkOrigin(request);
+  const body = await readJson(request, MAX_READ_BYTES);
+  checkSize(body);
+  const invalid = invalidToolCall(body);
+  if (invalid) return invalid;
   const response = await serverModule().serveMcp(webRequest(request), body, {
     userId: caller.userId,
     invocationId: context.invocationId,

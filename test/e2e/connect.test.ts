@@ -523,6 +523,24 @@ describe('caller isolation', () => {
     expect(leftovers).toEqual([]);
   });
 
+  test('after disconnecting and connecting another Microsoft account, nothing cached answers for the old one', async () => {
+    const userId = await t.connect(ADELE, { features: ['todo'] });
+    const me1 = await t.call(userId, 'POST', '/profile/getMe', {}).then((r) => r.json());
+    expect(me1.mail ?? me1.userPrincipalName).toBe(ADELE);
+    expect((await t.call(userId, 'POST', '/todo/createTask', { title: 'on the default list' })).status).toBe(
+      201,
+    );
+    await waitForQuiet(t.sandbox);
+    expect((await t.call(userId, 'DELETE', '/connections/me')).status).toBe(200);
+    await t.connect(MEGAN, { features: ['todo'], userId });
+    const me2 = await t.call(userId, 'POST', '/profile/getMe', {}).then((r) => r.json());
+    expect(me2.mail ?? me2.userPrincipalName).toBe(MEGAN);
+    // The default list id cached for Adele's mailbox is not used for Megan's (it would be a 404).
+    expect(
+      (await t.call(userId, 'POST', '/todo/createTask', { title: 'on the new default list' })).status,
+    ).toBe(201);
+  });
+
   test('disconnecting erases the user and keeps one pseudonymous erasure record', async () => {
     const userId = await t.connect(MEGAN);
     const res = await t.call(userId, 'DELETE', '/connections/me');

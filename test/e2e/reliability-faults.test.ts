@@ -126,6 +126,24 @@ describe('429 storms', () => {
     expect(seen.length).toBeLessThanOrEqual(4);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
+
+  test('eleven 429s in a row within the wait budget: 429 throttled with Retry-After after 11 attempts, not a 500', async () => {
+    await injectFault(t.sandbox, {
+      method: 'GET',
+      path: TASKS,
+      userId: oid,
+      status: 429,
+      count: 20,
+      headers: { 'retry-after': '0.05' },
+    });
+    const from = since();
+    const res = await listTasks();
+    expect(res.status).toBe(429);
+    expect(res.body).toMatchObject({ code: 'throttled' });
+    expect(Number(res.body.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(await calls(from, 'GET', /\/tasks$/)).toHaveLength(11);
+    await controlCall(t.sandbox, 'DELETE', '/faults');
+  });
 });
 
 describe('5xx bursts', () => {

@@ -93,6 +93,13 @@ describe('caller authentication', () => {
     ['a wrong issuer', async () => await sign({ iss: 'https://evil.example.test' })],
     ['a lifetime over 15 minutes', async () => await sign({ exp: Math.floor(Date.now() / 1000) + 3600 })],
     ['no sub', async () => await sign({ sub: '' })],
+    [
+      'an iat a year ahead (a short exp - iat but issued in the future)',
+      async () => {
+        const later = Math.floor(Date.now() / 1000) + 365 * 86400;
+        return await sign({ iat: later, exp: later + 300 });
+      },
+    ],
     ['a sub that could escape its partition', async () => await sign({ sub: "a'/b#c" })],
     [
       'a swapped sub on a signed token',
