@@ -24,6 +24,7 @@ import {
 } from '@azure/functions';
 import { CronExpressionParser } from 'cron-parser';
 import { Problem, problemResponse } from '../shared/http/problem';
+import { decodeOrRaw, tryDecode } from '../shared/http/url';
 import type { HttpSpec, QueueSpec, TimerSpec, TriggerSpec } from '../shared/runtime/register';
 import { queueClient } from '../shared/storage/clients';
 
@@ -416,7 +417,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         );
       }
       try {
-        await invoke(decodeURIComponent(admin[1]!), input);
+        await invoke(decodeOrRaw(admin[1]!), input);
         return await send(res, { status: 202 });
       } catch (err) {
         if (err instanceof Problem) return await send(res, problemResponse(err));
@@ -462,10 +463,25 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       );
     }
     const params: Record<string, string> = {};
+    let malformed = false;
     hit.route.names.forEach((name, i) => {
       const value = hit.m[i + 1];
-      if (value !== undefined) params[name] = decodeURIComponent(value);
+      if (value === undefined) return;
+      const decoded = tryDecode(value);
+      if (decoded === undefined) malformed = true;
+      else params[name] = decoded;
     });
+    if (malformed) {
+      return await send(
+        res,
+        problemResponse(
+          new Problem(
+            'invalid_input',
+            'The URL path is not correctly percent-encoded (a "%" must start %XX).',
+          ),
+        ),
+      );
+    }
     const headers = new Headers();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value === undefined) continue;

@@ -66,6 +66,34 @@ async function reachable(url: string, mustSucceed = false): Promise<string> {
   return `HTTP ${res.status}`;
 }
 
+/**
+ * `/api/health` is anonymous: its outbound probes are shared and remembered (a success for 30 s,
+ * a failure for 5 s), so callers cannot turn it into traffic towards Microsoft or Key Vault.
+ */
+const PROBE_OK_MS = 30_000;
+const PROBE_FAILED_MS = 5_000;
+const probes = new Map<string, { at: number; result: Promise<string>; failed?: boolean }>();
+
+function probe(url: string, mustSucceed = false): Promise<string> {
+  const now = performance.now();
+  const cached = probes.get(url);
+  if (cached && now - cached.at < (cached.failed ? PROBE_FAILED_MS : PROBE_OK_MS)) return cached.result;
+  const entry: { at: number; result: Promise<string>; failed?: boolean } = {
+    at: now,
+    result: reachable(url, mustSucceed),
+  };
+  entry.result.catch(() => {
+    entry.failed = true;
+  });
+  probes.set(url, entry);
+  return entry.result;
+}
+
+/** Forgets remembered probe results (tests that change a dependency's state). */
+export function resetHealthProbes(): void {
+  probes.clear();
+}
+
 const contributors: Array<() => Record<string, unknown>> = [];
 
 /** Lets other modules (e.g. Graph usage metrics) add figures to the health report. */
@@ -106,17 +134,17 @@ export async function checkHealth(): Promise<HealthReport> {
     timed(
       'identityAuthority',
       async () =>
-        await reachable(
+        await probe(
           `${config.MICROSOFT_AUTHORITY_HOST}/${config.MICROSOFT_TENANT_ID}/v2.0/.well-known/openid-configuration`,
           true,
         ),
     ),
-    timed('graph', async () => await reachable(`${config.GRAPH_BASE_URL}/$metadata`)),
+    timed('graph', async () => await probe(`${config.GRAPH_BASE_URL}/$metadata`)),
   ];
   if (config.KEY_VAULT_URL) {
     const vault = config.KEY_VAULT_URL;
     checks.push(
-      timed('keyVault', async () => await reachable(`${vault.replace(/\/$/, '')}/secrets?api-version=7.5`)),
+      timed('keyVault', async () => await probe(`${vault.replace(/\/$/, '')}/secrets?api-version=7.5`)),
     );
   }
   const parts = await Promise.all(checks);

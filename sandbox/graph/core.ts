@@ -8,7 +8,7 @@
  */
 import type { JWTPayload } from 'jose';
 import type { Sandbox } from '../index';
-import { graphError, json, type Ctx, type GraphAuth, type SandboxResponse } from '../http';
+import { safeDecode, graphError, json, type Ctx, type GraphAuth, type SandboxResponse } from '../http';
 import type { SandboxUser } from '../state';
 import { GRAPH_RESOURCE_ID } from '../tokens';
 import { accessDenied, badRequest, GraphHttpError, notFound, throttled, type Workload } from './errors';
@@ -477,7 +477,7 @@ export function contextPath(ctx: GraphCtx, select?: string[]): string {
   if (segs[0]?.toLowerCase() === 'me' && ctx.user)
     out = [`users('${ctx.user.id}')`, ...segs.slice(1)].join('/');
   else if (segs[0]?.toLowerCase() === 'users' && segs[1] && ctx.user) {
-    out = [`users('${decodeURIComponent(segs[1])}')`, ...segs.slice(2)].join('/');
+    out = [`users('${safeDecode(segs[1])}')`, ...segs.slice(2)].join('/');
   } else out = rest;
   return select ? `${out}(${select.join(',')})` : out;
 }

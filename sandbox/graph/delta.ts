@@ -9,7 +9,7 @@
  * microsoft-graph-docs#2350) or 410 `resyncRequired` with a `Location` to restart (drive,
  * driveitem-delta.md).
  */
-import { json, type SandboxResponse } from '../http';
+import { safeDecode, json, type SandboxResponse } from '../http';
 import { contextPath, odataContext, type GraphCtx } from './core';
 import { badQuery, GraphHttpError } from './errors';
 import { applySelect, parseSelect } from './odata';
@@ -112,7 +112,7 @@ export function deltaResponse(ctx: GraphCtx, ref: CollectionRef, options: DeltaO
   let tokenText: string | undefined;
   for (const [k, v] of ctx.query) if (TOKEN_PARAMS.has(k.toLowerCase())) tokenText = v;
   const tokenFn = /\/delta\(token='([^']*)'\)$/i.exec(ctx.path);
-  if (tokenFn) tokenText = decodeURIComponent(tokenFn[1] ?? '');
+  if (tokenFn) tokenText = safeDecode(tokenFn[1] ?? '');
 
   let token: DeltaToken;
   if (tokenText === undefined || (drive && tokenText === '')) {

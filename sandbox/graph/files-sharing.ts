@@ -68,7 +68,7 @@ export function listPermissions(d: DriveCtx, item: Entity): Array<Record<string,
           driveId: driveIdOf(d.owner.id),
           id: parent.id,
           path: `/drive/root:${namesOf(d, parent)
-            .map((n) => `/${n}`)
+            .map((n) => `/${encodeURIComponent(n)}`)
             .join('')}`,
         },
       });

@@ -283,12 +283,25 @@ export function resolvePath(d: DriveCtx, baseId: string, segments: string[]): En
   return cur;
 }
 
-// OneDrive's invalid characters (https://support.microsoft.com/office/64883a5d-228e-48f5-b3d2-eb39e07630fa).
-const INVALID_NAME = /["*:<>?/\\|]/;
+// OneDrive's invalid characters and names ("Restrictions and limitations in OneDrive and
+// SharePoint", https://support.microsoft.com/office/64883a5d-228e-48f5-b3d2-eb39e07630fa): the
+// characters " * : < > ? / \ | and control characters (CR/LF among them); the names .lock, CON,
+// PRN, AUX, NUL, COM0-COM9, LPT0-LPT9 (also with an extension), desktop.ini; _vti_ anywhere; and a
+// name starting with ~$.
+const INVALID_NAME = /["*:<>?/\\|\p{Cc}]/u;
+const RESERVED_NAME = /^(\.lock|desktop\.ini|(con|prn|aux|nul|com\d|lpt\d)(\..*)?)$/i;
 
 export function validateName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') throw badRequest('drive', 'The name is missing.');
-  if (INVALID_NAME.test(name) || name.endsWith('.') || name !== name.trim() || name.length > 255) {
+  if (
+    INVALID_NAME.test(name) ||
+    RESERVED_NAME.test(name) ||
+    /_vti_/i.test(name) ||
+    name.startsWith('~$') ||
+    name.endsWith('.') ||
+    name !== name.trim() ||
+    name.length > 255
+  ) {
     throw new GraphHttpError(400, 'invalidRequest', 'The provided name contains invalid characters.', {
       innerCode: 'invalidName',
     });
@@ -578,7 +591,8 @@ export function renderItem(d: DriveCtx, item: Entity): Record<string, unknown> {
     const parentNames = names.slice(0, -1);
     out.parentReference = {
       ...(item.parentReference as Record<string, unknown>),
-      path: `/drive/root:${parentNames.map((n) => `/${n}`).join('')}`,
+      // "Percent-encoded path that can be used to navigate to the item" (itemReference.md).
+      path: `/drive/root:${parentNames.map((n) => `/${encodeURIComponent(n)}`).join('')}`,
     };
   }
   out.webUrl = webUrlOf(d, names);

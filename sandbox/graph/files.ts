@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Sandbox } from '../index';
-import { empty, json, type SandboxResponse } from '../http';
+import { safeDecode, empty, json, type SandboxResponse } from '../http';
 import type { SandboxUser } from '../state';
 import { entityResponse, graphRoute, type GraphCtx } from './core';
 import { deltaResponse } from './delta';
@@ -100,7 +100,7 @@ function decodeSegments(raw: string): string[] {
 export function parseDrivePath(rest: string): Parsed {
   const base = /^\/(root|items\/([^/:]+))/i.exec(rest);
   if (!base) return { suffix: rest };
-  const address: Address = base[2] ? { baseId: decodeURIComponent(base[2]), root: false } : { root: true };
+  const address: Address = base[2] ? { baseId: safeDecode(base[2]), root: false } : { root: true };
   let after = rest.slice(base[0].length);
   if (after.startsWith(':')) {
     const close = after.indexOf(':', 1);
@@ -167,7 +167,7 @@ function searchTerm(suffix: string): string | undefined {
   const m = /^\/search\(q=(?:'|%27)(.*)(?:'|%27)\)$/i.exec(suffix);
   if (!m) return undefined;
   // Inside the quotes a quote is doubled (OData string literal).
-  return decodeURIComponent(m[1] ?? '').replace(/''/g, "'");
+  return safeDecode(m[1] ?? '').replace(/''/g, "'");
 }
 
 function matchesTerms(name: string, term: string): boolean {
@@ -309,7 +309,7 @@ function handleGet(r: Request): SandboxResponse {
   }
   const perm = /^\/permissions\/([^/]+)$/i.exec(suffix);
   if (perm) {
-    const found = listPermissions(d, item).find((p) => p.id === decodeURIComponent(perm[1] ?? ''));
+    const found = listPermissions(d, item).find((p) => p.id === safeDecode(perm[1] ?? ''));
     if (!found) throw notFound('drive', 'The permission was not found.');
     return entityResponse(ctx, found, { context: 'permission/$entity' });
   }
@@ -497,7 +497,7 @@ function handleDelete(r: Request): SandboxResponse {
   const item = resolve(r, parsed.address);
   const perm = /^\/permissions\/([^/]+)$/i.exec(parsed.suffix);
   if (perm) {
-    deletePermission(d, item, decodeURIComponent(perm[1] ?? ''));
+    deletePermission(d, item, safeDecode(perm[1] ?? ''));
     return empty(204);
   }
   if (parsed.suffix !== '') throw notFound('drive', `Unsupported segment '${parsed.suffix}'.`);
@@ -522,7 +522,7 @@ function requestFor(ctx: GraphCtx): Request {
     };
   }
   const drives = /^\/v1\.0\/drives\/([^/]+)(\/.*)?$/i.exec(ctx.path);
-  const owner = drives ? ownerOfDrive(ctx.sandbox, decodeURIComponent(drives[1] ?? '')) : undefined;
+  const owner = drives ? ownerOfDrive(ctx.sandbox, safeDecode(drives[1] ?? '')) : undefined;
   if (!drives || !owner) throw notFound('drive');
   const caller: SandboxUser | undefined = ctx.caller;
   const foreign = !ctx.auth.appOnly && caller?.id !== owner.id;

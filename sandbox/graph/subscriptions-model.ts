@@ -23,6 +23,7 @@
  * semantics: a message moved in shows up as created there, one moved out as deleted
  * (outlook-change-notifications-overview.md, "a message entering the filter set → created").
  */
+import { safeDecode } from '../http';
 import { randomUUID } from 'node:crypto';
 import type { Sandbox } from '../index';
 import type { SandboxUser } from '../state';
@@ -243,7 +244,7 @@ function chatShape(path: (change: Change) => string) {
 function resolveFolderIdForUser(sandbox: Sandbox, userId: string, idOrName: string): string | undefined {
   const store = graphState(sandbox).store;
   const { folders } = mailRefs(store, userId);
-  const decoded = decodeURIComponent(idOrName);
+  const decoded = safeDecode(idOrName);
   if (store.get(folders, decoded)) return decoded;
   const wk = wellKnownFolderId(userId, decoded.toLowerCase());
   return store.get(folders, wk) ? wk : undefined;
@@ -260,7 +261,7 @@ function ownerOf(sandbox: Sandbox, who: string, caller: SandboxUser | undefined)
       );
     return caller;
   }
-  const user = sandbox.directory.findUser(decodeURIComponent(who));
+  const user = sandbox.directory.findUser(safeDecode(who));
   if (!user) throw new GraphHttpError(404, 'ResourceNotFound', `The requested user '${who}' is invalid.`);
   return user;
 }
@@ -341,7 +342,7 @@ export function parseResource(
   }
   if ((m = new RegExp(`^${USER}/todo/lists${KEY('list')}/tasks$`, 'i').exec(path))) {
     const user = who(m);
-    const listId = decodeURIComponent(group(m, 'list')!);
+    const listId = safeDecode(group(m, 'list')!);
     if (!store.get(store.collection(user.id, 'todoLists'), listId)) {
       throw new GraphHttpError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     }
@@ -355,7 +356,7 @@ export function parseResource(
     };
   }
   if ((m = new RegExp(`^chats${KEY('chat')}/messages$`, 'i').exec(path))) {
-    const chatId = decodeURIComponent(group(m, 'chat')!);
+    const chatId = safeDecode(group(m, 'chat')!);
     const tenantId = caller?.tenantId ?? sandbox.tenantId;
     const chat = store.get(teamRefs(store, tenantId).chats, chatId);
     if (!chat || (caller && !isMember(chat, caller.id))) {
@@ -385,8 +386,8 @@ export function parseResource(
     };
   }
   if ((m = new RegExp(`^teams${KEY('team')}/channels${KEY('channel')}/messages$`, 'i').exec(path))) {
-    const teamId = decodeURIComponent(group(m, 'team')!);
-    const channelId = decodeURIComponent(group(m, 'channel')!);
+    const teamId = safeDecode(group(m, 'team')!);
+    const channelId = safeDecode(group(m, 'channel')!);
     const collection = TEAMS_COLLECTIONS.channelMessages(channelId);
     const shape = chatShape((c) => `teams('${teamId}')/channels('${channelId}')/messages('${c.id}')`);
     return {

@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Sandbox } from '../index';
-import { json, type SandboxResponse } from '../http';
+import { safeDecode, json, type SandboxResponse } from '../http';
 import { SANDBOX_TENANT_ID } from '../state';
 import type { SandboxUser } from '../state';
 import {
@@ -276,7 +276,7 @@ function boundUser(sandbox: Sandbox, bind: unknown): SandboxUser {
       'teams',
       "Each member needs 'user@odata.bind' like https://graph.microsoft.com/v1.0/users('{id}').",
     );
-  const user = sandbox.directory.findUser(decodeURIComponent(m[1]));
+  const user = sandbox.directory.findUser(safeDecode(m[1]));
   if (!user) throw notFound('teams', `User '${m[1]}' was not found.`);
   return user;
 }

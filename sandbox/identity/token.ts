@@ -42,6 +42,14 @@ function secretMatches(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+function safeFormDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Client authentication: client_secret in the body or HTTP Basic (§7.3). */
 function authenticateClient(
   ctx: Ctx,
@@ -54,8 +62,24 @@ function authenticateClient(
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon > 0) {
-      clientId ??= decodeURIComponent(decoded.slice(0, colon));
-      secret ??= decodeURIComponent(decoded.slice(colon + 1));
+      // RFC 6749 §2.3.1: both halves are form-urlencoded before Base64; a malformed escape is a
+      // client authentication failure, not a server error.
+      const formDecode = (s: string) => safeFormDecode(s);
+      const id = formDecode(decoded.slice(0, colon));
+      const pass = formDecode(decoded.slice(colon + 1));
+      if (id === undefined || pass === undefined) {
+        return {
+          error: aadError(ctx, {
+            status: 401,
+            error: 'invalid_client',
+            code: 7000215,
+            message:
+              'Invalid client secret provided. The client credentials in the Authorization header are not correctly form-encoded.',
+          }),
+        };
+      }
+      clientId ??= id;
+      secret ??= pass;
     }
   }
   if (!clientId) return { error: missingParam(ctx, 'client_id') };

@@ -5,6 +5,7 @@
  */
 import { graphBase } from '../graph/client';
 import { Problem } from '../http/problem';
+import { tryDecode } from '../http/url';
 import type { Page } from './types';
 
 interface CursorBody {
@@ -40,7 +41,13 @@ export function decodeCursor(actionId: string, cursor: string): string {
   if (typeof body?.u !== 'string' || body.a !== actionId || !URL.canParse(body.u)) throw badCursor();
   const base = new URL(`${graphBase()}/`);
   const url = new URL(body.u);
-  if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname) || url.username || url.password) {
+  if (
+    url.origin !== base.origin ||
+    !url.pathname.startsWith(base.pathname) ||
+    url.username ||
+    url.password ||
+    tryDecode(url.pathname) === undefined // a forged path with a malformed escape
+  ) {
     throw badCursor();
   }
   return url.toString();

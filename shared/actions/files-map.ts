@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { seg } from '../graph/client';
 import { Problem } from '../http/problem';
+import { decodeOrRaw } from '../http/url';
 
 const Identity = z
   .object({ user: z.object({ id: z.string().optional(), displayName: z.string().optional() }).partial() })
@@ -73,7 +74,8 @@ function pathOf(parentPath: string | undefined, name: string): string | null {
   // "/drive/root:" or "/drives/{id}/root:/Folder" → "/Folder"
   const idx = parentPath.indexOf('root:');
   if (idx === -1) return null;
-  const parent = decodeURIComponent(parentPath.slice(idx + 'root:'.length));
+  // Graph documents parentReference.path as percent-encoded; a name with a bare % must not break it.
+  const parent = decodeOrRaw(parentPath.slice(idx + 'root:'.length));
   return `${parent}/${name}`.replace(/^\/+/, '/');
 }
 

@@ -8,6 +8,7 @@
  */
 import { seg } from '../graph/client';
 import { Problem } from '../http/problem';
+import { decodeOrRaw } from '../http/url';
 import { badField } from './mail-common';
 import type { ActionContext } from './types';
 
@@ -80,7 +81,7 @@ async function readAll(source: ByteSource, limit: number): Promise<Buffer> {
 }
 
 function attachmentIdFrom(location: string | null): string | undefined {
-  const m = location ? /Attachments\('([^']+)'\)/i.exec(decodeURIComponent(location)) : null;
+  const m = location ? /Attachments\('([^']+)'\)/i.exec(decodeOrRaw(location)) : null;
   return m?.[1];
 }
 

@@ -8,6 +8,7 @@ import { seg } from '../graph/client';
 import type { GraphError } from '../graph/errors';
 import { odataString } from '../graph/odata';
 import { Problem } from '../http/problem';
+import { decodeOrRaw } from '../http/url';
 import { decodeCursor, toPage } from './cursor';
 import { getConfig } from '../config';
 import { cacheGet, cacheSet } from './cache';
@@ -244,7 +245,7 @@ defineAction({
   run: async (input, ctx) => {
     if (input.cursor) {
       const url = decodeCursor('todo.listTasks', input.cursor);
-      const list = decodeURIComponent(/\/todo\/lists\/([^/]+)\/tasks/.exec(new URL(url).pathname)?.[1] ?? '');
+      const list = decodeOrRaw(/\/todo\/lists\/([^/]+)\/tasks/.exec(new URL(url).pathname)?.[1] ?? '');
       const res = await ctx.graph({ method: 'GET', url });
       return toPage('todo.listTasks', res.body, (t) => toTask(t, list, ctx.timezone));
     }

@@ -10,6 +10,7 @@ import type * as GraphClient from '@microsoft/microsoft-graph-client';
 import { getConfig } from '../config';
 import { Problem } from '../http/problem';
 import { HEADER_SAFE } from '../http/headers';
+import { decodeOrRaw } from '../http/url';
 import { graphErrorFrom, GraphError, parseRetryAfter } from './errors';
 import { MailboxLimiter } from './limiter';
 import { encodeQueryValue } from './odata';
@@ -103,7 +104,7 @@ function mailboxOf(userId: string, call: GraphCall): string {
   const m = /^\/?users\/([^/?]+)/i.exec(
     call.url.startsWith('http') ? new URL(call.url).pathname.replace(/^\/[^/]+/, '') : call.url,
   );
-  return m ? decodeURIComponent(m[1]!).toLowerCase() : userId;
+  return m ? decodeOrRaw(m[1]!).toLowerCase() : userId;
 }
 
 function buildRequest(

@@ -7,6 +7,7 @@
  * saw it (items a full resync didn't see are gone).
  */
 import type { TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { decodeOrRaw } from '../http/url';
 import { table } from '../storage/clients';
 import { str, type Summary } from './resources';
 
@@ -39,7 +40,7 @@ function fromRow(row: TableEntityResult<Record<string, unknown>>): IndexedItem {
     summary = {};
   }
   return {
-    id: decodeURIComponent(row.rowKey ?? ''),
+    id: decodeOrRaw(row.rowKey ?? ''),
     version: str(row.version),
     deleted: row.deleted === true,
     summary,
@@ -140,7 +141,7 @@ export async function exportIndexed(userId: string): Promise<Array<IndexedItem &
   const out: Array<IndexedItem & { resource: string }> = [];
   for await (const row of userRows(userId)) {
     out.push({
-      resource: decodeURIComponent((row.partitionKey ?? '').slice(userId.length + 1)),
+      resource: decodeOrRaw((row.partitionKey ?? '').slice(userId.length + 1)),
       ...fromRow(row),
     });
   }

@@ -3,6 +3,7 @@
  * removal looks, which property versions an item, and the small summary a change-feed entry
  * carries. Reference: graph-behaviour.md §5.2 (per-resource delta rules).
  */
+import { decodeOrRaw } from '../http/url';
 import type { Feature } from '../config';
 import { seg, type GraphCall } from '../graph/client';
 import type { ResourceKey } from './jobs';
@@ -67,7 +68,8 @@ function drivePath(item: Item): string | null {
   const name = text(item.name);
   if (!name) return null;
   const dir = parent ? parent.replace(/^\/drive\/root:?/i, '').replace(/^\/drives\/[^/]+\/root:?/i, '') : '';
-  return `${dir}/${name}`;
+  // parentReference.path is percent-encoded (itemReference.md): the feed shows the real names.
+  return `${decodeOrRaw(dir)}/${name}`;
 }
 
 const mail = (folder: string): ResourceDef => ({

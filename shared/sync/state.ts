@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TableEntityResult } from '@azure/data-tables';
+import { decodeOrRaw } from '../http/url';
 import { table } from '../storage/clients';
 import type { ResourceKey } from './jobs';
 
@@ -47,7 +48,7 @@ type Row = Record<string, unknown> & { partitionKey: string; rowKey: string };
 function fromRow(row: TableEntityResult<Record<string, unknown>>): SyncState {
   const out: Record<string, unknown> = {
     userId: row.partitionKey ?? '',
-    resource: decodeURIComponent(row.rowKey ?? ''),
+    resource: decodeOrRaw(row.rowKey ?? ''),
     etag: row.etag,
     items: 0,
   };

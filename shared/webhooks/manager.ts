@@ -36,6 +36,7 @@ import {
 } from './resources';
 import {
   deleteSubscriptionRecord,
+  getLookup,
   getSubscription,
   listSubscriptions,
   saveSubscription,
@@ -168,6 +169,10 @@ async function reconcileNow(userId: string, log: Logger, trigger: Trigger): Prom
     atGraph = new Set(list.map((s) => s.id));
     const known = new Set(rows.map((r) => r.subscriptionId));
     for (const orphan of list.filter((s) => !known.has(s.id))) {
+      // Graph lists every subscription of the app for this Microsoft account, including those of
+      // other platform users connected to the same account: theirs are not orphans (each
+      // connection owns its subscriptions and clientState).
+      if (await getLookup(orphan.id)) continue;
       try {
         await deleteGraphSubscription(userId, orphan.id);
         report.deleted += 1;

@@ -35,9 +35,19 @@ export interface NotificationMessage {
 
 const Collection = z.object({ value: z.array(z.unknown()).max(5000) }).passthrough();
 
+/** Graph subscription ids are GUIDs (subscription.md); anything else is not Graph. */
+const SUBSCRIPTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * The work an anonymous request can cause is bounded: at most this many distinct subscriptions are
+ * looked up per request (Graph batches notifications of a few subscriptions per POST), 16 at a
+ * time. Items beyond it are dropped with 202 (the delta-sync timer catches up on anything real).
+ */
+const MAX_LOOKUPS_PER_REQUEST = 100;
+const LOOKUP_CONCURRENCY = 16;
+
 const Item = z
   .object({
-    subscriptionId: z.string().min(1).max(200),
+    subscriptionId: z.string().regex(SUBSCRIPTION_ID),
     clientState: z.string().nullish(),
     changeType: z.string().max(100).optional(),
     lifecycleEvent: z.string().max(100).optional(),
@@ -68,7 +78,8 @@ type DropReason =
   | 'unknown_subscription'
   | 'client_state_missing'
   | 'client_state_mismatch'
-  | 'unknown_lifecycle_event';
+  | 'unknown_lifecycle_event'
+  | 'lookup_budget';
 
 /** Parses and checks a notification body; returns what was accepted. Throws NotificationsUnavailable. */
 export async function acceptNotifications(
@@ -78,25 +89,37 @@ export async function acceptNotifications(
 ): Promise<AcceptResult> {
   const parsed = Collection.safeParse(body);
   if (!parsed.success) {
-    drop(log, route, 'malformed');
+    const drops = new Drops();
+    drops.add('malformed');
+    drops.log(log, route);
     return { accepted: 0, dropped: 1 };
   }
   const accepted: QueuedNotification[] = [];
-  let dropped = 0;
+  const drops = new Drops();
+  const items: Array<z.infer<typeof Item>> = [];
   for (const raw of parsed.data.value) {
     const item = Item.safeParse(raw);
-    if (!item.success) {
-      drop(log, route, 'malformed');
-      dropped += 1;
+    if (item.success) items.push(item.data);
+    else drops.add('malformed');
+  }
+  // Distinct subscriptions, looked up a few at a time (one Table read each at most).
+  const ids = [...new Set(items.map((n) => n.subscriptionId))].slice(0, MAX_LOOKUPS_PER_REQUEST);
+  const lookups = new Map<string, Awaited<ReturnType<typeof lookupSubscription>>>();
+  try {
+    for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
+      const chunk = ids.slice(i, i + LOOKUP_CONCURRENCY);
+      const found = await Promise.all(chunk.map((id) => lookupSubscription(id)));
+      chunk.forEach((id, j) => lookups.set(id, found[j]));
+    }
+  } catch (err) {
+    throw new NotificationsUnavailable(err);
+  }
+  for (const n of items) {
+    if (!lookups.has(n.subscriptionId)) {
+      drops.add('lookup_budget', n.subscriptionId);
       continue;
     }
-    const n = item.data;
-    let lookup;
-    try {
-      lookup = await lookupSubscription(n.subscriptionId);
-    } catch (err) {
-      throw new NotificationsUnavailable(err);
-    }
+    const lookup = lookups.get(n.subscriptionId);
     const reason: DropReason | undefined = !lookup
       ? 'unknown_subscription'
       : n.clientState === undefined || n.clientState === null || n.clientState === ''
@@ -108,8 +131,7 @@ export async function acceptNotifications(
             ? 'unknown_lifecycle_event'
             : undefined;
     if (reason || !lookup) {
-      drop(log, route, reason ?? 'unknown_subscription', n.subscriptionId);
-      dropped += 1;
+      drops.add(reason ?? 'unknown_subscription', n.subscriptionId);
       continue;
     }
     accepted.push({
@@ -121,6 +143,8 @@ export async function acceptNotifications(
       ...(n.resourceData?.id ? { resourceId: n.resourceData.id } : {}),
     });
   }
+  drops.log(log, route);
+  const dropped = drops.total;
   try {
     await persist(accepted);
   } catch (err) {
@@ -197,10 +221,35 @@ async function writeBatch(batch: typeof waiting): Promise<void> {
   }
 }
 
-function drop(log: Logger, route: string, reason: DropReason, subscriptionId?: string): void {
-  webhookStats.dropped[reason] += 1;
-  // A security event: someone may be forging notifications. Never the clientState itself.
-  log.warn(
-    JSON.stringify({ event: 'webhook_notification_dropped', security: true, route, reason, subscriptionId }),
-  );
+/**
+ * Dropped items of one request, logged as one security line (counts per reason and a few ids),
+ * however many a forged request carries. Never the clientState itself.
+ */
+class Drops {
+  total = 0;
+  private readonly counts: Partial<Record<DropReason, number>> = {};
+  private readonly sample: string[] = [];
+  add(reason: DropReason, subscriptionId?: string): void {
+    this.total += 1;
+    webhookStats.dropped[reason] += 1;
+    this.counts[reason] = (this.counts[reason] ?? 0) + 1;
+    if (subscriptionId && this.sample.length < 5 && !this.sample.includes(subscriptionId))
+      this.sample.push(subscriptionId);
+  }
+  log(log: Logger, route: string): void {
+    if (this.total === 0) return;
+    const reasons = Object.keys(this.counts) as DropReason[];
+    log.warn(
+      JSON.stringify({
+        event: 'webhook_notification_dropped',
+        security: true,
+        route,
+        // The single reason keeps the line's shape for one drop (dashboards filter on it).
+        ...(reasons.length === 1 ? { reason: reasons[0] } : {}),
+        dropped: this.total,
+        counts: this.counts,
+        ...(this.sample.length ? { subscriptionId: this.sample[0], subscriptionIds: this.sample } : {}),
+      }),
+    );
+  }
 }

@@ -10,6 +10,7 @@ export const webhookStats = {
     client_state_missing: 0,
     client_state_mismatch: 0,
     unknown_lifecycle_event: 0,
+    lookup_budget: 0,
   },
   /** Notifications the worker processed (lifecycle events excluded). */
   processed: 0,

@@ -196,3 +196,63 @@ describe('Key Vault unavailable at cold start', () => {
     },
   );
 });
+
+describe('percent signs and malformed escapes', () => {
+  test('a % in OneDrive folder and file names: upload, listChildren, getItem, listRecent and search all answer 200 with the right path', async () => {
+    const userId = await t.connect(ADELE, { features: ['files'] });
+    const qs = new URLSearchParams({ path: '/50% off/100%zz done.txt' });
+    const up = await fetch(`${t.api}/files/upload?${qs.toString()}`, {
+      method: 'POST',
+      headers: {
+        'x-functions-key': FUNCTION_KEY,
+        authorization: `Bearer ${await t.tokenFor(userId)}`,
+        'content-type': 'application/octet-stream',
+      },
+      body: 'hello',
+    });
+    expect(up.status).toBe(200);
+    const item = (await up.json()) as { id: string; path: string };
+    expect(item.path).toBe('/50% off/100%zz done.txt');
+    const calls: Array<[string, unknown]> = [
+      ['/files/listChildren', { path: '/50% off' }],
+      ['/files/getItem', { itemId: item.id }],
+      ['/files/getItem', { path: '/50% off/100%zz done.txt' }],
+      ['/files/listRecent', {}],
+      ['/files/search', { query: '100%zz' }],
+    ];
+    for (const [path, body] of calls) {
+      const res = await t.call(userId, 'POST', path, body);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect(await res.text()).toContain('/50% off/100%zz done.txt');
+    }
+  });
+
+  test('a forged To Do cursor with a malformed escape is a 400 naming cursor', async () => {
+    const userId = await t.connect(ADELE, { features: ['todo'] });
+    const forged = Buffer.from(
+      JSON.stringify({ a: 'todo.listTasks', u: `${t.sandbox.graphBaseUrl}/me/todo/lists/%zz/tasks` }),
+    ).toString('base64url');
+    const res = await t.call(userId, 'POST', '/todo/listTasks', { cursor: forged });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: Array<{ field: string }> }).errors[0]!.field).toBe('cursor');
+  });
+
+  test('a malformed percent-escape in a route answers 400, not 500', async () => {
+    for (const path of ['/mail/%zz', '/files/list%', '/%E0%A4%A']) {
+      const res = await t.call('route-user', 'POST', path, {});
+      expect(res.status).toBeLessThan(500);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    }
+  });
+
+  test("a % in the sandbox token endpoint's Basic credentials is invalid_client (401), not a 500", async () => {
+    const basic = Buffer.from('11111111-2222-4333-8444-555555555555:100%zz').toString('base64');
+    const res = await fetch(`${t.sandbox.authorityHost}/common/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default',
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
+  });
+});

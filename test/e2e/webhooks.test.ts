@@ -8,7 +8,7 @@
  * (https://learn.microsoft.com/graph/change-notifications-delivery-webhooks,
  * https://learn.microsoft.com/graph/change-notifications-lifecycle-events).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { graphWebhook } from '../../functions/webhooks/graph';
 import { wellKnownFolderId } from '../../sandbox/graph/mail-model';
@@ -235,6 +235,35 @@ describe('the webhook endpoint', () => {
     // The subscription was not replaced, and nothing was asked of Graph.
     expect(byResource(await sandboxSubs(adeleGraphId), INBOX)!.id).toBe(mailSub.id);
     expect((await requestLog(t.sandbox, since)).filter((e) => e.path.startsWith('/v1.0/'))).toEqual([]);
+  });
+
+  test('forged floods are dropped fast with 202: odd subscription ids are never looked up, and one request looks up at most 100', async () => {
+    const before = { ...webhookStats.dropped };
+    const odd = await postWebhook({
+      value: [{ subscriptionId: 'a/b', clientState: 'x', changeType: 'created' }, { subscriptionId: "x'#%" }],
+    });
+    expect(odd.status).toBe(202);
+    expect(webhookStats.dropped.malformed).toBe(before.malformed + 2);
+    const flood = Array.from({ length: 5000 }, () => ({
+      subscriptionId: randomUUID(),
+      clientState: 'forged',
+      changeType: 'created',
+      resource: 'Users/x/Messages/y',
+    }));
+    const started = Date.now();
+    const res = await postWebhook({ value: flood });
+    expect(res.status).toBe(202);
+    expect(Date.now() - started).toBeLessThan(2500); // within Graph's 3 s, with room
+    expect(webhookStats.dropped.unknown_subscription - before.unknown_subscription).toBe(100);
+    expect(webhookStats.dropped.lookup_budget - before.lookup_budget).toBe(4900);
+  });
+
+  test('/api/health caches its outbound probes: ten calls make at most one request to each dependency', async () => {
+    const since = t.sandbox.log.lastSeq;
+    for (let i = 0; i < 10; i++) expect((await fetch(`${t.api}/health`)).status).toBe(200);
+    const outbound = (await requestLog(t.sandbox, since)).map((e) => e.path);
+    expect(outbound.filter((p) => p.endsWith('/openid-configuration')).length).toBeLessThanOrEqual(1);
+    expect(outbound.filter((p) => p.endsWith('/$metadata')).length).toBeLessThanOrEqual(1);
   });
 
   test('in a mixed batch only the item with the right clientState is processed', async () => {

@@ -126,7 +126,7 @@ describe('items and folders', () => {
         mimeType: expect.stringContaining('wordprocessingml'),
         hashes: { quickXorHash: expect.any(String) },
       },
-      parentReference: { driveType: 'business', path: '/drive/root:/Projects/Contoso Launch' },
+      parentReference: { driveType: 'business', path: '/drive/root:/Projects/Contoso%20Launch' }, // percent-encoded (itemReference.md)
     });
     expect(plan['@microsoft.graph.downloadUrl']).toMatch(/^https:\/\/localhost:/);
     const byId = await ok<Item>(await graph('GET', `/me/drive/items/${plan.id}`));
@@ -196,6 +196,32 @@ describe('items and folders', () => {
     expect(renamed.name).toBe('Clients 1');
     const bad = await graph('POST', '/me/drive/root/children', { name: 'a:b', folder: {} });
     expect((await errorOf(bad)).status).toBe(400);
+  });
+
+  test.each([
+    'a:b',
+    'line\r\nbreak',
+    'tab\there',
+    'bell\u0007',
+    'CON',
+    'nul.txt',
+    'LPT1',
+    'com9.log',
+    '.lock',
+    'desktop.ini',
+    'my_vti_folder',
+    '~$budget.xlsx',
+    'trailing.',
+    ' leading',
+  ])('OneDrive refuses the invalid name %j with 400 invalidRequest / invalidName', async (name) => {
+    const res = await graph('POST', '/me/drive/root/children', { name, folder: {} });
+    expect(await errorOf(res)).toMatchObject({ status: 400, code: 'invalidRequest', inner: 'invalidName' });
+  });
+
+  test('names that only look reserved are fine (CONTRACT, a.con.txt, 100% done)', async () => {
+    for (const name of ['CONTRACT', 'a.con.txt', '100% done', 'com10']) {
+      await ok(await graph('POST', '/me/drive/root/children', { name, folder: {} }), 201);
+    }
   });
 
   test('rename and move with PATCH; conflicts 409; a folder cannot move into itself', async () => {
