@@ -55,12 +55,19 @@ function describe(err: unknown): string {
   return `${e.message ?? String(err)}${cause}`.slice(0, 300);
 }
 
+export const HEALTH_USER_AGENT = 'm365-integration-health-probe';
+
 /**
  * Any HTTP answer below 500 proves reachability (Graph and Key Vault answer 401 without a
  * token); `mustSucceed` asks for a 2xx (the authority's OpenID metadata is public).
  */
 async function reachable(url: string, mustSucceed = false): Promise<string> {
-  const res = await fetch(url, { method: 'GET', redirect: 'manual' });
+  const res = await fetch(url, {
+    method: 'GET',
+    redirect: 'manual',
+    // Named, so the probes can be told apart in the dependencies' logs.
+    headers: { 'user-agent': HEALTH_USER_AGENT },
+  });
   await res.body?.cancel();
   if (res.status >= 500 || (mustSucceed && !res.ok)) throw new Error(`answered ${res.status}`);
   return `HTTP ${res.status}`;

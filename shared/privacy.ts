@@ -38,7 +38,12 @@ export const ERASURES_TABLE = 'erasures';
 
 export async function eraseUserData(userId: string, invocationId: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const store of stores) counts[store.name] = await store.erase(userId);
+  // The connection goes first: work still running for the user (a sync round) checks it after
+  // its last write and removes what it wrote once it is gone (shared/sync/engine.ts).
+  const ordered = [...stores].sort(
+    (a, b) => Number(b.name === 'connection') - Number(a.name === 'connection'),
+  );
+  for (const store of ordered) counts[store.name] = await store.erase(userId);
   const client = await table(ERASURES_TABLE);
   const at = new Date().toISOString();
   await client.createEntity({

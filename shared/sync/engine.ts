@@ -23,12 +23,21 @@ import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { GraphError, graphRequest, type GraphCall } from '../graph/client';
 import { Problem } from '../http/problem';
-import { appendChanges, changeKeyOf, type NewChange } from './feed';
-import { getIndexed, putIndexed, unseenItems, type IndexedItem } from './items';
+import { getConnection } from '../storage/connections';
+import { appendChanges, changeKeyOf, eraseChanges, type NewChange } from './feed';
+import { eraseIndexed, getIndexed, putIndexed, unseenItems, type IndexedItem } from './items';
 import type { ResourceKey, SyncJob } from './jobs';
 import { calendarWindow, resourceDef, type CalendarWindow, type Item, type ResourceDef } from './resources';
 import { syncSettings } from './settings';
-import { acquireLease, LeaseLost, releaseLease, renewLease, type Lease, type SyncState } from './state';
+import {
+  acquireLease,
+  eraseSyncStates,
+  LeaseLost,
+  releaseLease,
+  renewLease,
+  type Lease,
+  type SyncState,
+} from './state';
 
 type Logger = Pick<InvocationContext, 'log' | 'warn' | 'error'>;
 const silent: Logger = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -37,6 +46,8 @@ export type RoundMode = 'baseline' | 'delta' | 'resync';
 
 export interface RoundResult {
   status: 'completed' | 'busy' | 'reauth_required' | 'not_connected';
+  /** For `busy`: when the other round's lease runs out (a dead round's work is taken over then). */
+  leaseHeldUntil?: number;
   mode?: RoundMode;
   pages: number;
   /** Graph requests made (pages fetched, restarts included). */
@@ -84,15 +95,44 @@ class RoundState {
   }
 }
 
-/** Runs one round; never two at once for a (user, resource). */
+/**
+ * Runs one round; never two at once for a (user, resource). When the user was erased while it
+ * ran (or before a queued job got here), what it wrote goes too: an erase leaves nothing behind,
+ * including rows written by work that was running (docs/security.md, "Erasure").
+ */
 export async function runSyncRound(job: SyncJob, options: RoundOptions = {}): Promise<RoundResult> {
+  let result: RoundResult;
+  try {
+    result = await runRound(job, options);
+  } catch (err) {
+    await dropIfErased(job.userId, options.log ?? silent).catch(() => undefined);
+    throw err;
+  }
+  if (result.status !== 'busy') await dropIfErased(job.userId, options.log ?? silent);
+  return result;
+}
+
+/**
+ * The erase deletes the connection first (shared/privacy.ts), so a round that checks after its
+ * last write either sees the connection (and the erase, still to come, removes what it wrote) or
+ * sees it gone and removes its writes itself.
+ */
+async function dropIfErased(userId: string, log: Logger): Promise<void> {
+  if (await getConnection(userId)) return;
+  const erased =
+    (await eraseSyncStates(userId)) + (await eraseIndexed(userId)) + (await eraseChanges(userId));
+  if (erased > 0) log.warn(JSON.stringify({ event: 'sync_rows_of_erased_user_removed', rows: erased }));
+}
+
+async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResult> {
   const log = options.log ?? silent;
   const now = options.now ?? Date.now;
   const lease = await acquireLease(job.userId, job.resource, now());
-  if (!lease) {
+  if ('heldUntil' in lease) {
     log.log(JSON.stringify({ event: 'sync_busy', resource: job.resource }));
     return {
       status: 'busy',
+      leaseHeldUntil: lease.heldUntil,
       pages: 0,
       requests: 0,
       items: 0,

@@ -106,8 +106,13 @@ export class LeaseLost extends Error {
   }
 }
 
+/** Another round holds the lease until `until` (ms since the epoch): come back then. */
+export interface LeaseHeld {
+  heldUntil: number;
+}
+
 /**
- * Takes the (user, resource) lease, or returns undefined when another round holds it. Creating
+ * Takes the (user, resource) lease, or says until when another round holds it. Creating
  * the row and updating it are both conditional (insert fails on an existing row, update on a
  * changed ETag), so exactly one of two racing workers wins.
  */
@@ -115,7 +120,7 @@ export async function acquireLease(
   userId: string,
   resource: ResourceKey,
   now = Date.now(),
-): Promise<Lease | undefined> {
+): Promise<Lease | LeaseHeld> {
   const client = await table(SYNCSTATE_TABLE);
   const id = randomUUID();
   const leaseUntil = new Date(now + LEASE_MS).toISOString();
@@ -125,7 +130,7 @@ export async function acquireLease(
       const left = Date.parse(current.leaseUntil) - now;
       // Held, unless it runs further ahead than any lease could: the clock of whoever wrote it
       // (or ours, before a jump back) was off, and such a lease would block the resource for hours.
-      if (left > 0 && left <= LEASE_MS + CLOCK_SKEW_MS) return undefined;
+      if (left > 0 && left <= LEASE_MS + CLOCK_SKEW_MS) return { heldUntil: now + left };
     }
     const patch = { userId, resource, leaseId: id, leaseUntil, lastRunAt: new Date(now).toISOString() };
     try {
@@ -149,7 +154,7 @@ export async function acquireLease(
       // Someone else wrote the row between our read and our write: look again.
     }
   }
-  return undefined;
+  return { heldUntil: now + LEASE_MS };
 }
 
 /** Extends the lease (after every page); throws LeaseLost when another round took it over. */

@@ -6,18 +6,22 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { GraphError } from '../graph/client';
 import { enqueue } from '../storage/clients';
 import { runSyncRound, type RoundResult } from './engine';
 import { enqueueSyncJob, isResourceKey, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from './jobs';
 import { retireResource } from './plan';
 
 /**
- * A change-driven job that found its resource busy comes back later (2, 4, 8 ... 60 s; about two
- * minutes in all): the running round may have started before the change. After that the timer
- * catches up.
+ * A change-driven job that found its resource busy comes back later (2, 4, 8 ... 60 s): the
+ * running round may have started before the change. Its last return is timed for when the other
+ * round's lease runs out, so a round that died (a crash, kill -9) is taken over then and the work
+ * resumes without waiting for the timer (up to 15 minutes).
  */
 const MAX_BUSY_RETRIES = 6;
 const busyRetrySeconds = (hops: number): number => Math.min(60, 2 * 2 ** hops);
+/** Azure Queue visibility timeouts may be up to 7 days; a lease is at most a few minutes. */
+const MAX_DELAY_SECONDS = 15 * 60;
 
 const Job = z
   .object({
@@ -29,7 +33,7 @@ const Job = z
   })
   .strip();
 
-export type WorkerOutcome = RoundResult | { status: 'invalid' };
+export type WorkerOutcome = RoundResult | { status: 'invalid' } | { status: 'retired' };
 
 export async function handleSyncJob(message: unknown, context: InvocationContext): Promise<WorkerOutcome> {
   const parsed = Job.safeParse(message);
@@ -40,15 +44,36 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
   const job: SyncJob = parsed.data;
   const hops = job.hops ?? 0;
 
-  const result = await runSyncRound(job, { log: context });
+  let result: RoundResult;
+  try {
+    result = await runSyncRound(job, { log: context });
+  } catch (err) {
+    // A To Do list that no longer exists (deleted, or left behind by an account the user no
+    // longer holds) answers 404 for ever: retire it instead of sending the job to the poison queue.
+    if (job.resource.startsWith('todo:') && err instanceof GraphError && err.status === 404) {
+      await retireResource(job.userId, job.resource);
+      context.warn(
+        JSON.stringify({ event: 'sync_resource_retired', resource: 'todo:*', reason: 'not_found' }),
+      );
+      return { status: 'retired' };
+    }
+    throw err;
+  }
   if (result.status === 'busy') {
     const changeDriven =
       job.reason === 'notification' || job.reason === 'connect' || job.reason === 'lifecycle';
+    const leaseLeft = Math.ceil(((result.leaseHeldUntil ?? Date.now()) - Date.now()) / 1000);
     if (changeDriven && hops < MAX_BUSY_RETRIES) {
+      // Never later than the lease's end: whoever holds it may be dead.
+      const delay = Math.max(1, Math.min(busyRetrySeconds(hops), leaseLeft + 1));
+      await enqueue(SYNC_JOBS_QUEUE, { ...job, hops: hops + 1 }, { visibilityTimeoutSeconds: delay });
+    } else if (changeDriven && hops === MAX_BUSY_RETRIES) {
+      // Out of quick retries: one last try when the lease is over (a live round has finished by
+      // then and this one finds nothing new; a dead one is taken over).
       await enqueue(
         SYNC_JOBS_QUEUE,
-        { ...job, hops: hops + 1 },
-        { visibilityTimeoutSeconds: busyRetrySeconds(hops) },
+        { ...job, hops: MAX_BUSY_RETRIES + 1 },
+        { visibilityTimeoutSeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, leaseLeft + 1)) },
       );
     }
     return result;

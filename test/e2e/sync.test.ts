@@ -7,18 +7,20 @@
  * and the sync state are exported and erased with the user's data; retention drops old entries.
  */
 import { InvocationContext } from '@azure/functions';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { changeRetentionWorker } from '../../functions/sync/retention';
 import { getAccessToken } from '../../shared/auth/token-vault';
 import { registrations } from '../../shared/runtime/register';
-import { queueClient } from '../../shared/storage/clients';
+import { enqueue, queueClient } from '../../shared/storage/clients';
 import { getConnection } from '../../shared/storage/connections';
 import { runSyncRound, type RoundResult } from '../../shared/sync/engine';
 import { CHANGES_QUEUE, latestSeq, type ChangeEntry } from '../../shared/sync/feed';
-import type { ResourceKey } from '../../shared/sync/jobs';
+import { SYNC_JOBS_QUEUE, type ResourceKey } from '../../shared/sync/jobs';
 import { fanOutSync } from '../../shared/sync/plan';
 import { listSyncStates } from '../../shared/sync/state';
+import { handleSyncJob } from '../../shared/sync/worker';
 import { startTestApp, type TestApp } from '../support/app';
-import { controlCall } from '../support/sandbox';
+import { controlCall, injectFault, requestLog } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -322,4 +324,79 @@ test('the feed, the index and the sync state are exported and erased with the us
   expect(counts.syncState).toBeGreaterThan(0);
   expect((await changes(lee)).body.items).toEqual([]);
   expect(await listSyncStates(lee)).toEqual([]);
+});
+
+test('a round that died holding the lease is taken over when the lease ends, without waiting for the timer', async () => {
+  const userId = await t.connect(MEGAN, { features: ['contacts'] });
+  const resource: ResourceKey = 'contacts';
+  for (let i = 0; i < 200; i++) {
+    const state = (await listSyncStates(userId)).find((s) => s.resource === resource);
+    if (state?.lastSuccessAt && !state.leaseId) break;
+    await sleep(50);
+  }
+  // A worker killed mid-round (kill -9): its lease stays on the row until it runs out.
+  const rows = TableClient.fromConnectionString(t.storage, 'syncstate', { allowInsecureConnection: true });
+  const deadUntil = Date.now() + 3000;
+  await rows.updateEntity(
+    {
+      partitionKey: userId,
+      rowKey: encodeURIComponent(resource),
+      leaseId: 'dead-worker',
+      leaseUntil: new Date(deadUntil).toISOString(),
+      status: 'running',
+    },
+    'Merge',
+  );
+  // The change that arrives meanwhile has used up its quick retries (as after two busy minutes).
+  await enqueue(SYNC_JOBS_QUEUE, { userId, resource, reason: 'notification', hops: 6 });
+  let state;
+  for (let i = 0; i < 300; i++) {
+    state = (await listSyncStates(userId)).find((s) => s.resource === resource);
+    if (
+      state?.status === 'idle' &&
+      state.leaseId !== 'dead-worker' &&
+      Date.parse(state.lastSuccessAt ?? '') > deadUntil
+    )
+      break;
+    await sleep(50);
+  }
+  expect(state).toMatchObject({ status: 'idle' });
+  expect(Date.parse(state?.lastSuccessAt ?? '')).toBeGreaterThan(deadUntil);
+});
+
+test('an erase during a running round leaves no row of the user: the round removes what it wrote after the erase', async () => {
+  const userId = await t.connect(MEGAN, { features: ['mail'] });
+  const oid = t.sandbox.directory.findUser(MEGAN)!.id;
+  for (let i = 0; i < 200; i++) {
+    const state = (await listSyncStates(userId)).find((s) => s.resource === 'mail:inbox');
+    if (state?.lastSuccessAt && !state.leaseId) break;
+    await sleep(50);
+  }
+  // The next delta request stalls for a second: the erase happens while the round runs.
+  await injectFault(t.sandbox, { method: 'GET', path: 'messages/delta', userId: oid, delayMs: 1000 });
+  const from = t.sandbox.log.lastSeq;
+  const running = runSyncRound({ userId, resource: 'mail:inbox', reason: 'manual', full: true });
+  for (let i = 0; i < 100 && !(await requestLog(t.sandbox, from)).some((e) => e.path.includes('delta')); i++)
+    await sleep(20);
+  expect((await t.call(userId, 'DELETE', '/connections/me')).status).toBe(200);
+  await running.catch(() => undefined);
+  const service = TableServiceClient.fromConnectionString(t.storage, { allowInsecureConnection: true });
+  const leftovers: string[] = [];
+  for await (const info of service.listTables()) {
+    const client = TableClient.fromConnectionString(t.storage, info.name!, { allowInsecureConnection: true });
+    for await (const row of client.listEntities()) {
+      if (JSON.stringify(row).includes(userId)) leftovers.push(`${info.name}: ${String(row.partitionKey)}`);
+    }
+  }
+  expect(leftovers).toEqual([]);
+});
+
+test("a To Do list that answers 404 (gone, or another account's) is retired, never poisoned", async () => {
+  const userId = await t.connect(MEGAN, { features: ['todo'] });
+  const result = await handleSyncJob(
+    { userId, resource: 'todo:AAMkNoSuchList', reason: 'timer' },
+    new InvocationContext({ functionName: 'syncWorker' }),
+  );
+  expect(result.status).toBe('retired');
+  expect((await listSyncStates(userId)).map((s) => s.resource)).not.toContain('todo:AAMkNoSuchList');
 });
