@@ -18,6 +18,7 @@ import { cacheGet, cacheSet, invalidate } from './cache';
 import {
   claim,
   complete,
+  fieldHashes,
   idempotencyToken,
   markUnknown,
   PENDING_LEASE_MS,
@@ -145,7 +146,7 @@ export async function executeAction(
   const writes = { count: 0 };
   let input: unknown;
   let ctx: ActionContext | undefined;
-  let claimed: { key: string; hash: string; resolving: boolean } | undefined;
+  let claimed: { key: string; hash: string; fields: Record<string, string>; resolving: boolean } | undefined;
   let produced: { output: unknown } | undefined;
   try {
     input = parseInput(action, rawInput);
@@ -158,13 +159,14 @@ export async function executeAction(
     const key = action.idempotencyKey ? (env.headers?.get('idempotency-key') ?? undefined) : undefined;
     if (key) {
       const hash = requestHash(action.id, input);
-      const claim_ = await claim(env.userId, action.id, key, hash);
+      const fields = fieldHashes(input);
+      const claim_ = await claim(env.userId, action.id, key, hash, fields);
       if (claim_.kind === 'replay') {
         await auditOutcome(action, env, ctx.targets, claim_.result.status, undefined, requestIds, started);
         return { kind: 'json', status: claim_.result.status, body: claim_.result.body };
       }
       ctx.idempotencyToken = idempotencyToken(env.userId, action.id, key);
-      claimed = { key, hash, resolving: claim_.kind === 'resolve' };
+      claimed = { key, hash, fields, resolving: claim_.kind === 'resolve' };
       if (claim_.kind === 'resolve') produced = await resolveUnknown(action, input, ctx, claim_.ageMs);
     }
 
@@ -237,9 +239,14 @@ export async function executeAction(
     );
   }
   if (claimed && !(output instanceof RawResult)) {
-    await complete(env.userId, action.id, claimed.key, claimed.hash, { status, body: output }).catch(
-      (err: unknown) => bookkeepingFailed(env, 'idempotency', err),
-    );
+    await complete(
+      env.userId,
+      action.id,
+      claimed.key,
+      claimed.hash,
+      { status, body: output },
+      claimed.fields,
+    ).catch((err: unknown) => bookkeepingFailed(env, 'idempotency', err));
   }
   await auditOutcome(action, env, ctx.targets, status, undefined, requestIds, started).catch((err: unknown) =>
     bookkeepingFailed(env, 'audit', err),

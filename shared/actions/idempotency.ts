@@ -37,6 +37,8 @@ interface Row {
   at: string;
   action?: string;
   requestHash?: string;
+  /** JSON of fieldHashes(input): which fields a reuse changed. */
+  fields?: string;
   resolvingAt?: string;
   status?: number;
   body?: string;
@@ -69,6 +71,28 @@ export function requestHash(actionId: string, input: unknown): string {
     .digest('hex');
 }
 
+/** A short hash per top-level input field, so a reused key can name which fields differ (never values). */
+export function fieldHashes(input: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (input && typeof input === 'object' && !Array.isArray(input)) {
+    for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
+      if (v !== undefined) out[k] = createHash('sha256').update(canonical(v)).digest('hex').slice(0, 16);
+    }
+  }
+  return out;
+}
+
+function differingFields(stored: string | undefined, now: Record<string, string>): string[] {
+  let before: Record<string, string> = {};
+  try {
+    before = stored ? (JSON.parse(stored) as Record<string, string>) : {};
+  } catch {
+    before = {};
+  }
+  const keys = new Set([...Object.keys(before), ...Object.keys(now)]);
+  return [...keys].filter((k) => before[k] !== now[k]).sort();
+}
+
 /**
  * A stable token for (user, action, key), written into what the action creates at Graph (the
  * message's internetMessageId, the event's transactionId) so a later repeat can find it.
@@ -93,7 +117,13 @@ function inProgress(retryAfterS: number): Problem {
 }
 
 /** Claims the key, returns the first request's result, or says the first outcome must be resolved. */
-export async function claim(userId: string, actionId: string, key: string, hash: string): Promise<Claim> {
+export async function claim(
+  userId: string,
+  actionId: string,
+  key: string,
+  hash: string,
+  fields: Record<string, string> = {},
+): Promise<Claim> {
   if (!validKey(key)) {
     throw new Problem('invalid_input', 'Idempotency-Key must be 8–200 visible ASCII characters.', {
       errors: [{ field: 'Idempotency-Key', message: 'must be 8–200 visible ASCII characters' }],
@@ -110,6 +140,7 @@ export async function claim(userId: string, actionId: string, key: string, hash:
       at: new Date(now).toISOString(),
       action: actionId,
       requestHash: hash,
+      fields: JSON.stringify(fields),
     });
     return { kind: 'run' };
   } catch (err) {
@@ -132,6 +163,7 @@ export async function claim(userId: string, actionId: string, key: string, hash:
       state: 'pending',
       at: new Date(now).toISOString(),
       requestHash: hash,
+      fields: JSON.stringify(fields),
       status: 0,
       body: '',
     };
@@ -139,9 +171,11 @@ export async function claim(userId: string, actionId: string, key: string, hash:
     return { kind: 'run' };
   }
   if (row.requestHash && row.requestHash !== hash) {
+    const differing = differingFields(row.fields, fields);
     throw new Problem(
       'idempotency_key_reused',
-      'This Idempotency-Key was already used for a request with a different input; nothing was done. Use a new key for a new request, or repeat the first request exactly.',
+      `This Idempotency-Key was already used for a request with a different input${differing.length ? ` (${differing.join(', ')} differ)` : ''}; nothing was done. Use a new key for a new request, or repeat the first request exactly.`,
+      { fields: differing },
     );
   }
   if (row.state === 'done') {
@@ -169,6 +203,7 @@ export async function complete(
   key: string,
   hash: string,
   result: StoredResult,
+  fields: Record<string, string> = {},
 ): Promise<void> {
   const client = await table(IDEMPOTENCY_TABLE);
   await client.upsertEntity(
@@ -179,6 +214,7 @@ export async function complete(
       at: new Date().toISOString(),
       action: actionId,
       requestHash: hash,
+      fields: JSON.stringify(fields),
       status: result.status,
       body: JSON.stringify(result.body ?? null),
     },

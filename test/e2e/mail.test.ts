@@ -403,6 +403,9 @@ describe('Idempotency-Key', () => {
     const second = await call(adele, 'sendMessage', { ...first, body: 'second' }, key);
     expect(second.status).toBe(422);
     expect(second.body.code).toBe('idempotency_key_reused');
+    // It names the field that differs, never its value.
+    expect(second.body.fields).toEqual(['body']);
+    expect(JSON.stringify(second.body)).not.toContain('second');
     // The same body again is a replay; key order in the JSON does not matter.
     const replay = await call(
       adele,

@@ -84,7 +84,7 @@ test('storage failing after Graph accepted a send: the caller is told it was sen
   const user = t.sandbox.directory.findUser(ADELE)!;
   // Graph holds the send for a moment (it has the whole request and executes it afterwards);
   // storage goes down meanwhile, so recording the result and the audit entry both fail.
-  await injectFault(t.sandbox, { method: 'POST', path: '/sendMail$', userId: user.id, delayMs: 1500 });
+  await injectFault(t.sandbox, { method: 'POST', path: '/sendMail$', userId: user.id, delayMs: 3000 });
   const from = t.sandbox.log.lastSeq;
   const key = `k-${Date.now()}`;
   const sending = t.call(

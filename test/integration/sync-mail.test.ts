@@ -9,7 +9,7 @@ import type { TestApp } from '../../scripts/harness';
 import { runSyncRound, type RoundResult } from '../../shared/sync/engine';
 import { appendChanges, latestSeq, listChanges, type ChangeEntry } from '../../shared/sync/feed';
 import type { ResourceKey } from '../../shared/sync/jobs';
-import { getSyncState, listSyncStates } from '../../shared/sync/state';
+import { acquireLease, getSyncState, listSyncStates, releaseLease } from '../../shared/sync/state';
 import { startTestApp } from '../support/app';
 import { controlCall, injectFault, requestLog } from '../support/sandbox';
 
@@ -126,6 +126,16 @@ describe('one entry per change', () => {
     expect(inbox.length).toBeGreaterThanOrEqual(3);
     const [toUpdate, toMove, toDelete] = inbox as [Json, Json, Json];
 
+    // Hold the Inbox while the changes are made: a round that a change notification starts
+    // between two of them would (rightly) report the new mail as created and then updated. What
+    // is under test is that changes made before one round come out of it once each.
+    let held: Awaited<ReturnType<typeof acquireLease>> | undefined;
+    for (let i = 0; i < 200 && !(held && 'etag' in held); i++) {
+      held = await acquireLease(adele, 'mail:inbox');
+      if (!('etag' in held)) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(held && 'etag' in held).toBe(true);
+
     await graph(MEGAN, 'POST', '/me/sendMail', {
       message: {
         subject: 'Quarterly numbers',
@@ -145,6 +155,7 @@ describe('one entry per change', () => {
     ).find((m) => m.subject === 'Quarterly numbers')!;
     // Read it too before the round: a created-then-updated item is ONE created entry, current state.
     await graph(ADELE, 'PATCH', `/me/messages/${encodeURIComponent(created.id)}`, { isRead: true });
+    if (held && 'etag' in held) await releaseLease(held, { status: 'idle' });
 
     // Whichever round runs first (ours or one a notification started), each change is reported once.
     expect(await roundWhenFree(adele, 'mail:inbox')).toMatchObject({ status: 'completed', mode: 'delta' });
