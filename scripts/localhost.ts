@@ -334,6 +334,19 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     throw new Problem('invalid_input', `"${name}" is an HTTP function: call its route instead`);
   }
 
+  /**
+   * A problem the host itself answers (unknown route, key refused): with a requestId in the body
+   * and the x-request-id header, like every problem the functions answer.
+   */
+  function hostProblem(problem: Problem): HttpResponseInit {
+    const requestId = randomUUID();
+    const response = problemResponse(problem, requestId);
+    return {
+      ...response,
+      headers: { ...(response.headers as Record<string, string>), 'x-request-id': requestId },
+    };
+  }
+
   // ---------------------------------------------------------------- http
   function keyFrom(req: IncomingMessage, url: URL): string | undefined {
     const header = req.headers['x-functions-key'];
@@ -393,13 +406,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       if (req.method !== 'POST') {
         return await send(
           res,
-          problemResponse(new Problem('method_not_allowed', 'Use POST', {}, { allow: 'POST' })),
+          hostProblem(new Problem('method_not_allowed', 'Use POST', {}, { allow: 'POST' })),
         );
       }
       if (!keyAllows('admin', keyFrom(req, url))) {
         return await send(
           res,
-          problemResponse(new Problem('function_key_required', 'The admin API needs the master key')),
+          hostProblem(new Problem('function_key_required', 'The admin API needs the master key')),
         );
       }
       const chunks: Buffer[] = [];
@@ -413,17 +426,17 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       } catch {
         return await send(
           res,
-          problemResponse(new Problem('invalid_input', 'Body must be JSON like {"input": "..."}')),
+          hostProblem(new Problem('invalid_input', 'Body must be JSON like {"input": "..."}')),
         );
       }
       try {
         await invoke(decodeOrRaw(admin[1]!), input);
         return await send(res, { status: 202 });
       } catch (err) {
-        if (err instanceof Problem) return await send(res, problemResponse(err));
+        if (err instanceof Problem) return await send(res, hostProblem(err));
         return await send(
           res,
-          problemResponse(new Problem('internal_error', `The function failed: ${(err as Error).message}`)),
+          hostProblem(new Problem('internal_error', `The function failed: ${(err as Error).message}`)),
         );
       }
     }
@@ -432,7 +445,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       .map((route) => ({ route, m: route.regex.exec(path) }))
       .filter((x): x is { route: CompiledRoute; m: RegExpExecArray } => x.m !== null);
     if (matches.length === 0) {
-      return await send(res, problemResponse(new Problem('route_not_found', `No function serves ${path}`)));
+      return await send(res, hostProblem(new Problem('route_not_found', `No function serves ${path}`)));
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const hit = matches.find(({ route }) => route.spec.methods.includes(method as never));
@@ -440,7 +453,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const allow = [...new Set(matches.flatMap(({ route }) => route.spec.methods))].join(', ');
       return await send(
         res,
-        problemResponse(
+        hostProblem(
           new Problem(
             'method_not_allowed',
             `${method} is not allowed on ${path}; use ${allow}`,
@@ -451,14 +464,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       );
     }
     const { spec } = hit.route;
-    if (spec.authLevel !== 'anonymous' && !keyAllows(spec.authLevel, keyFrom(req, url))) {
+    const key = keyFrom(req, url);
+    if (spec.authLevel !== 'anonymous' && !keyAllows(spec.authLevel, key)) {
       return await send(
         res,
-        problemResponse(
-          new Problem(
-            'function_key_required',
-            'Send the function key in the x-functions-key header or the code query parameter',
-          ),
+        hostProblem(
+          key
+            ? new Problem(
+                'function_key_invalid',
+                "The function key you sent is not this app's: check x-functions-key (locally LOCAL_FUNCTION_KEY in the settings; in Azure the app's function or host key).",
+              )
+            : new Problem(
+                'function_key_required',
+                'Send the function key in the x-functions-key header or the code query parameter',
+              ),
         ),
       );
     }
@@ -474,7 +493,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     if (malformed) {
       return await send(
         res,
-        problemResponse(
+        hostProblem(
           new Problem(
             'invalid_input',
             'The URL path is not correctly percent-encoded (a "%" must start %XX).',
@@ -504,7 +523,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       result = await spec.handler(request, context);
     } catch (err) {
       context.error(`unhandled error: ${(err as Error).message}`);
-      result = problemResponse(new Problem('internal_error', 'The function failed unexpectedly'));
+      result = hostProblem(new Problem('internal_error', 'The function failed unexpectedly'));
     }
     await drain(nativeRequest.body);
     await send(res, result);

@@ -108,7 +108,11 @@ export function includesScope(list: readonly string[], scope: string): boolean {
   return list.some((s) => sameScope(s, scope));
 }
 
-/** Human descriptions for the consent page (falls back to the scope name). */
+/**
+ * Human descriptions for the consent page: Microsoft's user-consent display names from the Graph
+ * permissions reference (https://learn.microsoft.com/graph/permissions-reference). Every scope the
+ * app requests has one (test/unit/scopes-docs.test.ts); an unknown scope falls back to its name.
+ */
 const DESCRIPTIONS: Record<string, string> = {
   openid: 'Sign you in',
   profile: 'View your basic profile',
@@ -118,13 +122,20 @@ const DESCRIPTIONS: Record<string, string> = {
   'mail.read': 'Read your mail',
   'mail.readwrite': 'Read and write access to your mail',
   'mail.send': 'Send mail as you',
+  'mail.readwrite.shared': 'Read and write mail you can access, including shared mail',
+  'mail.send.shared': 'Send mail on behalf of others or yourself',
+  'mailboxsettings.read': 'Read your mailbox settings',
   'calendars.readwrite': 'Have full access to your calendars',
   'calendars.read': 'Read your calendars',
+  'calendars.read.shared': 'Read calendars you can access, including shared calendars',
   'contacts.readwrite': 'Have full access to your contacts',
   'files.readwrite': 'Have full access to your files',
   'files.readwrite.all': 'Have full access to all files you have access to',
   'tasks.readwrite': 'Create, read, update and delete your tasks and task lists',
   'chat.readwrite': 'Read and write your chat messages',
+  'team.readbasic.all': 'Read the names and descriptions of teams',
+  'channel.readbasic.all': 'Read the names and descriptions of channels',
+  'user.readbasic.all': "Read all users' basic profiles",
   'channelmessage.send': 'Send channel messages',
   'channelmessage.read.all': 'Read all channel messages (admin consent required)',
   'mailboxsettings.readwrite': 'Read and write your mailbox settings',

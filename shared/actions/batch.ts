@@ -169,7 +169,10 @@ export async function runBatch(
     }
     const parsed = action.input.safeParse(item.input);
     if (!parsed.success) {
-      const errors = fieldErrors(parsed.error).map((e) => ({ ...e, field: `input.${e.field}` }));
+      const errors = fieldErrors(parsed.error, action.input, item.input).map((e) => ({
+        ...e,
+        field: `input.${e.field}`,
+      }));
       results.set(
         item.id,
         problemResult(

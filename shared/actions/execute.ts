@@ -44,7 +44,7 @@ export type ActionOutcome =
 /** Validates input against the action's strict schema: 400 invalid_input naming every bad field. */
 export function parseInput(action: Action, raw: unknown): unknown {
   const parsed = action.input.safeParse(raw);
-  if (!parsed.success) throw invalidInput(fieldErrors(parsed.error));
+  if (!parsed.success) throw invalidInput(fieldErrors(parsed.error, action.input, raw));
   return parsed.data;
 }
 

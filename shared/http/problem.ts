@@ -49,6 +49,7 @@ export const PROBLEM_TYPES = {
   configuration_invalid: { status: 503, title: 'The service configuration is invalid' },
   configuration_unavailable: { status: 503, title: 'A secret the service needs cannot be read right now' },
   function_key_required: { status: 401, title: 'A function key is required' },
+  function_key_invalid: { status: 401, title: 'The function key is not valid for this app' },
   internal_error: { status: 500, title: 'Unexpected internal error' },
 } as const;
 

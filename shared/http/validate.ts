@@ -9,11 +9,75 @@ export interface FieldError {
   message: string;
 }
 
-export function fieldErrors(error: z.ZodError): FieldError[] {
+/** The schema of the field at `path`, through optional/nullable/default wrappers, objects and arrays. */
+function schemaAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]): z.ZodType | undefined {
+  let s: unknown = schema;
+  const unwrap = (x: unknown): unknown => {
+    let cur = x;
+    while (
+      cur instanceof z.ZodOptional ||
+      cur instanceof z.ZodNullable ||
+      cur instanceof z.ZodDefault ||
+      cur instanceof z.ZodPipe
+    ) {
+      cur = cur instanceof z.ZodPipe ? cur.in : (cur as z.ZodOptional<z.ZodType>).unwrap();
+    }
+    return cur;
+  };
+  for (const key of path) {
+    const inner = unwrap(s);
+    if (inner instanceof z.ZodObject && typeof key === 'string')
+      s = (inner.shape as Record<string, unknown>)[key];
+    else if (inner instanceof z.ZodArray && typeof key === 'number') s = inner.element;
+    else return undefined;
+  }
+  return s as z.ZodType | undefined;
+}
+
+function describeField(schema: z.ZodType | undefined): string | undefined {
+  let s: unknown = schema;
+  for (let i = 0; i < 5 && s; i++) {
+    const description = (s as { description?: string }).description;
+    if (description) return description.replace(/\.$/, '');
+    s =
+      s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault
+        ? (s as z.ZodOptional<z.ZodType>).unwrap()
+        : undefined;
+  }
+  return undefined;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+/**
+ * Every bad field with a message a person can act on: a missing field says it is required and
+ * what is expected (from the schema's description), a value in no accepted form says which forms
+ * are, a wrong type names the expected one; never a bare "Invalid input".
+ */
+export function fieldErrors(error: z.ZodError, schema?: z.ZodType, input?: unknown): FieldError[] {
   return error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : '(body)';
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.join(', ')}`;
-    return { field: issue.path.length ? issue.path.join('.') : '(body)', message };
+    else if (issue.path.length && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
+      const expected = describeField(schemaAt(schema, issue.path));
+      const missing = input !== undefined && valueAt(input, issue.path) === undefined;
+      if (missing) message = `${field} is required${expected ? `: ${expected}` : ''}`;
+      else if (issue.code === 'invalid_union')
+        message = `${field} is not in an accepted form${expected ? `: ${expected}` : ''}`;
+      else if (/^Invalid input: expected (\w+), received (\w+)$/.test(issue.message)) {
+        const [, want, got] = /^Invalid input: expected (\w+), received (\w+)$/.exec(issue.message)!;
+        message = `${field} must be ${/^[aeiou]/.test(want!) ? 'an' : 'a'} ${want} (got ${got})${expected ? `: ${expected}` : ''}`;
+      }
+    }
+    return { field, message };
   });
 }
 
@@ -24,16 +88,16 @@ export function invalidInput(errors: FieldError[]): Problem {
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw invalidInput(fieldErrors(result.error));
+  if (!result.success) throw invalidInput(fieldErrors(result.error, schema, value));
   return result.data;
 }
 
-/** Largest JSON body an action accepts (uploads stream separately). */
 /** A string input sent on to Graph in a header (validated here, naming the field). */
 export function headerText(max: number) {
   return z.string().max(max).regex(HEADER_SAFE, 'must be printable ASCII (it is sent in an HTTP header)');
 }
 
+/** Largest JSON body an action accepts (uploads stream separately). */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 const MAX_JSON_DEPTH = 32;
 

@@ -123,13 +123,30 @@ describe('HTTP routing', () => {
     const res = await fetch(`${host.url}/api/nothing-here`);
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect((await res.json()).code).toBe('route_not_found');
+    const problem = await res.json();
+    expect(problem.code).toBe('route_not_found');
+    // Like every other problem: a requestId, also as the x-request-id header.
+    expect(problem.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('x-request-id')).toBe(problem.requestId);
   });
 
   test('a method the function does not declare is a 405 with Allow', async () => {
     const res = await fetch(`${host.url}/api/items/1/2`, { method: 'DELETE' });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, POST');
+  });
+
+  test('a missing key and a wrong key are told apart, each with a requestId', async () => {
+    const missing = await fetch(`${host.url}/api/secret`);
+    expect(await missing.json()).toMatchObject({
+      code: 'function_key_required',
+      requestId: expect.any(String),
+    });
+    const wrong = await fetch(`${host.url}/api/secret`, { headers: { 'x-functions-key': 'wrong' } });
+    expect(wrong.status).toBe(401);
+    const problem = await wrong.json();
+    expect(problem).toMatchObject({ code: 'function_key_invalid', requestId: expect.any(String) });
+    expect(problem.detail).toContain('not this app');
   });
 
   test('authLevel function needs the function key in the header or the code query', async () => {

@@ -1,6 +1,7 @@
 /** Caller JWTs: only HS256 tokens from the platform, with the right iss/aud, short-lived, and a sane sub. */
 import { HttpRequest } from '@azure/functions';
 import { SignJWT, UnsecuredJWT } from 'jose';
+import { parseTokenArgs } from '../../scripts/mint-token';
 import { authenticateCaller, mintCallerToken } from '../../shared/http/caller';
 import { Problem } from '../../shared/http/problem';
 import { resetConfig } from '../../shared/config';
@@ -127,5 +128,25 @@ describe('caller authentication', () => {
   test('a non-Bearer header is refused as invalid_request', async () => {
     const p = await rejection('Basic dXNlcjpwYXNz');
     expect(p.headers['www-authenticate']).toContain('invalid_request');
+  });
+});
+
+describe('npm run token arguments', () => {
+  test.each<[string[], RegExp]>([
+    [[], /^usage:/],
+    [['alice', 'ten'], /whole number of seconds/],
+    [['alice', '-5'], /whole number of seconds/],
+    [['alice', '60', 'extra'], /unexpected argument/],
+    [['a/b'], /cannot be a user id/],
+  ])('%j is refused with a message', (args, message) => {
+    expect(parseTokenArgs(args)).toMatch(message);
+  });
+  test('a lifetime over 15 minutes is capped, saying so', () => {
+    expect(parseTokenArgs(['alice', '3600'])).toMatchObject({
+      userId: 'alice',
+      lifetime: 900,
+      note: /capped/,
+    });
+    expect(parseTokenArgs(['alice'])).toEqual({ userId: 'alice', lifetime: 600 });
   });
 });
