@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { loadFunctions } from '../shared/runtime/load';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalHost, type LocalHost } from './localhost';
-import { isLoopbackUrl, loadLocalSettings } from './settings';
+import { ConfigError, parseConfig } from '../shared/config';
+import {
+  alignPorts,
+  isLoopbackUrl,
+  loadLocalSettings,
+  localUrlProblems,
+  SettingsFileError,
+} from './settings';
 
 // Outside the real host @azure/functions warns that it runs in "test mode" once per function:
 // expected here (this script is the host), so those lines are dropped to keep the output readable.
@@ -21,8 +28,11 @@ console.warn = (...args: unknown[]) => {
 
 async function main(): Promise<void> {
   const root = process.cwd();
-  const { file } = loadLocalSettings(root);
-  console.log(`settings: ${file}`);
+  const explicit = new Set(Object.keys(process.env));
+  const loaded = loadLocalSettings(root);
+  console.log(`settings: ${loaded.file}`);
+  alignPorts(loaded, explicit);
+  checkSettings();
   const stops: Array<() => Promise<void>> = [];
 
   let azurite: RunningAzurite | undefined;
@@ -90,7 +100,30 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+/**
+ * Every invalid or missing setting stops `npm start` here, before anything starts and before
+ * "ready": the same checks the app runs (shared/config.ts) plus where the local host listens.
+ */
+function checkSettings(): void {
+  const problems = [...localUrlProblems()];
+  try {
+    parseConfig(process.env); // not cached: Azurite's connection string replaces the sample's below
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (problems.length === 0) return;
+  throw new ConfigError(problems);
+}
+
 main().catch((err: unknown) => {
-  console.error(`npm start failed: ${(err as Error).message}`);
+  if (err instanceof ConfigError) {
+    console.error('npm start: the settings are not valid; nothing was started.');
+    for (const p of err.problems) console.error(`  - ${p}`);
+  } else if (err instanceof SettingsFileError) {
+    console.error(`npm start: ${err.message}`);
+  } else {
+    console.error(`npm start failed: ${(err as Error).message}`);
+  }
   process.exit(1);
 });

@@ -3,11 +3,20 @@
  * answers /api/health within 20 s, and Ctrl-C (SIGINT to the process group) leaves nothing behind.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports';
+
+const URL_SETTINGS = [
+  'MICROSOFT_AUTHORITY_HOST',
+  'GRAPH_BASE_URL',
+  'MICROSOFT_REDIRECT_URI',
+  'PUBLIC_BASE_URL',
+  'RETURN_URL_ALLOWLIST',
+  'LOCAL_SETTINGS_PATH',
+];
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -36,11 +45,10 @@ test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', as
     AZURITE_TABLE_PORT: String(tablePort),
     AZURITE_LOCATION: dataDir,
     AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-    MICROSOFT_AUTHORITY_HOST: `https://127.0.0.1:${sandboxPort}`,
-    GRAPH_BASE_URL: `https://127.0.0.1:${sandboxPort}/v1.0`,
-    MICROSOFT_REDIRECT_URI: `http://localhost:${port}/api/auth/microsoft/callback`,
-    PUBLIC_BASE_URL: `http://localhost:${port}`,
   };
+  // Only the ports are given: the sample's URLs (redirect URI, public URL, sandbox authority and
+  // Graph) follow PORT and SANDBOX_PORT.
+  for (const name of URL_SETTINGS) delete env[name];
   const started = Date.now();
   const child = spawn('npm', ['start'], {
     cwd: join(__dirname, '..', '..'),
@@ -79,3 +87,61 @@ test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', as
   for (const p of [port, sandboxPort, queuePort, tablePort]) expect(await portOpen(p)).toBe(false);
   rmSync(dataDir, { recursive: true, force: true });
 }, 45000);
+
+/** Runs `npm start` with these settings and returns its exit code and output (it must not get far). */
+async function startFails(
+  extra: Record<string, string | undefined>,
+): Promise<{ code: number | null; output: string }> {
+  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  for (const name of URL_SETTINGS) delete env[name];
+  Object.assign(env, { PORT: String(await freePort()), SANDBOX_PORT: String(await freePort()) });
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const child = spawn('npm', ['start'], {
+    cwd: join(__dirname, '..', '..'),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, output };
+}
+
+describe('bad settings stop npm start before "ready"', () => {
+  test('a missing secret is named, with what to do; exit code non-zero', async () => {
+    const { code, output } = await startFails({ MICROSOFT_CLIENT_SECRET: '' });
+    expect(code).not.toBe(0);
+    expect(output).toContain('MICROSOFT_CLIENT_SECRET is missing');
+    expect(output).toContain('nothing was started');
+    expect(output).not.toContain('ready');
+  }, 45000);
+
+  test('a redirect URI whose port is not where the local host listens is named', async () => {
+    const { code, output } = await startFails({
+      MICROSOFT_REDIRECT_URI: 'http://localhost:1/api/auth/microsoft/callback',
+    });
+    expect(code).not.toBe(0);
+    expect(output).toMatch(
+      /MICROSOFT_REDIRECT_URI is http:\/\/localhost:1\/api\/auth\/microsoft\/callback, but the local host listens on port \d+/,
+    );
+    expect(output).not.toContain('ready');
+  }, 45000);
+
+  test('malformed settings JSON names the file, line and column', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm365-settings-'));
+    const file = join(dir, 'local.settings.json');
+    writeFileSync(file, '{\n  "Values": {\n    "PORT": "7071",\n  }\n}\n');
+    try {
+      const { code, output } = await startFails({ LOCAL_SETTINGS_PATH: file });
+      expect(code).not.toBe(0);
+      expect(output).toContain(`${file}:4:3: not valid JSON`);
+      expect(output).not.toContain('ready');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 45000);
+});

@@ -16,6 +16,7 @@ const read = (file: string) => readFileSync(join(root, file), 'utf8');
 /** Settings read only by scripts/ (npm start, tests, the demo), documented with the others. */
 const LOCAL_SETTINGS = [
   'LOCAL_FUNCTION_KEY',
+  'LOCAL_SETTINGS_PATH',
   'LOCAL_MASTER_KEY',
   'SANDBOX_PORT',
   'PORT',
