@@ -54,6 +54,9 @@ export interface RoundTripResult {
   /** Peak of heapUsed + arrayBuffers above the start (what is held when sampled after a GC). */
   peakHeldGrowthBytes: number;
   gcEveryMs: number | null;
+  /** Forced collections while sampling (with gcEveryMs) and the time they took. */
+  gcSamples: number;
+  gcMs: number;
 }
 
 type GcFn = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;
@@ -179,10 +182,11 @@ export async function streamRoundTrip(options: RoundTripOptions): Promise<RoundT
       peakArrayBuffersGrowthBytes: peakArrayBuffers - base.arrayBuffers,
       peakHeldGrowthBytes: peakHeld - (base.heapUsed + base.arrayBuffers),
       gcEveryMs: gcEveryMs ?? null,
+      gcSamples: samples,
+      gcMs: Math.round(gcMs),
     };
   } finally {
     clearInterval(timer);
-    if (gcEveryMs !== undefined) console.log(JSON.stringify({ gcSamples: samples, gcMs: Math.round(gcMs) }));
   }
 }
 

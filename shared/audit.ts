@@ -108,7 +108,9 @@ export async function deleteAuditForUser(userId: string): Promise<number> {
   let n = 0;
   const escaped = userId.replace(/'/g, "''");
   for await (const row of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${escaped}'` } })) {
-    await client.deleteEntity(row.partitionKey!, row.rowKey!);
+    await client.deleteEntity(row.partitionKey!, row.rowKey!).catch((err: unknown) => {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err; // erased meanwhile
+    });
     n++;
   }
   return n;

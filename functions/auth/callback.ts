@@ -50,6 +50,12 @@ export const authCallback = httpHandler(async ({ request, context }): Promise<Ht
       headers: { location: target.toString(), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
     };
   }
+  if (outcome.kind === 'already_connected') {
+    return resultPage(200, 'ok', 'Microsoft 365 is connected', [
+      'This sign-in was already completed and the connection is working; nothing was done again.',
+      'You can close this window and return to the app.',
+    ]);
+  }
   if (outcome.kind === 'connected') {
     return resultPage(200, 'ok', 'Microsoft 365 is connected', [
       `Signed in as ${outcome.connection.username}.`,

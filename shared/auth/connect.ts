@@ -143,6 +143,8 @@ export function adminConsentUrl(features: readonly Feature[], tenant?: string): 
 
 export type CallbackOutcome =
   | { kind: 'connected'; userId: string; returnUrl?: string; connection: Connection }
+  /** The page was reloaded after a sign-in that connected: nothing was done again. */
+  | { kind: 'already_connected'; userId?: undefined; returnUrl?: undefined }
   | {
       kind: 'confirm';
       userId: string;
@@ -188,8 +190,14 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
   const config = getConfig();
   const state = query.get('state') ?? '';
   const consumed = await consumeState(state);
-  if (!consumed.ok)
+  if (!consumed.ok) {
+    // A reload of the page after a sign-in that connected: say so, change nothing.
+    if (consumed.reason === 'used' && consumed.usedBy) {
+      const connection = await getConnection(consumed.usedBy);
+      if (connection?.status === 'connected') return { kind: 'already_connected' };
+    }
     return { kind: 'error', code: 'state_invalid', message: callbackErrorText('state_invalid'), status: 400 };
+  }
   const { value } = consumed;
   const base = { userId: value.userId, ...(value.returnUrl ? { returnUrl: value.returnUrl } : {}) };
 

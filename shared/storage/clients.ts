@@ -152,3 +152,26 @@ export function resetStorageClients(): void {
   ensuredTables.clear();
   ensuredQueues.clear();
 }
+
+/**
+ * Deletes rows of one partition in one transaction; rows someone else deleted meanwhile (an erase
+ * racing the work that cleans up after it) are fine: the batch falls back to one delete per row,
+ * ignoring those already gone. Erasing must never fail because the data is already erased.
+ */
+export async function deleteRows(
+  client: TableClient,
+  partitionKey: string,
+  rowKeys: readonly string[],
+): Promise<void> {
+  if (rowKeys.length === 0) return;
+  try {
+    await client.submitTransaction(rowKeys.map((rowKey) => ['delete', { partitionKey, rowKey }]));
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    for (const rowKey of rowKeys) {
+      await client.deleteEntity(partitionKey, rowKey).catch((e: unknown) => {
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      });
+    }
+  }
+}

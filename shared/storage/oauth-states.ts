@@ -72,11 +72,17 @@ export async function savePending(completionCode: string, value: PendingConnecti
 }
 
 export type ConsumeResult<T = OAuthState> =
-  { ok: true; value: T } | { ok: false; reason: 'unknown' | 'expired' | 'used' };
+  | { ok: true; value: T }
+  /** `usedBy`: for a sign-in state already taken, whose it was (to tell a reload apart). */
+  | { ok: false; reason: 'unknown' | 'expired' | 'used'; usedBy?: string };
 
-/** Takes a state exactly once: a replay, an unknown or an expired state fails. */
+/**
+ * Takes a state exactly once: a replay, an unknown or an expired state fails. A taken state stays
+ * as a tombstone holding only the user id until it would have expired (the verifier and the rest
+ * are gone), so reloading the result page can say the connection is fine instead of "unknown".
+ */
 export async function consumeState(state: string, now = Date.now()): Promise<ConsumeResult> {
-  return await consumeRow<OAuthState>(state, ROW, now);
+  return await consumeRow<OAuthState>(state, ROW, now, true);
 }
 
 /** Takes a pending connection exactly once, by its completion code. */
@@ -116,6 +122,7 @@ async function consumeRow<T extends { expiresAt: string }>(
   secret: string,
   rowKey: string,
   now: number,
+  tombstone = false,
 ): Promise<ConsumeResult<T>> {
   if (!/^[A-Za-z0-9_-]{20,100}$/.test(secret)) return { ok: false, reason: 'unknown' };
   const client = await table(OAUTH_STATES_TABLE);
@@ -127,8 +134,25 @@ async function consumeRow<T extends { expiresAt: string }>(
     if ((err as { statusCode?: number }).statusCode === 404) return { ok: false, reason: 'unknown' };
     throw err;
   }
+  if (row.consumedAt) {
+    return { ok: false, reason: 'used', ...(typeof row.userId === 'string' ? { usedBy: row.userId } : {}) };
+  }
   try {
-    await client.deleteEntity(key, rowKey, { etag: row.etag });
+    if (tombstone) {
+      await client.updateEntity(
+        {
+          partitionKey: key,
+          rowKey,
+          userId: row.userId,
+          expiresAt: row.expiresAt,
+          consumedAt: new Date(now).toISOString(),
+        },
+        'Replace',
+        { etag: row.etag },
+      );
+    } else {
+      await client.deleteEntity(key, rowKey, { etag: row.etag });
+    }
   } catch (err) {
     const code = (err as { statusCode?: number }).statusCode;
     if (code === 404 || code === 412) return { ok: false, reason: 'used' };

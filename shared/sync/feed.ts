@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import { enqueue, table } from '../storage/clients';
+import { deleteRows, enqueue, table } from '../storage/clients';
 import { str, type Summary } from './resources';
 
 export const CHANGES_TABLE = 'changes';
@@ -288,7 +288,7 @@ export async function purgeChanges(userId: string, cutoffIso: string): Promise<n
   let n = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    await client.submitTransaction(batch.map((rk) => ['delete', { partitionKey: userId, rowKey: rk }]));
+    await deleteRows(client, userId, batch);
     batch = [];
   };
   for await (const row of rows) {
@@ -324,11 +324,10 @@ export async function eraseChanges(userId: string): Promise<number> {
     batch.push(row.rowKey ?? '');
     if (row.rowKey?.startsWith('s:')) n++;
     if (batch.length >= TX_MAX) {
-      await client.submitTransaction(batch.map((rk) => ['delete', { partitionKey: userId, rowKey: rk }]));
+      await deleteRows(client, userId, batch);
       batch = [];
     }
   }
-  if (batch.length)
-    await client.submitTransaction(batch.map((rk) => ['delete', { partitionKey: userId, rowKey: rk }]));
+  await deleteRows(client, userId, batch);
   return n;
 }

@@ -8,7 +8,7 @@
  */
 import type { TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { decodeOrRaw } from '../http/url';
-import { table } from '../storage/clients';
+import { deleteRows, table } from '../storage/clients';
 import { str, type Summary } from './resources';
 
 export const ITEMS_TABLE = 'items';
@@ -155,9 +155,7 @@ export async function eraseIndexed(userId: string, resource?: string): Promise<n
   let batch: { pk: string; rows: string[] } | undefined;
   const flush = async () => {
     if (!batch || batch.rows.length === 0) return;
-    await client.submitTransaction(
-      batch.rows.map((rk) => ['delete', { partitionKey: batch!.pk, rowKey: rk }]),
-    );
+    await deleteRows(client, batch.pk, batch.rows);
     batch = undefined;
   };
   const source =
@@ -194,8 +192,7 @@ export async function purgeTombstones(userId: string, cutoffIso: string): Promis
   let batch: { pk: string; rows: string[] } | undefined;
   const flush = async () => {
     if (!batch || batch.rows.length === 0) return;
-    const pk = batch.pk;
-    await client.submitTransaction(batch.rows.map((rk) => ['delete', { partitionKey: pk, rowKey: rk }]));
+    await deleteRows(client, batch.pk, batch.rows);
     batch = undefined;
   };
   for await (const row of rows) {

@@ -142,6 +142,24 @@ describe('connect flow', () => {
     expect(await replay.text()).toContain('state_invalid');
   });
 
+  test('reloading the success page says the connection is fine, and does nothing again', async () => {
+    const userId = await t.connect(ADELE);
+    const callback = await authorize((await startFlow(userId)).authorizationUrl);
+    const first = await fetch(callback, { redirect: 'manual' });
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('Microsoft 365 is connected');
+    const since = t.sandbox.log.lastSeq;
+    const reload = await fetch(callback, { redirect: 'manual' });
+    expect(reload.status).toBe(200);
+    const text = await reload.text();
+    expect(text).toContain('already completed and the connection is working');
+    expect(text).not.toContain('state_invalid');
+    // Nothing was exchanged again (the code is not redeemed twice).
+    expect((await requestLog(t.sandbox, since)).filter((e) => e.grantType === 'authorization_code')).toEqual(
+      [],
+    );
+  });
+
   test('an expired state is rejected', async () => {
     const userId = `u-${randomBytes(4).toString('hex')}`;
     const callback = await authorize((await startFlow(userId)).authorizationUrl);

@@ -6,7 +6,7 @@
  * (https://learn.microsoft.com/graph/api/driveitem-createuploadsession).
  */
 import { createHash } from 'node:crypto';
-import { streamRoundTrip, summary } from '../../bench/files-stream';
+import { streamRoundTrip } from '../../bench/files-stream';
 import { controlCall, injectFault, requestLog } from '../support/sandbox';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
 
@@ -368,7 +368,6 @@ describe('upload and download', () => {
       sizeBytes: 100 * MiB,
       gcEveryMs: 50,
     });
-    console.log(JSON.stringify(summary(result)));
     expect(result.uploadStatus).toBe(200);
     expect(result.downloadStatus).toBe(200);
     expect(result.item).toMatchObject({ name: '100mb.bin', size: 100 * MiB });

@@ -28,6 +28,12 @@ const LEE = 'lee.gu@contoso.test';
 const MEGAN = 'megan.bowen@contoso.test';
 const SCOPES = ['Calendars.ReadWrite', 'Files.ReadWrite.All', 'Contacts.ReadWrite', 'Tasks.ReadWrite'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A function context whose log lines go to `into` (a passing test prints nothing). */
+const capturingContext = (functionName: string, into: string[]) =>
+  new InvocationContext({
+    functionName,
+    logHandler: (_level, ...args) => into.push(args.map(String).join(' ')),
+  });
 
 let t: TestApp;
 let lee: string;
@@ -292,17 +298,16 @@ test('retention drops entries older than CHANGE_RETENTION_DAYS; sequence numbers
   await roundWhenFree(megan, 'contacts');
   const before = (await changes(megan)).body.items as ChangeEntry[];
   expect(before).toHaveLength(1);
+  const logged: string[] = [];
   const realNow = Date.now;
   Date.now = () => realNow() + 31 * 86400_000;
   try {
-    await changeRetentionWorker(
-      { userId: megan },
-      new InvocationContext({ functionName: 'changeRetentionWorker' }),
-    );
+    await changeRetentionWorker({ userId: megan }, capturingContext('changeRetentionWorker', logged));
   } finally {
     Date.now = realNow;
   }
   expect((await changes(megan)).body.items).toEqual([]);
+  expect(logged.join('\n')).toContain('retention_done');
   await graph(MEGAN, 'POST', '/me/contacts', { givenName: 'New', displayName: 'New news' });
   await roundWhenFree(megan, 'contacts');
   const after = (await changes(megan)).body.items as ChangeEntry[];
@@ -393,10 +398,12 @@ test('an erase during a running round leaves no row of the user: the round remov
 
 test("a To Do list that answers 404 (gone, or another account's) is retired, never poisoned", async () => {
   const userId = await t.connect(MEGAN, { features: ['todo'] });
+  const logged: string[] = [];
   const result = await handleSyncJob(
     { userId, resource: 'todo:AAMkNoSuchList', reason: 'timer' },
-    new InvocationContext({ functionName: 'syncWorker' }),
+    capturingContext('syncWorker', logged),
   );
   expect(result.status).toBe('retired');
+  expect(logged.join('\n')).toContain('sync_resource_retired');
   expect((await listSyncStates(userId)).map((s) => s.resource)).not.toContain('todo:AAMkNoSuchList');
 });

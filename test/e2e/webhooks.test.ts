@@ -519,6 +519,7 @@ describe('storage failure (last: it briefly breaks the queue for the whole host)
     // service (the local host answers 404: a non-retryable storage failure).
     expect((await postWebhook(JSON.parse(body))).status).toBe(202);
     const saved = process.env.AzureWebJobsStorage!;
+    const logged: string[] = [];
     try {
       process.env.AzureWebJobsStorage = saved.replace(
         /QueueEndpoint=[^;]+/,
@@ -532,9 +533,13 @@ describe('storage failure (last: it briefly breaks the queue for the whole host)
           headers: { 'content-type': 'application/json' },
           body: { string: body },
         }),
-        new InvocationContext({ functionName: 'graphWebhook' }),
+        new InvocationContext({
+          functionName: 'graphWebhook',
+          logHandler: (_level, ...args) => logged.push(args.map(String).join(' ')),
+        }),
       );
       expect(res.status).toBe(503);
+      expect(logged.join('\n')).toContain('webhook_persist_failed');
       expect((res.headers as Record<string, string>)['retry-after']).toBe('5');
     } finally {
       process.env.AzureWebJobsStorage = saved;
