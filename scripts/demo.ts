@@ -226,6 +226,7 @@ function steps(waitMs: number): Step[] {
           ],
         });
         if (!sent.sent) throw new StepFailed('mail.sendMessage did not report the message as sent');
+        s.created.mailSubject = 'Launch review: agenda attached';
         say(`POST /api/mail/sendMessage → sent (${sent.method}), attachment agenda.txt (${agenda.length} B)`);
       },
     },
@@ -438,7 +439,7 @@ function steps(waitMs: number): Step[] {
             (v) => typeof v === 'string',
           );
           say(
-            `  #${e.seq} ${e.service.padEnd(8)} ${e.type.padEnd(8)} ${label ? `"${String(label)}"` : short(e.id)}`,
+            `  #${e.seq} ${e.service.padEnd(8)} ${e.type.padEnd(8)} ${label ? `"${String(label)}"` : short(e.id)}  ← ${why(s, e, label)}`,
           );
         }
         say(
@@ -447,6 +448,28 @@ function steps(waitMs: number): Step[] {
       },
     },
   ];
+}
+
+/** Why a change-feed entry exists: which of the demo's writes caused it. */
+function why(s: DemoState, e: { service: string; type: string; id: string }, label: unknown): string {
+  const causes: Record<string, string> = {
+    event: 'the meeting scheduled in step 4',
+    file: 'the file uploaded in step 5',
+    contact: 'the contact created in step 7',
+    task: 'the task created in step 7',
+  };
+  const mine = Object.entries(s.created).find(([kind, id]) => kind in causes && id === e.id);
+  if (e.service === 'mail' && label === s.created.mailSubject)
+    return e.type === 'created'
+      ? 'the mail sent in step 3, arriving in the Inbox (the cc to the user)'
+      : 'the mail of step 3, changed after it arrived (Outlook finishing delivery)';
+  if (mine)
+    return e.type === 'created'
+      ? causes[mine[0]]!
+      : `${causes[mine[0]]!}, changed again afterwards (Graph reports each version)`;
+  if (e.service === 'files')
+    return 'the folder the upload of step 5 went into (created for it, or changed by it: OneDrive reports parents too)';
+  return 'a change made outside the demo meanwhile';
 }
 
 /** Runs the demo; resolves with each step's outcome (never throws for a failing step). */

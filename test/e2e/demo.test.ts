@@ -24,6 +24,9 @@ test('the whole tour passes and shows each step, the notifications and the chang
   const output = text();
   expect(output).toMatch(/GET authorize → 302 to \/api\/auth\/microsoft\/callback/);
   expect(output).toContain('GET callback → 200 "One step left: confirm in the app"');
+  // Every change-feed entry says which of the demo's writes caused it.
+  expect(output).toMatch(/mail +created +"Launch review: agenda attached" +← the mail sent in step 3/);
+  expect(output).toMatch(/todo +created +"Send the launch review minutes" +← the task created in step 7/);
   expect(output).toMatch(/sendMessage → sent .*agenda\.txt/);
   expect(output).toMatch(/findMeetingTimes .*→ \d+ slot\(s\)/);
   expect(output).toMatch(/createEvent → 201 "Launch review"/);
