@@ -7,6 +7,7 @@
  * Graph, control API under /_sandbox/).
  */
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -34,6 +35,13 @@ import { createSigningKeys, type SigningKeys } from './tokens';
 export interface SandboxOptions {
   /** 0 picks a free port (tests); `npm start` uses SANDBOX_PORT (default 7443). */
   port?: number;
+  /**
+   * Plain-HTTP port on loopback for the pages a person opens in a browser (authorize and consent,
+   * sign-out, admin consent, the /_sandbox users page), so no certificate warning stands in the
+   * way: browsers treat http://127.0.0.1 as a secure context. Token, Graph and Key Vault stay
+   * HTTPS. Default: port + 1 (7444 with npm start), or a free port when port is 0.
+   */
+  browserPort?: number;
   /** Directory with sandbox-server.pem / .key (default .local/certs, made by scripts/certs.mjs). */
   certDir?: string;
   /** The app registration the product uses (client id, secret, redirect URIs). */
@@ -65,6 +73,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   readonly url: string;
   readonly port: number;
+  /** http://127.0.0.1:BROWSER_PORT: where the browser-facing pages are served without TLS. */
+  readonly browserUrl: string;
   /** e.g. https://127.0.0.1:PORT/v1.0 */
   readonly graphBaseUrl: string;
   /** e.g. https://127.0.0.1:PORT */
@@ -113,6 +123,13 @@ function loadCertificate(certDir?: string): { cert: Buffer; key: Buffer } {
   }
 }
 
+/** The browser-facing pages: authorize + consent, sign-out, admin consent, the users page. */
+function isBrowserPage(method: string, path: string): boolean {
+  if (/^\/[^/]+\/oauth2\/v2\.0\/(authorize|logout)$/.test(path)) return method === 'GET' || method === 'POST';
+  if (/^\/[^/]+\/v2\.0\/adminconsent$/.test(path)) return method === 'GET' || method === 'POST';
+  return method === 'GET' && (path === '/_sandbox/users' || path === '/_sandbox' || path === '/_sandbox/');
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const tls = loadCertificate(options.certDir);
   const keys = await createSigningKeys();
@@ -134,10 +151,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen());
   });
   const port = (server.address() as AddressInfo).port;
+  const browserServer = createHttpServer();
+  browserServer.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    browserServer.once('error', reject);
+    browserServer.listen(options.browserPort ?? (options.port ? options.port + 1 : 0), '127.0.0.1', () =>
+      resolveListen(),
+    );
+  });
+  const browserPort = (browserServer.address() as AddressInfo).port;
 
   const sandbox: Sandbox = {
     url: `https://127.0.0.1:${port}`,
     port,
+    browserUrl: `http://127.0.0.1:${browserPort}`,
     graphBaseUrl: `https://127.0.0.1:${port}/v1.0`,
     authorityHost: `https://127.0.0.1:${port}`,
     graphHost: '127.0.0.1',
@@ -162,10 +192,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       clockOffset += ms;
     },
     async stop() {
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        for (const socket of sockets) socket.destroy();
-      });
+      await Promise.all([
+        new Promise<void>((done) => browserServer.close(() => done())),
+        new Promise<void>((done) => {
+          server.close(() => done());
+          for (const socket of sockets) socket.destroy();
+        }),
+      ]);
     },
   };
 
@@ -182,10 +215,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   if (options.seed ?? true) seedTenant(sandbox);
 
-  server.on('request', (req, res) => {
+  server.on('request', (req, res) => handle(req, res, false));
+  browserServer.on('request', (req, res) => handle(req, res, true));
+
+  function handle(req: IncomingMessage, res: ServerResponse, browser: boolean): void {
     const requestId = newRequestId();
     const rawUrl = req.url ?? '/';
-    const url = new URL(rawUrl, sandbox.url);
+    const url = new URL(rawUrl, browser ? sandbox.browserUrl : sandbox.url);
+    // The plain-HTTP listener serves only what a person opens in a browser; tokens, Graph and
+    // Key Vault are never served without TLS.
+    if (browser && !isBrowserPage(req.method ?? 'GET', url.pathname)) {
+      writeResponse(
+        res,
+        { status: 404, body: 'Only the sign-in pages are served over http; the APIs are on https.' },
+        { 'content-type': 'text/plain; charset=utf-8', 'request-id': requestId },
+      );
+      return;
+    }
     const clientRequestHeader = req.headers['client-request-id'];
     let cachedBody: Promise<Buffer> | undefined;
     const ctx: Ctx = {
@@ -271,7 +317,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         finish(graphError(ctx, 500, 'generalException', 'An internal sandbox error occurred.'));
       }
     });
-  });
+  }
 
   return sandbox;
 }

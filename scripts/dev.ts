@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     const port = Number(process.env.SANDBOX_PORT ?? new URL(process.env.GRAPH_BASE_URL!).port ?? 7443);
     const sandbox = await startSandbox({
       port,
+      ...(process.env.SANDBOX_BROWSER_PORT ? { browserPort: Number(process.env.SANDBOX_BROWSER_PORT) } : {}),
       app: {
         clientId: process.env.MICROSOFT_CLIENT_ID ?? '',
         clientSecret: process.env.MICROSOFT_CLIENT_SECRET ?? '',
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     });
     stops.push(() => sandbox.stop());
     console.log(
-      `sandbox: ${sandbox.url} (Graph ${sandbox.graphBaseUrl}, users: ${sandbox.url}/_sandbox/users)`,
+      `sandbox: ${sandbox.url} (Graph ${sandbox.graphBaseUrl}); sign-in pages ${sandbox.browserUrl} (users: ${sandbox.browserUrl}/_sandbox/users)`,
     );
   } else {
     console.log('sandbox: not started (settings point at real Microsoft)');

@@ -26,11 +26,13 @@ export function openIdConfiguration(sandbox: Sandbox, segment: string): Record<s
     issuer: `${host}/${issuerTenant}/v2.0`,
     request_uri_parameter_supported: false,
     userinfo_endpoint: `${sandbox.url}/oidc/userinfo`,
-    authorization_endpoint: `${host}/${segment}/oauth2/v2.0/authorize`,
+    // The pages a browser opens are served over plain http on loopback (no certificate wall;
+    // sandbox/index.ts `browserPort`): MSAL builds the authorization URL from this endpoint.
+    authorization_endpoint: `${sandbox.browserUrl}/${segment}/oauth2/v2.0/authorize`,
     device_authorization_endpoint: `${host}/${segment}/oauth2/v2.0/devicecode`,
     http_logout_supported: true,
     frontchannel_logout_supported: true,
-    end_session_endpoint: `${host}/${segment}/oauth2/v2.0/logout`,
+    end_session_endpoint: `${sandbox.browserUrl}/${segment}/oauth2/v2.0/logout`,
     claims_supported: [
       'sub',
       'iss',

