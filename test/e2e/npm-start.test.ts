@@ -30,7 +30,8 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', async () => {
-  const [port, sandboxPort, queuePort, tablePort] = [
+  const [port, sandboxPort, browserPort, queuePort, tablePort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -41,6 +42,7 @@ test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', as
     ...(process.env as Record<string, string>),
     PORT: String(port),
     SANDBOX_PORT: String(sandboxPort),
+    SANDBOX_BROWSER_PORT: String(browserPort),
     AZURITE_QUEUE_PORT: String(queuePort),
     AZURITE_TABLE_PORT: String(tablePort),
     AZURITE_LOCATION: dataDir,
@@ -84,7 +86,8 @@ test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', as
     await exited;
   }
   expect(output).toContain('ready');
-  for (const p of [port, sandboxPort, queuePort, tablePort]) expect(await portOpen(p)).toBe(false);
+  for (const p of [port, sandboxPort, browserPort, queuePort, tablePort])
+    expect(await portOpen(p)).toBe(false);
   rmSync(dataDir, { recursive: true, force: true });
 }, 45000);
 
@@ -94,7 +97,11 @@ async function startFails(
 ): Promise<{ code: number | null; output: string }> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const name of URL_SETTINGS) delete env[name];
-  Object.assign(env, { PORT: String(await freePort()), SANDBOX_PORT: String(await freePort()) });
+  Object.assign(env, {
+    PORT: String(await freePort()),
+    SANDBOX_PORT: String(await freePort()),
+    SANDBOX_BROWSER_PORT: String(await freePort()),
+  });
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
