@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { audit } from '../../shared/audit';
 import { completeConnection } from '../../shared/auth/connect';
-import { runConnectedHooks } from '../../shared/auth/lifecycle';
-import { grantedFeatures } from '../../shared/auth/scopes';
+import { connectionView, runConnectedHooks } from '../../shared/auth/lifecycle';
 import { authedHandler, jsonResponse } from '../../shared/http/handler';
 import { Problem } from '../../shared/http/problem';
 import { parseWith, readJson } from '../../shared/http/validate';
@@ -44,7 +43,6 @@ export const completeAuth = authedHandler(async ({ request, caller, context }) =
       'This sign-in was started by a different user of the app, so it was discarded and nothing was connected. If you want to connect your Microsoft account, start connecting from your own account.',
     );
   }
-  const c = outcome.connection;
   await audit(
     {
       userId: caller.userId,
@@ -56,13 +54,7 @@ export const completeAuth = authedHandler(async ({ request, caller, context }) =
     context,
   );
   await runConnectedHooks(caller.userId, context);
-  return jsonResponse(200, {
-    status: c.status,
-    account: { username: c.username, displayName: c.displayName, accountType: c.accountType },
-    tenantId: c.tenantId,
-    features: grantedFeatures(c.scopes.split(' ')),
-    connectedAt: c.connectedAt,
-  });
+  return jsonResponse(200, connectionView(outcome.connection));
 });
 
 registerHttp('authComplete', {

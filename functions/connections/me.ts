@@ -1,6 +1,5 @@
 import { audit } from '../../shared/audit';
-import { runDisconnectingHooks } from '../../shared/auth/lifecycle';
-import { grantedFeatures } from '../../shared/auth/scopes';
+import { connectionView, runDisconnectingHooks } from '../../shared/auth/lifecycle';
 import { authedHandler, jsonResponse } from '../../shared/http/handler';
 import { eraseUserData, exportUserData } from '../../shared/privacy';
 import { registerHttp } from '../../shared/runtime/register';
@@ -10,18 +9,7 @@ import { getConnection } from '../../shared/storage/connections';
 export const getMyConnection = authedHandler(async ({ caller }) => {
   const c = await getConnection(caller.userId);
   if (!c) return jsonResponse(200, { status: 'not_connected' });
-  return jsonResponse(200, {
-    status: c.status,
-    account: { username: c.username, displayName: c.displayName, accountType: c.accountType },
-    tenantId: c.tenantId,
-    features: grantedFeatures(c.scopes.split(' ')),
-    scopes: c.scopes.split(' '),
-    connectedAt: c.connectedAt,
-    lastRefreshAt: c.lastRefreshAt,
-    ...(c.reauthReason && c.status === 'reauth_required'
-      ? { reauthReason: c.reauthReason, reauthAt: c.reauthAt }
-      : {}),
-  });
+  return jsonResponse(200, connectionView(c));
 });
 
 /** DELETE /api/connections/me: erases everything held for the user; one pseudonymous erasure record stays. */

@@ -158,8 +158,8 @@ export async function executeAction(
 
     const key = action.idempotencyKey ? (env.headers?.get('idempotency-key') ?? undefined) : undefined;
     if (key) {
-      const hash = requestHash(action.id, input);
       const fields = fieldHashes(input);
+      const hash = requestHash(action.id, fields);
       const claim_ = await claim(env.userId, action.id, key, hash, fields);
       if (claim_.kind === 'replay') {
         await auditOutcome(action, env, ctx.targets, claim_.result.status, undefined, requestIds, started);

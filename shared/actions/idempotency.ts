@@ -65,21 +65,23 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function requestHash(actionId: string, input: unknown): string {
-  return createHash('sha256')
-    .update(`${actionId}|${canonical(input)}`)
-    .digest('hex');
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * A hash per top-level input field, so a reused key can name which fields differ (never values).
+ * (Action inputs are objects; anything else is one field named "".)
+ */
+export function fieldHashes(input: unknown): Record<string, string> {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return { '': sha256(canonical(input)) };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input as Record<string, unknown>))
+    if (v !== undefined) out[k] = sha256(canonical(v));
+  return out;
 }
 
-/** A short hash per top-level input field, so a reused key can name which fields differ (never values). */
-export function fieldHashes(input: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (input && typeof input === 'object' && !Array.isArray(input)) {
-    for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
-      if (v !== undefined) out[k] = createHash('sha256').update(canonical(v)).digest('hex').slice(0, 16);
-    }
-  }
-  return out;
+/** The request's identity: the action and its field hashes (each value canonicalised once). */
+export function requestHash(actionId: string, fields: Record<string, string>): string {
+  return sha256(`${actionId}|${canonical(fields)}`);
 }
 
 function differingFields(stored: string | undefined, now: Record<string, string>): string[] {

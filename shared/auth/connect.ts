@@ -17,7 +17,7 @@ import type * as Msal from '@azure/msal-node';
 import { getConfig, type Feature, FEATURES } from '../config';
 import { decrypt, encrypt } from '../crypto/envelope';
 import { Problem } from '../http/problem';
-import { getConnection, saveConnection, type Connection } from '../storage/connections';
+import { getConnection, saveConnection, type Connection, type SignedInAccount } from '../storage/connections';
 import { consumePending, consumeState, savePending, saveState } from '../storage/oauth-states';
 import { CACHE_PURPOSE, encryptionKeys, PKCE_PURPOSE } from './keys';
 import { createMsalApp, msal, UserCachePlugin } from './msal';
@@ -278,7 +278,7 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
   const sealed = encrypt(plugin.serialized, { userId: value.userId, purpose: CACHE_PURPOSE }, keys);
   const previous = await getConnection(value.userId);
   const granted = new Set([...value.scopes.split(' '), ...result.scopes.map(shortScope)]);
-  const signedIn: SignedIn = {
+  const signedIn: SignedInAccount = {
     homeAccountId: account.homeAccountId,
     username: account.username,
     displayName: account.name ?? claims.name ?? '',
@@ -313,21 +313,9 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
 
 const PERSONAL_TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
 
-type SignedIn = Pick<
-  Connection,
-  | 'homeAccountId'
-  | 'username'
-  | 'displayName'
-  | 'tenantId'
-  | 'accountType'
-  | 'scopes'
-  | 'cacheKeyId'
-  | 'cacheData'
->;
-
 async function storeConnection(
   userId: string,
-  signedIn: SignedIn,
+  signedIn: SignedInAccount,
   previous: Connection | undefined,
 ): Promise<Connection> {
   const now = new Date().toISOString();
@@ -349,8 +337,7 @@ function sameUser(a: string, b: string): boolean {
 }
 
 export type CompleteOutcome =
-  | { kind: 'connected'; connection: Connection; previous?: Connection }
-  | { kind: 'mismatch'; startedBy: string };
+  { kind: 'connected'; connection: Connection } | { kind: 'mismatch'; startedBy: string };
 
 /**
  * The platform confirms a pending sign-in: the caller (verified JWT) must be the user who started
@@ -371,19 +358,9 @@ export async function completeConnection(
   }
   const pending = consumed.value;
   if (!sameUser(pending.userId, callerUserId)) return { kind: 'mismatch', startedBy: pending.userId };
-  const previous = (await getConnection(callerUserId)) ?? undefined;
-  const signedIn: SignedIn = {
-    homeAccountId: pending.homeAccountId,
-    username: pending.username,
-    displayName: pending.displayName,
-    tenantId: pending.tenantId,
-    accountType: pending.accountType,
-    scopes: pending.scopes,
-    cacheKeyId: pending.cacheKeyId,
-    cacheData: pending.cacheData,
-  };
-  const connection = await storeConnection(callerUserId, signedIn, previous);
-  return { kind: 'connected', connection, ...(previous ? { previous } : {}) };
+  const { userId: _startedBy, returnUrl: _returnUrl, expiresAt: _expiresAt, ...signedIn } = pending;
+  const connection = await storeConnection(callerUserId, signedIn, await getConnection(callerUserId));
+  return { kind: 'connected', connection };
 }
 
 /** What an operator needs from an MSAL error (error code, AADSTS number), nothing user-identifying. */

@@ -6,10 +6,27 @@
 import type { InvocationContext } from '@azure/functions';
 import { deleteAuditForUser, listAudit } from '../audit';
 import { registerUserData } from '../privacy';
-import { deleteConnection, getConnection } from '../storage/connections';
+import { deleteConnection, getConnection, type Connection } from '../storage/connections';
+import { grantedFeatures } from './scopes';
 import { deleteStatesForUser } from '../storage/oauth-states';
 
 type Hook = (userId: string, context: InvocationContext) => Promise<void>;
+
+/** A connection as the API shows it (GET /connections/me, POST /auth/microsoft/complete): never the cache. */
+export function connectionView(c: Connection): Record<string, unknown> {
+  return {
+    status: c.status,
+    account: { username: c.username, displayName: c.displayName, accountType: c.accountType },
+    tenantId: c.tenantId,
+    features: grantedFeatures(c.scopes.split(' ')),
+    scopes: c.scopes.split(' '),
+    connectedAt: c.connectedAt,
+    lastRefreshAt: c.lastRefreshAt,
+    ...(c.reauthReason && c.status === 'reauth_required'
+      ? { reauthReason: c.reauthReason, reauthAt: c.reauthAt }
+      : {}),
+  };
+}
 const connectedHooks: Hook[] = [];
 const disconnectingHooks: Hook[] = [];
 

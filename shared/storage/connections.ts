@@ -37,7 +37,36 @@ export interface Connection {
   etag?: string;
 }
 
+/** What a sign-in yields about the account, before it becomes (or replaces) a connection. */
+export type SignedInAccount = Pick<
+  Connection,
+  | 'homeAccountId'
+  | 'username'
+  | 'displayName'
+  | 'tenantId'
+  | 'accountType'
+  | 'scopes'
+  | 'cacheKeyId'
+  | 'cacheData'
+>;
+
 type Row = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+/** The encrypted cache as `cache0` … `cache7` columns (every one written, so a shorter cache clears the rest). */
+export function cacheColumns(cacheData: string): Record<string, string> {
+  const chunks = Math.ceil(cacheData.length / CHUNK);
+  if (chunks > MAX_CHUNKS) throw new Error('The token cache is too large to store');
+  const columns: Record<string, string> = {};
+  for (let i = 0; i < MAX_CHUNKS; i++) columns[`cache${i}`] = cacheData.slice(i * CHUNK, (i + 1) * CHUNK);
+  return columns;
+}
+
+/** The encrypted cache joined back from its columns. */
+export function cacheFromColumns(row: Record<string, unknown>): string {
+  let cacheData = '';
+  for (let i = 0; i < MAX_CHUNKS; i++) cacheData += (row[`cache${i}`] as string | undefined) ?? '';
+  return cacheData;
+}
 
 function toRow(c: Connection): Row {
   const row: Row = { partitionKey: c.userId, rowKey: ROW };
@@ -45,16 +74,15 @@ function toRow(c: Connection): Row {
     if (key === 'cacheData' || key === 'etag' || key === 'userId' || value === undefined) continue;
     row[key] = value;
   }
-  const chunks = Math.ceil(c.cacheData.length / CHUNK);
-  if (chunks > MAX_CHUNKS) throw new Error('The token cache is too large to store');
-  for (let i = 0; i < MAX_CHUNKS; i++) row[`cache${i}`] = c.cacheData.slice(i * CHUNK, (i + 1) * CHUNK);
-  return row;
+  return { ...row, ...cacheColumns(c.cacheData) };
 }
 
 function fromRow(row: TableEntityResult<Record<string, unknown>>): Connection {
-  let cacheData = '';
-  for (let i = 0; i < MAX_CHUNKS; i++) cacheData += (row[`cache${i}`] as string | undefined) ?? '';
-  const c: Record<string, unknown> = { userId: row.partitionKey, cacheData, etag: row.etag };
+  const c: Record<string, unknown> = {
+    userId: row.partitionKey,
+    cacheData: cacheFromColumns(row),
+    etag: row.etag,
+  };
   for (const [key, value] of Object.entries(row)) {
     if (
       /^cache\d+$/.test(key) ||

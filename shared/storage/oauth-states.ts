@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { table } from './clients';
+import { cacheColumns, cacheFromColumns, type SignedInAccount } from './connections';
 
 export const OAUTH_STATES_TABLE = 'oauthstates';
 const ROW = 'state';
@@ -30,16 +31,8 @@ export function hashState(state: string): string {
 }
 
 /** A sign-in Microsoft completed, waiting for the platform to confirm the same user came back. */
-export interface PendingConnection {
+export interface PendingConnection extends SignedInAccount {
   userId: string;
-  homeAccountId: string;
-  username: string;
-  displayName: string;
-  tenantId: string;
-  accountType: 'work' | 'personal';
-  scopes: string;
-  cacheKeyId: string;
-  cacheData: string;
   returnUrl?: string;
   expiresAt: string;
 }
@@ -58,17 +51,9 @@ export async function saveState(state: string, value: OAuthState): Promise<void>
   await saveRow(state, ROW, value);
 }
 
-/** Table string properties hold at most 32K characters: the encrypted cache is split across columns. */
-const CHUNK = 30000;
-const MAX_CHUNKS = 8;
-
 export async function savePending(completionCode: string, value: PendingConnection): Promise<void> {
   const { cacheData, ...rest } = value;
-  const chunks = Math.ceil(cacheData.length / CHUNK);
-  if (chunks > MAX_CHUNKS) throw new Error('The token cache is too large to store');
-  const row: Record<string, string> = {};
-  for (let i = 0; i < chunks; i++) row[`cache${i}`] = cacheData.slice(i * CHUNK, (i + 1) * CHUNK);
-  await saveRow(completionCode, PENDING_ROW, { ...rest, ...row });
+  await saveRow(completionCode, PENDING_ROW, { ...rest, ...cacheColumns(cacheData) });
 }
 
 export type ConsumeResult<T = OAuthState> =
@@ -97,8 +82,6 @@ export async function consumePending(
   );
   if (!result.ok) return result;
   const row = result.value;
-  let cacheData = '';
-  for (let i = 0; i < MAX_CHUNKS; i++) cacheData += (row[`cache${i}`] as string | undefined) ?? '';
   const text = (key: string) => (typeof row[key] === 'string' ? row[key] : '');
   return {
     ok: true,
@@ -111,7 +94,7 @@ export async function consumePending(
       accountType: row.accountType === 'personal' ? 'personal' : 'work',
       scopes: text('scopes'),
       cacheKeyId: text('cacheKeyId'),
-      cacheData,
+      cacheData: cacheFromColumns(row),
       ...(typeof row.returnUrl === 'string' ? { returnUrl: row.returnUrl } : {}),
       expiresAt: text('expiresAt'),
     },
