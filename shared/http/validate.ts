@@ -112,7 +112,16 @@ function depth(value: unknown, level = 0): number {
 }
 
 /** Reads a JSON body with a size and nesting limit; an empty body is `{}`. */
-export async function readJson(request: HttpRequest, limit = MAX_JSON_BODY_BYTES): Promise<unknown> {
+/**
+ * Reads and parses a JSON body of at most `limit` bytes. `limitFor` tightens the limit once the
+ * body is parsed, for endpoints whose limit depends on what is asked (an MCP tools/call weighs
+ * what its action accepts); it is checked against the bytes actually read.
+ */
+export async function readJson(
+  request: HttpRequest,
+  limit = MAX_JSON_BODY_BYTES,
+  limitFor?: (value: unknown) => number,
+): Promise<unknown> {
   const type = request.headers.get('content-type') ?? '';
   const length = Number(request.headers.get('content-length') ?? 0);
   if (length > limit) throw new Problem('payload_too_large', `The JSON body may be at most ${limit} bytes.`);
@@ -139,6 +148,16 @@ export async function readJson(request: HttpRequest, limit = MAX_JSON_BODY_BYTES
   }
   if (depth(value) > MAX_JSON_DEPTH)
     throw invalidInput([{ field: '(body)', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }]);
+  const allowed = limitFor?.(value);
+  if (allowed !== undefined && size > allowed) {
+    throw new Problem(
+      'payload_too_large',
+      `This JSON body is ${size} bytes; what it asks for accepts at most ${allowed}.`,
+      {
+        limitBytes: allowed,
+      },
+    );
+  }
   return value;
 }
 

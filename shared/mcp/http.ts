@@ -37,17 +37,10 @@ function messageLimit(message: unknown): number {
   return MAX_JSON_BODY_BYTES + ENVELOPE_BYTES;
 }
 
-function checkSize(body: unknown): void {
+/** The limit of a request: its heaviest message (MCP 2025-06-18 sends one message per request). */
+function bodyLimitOf(body: unknown): number {
   const messages = Array.isArray(body) ? (body as unknown[]) : [body];
-  const limit = Math.max(...messages.map(messageLimit));
-  const size = Buffer.byteLength(JSON.stringify(body));
-  if (size > limit) {
-    throw new Problem(
-      'payload_too_large',
-      `This JSON-RPC message is ${size} bytes; ${Array.isArray(body) ? 'these methods accept' : 'this method accepts'} at most ${limit}. Send large files with files.upload or mail.addAttachment over HTTP.`,
-      { limitBytes: limit },
-    );
-  }
+  return Math.max(...messages.map(messageLimit));
 }
 
 /**
@@ -109,8 +102,7 @@ export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, c
     );
   }
   checkOrigin(request);
-  const body = await readJson(request, MAX_READ_BYTES);
-  checkSize(body);
+  const body = await readJson(request, MAX_READ_BYTES, bodyLimitOf);
   const invalid = invalidToolCall(body);
   if (invalid) return invalid;
   const response = await serverModule().serveMcp(webRequest(request), body, {
