@@ -8,38 +8,13 @@ import { actionName, allActions } from '../../shared/actions/registry';
 import { inputSchema } from '../../shared/actions/openapi';
 import type { Action } from '../../shared/actions/types';
 import { startTestApp, type TestApp } from '../support/app';
+import { wrongValue, type Schema } from '../support/schema';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
 });
 afterAll(async () => await t.stop());
-
-type Schema = {
-  type?: string | string[];
-  properties?: Record<string, Schema>;
-  required?: string[];
-  anyOf?: Schema[];
-};
-
-function wrongValue(s: Schema): unknown {
-  const type = Array.isArray(s.type) ? s.type[0] : (s.type ?? s.anyOf?.[0]?.type);
-  switch (type) {
-    case 'string':
-      return { not: 'a string' };
-    case 'number':
-    case 'integer':
-      return 'not-a-number';
-    case 'boolean':
-      return 'maybe';
-    case 'array':
-      return 'not-an-array';
-    case 'object':
-      return 42;
-    default:
-      return { unexpected: [1, 2, 3] };
-  }
-}
 
 interface Case {
   name: string;

@@ -7,12 +7,8 @@
  * operations are covered as soon as they are declared, without anyone writing a case.
  */
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
+import { wrongValue, type Schema } from '../support/schema';
 
-interface Schema {
-  type?: string | string[];
-  properties?: Record<string, Schema>;
-  anyOf?: Schema[];
-}
 interface Operation {
   operationId?: string;
   parameters?: Array<{ name: string; in: string; schema?: Schema }>;
@@ -32,29 +28,6 @@ beforeAll(async () => {
   doc = (await (await fetch(`${t.api}/openapi.json`)).json()) as typeof doc;
 });
 afterAll(async () => await t.stop());
-
-function typeOf(s: Schema | undefined): string | undefined {
-  if (!s) return undefined;
-  return Array.isArray(s.type) ? s.type[0] : (s.type ?? typeOf(s.anyOf?.[0]));
-}
-
-function wrong(s: Schema | undefined): unknown {
-  switch (typeOf(s)) {
-    case 'string':
-      return 12345;
-    case 'number':
-    case 'integer':
-      return 'not-a-number';
-    case 'boolean':
-      return 'maybe';
-    case 'array':
-      return { not: 'an array' };
-    case 'object':
-      return 'not-an-object';
-    default:
-      return [{ nested: true }];
-  }
-}
 
 interface Attempt {
   name: string;
@@ -79,14 +52,14 @@ function attempts(op: Operation): Attempt[] {
       { name: 'a form body', body: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded' },
     );
     for (const [key, s] of Object.entries(json.properties ?? {}))
-      out.push({ name: `${key} of the wrong type`, body: JSON.stringify({ [key]: wrong(s) }) });
+      out.push({ name: `${key} of the wrong type`, body: JSON.stringify({ [key]: wrongValue(s) }) });
   } else {
     out.push(
       { name: 'no input', query: {} },
       { name: 'an unknown parameter', query: { definitelyNotAField: '1' } },
     );
     for (const p of queryParams) {
-      out.push({ name: `${p.name} of the wrong type`, query: { [p.name]: String(wrong(p.schema)) } });
+      out.push({ name: `${p.name} of the wrong type`, query: { [p.name]: String(wrongValue(p.schema)) } });
       out.push({ name: `${p.name} with a malformed escape`, query: { [p.name]: '%zz%' } });
     }
   }

@@ -22,7 +22,7 @@ import { RENEWALS_QUEUE } from '../../shared/webhooks/renewal';
 import { notificationUrls } from '../../shared/webhooks/resources';
 import { webhookStats } from '../../shared/webhooks/stats';
 import { listSubscriptions } from '../../shared/webhooks/store';
-import { controlCall, requestLog } from '../support/sandbox';
+import { controlCall, requestLog, sendMailAs, waitFor } from '../support/sandbox';
 import { startTestApp, type TestApp } from '../support/app';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -45,16 +45,6 @@ afterAll(async () => await t.stop());
 afterEach(() => jest.useRealTimers());
 
 // ---------------------------------------------------------------- helpers
-
-async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function sandboxSubs(graphUserId: string): Promise<Json[]> {
   const { value } = await controlCall<{ value: Json[] }>(t.sandbox, 'GET', '/subscriptions');
@@ -95,22 +85,7 @@ async function postWebhook(body: unknown, path = '/webhooks/graph'): Promise<Res
 }
 
 async function sendMail(to: string, subject: string): Promise<void> {
-  const { access_token } = await controlCall<{ access_token: string }>(t.sandbox, 'POST', '/tokens', {
-    user: MEGAN,
-    scopes: ['Mail.Send'],
-  });
-  const res = await fetch(`${t.sandbox.graphBaseUrl}/me/sendMail`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      message: {
-        subject,
-        body: { contentType: 'text', content: 'hi' },
-        toRecipients: [{ emailAddress: { address: to } }],
-      },
-    }),
-  });
-  expect(res.status).toBe(202);
+  await sendMailAs(t.sandbox, MEGAN, to, subject);
 }
 
 const INBOX = "me/mailFolders('Inbox')/messages";

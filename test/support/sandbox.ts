@@ -67,3 +67,37 @@ export async function waitForQuiet(sandbox: Sandbox, quietMs = 500, timeoutMs = 
   }
   throw new Error(`the sandbox did not go quiet within ${timeoutMs} ms`);
 }
+
+/** Polls until `fn` gives a value (not undefined or false), or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 5000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A mail `from` sends to `to` straight through the sandbox's Graph (not through the app). */
+export async function sendMailAs(sandbox: Sandbox, from: string, to: string, subject: string): Promise<void> {
+  const { access_token } = await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', {
+    user: from,
+    scopes: ['Mail.Send'],
+  });
+  const res = await fetch(`${sandbox.graphBaseUrl}/me/sendMail`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      message: {
+        subject,
+        body: { contentType: 'text', content: 'hi' },
+        toRecipients: [{ emailAddress: { address: to } }],
+      },
+    }),
+  });
+  if (res.status !== 202) throw new Error(`sendMail answered ${res.status}`);
+}
