@@ -1,10 +1,8 @@
 /** `npm run token -- <userId> [lifetimeSeconds]`: prints a development caller token from the local settings. */
-import { MAX_CALLER_TOKEN_LIFETIME_SECONDS, mintCallerToken } from '../shared/http/caller';
+import { MAX_CALLER_TOKEN_LIFETIME_SECONDS, mintCallerToken, USER_ID } from '../shared/http/caller';
 import { loadLocalSettings } from './settings';
 
 const USAGE = 'usage: npm run token -- <userId> [lifetimeSeconds]';
-/** The rule the app applies to a caller token's `sub` (shared/http/caller.ts). */
-const USER_ID = /^[A-Za-z0-9._:@|=+-]{1,128}$/;
 
 /** The arguments, checked as the app will check the token: an error message, or what to mint. */
 export function parseTokenArgs(

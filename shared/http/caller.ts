@@ -17,7 +17,7 @@ export interface Caller {
 
 export const MAX_CALLER_TOKEN_LIFETIME_SECONDS = 15 * 60;
 /** User ids become Table partition keys: no '/', '\\', '#', '?', control characters. */
-const USER_ID = /^[A-Za-z0-9._:@|=+-]{1,128}$/;
+export const USER_ID = /^[A-Za-z0-9._:@|=+-]{1,128}$/;
 
 const jose = (): typeof Jose => require('jose') as typeof Jose;
 let jwks: ReturnType<typeof Jose.createRemoteJWKSet> | undefined;

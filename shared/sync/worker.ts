@@ -7,6 +7,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { GraphError } from '../graph/client';
+import { USER_ID } from '../http/caller';
 import { enqueue } from '../storage/clients';
 import { runSyncRound, type RoundResult } from './engine';
 import { enqueueSyncJob, isResourceKey, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from './jobs';
@@ -25,7 +26,7 @@ const MAX_DELAY_SECONDS = 15 * 60;
 
 const Job = z
   .object({
-    userId: z.string().regex(/^[A-Za-z0-9._:@|=+-]{1,128}$/),
+    userId: z.string().regex(USER_ID),
     resource: z.string().refine(isResourceKey),
     reason: z.enum(['timer', 'notification', 'connect', 'lifecycle', 'manual']),
     full: z.boolean().optional(),
@@ -63,17 +64,14 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
     const changeDriven =
       job.reason === 'notification' || job.reason === 'connect' || job.reason === 'lifecycle';
     const leaseLeft = Math.ceil(((result.leaseHeldUntil ?? Date.now()) - Date.now()) / 1000);
-    if (changeDriven && hops < MAX_BUSY_RETRIES) {
-      // Never later than the lease's end: whoever holds it may be dead.
-      const delay = Math.max(1, Math.min(busyRetrySeconds(hops), leaseLeft + 1));
-      await enqueue(SYNC_JOBS_QUEUE, { ...job, hops: hops + 1 }, { visibilityTimeoutSeconds: delay });
-    } else if (changeDriven && hops === MAX_BUSY_RETRIES) {
-      // Out of quick retries: one last try when the lease is over (a live round has finished by
-      // then and this one finds nothing new; a dead one is taken over).
+    if (changeDriven && hops <= MAX_BUSY_RETRIES) {
+      // Quick retries never later than the lease's end; the last one at its end (a live round has
+      // finished by then and this one finds nothing new; a dead one is taken over).
+      const wait = hops < MAX_BUSY_RETRIES ? Math.min(busyRetrySeconds(hops), leaseLeft + 1) : leaseLeft + 1;
       await enqueue(
         SYNC_JOBS_QUEUE,
-        { ...job, hops: MAX_BUSY_RETRIES + 1 },
-        { visibilityTimeoutSeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, leaseLeft + 1)) },
+        { ...job, hops: hops + 1 },
+        { visibilityTimeoutSeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, wait)) },
       );
     }
     return result;
