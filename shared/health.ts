@@ -96,11 +96,6 @@ function probe(url: string, mustSucceed = false): Promise<string> {
   return entry.result;
 }
 
-/** Forgets remembered probe results (tests that change a dependency's state). */
-export function resetHealthProbes(): void {
-  probes.clear();
-}
-
 const contributors: Array<() => Record<string, unknown>> = [];
 
 /** Lets other modules (e.g. Graph usage metrics) add figures to the health report. */

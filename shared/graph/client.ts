@@ -13,7 +13,6 @@ import { HEADER_SAFE } from '../http/headers';
 import { decodeOrRaw } from '../http/url';
 import { graphErrorFrom, GraphError, parseRetryAfter } from './errors';
 import { MailboxLimiter } from './limiter';
-import { encodeQueryValue } from './odata';
 import {
   AuthMiddleware,
   ChokepointOptions,
@@ -139,7 +138,8 @@ function buildRequest(
   if (call.query) {
     const q: Record<string, string> = {};
     // Percent-encoded here, once, for every call: the SDK joins `key=value` raw (shared/graph/odata.ts).
-    for (const [k, v] of Object.entries(call.query)) if (v !== undefined) q[k] = encodeQueryValue(String(v));
+    for (const [k, v] of Object.entries(call.query))
+      if (v !== undefined) q[k] = encodeURIComponent(String(v));
     request = request.query(q);
   }
   const onResponse = (_status: number, requestId: string | undefined) => {

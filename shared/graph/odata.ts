@@ -27,8 +27,3 @@ export function searchPhrase(text: string): string {
 export function pathFunctionString(text: string): string {
   return `'${encodeURIComponent(text.replace(/'/g, "''"))}'`;
 }
-
-/** Percent-encodes one query option value (RFC 3986; the Graph SDK would pass it on raw). */
-export function encodeQueryValue(value: string): string {
-  return encodeURIComponent(value);
-}
