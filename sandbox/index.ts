@@ -28,6 +28,7 @@ import { installIdentity } from './identity';
 import { installKeyVault } from './keyvault';
 import { RequestLog } from './log';
 import { FaultInjector } from './faults';
+import { Persistence, type SavedDirectory } from './persist';
 import { seedTenant } from './seed';
 import { Directory, SANDBOX_TENANT_ID } from './state';
 import { createSigningKeys, type SigningKeys } from './tokens';
@@ -68,6 +69,11 @@ export interface SandboxOptions {
    * (sandbox/graph/subscriptions-model.ts; also PUT /_sandbox/subscriptions/settings).
    */
   subscriptions?: Partial<SubscriptionSettings>;
+  /**
+   * Keep the tenant's state in this directory across restarts (`npm start`: .local/sandbox; see
+   * sandbox/persist.ts). Unset (tests): everything lives in memory.
+   */
+  stateDir?: string;
 }
 
 export interface Sandbox {
@@ -101,6 +107,8 @@ export interface Sandbox {
   readonly control: Router;
   readonly log: RequestLog;
   readonly faults: FaultInjector;
+  /** Where the state is saved across restarts (undefined: in memory only). */
+  readonly persistence?: Persistence;
   /** Per-feature state bag (each module keeps its own state here). */
   readonly modules: Record<string, unknown>;
   /** The sandbox clock in ms (real time plus an offset the control API can advance). */
@@ -130,15 +138,25 @@ function isBrowserPage(method: string, path: string): boolean {
   return method === 'GET' && (path === '/_sandbox/users' || path === '/_sandbox' || path === '/_sandbox/');
 }
 
+function restoreDirectory(directory: Directory, saved: SavedDirectory): void {
+  for (const [id, user] of saved.users) directory.users.set(id, user);
+  for (const [id, app] of saved.apps) directory.apps.set(id, app);
+  for (const [token, record] of saved.refreshTokens) directory.refreshTokens.set(token, record);
+  for (const [userId, at] of saved.revokedBefore) directory.revokedBefore.set(userId, at);
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const tls = loadCertificate(options.certDir);
-  const keys = await createSigningKeys();
+  const persistence = options.stateDir ? new Persistence(options.stateDir) : undefined;
+  const saved = persistence?.snapshot;
+  const keys = await createSigningKeys(saved?.key);
   const routes = new Router();
   const control = new Router();
   const log = new RequestLog();
   const faults = new FaultInjector();
   const directory = new Directory();
-  let clockOffset = 0;
+  if (saved) restoreDirectory(directory, saved.directory);
+  let clockOffset = saved?.clockOffset ?? 0;
   const sockets = new Set<Socket>();
 
   const server: Server = createServer({ cert: tls.cert, key: tls.key });
@@ -186,10 +204,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     control,
     log,
     faults,
+    ...(persistence ? { persistence } : {}),
     modules: {},
     now: () => Date.now() + clockOffset,
     advanceClock(ms) {
       clockOffset += ms;
+      persistence?.changed();
     },
     async stop() {
       await Promise.all([
@@ -199,6 +219,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           for (const socket of sockets) socket.destroy();
         }),
       ]);
+      persistence?.close();
     },
   };
 
@@ -207,13 +228,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   installGraph(sandbox);
   installControl(sandbox);
   if (options.app) {
+    // The settings decide the secret and redirect URIs; a saved registration keeps what an admin
+    // granted it.
+    const before = directory.apps.get(options.app.clientId);
     directory.addApp({
+      ...before,
       clientId: options.app.clientId,
       secrets: [{ value: options.app.clientSecret, expiresAt: Date.now() + 2 * 365 * 24 * 3600 * 1000 }],
       redirectUris: options.app.redirectUris,
     });
   }
-  if (options.seed ?? true) seedTenant(sandbox);
+  if ((options.seed ?? true) && !saved) seedTenant(sandbox);
+  if (persistence) {
+    const key = await keys.exportPrivate();
+    persistence.attach(() => ({
+      clockOffset,
+      key,
+      directory: {
+        users: directory.users,
+        apps: directory.apps,
+        refreshTokens: directory.refreshTokens,
+        revokedBefore: directory.revokedBefore,
+      },
+    }));
+    persistence.save();
+  }
 
   server.on('request', (req, res) => handle(req, res, false));
   browserServer.on('request', (req, res) => handle(req, res, true));
@@ -263,6 +302,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       };
       if (entry) log.end(entry, response.status, sandbox.now(), ctx);
       writeResponse(res, response, headers);
+      persistence?.changed();
       if (options.verbose && !isControl)
         console.log(`sandbox ${ctx.method} ${ctx.path} → ${response.status}`);
     };

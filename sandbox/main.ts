@@ -13,6 +13,8 @@ async function main(): Promise<void> {
         ? { clientId, clientSecret, redirectUris: [redirectUri] }
         : undefined,
     verbose: process.env.SANDBOX_VERBOSE === 'true',
+    // Kept across restarts only when asked (npm start keeps it in .local/sandbox).
+    ...(process.env.SANDBOX_STATE_DIR ? { stateDir: process.env.SANDBOX_STATE_DIR } : {}),
   });
   console.log(`sandbox listening on ${sandbox.url} (Graph ${sandbox.graphBaseUrl})`);
   const stop = () => {

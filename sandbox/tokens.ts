@@ -3,7 +3,16 @@
  * the JWKS). Identity issues them; Graph and Key Vault verify them.
  */
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, jwtVerify, SignJWT, decodeJwt, type JWK, type JWTPayload } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  decodeJwt,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 
 /** Microsoft Graph's resource app id, the `aud` of Graph access tokens. */
 export const GRAPH_RESOURCE_ID = '00000003-0000-0000-c000-000000000000';
@@ -17,14 +26,33 @@ export interface SigningKeys {
     nowSeconds: number,
   ): Promise<{ ok: true; claims: JWTPayload } | { ok: false; reason: 'expired' | 'invalid' }>;
   jwks(): { keys: JWK[] };
+  /** The private key as a JWK, so a persisted sandbox signs with the same key after a restart. */
+  exportPrivate(): Promise<SavedSigningKey>;
 }
 
-export async function createSigningKeys(): Promise<SigningKeys> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = randomUUID().replace(/-/g, '').slice(0, 20);
+export interface SavedSigningKey {
+  kid: string;
+  privateJwk: JWK;
+}
+
+/** A fresh RS256 key, or the saved one (a restarted `npm start` keeps issued tokens valid). */
+export async function createSigningKeys(saved?: SavedSigningKey): Promise<SigningKeys> {
+  let publicKey: CryptoKey;
+  let privateKey: CryptoKey;
+  let kid: string;
+  if (saved) {
+    kid = saved.kid;
+    privateKey = (await importJWK(saved.privateJwk, 'RS256', { extractable: true })) as CryptoKey;
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = saved.privateJwk;
+    publicKey = (await importJWK(pub, 'RS256', { extractable: true })) as CryptoKey;
+  } else {
+    ({ publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true }));
+    kid = randomUUID().replace(/-/g, '').slice(0, 20);
+  }
   const publicJwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
   return {
     kid,
+    exportPrivate: async () => ({ kid, privateJwk: await exportJWK(privateKey) }),
     async sign(claims, lifetimeSeconds, nowSeconds) {
       return await new SignJWT({ ...claims })
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })

@@ -3,12 +3,18 @@
  * and the local Functions host, with URLs printed. Ctrl-C stops everything and leaves no process
  * behind. With real Microsoft settings in local.settings.json the sandbox is not started and the
  * same command talks to real Microsoft.
+ *
+ * Both the sandbox tenant (.local/sandbox) and Azurite (.local/azurite) keep their data across
+ * restarts; `npm start -- --reset` wipes both first (scripts/local-state.ts).
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { loadFunctions } from '../shared/runtime/load';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalHost, type LocalHost } from './localhost';
 import { ConfigError, parseConfig } from '../shared/config';
+import { StateError } from '../sandbox/persist';
+import { localStateDirs, resetLocalState } from './local-state';
 import {
   alignPorts,
   isLoopbackUrl,
@@ -26,26 +32,35 @@ console.warn = (...args: unknown[]) => {
   warn(...args);
 };
 
+const USAGE = 'usage: npm start [-- --reset]';
+
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--reset');
+  if (unknown.length) throw new UsageError(`unknown option(s): ${unknown.join(' ')}\n${USAGE}`);
   const root = process.cwd();
   const explicit = new Set(Object.keys(process.env));
   const loaded = loadLocalSettings(root);
   console.log(`settings: ${loaded.file}`);
   alignPorts(loaded, explicit);
   checkSettings();
+  const dirs = localStateDirs(root);
+  if (args.includes('--reset')) for (const line of resetLocalState(root, dirs)) console.log(line);
   const stops: Array<() => Promise<void>> = [];
 
+  // Decided before Azurite creates its directory: data left from a run whose tenant is gone.
+  const azuriteHadData = existsSync(dirs.azurite);
   let azurite: RunningAzurite | undefined;
   if ((process.env.AzureWebJobsStorage ?? '').trim() === 'UseDevelopmentStorage=true') {
     azurite = await startAzurite({
-      location: process.env.AZURITE_LOCATION ?? join(root, '.local', 'azurite'),
+      location: dirs.azurite,
       queuePort: Number(process.env.AZURITE_QUEUE_PORT ?? 10001),
       tablePort: Number(process.env.AZURITE_TABLE_PORT ?? 10002),
     });
     process.env.AzureWebJobsStorage = azurite.connectionString;
     stops.push(() => azurite!.stop());
     console.log(
-      `azurite: queues :${azurite.queuePort}, tables :${azurite.tablePort} (data in .local/azurite)`,
+      `azurite: queues :${azurite.queuePort}, tables :${azurite.tablePort} (data in ${relative(root, dirs.azurite) || dirs.azurite})`,
     );
   }
 
@@ -61,8 +76,19 @@ async function main(): Promise<void> {
         redirectUris: [process.env.MICROSOFT_REDIRECT_URI ?? ''],
       },
       verbose: process.env.SANDBOX_VERBOSE === 'true',
+      stateDir: dirs.sandbox,
     });
     stops.push(() => sandbox.stop());
+    const restored = sandbox.persistence?.snapshot;
+    console.log(
+      restored
+        ? `sandbox: tenant restored from ${relative(root, dirs.sandbox) || dirs.sandbox} (saved ${restored.savedAt}; npm start -- --reset starts afresh)`
+        : `sandbox: new demo tenant, kept in ${relative(root, dirs.sandbox) || dirs.sandbox} across restarts`,
+    );
+    if (!restored && azuriteHadData)
+      console.log(
+        'sandbox: Azurite still holds connections from an earlier tenant; they will ask to reconnect (npm start -- --reset wipes both)',
+      );
     console.log(
       `sandbox: ${sandbox.url} (Graph ${sandbox.graphBaseUrl}); sign-in pages ${sandbox.browserUrl} (users: ${sandbox.browserUrl}/_sandbox/users)`,
     );
@@ -117,11 +143,13 @@ function checkSettings(): void {
   throw new ConfigError(problems);
 }
 
+class UsageError extends Error {}
+
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     console.error('npm start: the settings are not valid; nothing was started.');
     for (const p of err.problems) console.error(`  - ${p}`);
-  } else if (err instanceof SettingsFileError) {
+  } else if (err instanceof SettingsFileError || err instanceof StateError || err instanceof UsageError) {
     console.error(`npm start: ${err.message}`);
   } else {
     console.error(`npm start failed: ${(err as Error).message}`);

@@ -12,6 +12,7 @@ import { safeDecode, graphError, json, type Ctx, type GraphAuth, type SandboxRes
 import type { SandboxUser } from '../state';
 import { GRAPH_RESOURCE_ID } from '../tokens';
 import { accessDenied, badRequest, GraphHttpError, notFound, throttled, type Workload } from './errors';
+import { persisted } from '../persist';
 import { ChangeStore } from './store';
 import { Throttle } from './throttle';
 import { toIanaZone } from './timezones';
@@ -40,6 +41,9 @@ export function graphState(sandbox: Sandbox): GraphModule {
       batch: { shuffle: true, maxConcurrency: 4 },
     };
     sandbox.modules.graph = state;
+    const store = state.store;
+    const saved = persisted(sandbox, 'graph', () => ({ store: store.dump() }));
+    if (saved) store.load(saved.store);
   }
   return state;
 }

@@ -10,8 +10,9 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Sandbox } from '../index';
+import { discardFile, persisted } from '../persist';
 import type { SandboxUser } from '../state';
 import { graphState } from './core';
 import { GraphHttpError, badRequest, notFound } from './errors';
@@ -103,11 +104,16 @@ export interface FilesModule {
 const PROCESS_DIR = join(tmpdir(), `m365-sandbox-${process.pid}`);
 let exitHookInstalled = false;
 
-/** The files module state of a sandbox (created on first use, cleaned up when the sandbox stops). */
+/**
+ * The files module state of a sandbox (created on first use). In memory-only sandboxes the bytes
+ * live in a temp directory removed when the sandbox stops; a persisted sandbox keeps them in its
+ * state directory (sandbox/persist.ts).
+ */
 export function filesState(sandbox: Sandbox): FilesModule {
   let state = sandbox.modules.files as FilesModule | undefined;
   if (state) return state;
-  const dir = join(PROCESS_DIR, randomUUID());
+  const persistence = sandbox.persistence;
+  const dir = persistence?.filesDir ?? join(PROCESS_DIR, randomUUID());
   mkdirSync(dir, { recursive: true });
   state = {
     dir,
@@ -126,6 +132,25 @@ export function filesState(sandbox: Sandbox): FilesModule {
     fragmentFaults: [],
   };
   sandbox.modules.files = state;
+  if (persistence) {
+    const s = state;
+    const saved = persisted(sandbox, 'files', () => ({
+      secret: s.secret,
+      roots: s.roots,
+      // Names, not paths: the state directory may move with the checkout.
+      content: new Map([...s.content].map(([key, path]) => [key, basename(path)])),
+      copies: s.copies,
+      permissions: s.permissions,
+      settings: s.settings,
+    }));
+    if (saved) {
+      Object.assign(state, saved, {
+        content: new Map([...saved.content].map(([key, name]) => [key, join(dir, name)])),
+      });
+    }
+    persistence.collectGarbage(state.content.values());
+    return state;
+  }
   // Content lives on disk: remove it when the sandbox stops, and whatever is left when the process exits.
   const stop = sandbox.stop.bind(sandbox);
   (sandbox as { stop: () => Promise<void> }).stop = async () => {
@@ -423,7 +448,7 @@ export function deleteTree(d: DriveCtx, item: Entity): void {
   for (const it of all) {
     store(d).remove(d.ref, it.id);
     const key = contentKey(d.owner.id, it.id);
-    removeFile(state.content.get(key));
+    discardFile(d.sandbox, state.content.get(key));
     state.content.delete(key);
     state.permissions.delete(key);
   }
@@ -486,7 +511,7 @@ export function commitContent(
   if (existing) {
     if (isFolder(existing)) throw nameConflict();
     const key = contentKey(d.owner.id, existing.id);
-    removeFile(state.content.get(key));
+    discardFile(d.sandbox, state.content.get(key));
     state.content.set(key, tempPath);
     const item = updateItem(d, existing.id, {
       size,

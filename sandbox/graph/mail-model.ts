@@ -12,6 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sandbox } from '../index';
+import { persisted } from '../persist';
 import type { SandboxUser } from '../state';
 import { graphState, type GraphCtx } from './core';
 import { GraphHttpError, notFound } from './errors';
@@ -81,6 +82,14 @@ export function mailState(sandbox: Sandbox): MailModule {
       mirrorInstalled: false,
     };
     sandbox.modules.mail = state;
+    // Attachment upload sessions in progress are not kept across restarts.
+    const s = state;
+    const saved = persisted(sandbox, 'mail', () => ({
+      maxMessageSizeBytes: s.maxMessageSizeBytes,
+      blobs: s.blobs,
+      mirrorFolder: s.mirrorFolder,
+    }));
+    if (saved) Object.assign(state, saved);
   }
   return state;
 }
@@ -172,7 +181,7 @@ export function renderFolder(store: ChangeStore, userId: string, folder: Entity)
 
 // ---------------------------------------------------------------- per-folder delta mirror
 
-function installMirror(sandbox: Sandbox): void {
+export function installMirror(sandbox: Sandbox): void {
   const mail = mailState(sandbox);
   if (mail.mirrorInstalled) return;
   mail.mirrorInstalled = true;

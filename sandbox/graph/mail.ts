@@ -26,6 +26,7 @@ import {
   derived,
   DRAFT_ONLY,
   ensureMailbox,
+  installMirror,
   findMessage,
   folderDeltaCollection,
   htmlToText,
@@ -65,6 +66,8 @@ const READ = { scopes: { anyOf: ['Mail.Read'] } };
 const WRITE = { scopes: { anyOf: ['Mail.ReadWrite'] } };
 
 export function installMail(sandbox: Sandbox): void {
+  // A restored mailbox's messages change before any folder is opened: mirror from the start.
+  installMirror(sandbox);
   installMailFolders(sandbox);
   installMessages(sandbox);
   installMailSend(sandbox);

@@ -42,6 +42,11 @@ export interface Change {
   item: Entity;
 }
 
+export interface StoreSnapshot {
+  seq: number;
+  collections: Array<{ ref: CollectionRef; etag: EtagStyle; generation: number; records: StoredRecord[] }>;
+}
+
 interface Collection {
   ref: CollectionRef;
   etag: EtagStyle;
@@ -229,6 +234,33 @@ export class ChangeStore {
       hit.push(col.ref);
     }
     return hit;
+  }
+
+  /** Everything the store holds, as plain data (the sandbox's persisted state, sandbox/persist.ts). */
+  dump(): StoreSnapshot {
+    return {
+      seq: this.seqValue,
+      collections: [...this.collections.values()].map((c) => ({
+        ref: c.ref,
+        etag: c.etag,
+        generation: c.generation,
+        records: [...c.records.values()],
+      })),
+    };
+  }
+
+  /** Replaces the contents with a dump (before any listener runs: loading is not a change). */
+  load(snapshot: StoreSnapshot): void {
+    this.collections.clear();
+    this.seqValue = snapshot.seq;
+    for (const c of snapshot.collections) {
+      this.collections.set(collectionKey(c.ref), {
+        ref: c.ref,
+        etag: c.etag,
+        generation: c.generation,
+        records: new Map(c.records.map((r) => [r.id, r])),
+      });
+    }
   }
 
   /** Subscribes to every change; returns the unsubscribe function. */

@@ -26,6 +26,7 @@
 import { safeDecode } from '../http';
 import { randomUUID } from 'node:crypto';
 import type { Sandbox } from '../index';
+import { persisted } from '../persist';
 import type { SandboxUser } from '../state';
 import { graphState } from './core';
 import { GraphHttpError } from './errors';
@@ -180,6 +181,24 @@ export function subscriptionsState(sandbox: Sandbox): SubscriptionsModule {
       timers: new Set(),
     };
     sandbox.modules.subscriptions = state;
+    // Queued deliveries and statistics are in-flight work: not kept across restarts.
+    // The matcher is code: subscriptions are saved without it and their resource parsed again.
+    const s = state;
+    const saved = persisted(sandbox, 'subscriptions', () => ({
+      subs: [...s.subs.values()].map(({ target: _matcher, ...sub }) => sub),
+      settings: s.settings,
+    }));
+    if (saved) {
+      state.settings = saved.settings;
+      for (const sub of saved.subs) {
+        try {
+          const target = parseResource(sandbox, sub.resource, sandbox.directory.users.get(sub.creatorId));
+          state.subs.set(sub.id, { ...sub, target });
+        } catch {
+          // Its resource is gone (a deleted chat or folder): Graph would have removed it too.
+        }
+      }
+    }
   }
   return state;
 }

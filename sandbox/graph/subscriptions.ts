@@ -131,6 +131,8 @@ function findSub(ctx: GraphCtx): SandboxSubscription {
 }
 
 export function installSubscriptions(sandbox: Sandbox): void {
+  // Restored subscriptions (a persisted sandbox, sandbox/persist.ts) notify from the first change.
+  if (subscriptionsState(sandbox).subs.size > 0) listenForChanges(sandbox);
   const options = {
     // Any read permission of a subscribable resource gets past the gateway; the handler then
     // checks the one the resource needs.

@@ -24,6 +24,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Sandbox } from '../index';
+import { persisted } from '../persist';
 import type { SandboxUser } from '../state';
 import type { GraphCtx } from './core';
 import { accessDenied, badRequest, notFound, throttled } from './errors';
@@ -94,7 +95,12 @@ export function teamId(): string {
  * are epoch-ms strings"); two messages in the same millisecond get consecutive values.
  */
 export function nextMessageId(sandbox: Sandbox, at: number): string {
-  const state = (sandbox.modules.teamsIds ??= { last: 0 }) as { last: number };
+  let state = sandbox.modules.teamsIds as { last: number } | undefined;
+  if (!state) {
+    const s = (state = { last: 0 });
+    sandbox.modules.teamsIds = s;
+    s.last = persisted(sandbox, 'teamsIds', () => s.last) ?? 0;
+  }
   state.last = Math.max(at, state.last + 1);
   return String(state.last);
 }

@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Sandbox } from '../index';
+import { persisted } from '../persist';
 import { safeDecode, json, type SandboxResponse } from '../http';
 import { SANDBOX_TENANT_ID } from '../state';
 import type { SandboxUser } from '../state';
@@ -144,7 +145,13 @@ interface TeamsState {
 }
 
 function teamsState(sandbox: Sandbox): TeamsState {
-  return (sandbox.modules.teams ??= { daily: new Map() }) as TeamsState;
+  let state = sandbox.modules.teams as TeamsState | undefined;
+  if (!state) {
+    const s = (state = { daily: new Map() });
+    sandbox.modules.teams = s;
+    s.daily = persisted(sandbox, 'teams', () => s.daily) ?? s.daily;
+  }
+  return state;
 }
 
 /** Every Teams route: Teams error casing, no Outlook mailbox limits, work accounts only. */

@@ -1,6 +1,7 @@
 /** The identity module's own state, kept in `sandbox.modules.identity`. */
 import { randomUUID } from 'node:crypto';
 import type { Sandbox } from '../index';
+import { persisted } from '../persist';
 
 export interface AuthorizationCode {
   code: string;
@@ -55,6 +56,13 @@ export function identityState(sandbox: Sandbox): IdentityState {
       servicePrincipals: new Map(),
     };
     sandbox.modules.identity = state;
+    const s = state;
+    const saved = persisted(sandbox, 'identity', () => ({
+      codes: s.codes,
+      pending: s.pending,
+      servicePrincipals: s.servicePrincipals,
+    }));
+    if (saved) Object.assign(state, saved);
   }
   return state;
 }

@@ -1,6 +1,7 @@
 /** Key Vault secret storage: versions per name, soft-deleted secrets kept until purged. */
 import { randomBytes } from 'node:crypto';
 import type { Sandbox } from '../index';
+import { persisted } from '../persist';
 
 export interface SecretAttributes {
   enabled: boolean;
@@ -42,6 +43,9 @@ export function vaultState(sandbox: Sandbox): VaultState {
   if (!state) {
     state = { secrets: new Map(), deleted: new Map() };
     sandbox.modules.keyvault = state;
+    const s = state;
+    const saved = persisted(sandbox, 'keyvault', () => ({ secrets: s.secrets, deleted: s.deleted }));
+    if (saved) Object.assign(state, saved);
   }
   return state;
 }

