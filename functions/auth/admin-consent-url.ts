@@ -23,7 +23,7 @@ const Query = z
 export const adminConsent = authedHandler(async ({ request }) => {
   const input = parseWith(Query, queryObject(request));
   const features = input.features ?? getConfig().MICROSOFT_FEATURES;
-  return jsonResponse(200, { adminConsentUrl: adminConsentUrl(features, input.tenant), features });
+  return jsonResponse(200, { adminConsentUrl: await adminConsentUrl(features, input.tenant), features });
 });
 
 registerHttp('authAdminConsentUrl', {

@@ -20,7 +20,7 @@ import { Problem } from '../http/problem';
 import { getConnection, saveConnection, type Connection, type SignedInAccount } from '../storage/connections';
 import { consumePending, consumeState, savePending, saveState } from '../storage/oauth-states';
 import { CACHE_PURPOSE, encryptionKeys, PKCE_PURPOSE } from './keys';
-import { createMsalApp, msal, UserCachePlugin } from './msal';
+import { createMsalApp, msal, signInPagesOrigin, UserCachePlugin } from './msal';
 import { grantedFeatures, resourceScopes, scopesFor, shortScope, WORK_ONLY_FEATURES } from './scopes';
 
 export const STATE_LIFETIME_MS = 10 * 60 * 1000;
@@ -119,17 +119,18 @@ export async function startConnect(userId: string, input: StartInput): Promise<S
   return { authorizationUrl, expiresAt, features };
 }
 
-/** The admin-consent URL for tenants whose administrators must consent (reference §7.6). */
-export function adminConsentUrl(features: readonly Feature[], tenant?: string): string {
+/**
+ * The admin-consent URL for tenants whose administrators must consent (reference §7.6), on the
+ * host that serves the authority's sign-in pages (signInPagesOrigin).
+ */
+export async function adminConsentUrl(features: readonly Feature[], tenant?: string): Promise<string> {
   const config = getConfig();
   const authorityTenant =
     tenant ??
     (['common', 'consumers'].includes(config.MICROSOFT_TENANT_ID)
       ? 'organizations'
       : config.MICROSOFT_TENANT_ID);
-  const url = new URL(
-    `${config.MICROSOFT_AUTHORITY_HOST.replace(/\/$/, '')}/${authorityTenant}/v2.0/adminconsent`,
-  );
+  const url = new URL(`${await signInPagesOrigin()}/${authorityTenant}/v2.0/adminconsent`);
   url.searchParams.set('client_id', config.MICROSOFT_CLIENT_ID);
   url.searchParams.set(
     'scope',

@@ -46,6 +46,26 @@ function authorityMetadata(authority: string): Promise<string> {
   return metadata.json;
 }
 
+/**
+ * Where the authority's browser pages live: the origin of its published authorization_endpoint.
+ * Microsoft serves them on the authority host itself; the sandbox on plain-http loopback so a
+ * browser opens them without a certificate warning. Falls back to the authority host.
+ */
+export async function signInPagesOrigin(): Promise<string> {
+  const config = getConfig();
+  const host = config.MICROSOFT_AUTHORITY_HOST.replace(/\/$/, '');
+  try {
+    const json = JSON.parse(await authorityMetadata(`${host}/${config.MICROSOFT_TENANT_ID}`)) as {
+      authorization_endpoint?: unknown;
+    };
+    return typeof json.authorization_endpoint === 'string'
+      ? new URL(json.authorization_endpoint).origin
+      : host;
+  } catch {
+    return host;
+  }
+}
+
 export async function createMsalApp(plugin: Msal.ICachePlugin): Promise<Msal.ConfidentialClientApplication> {
   const config = getConfig();
   const { ConfidentialClientApplication, LogLevel } = msal();

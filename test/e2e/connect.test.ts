@@ -252,6 +252,8 @@ describe('connect flow', () => {
     );
     const { adminConsentUrl } = await res.json();
     const url = new URL(adminConsentUrl);
+    // On the host of the authority's sign-in pages: the sandbox's plain-http browser listener.
+    expect(url.origin).toBe(t.sandbox.browserUrl);
     expect(url.pathname).toBe('/organizations/v2.0/adminconsent');
     expect(url.searchParams.get('scope')).toContain('https://graph.microsoft.com/ChannelMessage.Read.All');
   });
