@@ -9,7 +9,7 @@
  */
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { graphWebhook } from '../functions/webhooks/graph';
-import { wellKnownFolderId } from '../sandbox/graph/mail-model';
+import { wellKnownFolderId } from '../sandbox/graph/mail/model';
 import { subscriptionsState } from '../sandbox/graph/subscriptions';
 import { startAppHarness } from '../scripts/harness';
 import { webhookStats } from '../shared/webhooks/stats';

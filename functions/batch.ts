@@ -1,5 +1,5 @@
 import { BatchBody, runBatch } from '../shared/actions/batch';
-import { loadAllActions } from '../shared/actions/load';
+import { loadAllActions } from '../shared/services';
 import { requestTimezone } from '../shared/actions/http';
 import { authedHandler, jsonResponse } from '../shared/http/handler';
 import { parseWith, readJson } from '../shared/http/validate';

@@ -1,4 +1,4 @@
-import { loadAllActions } from '../shared/actions/load';
+import { loadAllActions } from '../shared/services';
 import { openApiDocument } from '../shared/actions/openapi';
 import { httpHandler, jsonResponse } from '../shared/http/handler';
 import { registerHttp } from '../shared/runtime/register';

@@ -23,7 +23,7 @@ import {
   type SandboxResponse,
 } from './http';
 import { installGraph } from './graph';
-import type { SubscriptionSettings } from './graph/subscriptions-model';
+import type { SubscriptionSettings } from './graph/subscriptions/model';
 import { installIdentity } from './identity';
 import { installKeyVault } from './keyvault';
 import { RequestLog } from './log';
@@ -66,7 +66,7 @@ export interface SandboxOptions {
   autoApprove?: boolean;
   /**
    * Change notifications: lifetimes, retry delays (compress them for tests), timeouts
-   * (sandbox/graph/subscriptions-model.ts; also PUT /_sandbox/subscriptions/settings).
+   * (sandbox/graph/subscriptions/model.ts; also PUT /_sandbox/subscriptions/settings).
    */
   subscriptions?: Partial<SubscriptionSettings>;
   /**

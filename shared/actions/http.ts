@@ -9,7 +9,7 @@ import { Problem } from '../http/problem';
 import { queryObject, readJson } from '../http/validate';
 import { registerHttp } from '../runtime/register';
 import { executeAction } from './execute';
-import { loadService } from './load';
+import { loadService } from '../services';
 import { actionName, actionsOf } from './registry';
 import type { Service } from './types';
 

@@ -1,7 +1,7 @@
 /** Loads every service's action declarations into the registry (tests, docs, tools). */
-import { loadAllActions } from './load';
+import { loadAllActions } from '../services';
 
 loadAllActions();
 
 export { allActions, actionsOf, getAction, actionName } from './registry';
-export { loadAllActions, loadService } from './load';
+export { loadAllActions, loadService } from '../services';

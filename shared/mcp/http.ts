@@ -9,7 +9,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/function
 import { getAction } from '../actions/registry';
 import { requestTimezone } from '../actions/http';
 import { getConfig } from '../config';
-import { loadAllActions } from '../actions/load';
+import { loadAllActions } from '../services';
 import { authedHandler } from '../http/handler';
 import { Problem } from '../http/problem';
 import { MAX_JSON_BODY_BYTES, readJson } from '../http/validate';

@@ -12,7 +12,7 @@ import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
 
 const ADELE = 'adele.vance@contoso.test';
 const MiB = 1024 * 1024;
-const CHUNK = 10 * 320 * 1024; // the engine's chunk (shared/actions/files-upload.ts)
+const CHUNK = 10 * 320 * 1024; // the engine's chunk (shared/services/files/upload.ts)
 
 let t: TestApp;
 let userId: string;

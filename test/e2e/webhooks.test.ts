@@ -11,7 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { graphWebhook } from '../../functions/webhooks/graph';
-import { wellKnownFolderId } from '../../sandbox/graph/mail-model';
+import { wellKnownFolderId } from '../../sandbox/graph/mail/model';
 import { subscriptionsState } from '../../sandbox/graph/subscriptions';
 import { resetConfig } from '../../shared/config';
 import { HEALTH_USER_AGENT } from '../../shared/health';

@@ -9,9 +9,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { Client } from '@microsoft/microsoft-graph-client';
 import type { Sandbox } from '../../sandbox';
 import { seedFiles } from '../../sandbox/graph/files';
-import { filesState } from '../../sandbox/graph/files-state';
+import { filesState } from '../../sandbox/graph/files/state';
 import { SEED_USERS } from '../../sandbox/seed';
-import { QuickXorHash } from '../../sandbox/graph/files-hash';
+import { QuickXorHash } from '../../sandbox/graph/files/hash';
 import { controlCall, injectFault, startTestSandbox } from '../support/sandbox';
 
 const ADELE = 'adele.vance@contoso.test';

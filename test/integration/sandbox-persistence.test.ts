@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { Sandbox } from '../../sandbox';
-import { filesState } from '../../sandbox/graph/files-state';
+import { filesState } from '../../sandbox/graph/files/state';
 import { readSnapshot, STATE_FILE, StateError } from '../../sandbox/persist';
 import { controlCall, sendMailAs, startTestSandbox, TEST_APP, waitFor } from '../support/sandbox';
 

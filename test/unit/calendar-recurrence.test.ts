@@ -3,8 +3,8 @@
  * https://learn.microsoft.com/graph/api/resources/patternedrecurrence) and series occurrences
  * keeping their local time across DST (reference §8.2).
  */
-import { normaliseRecurrence, occurrenceDates } from '../../sandbox/graph/calendar-recurrence';
-import { instancesInWindow, newEvent } from '../../sandbox/graph/calendar-events';
+import { normaliseRecurrence, occurrenceDates } from '../../sandbox/graph/calendar/recurrence';
+import { instancesInWindow, newEvent } from '../../sandbox/graph/calendar/events';
 import { Directory } from '../../sandbox/state';
 
 const rec = (pattern: Record<string, unknown>, range: Record<string, unknown>) =>

@@ -3,7 +3,7 @@
  * with the UTC instant, all-day events are dates, nothing uses the server's local zone
  * (reference §8.2; peers.md item 11).
  */
-import { mergeBusy } from '../../shared/actions/calendar-availability';
+import { mergeBusy } from '../../shared/services/calendar/availability';
 import {
   callerZone,
   eventTimeOut,
@@ -12,7 +12,7 @@ import {
   timeOut,
   toGraphDateTime,
   toUtcIso,
-} from '../../shared/actions/calendar-time';
+} from '../../shared/services/calendar/time';
 
 test('zone names: IANA and Windows both resolve; Graph gets the Windows name', () => {
   expect(ianaZone('W. Europe Standard Time')).toBe('Europe/Berlin');

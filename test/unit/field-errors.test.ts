@@ -3,7 +3,7 @@
  * the schema's description), a wrong type names the expected one, a value in no accepted form
  * says which forms are accepted; no action answers a bare "Invalid input".
  */
-import { loadAllActions } from '../../shared/actions/load';
+import { loadAllActions } from '../../shared/services';
 import { allActions, getAction } from '../../shared/actions/registry';
 import { fieldErrors } from '../../shared/http/validate';
 

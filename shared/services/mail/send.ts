@@ -1,0 +1,519 @@
+/**
+ * Sending mail: new messages, drafts (create, update, attach, send), reply, reply-all, forward.
+ * Every send takes an `Idempotency-Key` (the framework replays the first result for 24 h, so a
+ * retried call never sends twice; peers.md item 6). Sends are not idempotent for the Graph
+ * chokepoint either: a 5xx is reported as outcome unknown, never resent (reference §11 item 9).
+ * Graph answers 202 with no body to sendMail/send/reply/forward (§8.1): accepted, not delivered.
+ */
+import { z } from 'zod';
+import { seg } from '../../graph/client';
+import { odataString } from '../../graph/odata';
+import {
+  addressField,
+  badField,
+  idField,
+  mailboxField,
+  mailError,
+  mailRoot,
+  MAIL_SCOPES_READ,
+  MAIL_SCOPES_SEND,
+  sharedFeature,
+  toMessage,
+  toRecipients,
+  type AddressInput,
+} from './common';
+import { attachFile, bufferSource, INLINE_MAX_BYTES, streamSource } from './upload';
+import { defineAction } from '../../actions/registry';
+import type { ActionContext } from '../../actions/types';
+
+/** Graph's request limit (4 MB) less room for headers: above it sendMail would answer 413. */
+const SEND_MAIL_JSON_LIMIT = 4 * 1024 * 1024 - 64 * 1024;
+
+const recipients = (what: string) => z.array(addressField).max(500).optional().describe(what);
+const bodyFields = {
+  subject: z.string().max(998).optional().describe('Subject line.'),
+  body: z.string().max(900_000).optional().describe('Message body.'),
+  bodyType: z.enum(['text', 'html']).optional().describe('Whether body is plain text (default) or HTML.'),
+};
+
+const attachmentInput = z
+  .object({
+    name: z.string().min(1).max(255).describe('File name shown to recipients.'),
+    contentType: z.string().max(255).optional().describe('MIME type (default application/octet-stream).'),
+    contentBytes: z.base64().describe('The file content, base64-encoded.'),
+    isInline: z.boolean().optional().describe('An inline (embedded) image referenced by contentId.'),
+    contentId: z.string().max(255).optional().describe('Content id for inline images (cid:...).'),
+  })
+  .strict();
+
+const messageFields = {
+  to: recipients('Recipients.'),
+  cc: recipients('Carbon-copy recipients.'),
+  bcc: recipients('Blind carbon-copy recipients (hidden from the others).'),
+  ...bodyFields,
+  importance: z.enum(['low', 'normal', 'high']).optional().describe('Importance (default normal).'),
+  replyTo: recipients('Addresses replies should go to.'),
+  from: z
+    .email()
+    .max(320)
+    .optional()
+    .describe(
+      'Send as (or on behalf of) this address, e.g. a shared mailbox; the user needs the Send As or Send on Behalf permission on it.',
+    ),
+};
+
+type MessageFieldsInput = {
+  to?: AddressInput[] | undefined;
+  cc?: AddressInput[] | undefined;
+  bcc?: AddressInput[] | undefined;
+  subject?: string | undefined;
+  body?: string | undefined;
+  bodyType?: 'text' | 'html' | undefined;
+  importance?: 'low' | 'normal' | 'high' | undefined;
+  replyTo?: AddressInput[] | undefined;
+  from?: string | undefined;
+};
+
+/** Our input → Graph message JSON (message.md); only the fields given. */
+function graphMessage(input: MessageFieldsInput): Record<string, unknown> {
+  const m: Record<string, unknown> = {};
+  if (input.subject !== undefined) m.subject = input.subject;
+  if (input.body !== undefined || input.bodyType !== undefined) {
+    m.body = { contentType: input.bodyType ?? 'text', content: input.body ?? '' };
+  }
+  if (input.to !== undefined) m.toRecipients = toRecipients(input.to);
+  if (input.cc !== undefined) m.ccRecipients = toRecipients(input.cc);
+  if (input.bcc !== undefined) m.bccRecipients = toRecipients(input.bcc);
+  if (input.replyTo !== undefined) m.replyTo = toRecipients(input.replyTo);
+  if (input.importance !== undefined) m.importance = input.importance;
+  if (input.from !== undefined) m.from = { emailAddress: { address: input.from } };
+  return m;
+}
+
+function decoded(attachments: Array<z.output<typeof attachmentInput>> | undefined) {
+  return (attachments ?? []).map((a) => ({ ...a, bytes: Buffer.from(a.contentBytes, 'base64') }));
+}
+
+function fileAttachment(a: ReturnType<typeof decoded>[number]): Record<string, unknown> {
+  return {
+    '@odata.type': '#microsoft.graph.fileAttachment',
+    name: a.name,
+    contentType: a.contentType ?? 'application/octet-stream',
+    contentBytes: a.contentBytes,
+    ...(a.isInline ? { isInline: true } : {}),
+    ...(a.contentId ? { contentId: a.contentId } : {}),
+  };
+}
+
+const sendMessageInput = z
+  .object({
+    ...messageFields,
+    attachments: z.array(attachmentInput).max(50).optional().describe('Files to attach (base64).'),
+    saveToSentItems: z.boolean().optional().describe('Keep a copy in Sent Items (default true).'),
+    mailbox: mailboxField,
+  })
+  .strict();
+
+// https://learn.microsoft.com/graph/api/user-sendmail (+ message-send for the draft path)
+defineAction({
+  id: 'mail.sendMessage',
+  service: 'mail',
+  summary: 'Send an email',
+  description:
+    'Sends a new email (to/cc/bcc, subject, text or HTML body, importance, reply-to, attachments) from the user, a shared mailbox (mailbox), or as another address the user may send as (from). Small messages go in one request; attachments of 3 MB or more, or messages over the 4 MB request limit, go through a draft with upload sessions and are then sent. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true, method}; delivery is asynchronous. For files too large to pass as base64 here, use mail.createDraft, mail.addAttachment (streamed) and mail.sendDraft.',
+  input: sendMessageInput,
+  feature: 'mail',
+  requires: sharedFeature,
+  scopes: MAIL_SCOPES_SEND,
+  kind: 'write',
+  idempotent: false,
+  idempotencyKey: true,
+  // Base64 attachments inflate by 4/3: room for a message at Exchange's default 35 MB limit.
+  maxBodyBytes: 48 * 1024 * 1024,
+  outcomeCheck: 'Look in Sent Items for the message with the internetMessageId in `check`',
+  run: async (input, ctx) => {
+    const root = mailRoot(input);
+    if (!input.to?.length && !input.cc?.length && !input.bcc?.length) {
+      throw badField('to', 'at least one recipient (to, cc or bcc) is required');
+    }
+    const message = graphMessage(input);
+    // With an Idempotency-Key the message carries an internetMessageId derived from it (writable
+    // while the message is a draft, message-update.md), so a repeat can find it in Sent Items.
+    const internetMessageId = keyedMessageId(ctx);
+    if (internetMessageId) {
+      message.internetMessageId = internetMessageId;
+      ctx.check.internetMessageId = internetMessageId;
+      ctx.check.folder = 'sentitems';
+    }
+    const attachments = decoded(input.attachments);
+    const inline = {
+      message: {
+        ...message,
+        ...(attachments.length ? { attachments: attachments.map(fileAttachment) } : {}),
+      },
+      saveToSentItems: input.saveToSentItems ?? true,
+    };
+    const fits =
+      attachments.every((a) => a.bytes.length < INLINE_MAX_BYTES) &&
+      Buffer.byteLength(JSON.stringify(inline)) < SEND_MAIL_JSON_LIMIT;
+    if (fits) {
+      await ctx.graph({ method: 'POST', url: `${root}/sendMail`, body: inline });
+      return { sent: true, method: 'sendMail' };
+    }
+    // Too big for one request: a draft, each file attached on its own, then send (§8.1 notes).
+    const draft = await ctx.graph<{ id: string }>({ method: 'POST', url: `${root}/messages`, body: message });
+    ctx.targets.push(draft.body.id);
+    try {
+      for (const a of attachments) {
+        await attachFile(
+          ctx,
+          root,
+          draft.body.id,
+          {
+            name: a.name,
+            contentType: a.contentType,
+            size: a.bytes.length,
+            isInline: a.isInline,
+            contentId: a.contentId,
+          },
+          bufferSource(a.bytes),
+        );
+      }
+    } catch (err) {
+      await ctx
+        .graph({ method: 'DELETE', url: `${root}/messages/${seg(draft.body.id)}` })
+        .catch(() => undefined);
+      throw err;
+    }
+    await ctx.graph({ method: 'POST', url: `${root}/messages/${seg(draft.body.id)}/send` });
+    return { sent: true, method: 'draft', messageId: draft.body.id };
+  },
+  recover: async (input, ctx) => {
+    const internetMessageId = keyedMessageId(ctx);
+    // Without a copy in Sent Items there is nothing to find: the outcome cannot be told.
+    if (!internetMessageId || input.saveToSentItems === false) return { status: 'unknown' };
+    ctx.check.internetMessageId = internetMessageId;
+    ctx.check.folder = 'sentitems';
+    const found = await ctx.graph<{ value: Array<{ id: string }> }>({
+      method: 'GET',
+      url: `${mailRoot(input)}/mailFolders/sentitems/messages`,
+      query: {
+        $filter: `internetMessageId eq ${odataString(internetMessageId)}`,
+        $select: 'id,internetMessageId',
+        $top: '1',
+      },
+    });
+    const sent = found.body.value[0];
+    if (!sent) return { status: 'absent' };
+    ctx.targets.push(sent.id);
+    return { status: 'done', output: { sent: true, method: 'recovered', messageId: sent.id } };
+  },
+  mapError: mailError,
+});
+
+function keyedMessageId(ctx: { idempotencyToken?: string }): string | undefined {
+  return ctx.idempotencyToken ? `<${ctx.idempotencyToken}@idempotency.m365-integration>` : undefined;
+}
+
+const createDraftInput = z
+  .object({
+    ...messageFields,
+    attachments: z.array(attachmentInput).max(50).optional().describe('Small files to attach (base64).'),
+    mailbox: mailboxField,
+  })
+  .strict();
+
+// https://learn.microsoft.com/graph/api/user-post-messages: 201 draft in Drafts.
+defineAction({
+  id: 'mail.createDraft',
+  service: 'mail',
+  summary: 'Create an email draft',
+  description:
+    'Saves a new draft in Drafts (recipients, subject, body, importance, reply-to, small base64 attachments). Returns the draft (id, subject, ...). Add files of any size with mail.addAttachment, change it with mail.updateDraft, send it with mail.sendDraft.',
+  input: createDraftInput,
+  feature: 'mail',
+  requires: sharedFeature,
+  scopes: MAIL_SCOPES_READ,
+  kind: 'write',
+  idempotent: false,
+  successStatus: 201,
+  toGraph: (input) => {
+    const attachments = decoded(input.attachments);
+    return {
+      method: 'POST',
+      url: `${mailRoot(input)}/messages`,
+      body: {
+        ...graphMessage(input),
+        ...(attachments.length ? { attachments: attachments.map(fileAttachment) } : {}),
+      },
+    };
+  },
+  fromGraph: (res, _input, ctx) => {
+    const out = toMessage(res.body);
+    ctx.targets.push(String(out.id));
+    return out;
+  },
+  mapError: mailError,
+});
+
+const updateDraftInput = z
+  .object({ id: idField('The draft message id.'), ...messageFields, mailbox: mailboxField })
+  .strict();
+
+// https://learn.microsoft.com/graph/api/message-update
+defineAction({
+  id: 'mail.updateDraft',
+  service: 'mail',
+  summary: 'Change an email draft',
+  description:
+    'Changes a draft: any of recipients, subject, body, importance, reply-to, from. Fields not given stay as they are (a list given replaces the old list). Returns the updated draft.',
+  input: updateDraftInput,
+  feature: 'mail',
+  requires: sharedFeature,
+  scopes: MAIL_SCOPES_READ,
+  kind: 'write',
+  idempotent: true,
+  toGraph: (input) => {
+    const body = graphMessage(input);
+    if (Object.keys(body).length === 0) throw badField('(body)', 'give at least one field to change');
+    return { method: 'PATCH', url: `${mailRoot(input)}/messages/${seg(input.id)}`, body };
+  },
+  fromGraph: (res, input, ctx) => {
+    ctx.targets.push(input.id);
+    return toMessage(res.body);
+  },
+  mapError: mailError,
+});
+
+const addAttachmentInput = z
+  .object({
+    messageId: idField('The draft message id.'),
+    name: z.string().min(1).max(255).describe('File name.'),
+    contentType: z.string().max(255).optional().describe('MIME type (default application/octet-stream).'),
+    size: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Size in bytes; defaults to the request Content-Length.'),
+    inline: z.enum(['true', 'false']).optional().describe('"true" for an inline (embedded) image.'),
+    contentId: z.string().max(255).optional().describe('Content id for inline images.'),
+    mailbox: mailboxField,
+  })
+  .strict();
+
+// https://learn.microsoft.com/graph/outlook-large-attachments
+defineAction({
+  id: 'mail.addAttachment',
+  service: 'mail',
+  summary: 'Attach a file of any size to a draft',
+  description:
+    'Attaches the raw request body (streamed, any size up to the organisation limit, 35 MB by default) to a draft. Parameters come from the query string: messageId, name, contentType, size (or Content-Length). Files under 3 MB go in one request, larger ones through an upload session in ranges under 4 MB. Returns {attachmentId, size, method}.',
+  input: addAttachmentInput,
+  feature: 'mail',
+  requires: sharedFeature,
+  scopes: MAIL_SCOPES_READ,
+  kind: 'write',
+  idempotent: false,
+  streamBody: true,
+  successStatus: 201,
+  run: async (input, ctx) => {
+    const size = input.size ?? Number(ctx.headers.get('content-length') ?? NaN);
+    if (!Number.isInteger(size) || size < 0)
+      throw badField('size', 'is required when the request has no Content-Length');
+    if (!ctx.bodyStream) throw badField('(body)', 'send the file as the request body');
+    ctx.targets.push(input.messageId);
+    const result = await attachFile(
+      ctx,
+      mailRoot(input),
+      input.messageId,
+      {
+        name: input.name,
+        contentType: input.contentType,
+        size,
+        isInline: input.inline === 'true',
+        contentId: input.contentId,
+      },
+      streamSource(ctx.bodyStream),
+    );
+    return { attachmentId: result.id, size: result.size, method: result.method };
+  },
+  mapError: mailError,
+});
+
+const sendDraftInput = z.object({ id: idField('The draft message id.'), mailbox: mailboxField }).strict();
+
+// https://learn.microsoft.com/graph/api/message-send: 202, the draft moves to Sent Items.
+defineAction({
+  id: 'mail.sendDraft',
+  service: 'mail',
+  summary: 'Send an email draft',
+  description:
+    'Sends a draft (with its attachments) and moves it to Sent Items. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true, messageId}.',
+  input: sendDraftInput,
+  feature: 'mail',
+  requires: sharedFeature,
+  scopes: MAIL_SCOPES_SEND,
+  kind: 'write',
+  idempotent: false,
+  idempotencyKey: true,
+  toGraph: (input) => ({ method: 'POST', url: `${mailRoot(input)}/messages/${seg(input.id)}/send` }),
+  fromGraph: (_res, input, ctx) => {
+    ctx.targets.push(input.id);
+    return { sent: true, messageId: input.id };
+  },
+  mapError: mailError,
+});
+
+/**
+ * A reply or forward with a full body: create the draft (createReply / createReplyAll /
+ * createForward), replace its body, send it. With a comment Graph does it in one call instead.
+ */
+async function sendWithBody(
+  ctx: ActionContext,
+  root: string,
+  messageId: string,
+  create: 'createReply' | 'createReplyAll' | 'createForward',
+  createBody: Record<string, unknown>,
+  body: { contentType: string; content: string },
+): Promise<string> {
+  const draft = await ctx.graph<{ id: string }>({
+    method: 'POST',
+    url: `${root}/messages/${seg(messageId)}/${create}`,
+    body: createBody,
+  });
+  const url = `${root}/messages/${seg(draft.body.id)}`;
+  await ctx.graph({ method: 'PATCH', url, body: { body } });
+  await ctx.graph({ method: 'POST', url: `${url}/send` });
+  return draft.body.id;
+}
+
+const replyInput = z
+  .object({
+    messageId: idField('The message to reply to.'),
+    replyAll: z
+      .boolean()
+      .optional()
+      .describe('Reply to the sender and all other recipients (default false).'),
+    comment: z.string().max(900_000).optional().describe('Text put above the quoted original.'),
+    body: z
+      .string()
+      .max(900_000)
+      .optional()
+      .describe('A full body replacing the quoted original (instead of comment).'),
+    bodyType: z.enum(['text', 'html']).optional().describe('Type of body (default text).'),
+    mailbox: mailboxField,
+  })
+  .strict();
+
+// https://learn.microsoft.com/graph/api/message-reply, message-replyall, message-createreply
+defineAction({
+  id: 'mail.replyToMessage',
+  service: 'mail',
+  summary: 'Reply or reply-all to an email',
+  description:
+    'Replies to a message (to its reply-to or sender; with replyAll also to the other recipients), keeping the conversation. Give comment to add text above the quoted original, or body to write the whole reply. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true}.',
+  input: replyInput,
+  feature: 'mail',
+  requires: sharedFeature,
+  scopes: MAIL_SCOPES_SEND,
+  kind: 'write',
+  idempotent: false,
+  idempotencyKey: true,
+  run: async (input, ctx) => {
+    if (input.comment !== undefined && input.body !== undefined) {
+      throw badField('body', 'give either comment or body, not both');
+    }
+    const root = mailRoot(input);
+    ctx.targets.push(input.messageId);
+    if (input.body !== undefined) {
+      const id = await sendWithBody(
+        ctx,
+        root,
+        input.messageId,
+        input.replyAll ? 'createReplyAll' : 'createReply',
+        {},
+        {
+          contentType: input.bodyType ?? 'text',
+          content: input.body,
+        },
+      );
+      return { sent: true, messageId: id };
+    }
+    await ctx.graph({
+      method: 'POST',
+      url: `${root}/messages/${seg(input.messageId)}/${input.replyAll ? 'replyAll' : 'reply'}`,
+      body: { comment: input.comment ?? '' },
+    });
+    return { sent: true };
+  },
+  mapError: mailError,
+});
+
+const forwardInput = z
+  .object({
+    messageId: idField('The message to forward.'),
+    to: z.array(addressField).min(1).max(500).describe('Recipients of the forward.'),
+    cc: recipients('Carbon-copy recipients.'),
+    comment: z.string().max(900_000).optional().describe('Text put above the forwarded message.'),
+    body: z
+      .string()
+      .max(900_000)
+      .optional()
+      .describe('A full body replacing the quoted original (instead of comment).'),
+    bodyType: z.enum(['text', 'html']).optional().describe('Type of body (default text).'),
+    mailbox: mailboxField,
+  })
+  .strict();
+
+// https://learn.microsoft.com/graph/api/message-forward, message-createforward
+defineAction({
+  id: 'mail.forwardMessage',
+  service: 'mail',
+  summary: 'Forward an email',
+  description:
+    'Forwards a message with its attachments to new recipients, with a comment above it or a full replacement body. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true}.',
+  input: forwardInput,
+  feature: 'mail',
+  requires: sharedFeature,
+  scopes: MAIL_SCOPES_SEND,
+  kind: 'write',
+  idempotent: false,
+  idempotencyKey: true,
+  run: async (input, ctx) => {
+    if (input.comment !== undefined && input.body !== undefined) {
+      throw badField('body', 'give either comment or body, not both');
+    }
+    const root = mailRoot(input);
+    ctx.targets.push(input.messageId);
+    const people = {
+      toRecipients: toRecipients(input.to),
+      ...(input.cc?.length ? { ccRecipients: toRecipients(input.cc) } : {}),
+    };
+    if (input.body !== undefined) {
+      const id = await sendWithBody(
+        ctx,
+        root,
+        input.messageId,
+        'createForward',
+        { message: people },
+        {
+          contentType: input.bodyType ?? 'text',
+          content: input.body,
+        },
+      );
+      return { sent: true, messageId: id };
+    }
+    await ctx.graph({
+      method: 'POST',
+      url: `${root}/messages/${seg(input.messageId)}/forward`,
+      body: {
+        comment: input.comment ?? '',
+        toRecipients: people.toRecipients,
+        ...(people.ccRecipients ? { message: { ccRecipients: people.ccRecipients } } : {}),
+      },
+    });
+    return { sent: true };
+  },
+  mapError: mailError,
+});
