@@ -3,9 +3,9 @@
  * faults, move the clock, read the request log. For tests and demos only; real Microsoft has no
  * such thing, so the product never calls it.
  */
-import { json, empty, type Ctx } from './http';
+import type { Ctx, Sandbox } from './context';
+import { json, empty } from './http';
 import type { FaultSpec } from './faults';
-import type { Sandbox } from './index';
 import type { SandboxUser } from './state';
 import { mintAccessToken } from './tokens';
 

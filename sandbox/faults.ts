@@ -4,7 +4,7 @@
  * With `probability`, only that share of the matching requests is hit (until `count` runs out).
  */
 import { randomUUID } from 'node:crypto';
-import { graphError, type Ctx, type SandboxResponse } from './http';
+import { graphError, type RequestInfo, type SandboxResponse } from './http';
 import { peekClaims } from './tokens';
 
 export interface FaultSpec {
@@ -37,7 +37,7 @@ export interface ActiveFault extends FaultSpec {
   remaining: number;
   regex: RegExp;
   hits: number;
-  response(ctx: Ctx): SandboxResponse;
+  response(ctx: RequestInfo): SandboxResponse;
 }
 
 const DEFAULT_CODES: Record<number, string> = {
@@ -89,7 +89,7 @@ export class FaultInjector {
   }
 
   /** Consumes the first matching fault for this request, if any. */
-  take(ctx: Ctx): ActiveFault | undefined {
+  take(ctx: RequestInfo): ActiveFault | undefined {
     const target = ctx.path + (ctx.url.search ?? '');
     for (const fault of this.faults) {
       if (fault.remaining <= 0) continue;

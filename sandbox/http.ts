@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Sandbox } from './index';
 
 export interface SandboxResponse {
   status: number;
@@ -16,61 +15,45 @@ export interface SandboxResponse {
   stream?: NodeJS.ReadableStream;
 }
 
-export interface Ctx {
-  sandbox: Sandbox;
-  req: IncomingMessage;
+/**
+ * What the request log and the fault injector read of a request (the handlers' full context,
+ * `Ctx` in context.ts, extends it).
+ */
+export interface RequestInfo {
   method: string;
   url: URL;
   /** Path with percent-encoding kept (Graph ids are matched encoded, then decoded by handlers). */
   path: string;
-  params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
   requestId: string;
   clientRequestId: string | undefined;
-  /** Reads the whole body (JSON endpoints). Large uploads read `req` as a stream instead. */
-  body(): Promise<Buffer>;
-  json<T = unknown>(): Promise<T>;
-  /** Set by the Graph auth layer. */
-  auth?: GraphAuth;
   /** Mailbox (user id) the request targets, for throttling and the request log. */
   mailbox?: string;
   /** Requests in flight for that mailbox when this one started, itself included (request log). */
   concurrency?: number;
   /** Token requests: the grant type, copied to the request log entry (never the token). */
   grantType?: string;
-  /** Extra response headers every response of this request carries. */
-  responseHeaders: Record<string, string>;
 }
 
-export interface GraphAuth {
-  userId: string;
-  tenantId: string;
-  clientId: string;
-  scopes: string[];
-  tokenId: string;
-  capabilities: string[];
-  /** Application permissions of an app-only token (client credentials); absent for delegated. */
-  roles?: string[];
-}
+export type RouteHandler<C> = (ctx: C) => Promise<SandboxResponse> | SandboxResponse;
 
-export type Handler = (ctx: Ctx) => Promise<SandboxResponse> | SandboxResponse;
-
-interface Route {
+interface Route<C> {
   method: string;
   regex: RegExp;
   names: string[];
-  handler: Handler;
+  handler: RouteHandler<C>;
 }
 
-export class Router {
-  private readonly routes: Route[] = [];
+/** Routes requests to handlers taking the context type C (the sandbox's is `Ctx`, context.ts). */
+export class Router<C> {
+  private readonly routes: Array<Route<C>> = [];
 
   /**
    * `pattern` is either a path with `:name` segments (`/v1.0/users/:id`) or a RegExp whose named
    * groups become params. Patterns match the raw (still percent-encoded) path.
    */
-  on(method: string | string[], pattern: string | RegExp, handler: Handler): this {
+  on(method: string | string[], pattern: string | RegExp, handler: RouteHandler<C>): this {
     const methods = Array.isArray(method) ? method : [method];
     let regex: RegExp;
     let names: string[] = [];
@@ -94,7 +77,7 @@ export class Router {
   match(
     method: string,
     path: string,
-  ): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | null {
+  ): { handler: RouteHandler<C>; params: Record<string, string> } | { allowed: string[] } | null {
     const allowed: string[] = [];
     for (const route of this.routes) {
       const m = route.regex.exec(path);
@@ -144,7 +127,7 @@ export function text(
 
 /** Graph's error envelope (reference §1.1): code, message, innerError with date and request ids. */
 export function graphError(
-  ctx: Pick<Ctx, 'requestId' | 'clientRequestId'>,
+  ctx: Pick<RequestInfo, 'requestId' | 'clientRequestId'>,
   status: number,
   code: string,
   message: string,

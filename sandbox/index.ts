@@ -13,17 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { installControl } from './control';
-import {
-  graphError,
-  newRequestId,
-  readBody,
-  Router,
-  writeResponse,
-  type Ctx,
-  type SandboxResponse,
-} from './http';
+import { graphError, newRequestId, readBody, Router, writeResponse, type SandboxResponse } from './http';
 import { installGraph } from './graph';
-import type { SubscriptionSettings } from './graph/subscriptions/model';
 import { installIdentity } from './identity';
 import { installKeyVault } from './keyvault';
 import { RequestLog } from './log';
@@ -31,91 +22,10 @@ import { FaultInjector } from './faults';
 import { Persistence, type SavedDirectory } from './persist';
 import { seedTenant } from './seed';
 import { Directory, SANDBOX_TENANT_ID } from './state';
-import { createSigningKeys, type SigningKeys } from './tokens';
+import { createSigningKeys } from './tokens';
+import type { Ctx, Sandbox, SandboxOptions } from './context';
 
-export interface SandboxOptions {
-  /** 0 picks a free port (tests); `npm start` uses SANDBOX_PORT (default 7443). */
-  port?: number;
-  /**
-   * Plain-HTTP port on loopback for the pages a person opens in a browser (authorize and consent,
-   * sign-out, admin consent, the /_sandbox users page), so no certificate warning stands in the
-   * way: browsers treat http://127.0.0.1 as a secure context. Token, Graph and Key Vault stay
-   * HTTPS. Default: port + 1 (7444 with npm start), or a free port when port is 0.
-   */
-  browserPort?: number;
-  /** Directory with sandbox-server.pem / .key (default .local/certs, made by scripts/certs.mjs). */
-  certDir?: string;
-  /** The app registration the product uses (client id, secret, redirect URIs). */
-  app?: { clientId: string; clientSecret: string; redirectUris: string[] };
-  /** Seed the demo tenant (users and their data). Default true. */
-  seed?: boolean;
-  /** How long a redeemed refresh token keeps working (seconds). Default 60. */
-  refreshTokenGraceSeconds?: number;
-  /** Access token lifetime in seconds (Entra: random 60–90 min). Default 3600. */
-  accessTokenLifetimeSeconds?: number;
-  /** Refresh token inactivity lifetime in seconds (Entra default 90 days). */
-  refreshTokenLifetimeSeconds?: number;
-  /** Throttling model: requests per mailbox per window, window length, concurrency. */
-  throttle?: { requestsPerWindow?: number; windowSeconds?: number; concurrency?: number; code?: string };
-  /** Print one line per request. */
-  verbose?: boolean;
-  /**
-   * Sign-in without the consent page when login_hint names a sandbox user (tests). Default false;
-   * toggled at runtime with POST /_sandbox/identity/auto-approve {enabled}.
-   */
-  autoApprove?: boolean;
-  /**
-   * Change notifications: lifetimes, retry delays (compress them for tests), timeouts
-   * (sandbox/graph/subscriptions/model.ts; also PUT /_sandbox/subscriptions/settings).
-   */
-  subscriptions?: Partial<SubscriptionSettings>;
-  /**
-   * Keep the tenant's state in this directory across restarts (`npm start`: .local/sandbox; see
-   * sandbox/persist.ts). Unset (tests): everything lives in memory.
-   */
-  stateDir?: string;
-}
-
-export interface Sandbox {
-  readonly url: string;
-  readonly port: number;
-  /** http://127.0.0.1:BROWSER_PORT: where the browser-facing pages are served without TLS. */
-  readonly browserUrl: string;
-  /** e.g. https://127.0.0.1:PORT/v1.0 */
-  readonly graphBaseUrl: string;
-  /** e.g. https://127.0.0.1:PORT */
-  readonly authorityHost: string;
-  /** Hostname (no port) the Graph client must list in customHosts. */
-  readonly graphHost: string;
-  /** Base for pre-authenticated URLs (upload sessions, downloads): a host NOT in customHosts. */
-  readonly preauthBaseUrl: string;
-  readonly tenantId: string;
-  /** Key Vault vaultUrl for SecretClient (the secrets API is served at the root: /secrets/...). */
-  readonly keyVaultUrl: string;
-  readonly options: Required<
-    Pick<
-      SandboxOptions,
-      'refreshTokenGraceSeconds' | 'accessTokenLifetimeSeconds' | 'refreshTokenLifetimeSeconds'
-    >
-  > &
-    SandboxOptions;
-  readonly directory: Directory;
-  readonly keys: SigningKeys;
-  /** Identity platform, Key Vault and Graph routes. */
-  readonly routes: Router;
-  /** Control API routes, served under /_sandbox/. */
-  readonly control: Router;
-  readonly log: RequestLog;
-  readonly faults: FaultInjector;
-  /** Where the state is saved across restarts (undefined: in memory only). */
-  readonly persistence?: Persistence;
-  /** Per-feature state bag (each module keeps its own state here). */
-  readonly modules: Record<string, unknown>;
-  /** The sandbox clock in ms (real time plus an offset the control API can advance). */
-  now(): number;
-  advanceClock(ms: number): void;
-  stop(): Promise<void>;
-}
+export type { Ctx, GraphAuth, Handler, Sandbox, SandboxOptions } from './context';
 
 function loadCertificate(certDir?: string): { cert: Buffer; key: Buffer } {
   const dir = resolve(certDir ?? process.env.SANDBOX_CERT_DIR ?? join(process.cwd(), '.local', 'certs'));
@@ -150,8 +60,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const persistence = options.stateDir ? new Persistence(options.stateDir) : undefined;
   const saved = persistence?.snapshot;
   const keys = await createSigningKeys(saved?.key);
-  const routes = new Router();
-  const control = new Router();
+  const routes = new Router<Ctx>();
+  const control = new Router<Ctx>();
   const log = new RequestLog();
   const faults = new FaultInjector();
   const directory = new Directory();

@@ -2,8 +2,8 @@
  * The sandbox request log: what the product sent and when, so tests can prove retries waited for
  * Retry-After, that at most 4 requests per mailbox ran at once, and so on. Tokens never enter it.
  */
-import type { Ctx } from './http';
 
+import type { RequestInfo } from './http';
 export interface LogEntry {
   seq: number;
   method: string;
@@ -40,7 +40,7 @@ export class RequestLog {
   readonly entries: LogEntry[] = [];
   private readonly max = 20000;
 
-  begin(ctx: Ctx, now: number): LogEntry {
+  begin(ctx: RequestInfo, now: number): LogEntry {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(ctx.headers)) {
       if (v === undefined || SECRET_HEADERS.has(k)) continue;
@@ -62,7 +62,7 @@ export class RequestLog {
     return entry;
   }
 
-  end(entry: LogEntry, status: number, now: number, ctx: Ctx): void {
+  end(entry: LogEntry, status: number, now: number, ctx: RequestInfo): void {
     entry.status = status;
     entry.endedAt = now;
     if (ctx.mailbox && !entry.mailbox) entry.mailbox = ctx.mailbox;

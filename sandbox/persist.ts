@@ -35,7 +35,6 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import type { Sandbox } from './index';
 import type { AppRegistration, RefreshTokenRecord, SandboxUser } from './state';
 import type { SavedSigningKey } from './tokens';
 
@@ -241,12 +240,16 @@ export class Persistence {
  * A module's persisted part (see Persistence.claim); undefined for in-memory sandboxes and new
  * tenants.
  */
-export function persisted<T>(sandbox: Sandbox, name: string, save: () => T): T | undefined {
+export function persisted<T>(
+  sandbox: { readonly persistence?: Persistence },
+  name: string,
+  save: () => T,
+): T | undefined {
   return sandbox.persistence?.claim(name, save);
 }
 
 /** Drops a content file: at once in memory-only sandboxes, after the next save when persisted. */
-export function discardFile(sandbox: Sandbox, path: string | undefined): void {
+export function discardFile(sandbox: { readonly persistence?: Persistence }, path: string | undefined): void {
   if (!path) return;
   if (sandbox.persistence) {
     sandbox.persistence.discard(path);

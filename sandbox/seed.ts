@@ -1,4 +1,5 @@
 /** The demo tenant: a few users with realistic data, so `npm start` has something to show. */
+import type { Sandbox } from './context';
 import { createHash } from 'node:crypto';
 import { seedCalendar } from './graph/calendar';
 import { seedContacts } from './graph/contacts';
@@ -6,7 +7,6 @@ import { seedFiles } from './graph/files';
 import { seedMail } from './graph/mail';
 import { seedTeams } from './graph/teams';
 import { seedTodo } from './graph/todo';
-import type { Sandbox } from './index';
 
 /** Stable ids for seeded users, so demos and bookmarks survive restarts. */
 function stableId(upn: string): string {

@@ -6,7 +6,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import '../shared/actions';
+import '../shared/services/all';
 import { openApiDocument } from '../shared/actions/openapi';
 
 type Schema = Record<string, unknown>;

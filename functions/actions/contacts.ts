@@ -1,4 +1,5 @@
 import { registerServiceActions } from '../../shared/actions/http';
+import { loadService } from '../../shared/services';
 
 /** contacts actions: POST /api/contacts/{action} (see GET /api/openapi.json). */
-registerServiceActions('contacts');
+registerServiceActions('contacts', loadService);

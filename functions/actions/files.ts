@@ -1,4 +1,5 @@
 import { registerServiceActions } from '../../shared/actions/http';
+import { loadService } from '../../shared/services';
 
 /** files actions: POST /api/files/{action} (see GET /api/openapi.json). */
-registerServiceActions('files');
+registerServiceActions('files', loadService);

@@ -1,4 +1,5 @@
 import { registerServiceActions } from '../../shared/actions/http';
+import { loadService } from '../../shared/services';
 
 /** todo actions: POST /api/todo/{action} (see GET /api/openapi.json). */
-registerServiceActions('todo');
+registerServiceActions('todo', loadService);

@@ -6,10 +6,10 @@
  * their dependencies, and a failed dependency answers 424 for its dependents. Responses come back
  * shuffled (configurable) because "responses can come back in any order".
  */
+import type { Ctx, Sandbox } from '../context';
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import type { Sandbox } from '../index';
-import { graphError, json, newRequestId, readBody, type Ctx, type SandboxResponse } from '../http';
+import { graphError, json, newRequestId, readBody, type SandboxResponse } from '../http';
 import { authenticate, errorResponse, graphState } from './core';
 import { GraphHttpError } from './errors';
 

@@ -2,8 +2,8 @@
  * Control routes for the Graph core (under /_sandbox/, tests and demos only): seed and change
  * store items directly, expire delta tokens, and tune throttling and batching at runtime.
  */
-import type { Sandbox } from '../index';
-import { empty, json, type Ctx } from '../http';
+import type { Ctx, Sandbox } from '../context';
+import { empty, json } from '../http';
 import { graphState } from './core';
 import type { EtagStyle } from './store';
 import type { ThrottleSettings } from './throttle';

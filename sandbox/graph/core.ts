@@ -6,9 +6,9 @@
  * the throttling model (429, §2.3) → the handler, whose thrown GraphHttpErrors become Graph's
  * error envelope (§1.1) with the workload's code casing.
  */
+import type { Ctx, GraphAuth, Sandbox } from '../context';
 import type { JWTPayload } from 'jose';
-import type { Sandbox } from '../index';
-import { safeDecode, graphError, json, type Ctx, type GraphAuth, type SandboxResponse } from '../http';
+import { safeDecode, graphError, json, type SandboxResponse } from '../http';
 import type { SandboxUser } from '../state';
 import { GRAPH_RESOURCE_ID } from '../tokens';
 import { accessDenied, badRequest, GraphHttpError, notFound, throttled, type Workload } from './errors';

@@ -4,7 +4,7 @@
  * Service modules register their routes with `graphRoute` (core.ts); see sandbox/README.md,
  * "Adding a Graph service".
  */
-import type { Sandbox } from '../index';
+import type { Sandbox } from '../context';
 import { installBatch } from './batch';
 import { installGraphControl } from './control';
 import { graphState } from './core';

@@ -3,7 +3,7 @@
  * `GET /me/mailboxSettings` (https://learn.microsoft.com/graph/api/user-get,
  * https://learn.microsoft.com/graph/api/user-get-mailboxsettings).
  */
-import type { Sandbox } from '../index';
+import type { Sandbox } from '../context';
 import type { SandboxUser } from '../state';
 import { contextPath, entityResponse, graphRoute, type GraphCtx } from './core';
 import { notFound } from './errors';

@@ -5,9 +5,9 @@
  * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#request-an-authorization-code
  * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-admin-consent
  */
+import type { Ctx, Sandbox } from '../context';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Ctx, SandboxResponse } from '../http';
-import type { Sandbox } from '../index';
+import type { SandboxResponse } from '../http';
 import type { AppRegistration, SandboxUser } from '../state';
 import { redirectErrorDescription, redirectWith } from './errors';
 import { consentPage, errorPage, formPostPage } from './page';

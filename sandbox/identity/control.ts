@@ -2,8 +2,8 @@
  * Identity control routes under /_sandbox/ (tests and demos): auto-approve, refresh token expiry,
  * session revocation, secret expiry and app settings.
  */
-import { empty, json, type Ctx } from '../http';
-import type { Sandbox } from '../index';
+import type { Ctx, Sandbox } from '../context';
+import { empty, json } from '../http';
 import { identityState } from './state';
 
 export function installIdentityControl(sandbox: Sandbox): void {

@@ -4,8 +4,8 @@
  * returns them (https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc#find-your-apps-openid-configuration-document-uri);
  * MSAL reads authorization_endpoint, token_endpoint, end_session_endpoint and issuer.
  */
-import { json, type Ctx, type SandboxResponse } from '../http';
-import type { Sandbox } from '../index';
+import type { Ctx, Sandbox } from '../context';
+import { json, type SandboxResponse } from '../http';
 import { aadError } from './errors';
 import { resolveTenant, unknownTenantMessage } from './tenants';
 

@@ -6,8 +6,9 @@
  * and Trace ID / Correlation ID / Timestamp lines joined by CRLF, error_codes, timestamp,
  * trace_id, correlation_id, error_uri, and suberror where MSAL needs it.
  */
+import type { Ctx } from '../context';
 import { randomUUID } from 'node:crypto';
-import type { Ctx, SandboxResponse } from '../http';
+import type { SandboxResponse } from '../http';
 
 export interface AadErrorSpec {
   status?: number;

@@ -3,7 +3,7 @@
  * page), admin consent, token (authorization_code with PKCE, refresh_token, client_credentials),
  * plus control routes for tests.
  */
-import type { Sandbox } from '../index';
+import type { Sandbox } from '../context';
 import { installAuthorize } from './authorize';
 import { installIdentityControl } from './control';
 import { installDiscovery } from './discovery';

@@ -1,6 +1,6 @@
 /** The identity module's own state, kept in `sandbox.modules.identity`. */
+import type { Sandbox } from '../context';
 import { randomUUID } from 'node:crypto';
-import type { Sandbox } from '../index';
 import { persisted } from '../persist';
 
 export interface AuthorizationCode {

@@ -4,7 +4,7 @@
  * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-protocols#endpoints and
  * https://learn.microsoft.com/entra/identity-platform/msal-client-application-configuration#authority
  */
-import type { Sandbox } from '../index';
+import type { Sandbox } from '../context';
 import { CONSUMERS_TENANT_ID, type SandboxUser } from '../state';
 
 export type TenantKind = 'common' | 'organizations' | 'consumers' | 'tenant';

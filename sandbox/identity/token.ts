@@ -5,9 +5,9 @@
  * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
  * [EMU] https://learn.microsoft.com/entra/identity-platform/refresh-tokens
  */
+import type { Ctx, Sandbox } from '../context';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Ctx, SandboxResponse } from '../http';
-import type { Sandbox } from '../index';
+import type { SandboxResponse } from '../http';
 import type { AppRegistration, RefreshTokenRecord, SandboxUser } from '../state';
 import { mintAccessToken } from '../tokens';
 import { aadError, aadTimestamp } from './errors';

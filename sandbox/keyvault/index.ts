@@ -6,8 +6,8 @@
  * [EMU] REST API: https://learn.microsoft.com/rest/api/keyvault/secrets/operation-groups
  * [EMU] Challenge: https://learn.microsoft.com/azure/key-vault/general/authentication-requests-and-responses#authentication
  */
-import type { Ctx, Handler, SandboxResponse } from '../http';
-import type { Sandbox } from '../index';
+import type { Ctx, Handler, Sandbox } from '../context';
+import type { SandboxResponse } from '../http';
 import { KEY_VAULT_RESOURCE } from '../tokens';
 import {
   deleteSecret,

@@ -1,6 +1,6 @@
 /** Key Vault secret storage: versions per name, soft-deleted secrets kept until purged. */
+import type { Sandbox } from '../context';
 import { randomBytes } from 'node:crypto';
-import type { Sandbox } from '../index';
 import { persisted } from '../persist';
 
 export interface SecretAttributes {

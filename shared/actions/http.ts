@@ -9,9 +9,7 @@ import { Problem } from '../http/problem';
 import { queryObject, readJson } from '../http/validate';
 import { registerHttp } from '../runtime/register';
 import { executeAction } from './execute';
-import { loadService } from '../services';
 import { actionName, actionsOf } from './registry';
-import type { Service } from './types';
 
 /** IANA zone from the request, validated (an unknown zone is a 400, never a silent UTC). */
 export function requestTimezone(headers: Headers): string | undefined {
@@ -33,10 +31,11 @@ export function requestTimezone(headers: Headers): string | undefined {
   return zone;
 }
 
-export function serviceHandler(service: Service): HttpHandler {
+/** `load` brings the service's declarations in on first use (shared/services loadService). */
+export function serviceHandler<S extends string>(service: S, load: (service: S) => void): HttpHandler {
   return authedHandler(async ({ request, caller, context }): Promise<HttpResponseInit> => {
     const name = request.params.action ?? '';
-    loadService(service);
+    load(service);
     const action = actionsOf(service).find((a) => actionName(a) === name);
     if (!action) {
       const known = actionsOf(service).map(actionName).join(', ');
@@ -76,11 +75,11 @@ export function serviceHandler(service: Service): HttpHandler {
 }
 
 /** Registers a service's HTTP function (called from functions/actions/<service>.ts). */
-export function registerServiceActions(service: Service): void {
+export function registerServiceActions<S extends string>(service: S, load: (service: S) => void): void {
   registerHttp(`${service}Actions`, {
     route: `${service}/{action}`,
     methods: ['GET', 'POST'],
     authLevel: 'function',
-    handler: serviceHandler(service),
+    handler: serviceHandler(service, load),
   });
 }

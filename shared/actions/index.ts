@@ -1,7 +1,2 @@
-/** Loads every service's action declarations into the registry (tests, docs, tools). */
-import { loadAllActions } from '../services';
-
-loadAllActions();
-
+/** The actions framework's registry (services declare into it; shared/services loads them). */
 export { allActions, actionsOf, getAction, actionName } from './registry';
-export { loadAllActions, loadService } from '../services';

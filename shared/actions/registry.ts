@@ -1,6 +1,6 @@
 /** Every declared action, by id. Service modules call defineAction at load time. */
 import type { z } from 'zod';
-import type { Action, Service } from './types';
+import type { Action } from './types';
 
 const actions = new Map<string, Action>();
 
@@ -20,7 +20,7 @@ export function allActions(): Action[] {
   return [...actions.values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
-export function actionsOf(service: Service): Action[] {
+export function actionsOf(service: string): Action[] {
   return allActions().filter((a) => a.service === service);
 }
 

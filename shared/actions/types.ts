@@ -13,7 +13,6 @@ import type { Problem } from '../http/problem';
 import type { Connection } from '../storage/connections';
 
 export type ActionKind = 'read' | 'write' | 'destructive';
-export type Service = 'profile' | 'mail' | 'calendar' | 'files' | 'teams' | 'contacts' | 'todo';
 
 /** What an action gets besides its input. */
 export interface ActionContext {
@@ -64,7 +63,8 @@ export class RawResult {
 interface ActionBase<S extends z.ZodType, O> {
   /** Stable id, `service.verbNoun` (e.g. `mail.sendMessage`); also the OpenAPI operationId and MCP tool name. */
   id: string;
-  service: Service;
+  /** The declaring service (its folder under shared/services, the Service type there). */
+  service: string;
   /** One line: what it does. */
   summary: string;
   /** For a model: what it does, when to use it, what it returns. */

@@ -3,10 +3,11 @@
  * builds the mail schemas only (the declarations are most of the app's import time, see
  * bench/results.md "cold start"). Routes that need every action (OpenAPI, MCP, batch) load all.
  * Static require strings keep the build tools able to see every module.
+ *
+ * This table is the list of services: a new one is a folder here and a line below (see
+ * docs/adding-a-service.md). The actions framework (shared/actions) never names a service.
  */
-import type { Service } from '../actions/types';
-
-const loaders: Record<Service, () => void> = {
+const loaders = {
   profile: () => void require('./profile'),
   mail: () => void require('./mail'),
   calendar: () => void require('./calendar'),
@@ -14,7 +15,12 @@ const loaders: Record<Service, () => void> = {
   teams: () => void require('./teams'),
   contacts: () => void require('./contacts'),
   todo: () => void require('./todo'),
-};
+} satisfies Record<string, () => void>;
+
+/** A service's name: its folder under shared/services and its route, /api/<service>/<action>. */
+export type Service = keyof typeof loaders;
+
+export const SERVICES = Object.keys(loaders) as Service[];
 
 export function loadService(service: Service): void {
   loaders[service]();

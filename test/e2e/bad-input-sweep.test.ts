@@ -3,7 +3,7 @@
  * missing required fields, non-object bodies): always 400 invalid_input naming the fields, never
  * a 500. New actions are covered as soon as they are declared.
  */
-import '../../shared/actions';
+import '../../shared/services/all';
 import { actionName, allActions } from '../../shared/actions/registry';
 import { inputSchema } from '../../shared/actions/openapi';
 import type { Action } from '../../shared/actions/types';

@@ -3,7 +3,7 @@
  * request forgery through cursors, oversized and deeply nested bodies, and header injection.
  */
 import { randomBytes } from 'node:crypto';
-import '../../shared/actions';
+import '../../shared/services/all';
 import { encodeCursor } from '../../shared/actions/cursor';
 import { registrations } from '../../shared/runtime/register';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';

@@ -4,7 +4,7 @@
  * annotations from its kind and idempotency. Checked over every declared action, so actions added
  * later are covered without touching this file.
  */
-import '../../shared/actions';
+import '../../shared/services/all';
 import { openApiDocument } from '../../shared/actions/openapi';
 import { allActions } from '../../shared/actions/registry';
 import { FEATURES } from '../../shared/config';

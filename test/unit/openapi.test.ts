@@ -3,7 +3,7 @@
  * validator (@readme/openapi-parser), with one operation per action keyed by the action id.
  */
 import { validate } from '@readme/openapi-parser';
-import '../../shared/actions';
+import '../../shared/services/all';
 import { openApiDocument } from '../../shared/actions/openapi';
 import { allActions } from '../../shared/actions/registry';
 

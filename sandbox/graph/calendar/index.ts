@@ -11,7 +11,7 @@
  * Times: every dateTimeTimeZone is read in its own zone (Windows or IANA name) and rendered in the
  * `Prefer: outlook.timezone` zone, default UTC (time.ts).
  */
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { empty, json } from '../../http';
 import type { SandboxUser } from '../../state';
 import {

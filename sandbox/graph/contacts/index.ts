@@ -16,7 +16,7 @@
  * at most 3 email addresses per contact. Unknown ids answer 404 `ErrorItemNotFound`.
  */
 import { createHash } from 'node:crypto';
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { empty, type SandboxResponse } from '../../http';
 import { entityResponse, graphRoute, graphState, type GraphCtx } from '../core';
 import { deltaResponse } from '../delta';

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { safeDecode, empty, json, type SandboxResponse } from '../../http';
 import type { SandboxUser } from '../../state';
 import { entityResponse, graphRoute, type GraphCtx } from '../core';

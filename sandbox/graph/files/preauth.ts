@@ -5,9 +5,10 @@
  * (https://learn.microsoft.com/graph/long-running-actions-overview: 202 inProgress, then
  * `completed` with `resourceId`).
  */
+import type { Ctx } from '../../context';
 import { createReadStream, statSync } from 'node:fs';
-import type { Sandbox } from '../..';
-import { graphError, json, type Ctx, type SandboxResponse } from '../../http';
+import type { Sandbox } from '../../context';
+import { graphError, json, type SandboxResponse } from '../../http';
 import { contentKey, driveCtx, filesState, getItem, verifyDownloadToken, type CopyJob } from './state';
 
 function contentDisposition(name: string): string {

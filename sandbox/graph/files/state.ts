@@ -11,7 +11,7 @@ import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { discardFile, persisted } from '../../persist';
 import type { SandboxUser } from '../../state';
 import { graphState } from '../core';

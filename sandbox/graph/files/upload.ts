@@ -9,11 +9,12 @@
  * 416 invalidRange for overlaps and gaps, 404 once the session expired or was cancelled. Upload
  * URLs live on the preauth host and refuse an Authorization header ("including it may give 401").
  */
+import type { Ctx } from '../../context';
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import type { Sandbox } from '../..';
-import { empty, json, type Ctx, type SandboxResponse } from '../../http';
+import type { Sandbox } from '../../context';
+import { empty, json, type SandboxResponse } from '../../http';
 import { entityResponse, errorResponse, type GraphCtx } from '../core';
 import { GraphHttpError, badRequest, notFound } from '../errors';
 import { QuickXorHash } from './hash';

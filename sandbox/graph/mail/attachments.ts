@@ -12,9 +12,10 @@
  *   the attachment. `DELETE {uploadUrl}` cancels (204). Under 3 MB → 400
  *   `ErrorAttachmentSizeShouldNotBeLessThanMinimumSize`.
  */
+import type { Ctx } from '../../context';
 import { randomBytes } from 'node:crypto';
-import type { Sandbox } from '../..';
-import { empty, graphError, json, type Ctx, type SandboxResponse } from '../../http';
+import type { Sandbox } from '../../context';
+import { empty, graphError, json, type SandboxResponse } from '../../http';
 import type { SandboxUser } from '../../state';
 import { entityResponse, graphRoute, graphState, type GraphCtx } from '../core';
 import { GraphHttpError, notFound } from '../errors';

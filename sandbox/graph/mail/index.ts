@@ -14,7 +14,7 @@
  * Control: `GET|PUT /_sandbox/mail/settings {maxMessageSizeBytes}` (Exchange's message size
  * limit, 35 MB by default; tenants can raise it to 150 MB).
  */
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { empty, json } from '../../http';
 import type { SandboxUser } from '../../state';
 import { entityResponse, graphRoute, graphState, type GraphCtx } from '../core';

@@ -11,7 +11,7 @@
  * metadata in the hidden `_attachments` field. Fields starting with `_` are never rendered.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { persisted } from '../../persist';
 import type { SandboxUser } from '../../state';
 import { graphState, type GraphCtx } from '../core';

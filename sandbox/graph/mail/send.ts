@@ -10,7 +10,7 @@
  * (microsoft-graph-docs-contrib#7401). Sending through `/users/{shared}/...` with only FullAccess
  * is refused the same way: FullAccess does not include Send As.
  */
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { empty } from '../../http';
 import type { SandboxUser } from '../../state';
 import { entityResponse, graphRoute, type GraphCtx } from '../core';

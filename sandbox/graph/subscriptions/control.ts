@@ -11,7 +11,7 @@
  * - `DELETE /_sandbox/subscriptions/{id}`: the service drops a subscription silently (renewal
  *   then gets 404, §6.5).
  */
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { empty, json } from '../../http';
 import { graphTimestamp } from '../store';
 import { sendLifecycle } from './delivery';

@@ -6,7 +6,7 @@
  * https://learn.microsoft.com/graph/change-notifications-lifecycle-events.
  */
 import { randomUUID } from 'node:crypto';
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { graphState } from '../core';
 import { GraphHttpError } from '../errors';
 import { graphTimestamp } from '../store';

@@ -9,7 +9,7 @@
  * https://learn.microsoft.com/graph/api/subscription-update,
  * https://learn.microsoft.com/graph/api/resources/subscription.
  */
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { empty, json } from '../../http';
 import { graphRoute, impliedScopes, type GraphCtx } from '../core';
 import { GraphHttpError } from '../errors';

@@ -19,7 +19,7 @@
  * - Personal (consumer) accounts have no Teams: 403 Forbidden (model.ts `assertWorkAccount`).
  */
 import { createHash } from 'node:crypto';
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { persisted } from '../../persist';
 import { safeDecode, json, type SandboxResponse } from '../../http';
 import { SANDBOX_TENANT_ID } from '../../state';

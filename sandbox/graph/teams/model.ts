@@ -23,7 +23,7 @@
  * Fields starting with `members` are internal (stripped by the renderers).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { persisted } from '../../persist';
 import type { SandboxUser } from '../../state';
 import type { GraphCtx } from '../core';

@@ -14,7 +14,7 @@
  *
  * Errors use Outlook's codes: unknown ids 404 `ErrorItemNotFound`, bad bodies 400.
  */
-import type { Sandbox } from '../..';
+import type { Sandbox } from '../../context';
 import { empty, type SandboxResponse } from '../../http';
 import { entityResponse, graphRoute, graphState, type GraphCtx } from '../core';
 import { seededId } from '../contacts';

@@ -1,0 +1,4 @@
+/** Loads every service's action declarations into the registry (tests, docs, tools). */
+import { loadAllActions } from '.';
+
+loadAllActions();
