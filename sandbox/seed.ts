@@ -1,12 +1,7 @@
 /** The demo tenant: a few users with realistic data, so `npm start` has something to show. */
 import type { Sandbox } from './context';
+import { seedGraph } from './graph';
 import { createHash } from 'node:crypto';
-import { seedCalendar } from './graph/calendar';
-import { seedContacts } from './graph/contacts';
-import { seedFiles } from './graph/files';
-import { seedMail } from './graph/mail';
-import { seedTeams } from './graph/teams';
-import { seedTodo } from './graph/todo';
 
 /** Stable ids for seeded users, so demos and bookmarks survive restarts. */
 function stableId(upn: string): string {
@@ -41,10 +36,5 @@ export function seedTenant(sandbox: Sandbox): void {
       sandbox.directory.addUser({ ...user, id: stableId(user.userPrincipalName) });
     }
   }
-  seedMail(sandbox);
-  seedCalendar(sandbox);
-  seedFiles(sandbox);
-  seedTeams(sandbox);
-  seedContacts(sandbox);
-  seedTodo(sandbox);
+  seedGraph(sandbox);
 }

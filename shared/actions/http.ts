@@ -74,7 +74,7 @@ export function serviceHandler<S extends string>(service: S, load: (service: S) 
   });
 }
 
-/** Registers a service's HTTP function (called from functions/actions/<service>.ts). */
+/** Registers a service's HTTP function (functions/actions.ts calls it for every service). */
 export function registerServiceActions<S extends string>(service: S, load: (service: S) => void): void {
   registerHttp(`${service}Actions`, {
     route: `${service}/{action}`,

@@ -269,8 +269,3 @@ export function installSubscriptions(sandbox: Sandbox): void {
     return empty(204);
   });
 }
-
-/** Demo data for the seeded users (npm start): none; subscriptions come from the app after connect. */
-export function seedSubscriptions(_sandbox: Sandbox): void {
-  // nothing to seed
-}
