@@ -275,6 +275,46 @@ function mfaRequired(ctx: Ctx, error: 'interaction_required' | 'invalid_grant'):
   });
 }
 
+/** A code or refresh token this app never got: AADSTS9002313. */
+function unknownGrant(ctx: Ctx): SandboxResponse {
+  return aadError(ctx, {
+    error: 'invalid_grant',
+    code: 9002313,
+    message: 'Invalid request. Request is malformed or invalid.',
+  });
+}
+
+/**
+ * What both user grants check once the code or refresh token itself is good, in the identity
+ * platform's order: the user still exists and may sign in to this tenant, the scopes name known
+ * resources, and consent covers them. The user and the parsed scopes, or the error to answer.
+ */
+function checkUserGrant(
+  ctx: Ctx,
+  app: AppRegistration,
+  tenant: ResolvedTenant,
+  userId: string,
+  scope: string,
+): { user: SandboxUser; parsed: ParsedScopes } | SandboxResponse {
+  const user = ctx.sandbox.directory.users.get(userId);
+  if (!user)
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 50034,
+      message: 'The user account does not exist in the directory.',
+    });
+  if (!canSignIn(tenant, user)) {
+    const refusal = signInRefusal(tenant, user);
+    return aadError(ctx, { error: 'invalid_grant', code: refusal.code, message: refusal.message });
+  }
+  const parsed = parseScopes(scope);
+  const bad = checkResources(ctx, parsed, tenant);
+  if (bad) return bad;
+  const missing = missingConsent(app, user, parsed);
+  if (missing.length > 0) return consentRequired(ctx, app, missing);
+  return { user, parsed };
+}
+
 async function authorizationCodeGrant(
   ctx: Ctx,
   form: URLSearchParams,
@@ -286,13 +326,7 @@ async function authorizationCodeGrant(
   const codeValue = form.get('code');
   if (!codeValue) return missingParam(ctx, 'code');
   const code = state.codes.get(codeValue);
-  if (!code || code.clientId !== app.clientId) {
-    return aadError(ctx, {
-      error: 'invalid_grant',
-      code: 9002313,
-      message: 'Invalid request. Request is malformed or invalid.',
-    });
-  }
+  if (!code || code.clientId !== app.clientId) return unknownGrant(ctx);
   if (code.redeemed) {
     // [EMU] Codes are single use: AADSTS54005 (§7.2, §7.4).
     return aadError(ctx, {
@@ -329,22 +363,10 @@ async function authorizationCodeGrant(
       });
     }
   }
-  const user = sandbox.directory.users.get(code.userId);
-  if (!user)
-    return aadError(ctx, {
-      error: 'invalid_grant',
-      code: 50034,
-      message: 'The user account does not exist in the directory.',
-    });
-  if (!canSignIn(tenant, user)) {
-    const refusal = signInRefusal(tenant, user);
-    return aadError(ctx, { error: 'invalid_grant', code: refusal.code, message: refusal.message });
-  }
-  const parsed = parseScopes(form.get('scope') ?? code.scope);
-  const bad = checkResources(ctx, parsed, tenant);
-  if (bad) return bad;
-  const missing = missingConsent(app, user, parsed);
-  if (missing.length > 0) return consentRequired(ctx, app, missing);
+  const checked = checkUserGrant(ctx, app, tenant, code.userId, form.get('scope') ?? code.scope);
+  if ('status' in checked) return checked;
+  const { user, parsed } = checked;
+  // [EMU] AADSTS50076 is interaction_required at the code redemption (§7.4).
   if (user.requireMfa) return mfaRequired(ctx, 'interaction_required');
   const capabilities = [...new Set([...code.capabilities, ...capabilitiesFromClaims(form.get('claims'))])];
   const authorized = parseScopes(code.scope);
@@ -369,13 +391,7 @@ async function refreshTokenGrant(
   const value = form.get('refresh_token');
   if (!value) return missingParam(ctx, 'refresh_token');
   const record = sandbox.directory.refreshTokens.get(value);
-  if (!record || record.clientId !== app.clientId) {
-    return aadError(ctx, {
-      error: 'invalid_grant',
-      code: 9002313,
-      message: 'Invalid request. Request is malformed or invalid.',
-    });
-  }
+  if (!record || record.clientId !== app.clientId) return unknownGrant(ctx);
   if (record.revoked) {
     // [EMU] Sessions revoked: AADSTS50173 (§7.4, §7.5).
     return aadError(ctx, {
@@ -401,22 +417,16 @@ async function refreshTokenGrant(
       message: `The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource. The refresh token was replaced at ${aadTimestamp(record.usedAt)}.`,
     });
   }
-  const user = sandbox.directory.users.get(record.userId);
-  if (!user)
-    return aadError(ctx, {
-      error: 'invalid_grant',
-      code: 50034,
-      message: 'The user account does not exist in the directory.',
-    });
-  if (!canSignIn(tenant, user)) {
-    const refusal = signInRefusal(tenant, user);
-    return aadError(ctx, { error: 'invalid_grant', code: refusal.code, message: refusal.message });
-  }
-  const parsed = parseScopes(form.get('scope') ?? record.scopes.join(' '));
-  const bad = checkResources(ctx, parsed, tenant);
-  if (bad) return bad;
-  const missing = missingConsent(app, user, parsed);
-  if (missing.length > 0) return consentRequired(ctx, app, missing);
+  const checked = checkUserGrant(
+    ctx,
+    app,
+    tenant,
+    record.userId,
+    form.get('scope') ?? record.scopes.join(' '),
+  );
+  if ('status' in checked) return checked;
+  const { user, parsed } = checked;
+  // [EMU] ... and invalid_grant with suberror basic_action on the refresh path (§7.4).
   if (user.requireMfa) return mfaRequired(ctx, 'invalid_grant');
   record.usedAt ??= now;
   const capabilities = [...new Set([...record.capabilities, ...capabilitiesFromClaims(form.get('claims'))])];

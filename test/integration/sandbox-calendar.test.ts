@@ -4,35 +4,17 @@
  * delta, meeting responses and cancellation, getSchedule and findMeetingTimes. Each [EMU] rule
  * cites ../shared/reference/graph-behaviour.md §8.2 and the Microsoft page it comes from.
  */
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Sandbox } from '../../sandbox';
-import { controlCall, startTestSandbox } from '../support/sandbox';
+import { startTestSandbox, graphClientFor, graphFailure, mintToken } from '../support/sandbox';
 
 let sandbox: Sandbox;
 const RW = ['Calendars.ReadWrite', 'Calendars.Read.Shared'];
 
-async function tokenFor(user: string, scopes: string[] = RW): Promise<string> {
-  const res = await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes });
-  return res.access_token;
-}
+const tokenFor = (user: string, scopes: string[] = RW) => mintToken(sandbox, user, scopes);
 
 async function client(user: string, scopes: string[] = RW): Promise<Client> {
-  const token = await tokenFor(user, scopes);
-  return Client.initWithMiddleware({
-    authProvider: { getAccessToken: async () => token },
-    baseUrl: `${sandbox.url}/`,
-    customHosts: new Set([sandbox.graphHost]),
-  });
-}
-
-async function graphFailure(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof GraphError) return err;
-    throw err;
-  }
-  throw new Error('expected the Graph call to fail');
+  return graphClientFor(sandbox, await tokenFor(user, scopes));
 }
 
 interface Ev {

@@ -3,9 +3,9 @@
  * Each [EMU] rule cites ../shared/reference/graph-behaviour.md (§8.5 contacts, §5.2 contact delta,
  * §1 errors) and the Microsoft page it comes from.
  */
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Sandbox } from '../../sandbox';
-import { controlCall, startTestSandbox } from '../support/sandbox';
+import { controlCall, startTestSandbox, graphFailure, mintToken, graphClientFor } from '../support/sandbox';
 
 let sandbox: Sandbox;
 let rw: Client;
@@ -22,28 +22,9 @@ interface Contact {
   changeKey: string;
 }
 
-async function tokenFor(user: string, scopes: string[]): Promise<string> {
-  return (await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes }))
-    .access_token;
-}
+const tokenFor = (user: string, scopes: string[]) => mintToken(sandbox, user, scopes);
 
-function graphClient(token: string): Client {
-  return Client.initWithMiddleware({
-    authProvider: { getAccessToken: async () => token },
-    baseUrl: `${sandbox.url}/`,
-    customHosts: new Set([sandbox.graphHost]),
-  });
-}
-
-async function graphFailure(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof GraphError) return err;
-    throw err;
-  }
-  throw new Error('expected the Graph call to fail');
-}
+const graphClient = (token: string) => graphClientFor(sandbox, token);
 
 const threeEmails = [
   { name: 'Work', address: 'pat@fabrikam.example' },

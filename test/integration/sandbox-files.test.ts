@@ -12,7 +12,7 @@ import { seedFiles } from '../../sandbox/graph/files';
 import { filesState } from '../../sandbox/graph/files/state';
 import { SEED_USERS } from '../../sandbox/seed';
 import { QuickXorHash } from '../../sandbox/graph/files/hash';
-import { controlCall, injectFault, startTestSandbox } from '../support/sandbox';
+import { controlCall, injectFault, startTestSandbox, mintToken } from '../support/sandbox';
 
 const ADELE = 'adele.vance@contoso.test';
 const MEGAN = 'megan.bowen@contoso.test';
@@ -21,10 +21,7 @@ const KIB320 = 320 * 1024;
 let sandbox: Sandbox;
 let token: string;
 
-async function tokenFor(user: string, scopes: string[]): Promise<string> {
-  return (await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes }))
-    .access_token;
-}
+const tokenFor = (user: string, scopes: string[]) => mintToken(sandbox, user, scopes);
 
 async function graph(
   method: string,

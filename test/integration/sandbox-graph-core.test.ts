@@ -7,7 +7,6 @@ import {
   BatchRequestContent,
   BatchResponseContent,
   Client,
-  GraphError,
   PageIterator,
   type PageCollection,
 } from '@microsoft/microsoft-graph-client';
@@ -15,43 +14,25 @@ import { generateKeyPair, SignJWT } from 'jose';
 import type { Sandbox } from '../../sandbox';
 import { collection, deltaResponse, graphRoute, graphState, notFound } from '../../sandbox/graph';
 import { mintAccessToken } from '../../sandbox/tokens';
-import { controlCall, injectFault, requestLog, startTestSandbox, TEST_APP } from '../support/sandbox';
+import {
+  mintToken,
+  controlCall,
+  injectFault,
+  requestLog,
+  startTestSandbox,
+  TEST_APP,
+  graphFailure,
+  graphClientFor,
+} from '../support/sandbox';
 
 let sandbox: Sandbox;
 let adeleId: string;
 let meganId: string;
 
-async function tokenFor(
-  user: string,
-  scopes: string[],
-  extra: { capabilities?: string[]; lifetimeSeconds?: number; clientId?: string } = {},
-): Promise<string> {
-  const res = await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', {
-    user,
-    scopes,
-    ...extra,
-  });
-  return res.access_token;
-}
+const tokenFor = (user: string, scopes: string[], extra: Parameters<typeof mintToken>[3] = {}) =>
+  mintToken(sandbox, user, scopes, extra);
 
-function graphClient(token: string): Client {
-  // baseUrl without /v1.0: the client appends the version (toolchain.md "Graph client against the sandbox").
-  return Client.initWithMiddleware({
-    authProvider: { getAccessToken: async () => token },
-    baseUrl: `${sandbox.url}/`,
-    customHosts: new Set([sandbox.graphHost]),
-  });
-}
-
-async function graphFailure(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof GraphError) return err;
-    throw err;
-  }
-  throw new Error('expected the Graph call to fail');
-}
+const graphClient = (token: string) => graphClientFor(sandbox, token);
 
 async function seed(userId: string, name: string, items: Array<Record<string, unknown>>) {
   return await controlCall<{ value: Array<Record<string, unknown>> }>(

@@ -10,7 +10,7 @@ import { Client, FileUpload, LargeFileUploadTask } from '@microsoft/microsoft-gr
 import type { Sandbox } from '../../sandbox';
 import { mailFolderId, seedMail } from '../../sandbox/graph/mail';
 import { SEED_USERS } from '../../sandbox/seed';
-import { controlCall, startTestSandbox } from '../support/sandbox';
+import { controlCall, startTestSandbox, mintToken } from '../support/sandbox';
 
 let sandbox: Sandbox;
 const ADELE = 'adele.vance@contoso.test';
@@ -20,10 +20,7 @@ const ALL = ['Mail.ReadWrite', 'Mail.Send'];
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function tokenFor(user: string, scopes: string[] = ALL): Promise<string> {
-  return (await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes }))
-    .access_token;
-}
+const tokenFor = (user: string, scopes: string[] = ALL) => mintToken(sandbox, user, scopes);
 
 async function g(
   token: string,

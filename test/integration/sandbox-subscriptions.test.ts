@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../sandbox';
-import { controlCall, startTestSandbox } from '../support/sandbox';
+import { controlCall, startTestSandbox, mintToken } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -82,10 +82,7 @@ function startEndpoint(): Promise<void> {
 
 // ---------------------------------------------------------------- helpers
 
-async function tokenFor(user: string, scopes: string[]): Promise<string> {
-  return (await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes }))
-    .access_token;
-}
+const tokenFor = (user: string, scopes: string[]) => mintToken(sandbox, user, scopes);
 
 const ADELE_SCOPES = [
   'Mail.ReadWrite',

@@ -7,7 +7,7 @@ import type { Sandbox } from '../../sandbox';
 import { graphState } from '../../sandbox/graph';
 import { SEED_TEAM, TEAMS_COLLECTIONS } from '../../sandbox/graph/teams';
 import { mintAccessToken } from '../../sandbox/tokens';
-import { controlCall, startTestSandbox } from '../support/sandbox';
+import { controlCall, startTestSandbox, mintToken } from '../support/sandbox';
 
 let sandbox: Sandbox;
 let adeleId: string;
@@ -17,10 +17,7 @@ let leeId: string;
 const TEAMS_SCOPES = ['Team.ReadBasic.All', 'Channel.ReadBasic.All', 'ChannelMessage.Send', 'Chat.ReadWrite'];
 const ALL_SCOPES = [...TEAMS_SCOPES, 'ChannelMessage.Read.All'];
 
-async function tokenFor(user: string, scopes: string[] = ALL_SCOPES): Promise<string> {
-  return (await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes }))
-    .access_token;
-}
+const tokenFor = (user: string, scopes: string[] = ALL_SCOPES) => mintToken(sandbox, user, scopes);
 
 async function appToken(roles: string[]): Promise<string> {
   return await mintAccessToken(sandbox.keys, {

@@ -4,9 +4,9 @@
  * ../shared/reference/graph-behaviour.md (§8.6 To Do, §5.2 todoTask delta, §1 errors) and the
  * Microsoft page or issue it comes from.
  */
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Sandbox } from '../../sandbox';
-import { controlCall, startTestSandbox } from '../support/sandbox';
+import { controlCall, startTestSandbox, graphFailure, mintToken, graphClientFor } from '../support/sandbox';
 
 let sandbox: Sandbox;
 let rw: Client;
@@ -26,28 +26,9 @@ interface Task {
   changeKey?: string;
 }
 
-async function tokenFor(user: string, scopes: string[]): Promise<string> {
-  return (await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes }))
-    .access_token;
-}
+const tokenFor = (user: string, scopes: string[]) => mintToken(sandbox, user, scopes);
 
-function graphClient(token: string): Client {
-  return Client.initWithMiddleware({
-    authProvider: { getAccessToken: async () => token },
-    baseUrl: `${sandbox.url}/`,
-    customHosts: new Set([sandbox.graphHost]),
-  });
-}
-
-async function graphFailure(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof GraphError) return err;
-    throw err;
-  }
-  throw new Error('expected the Graph call to fail');
-}
+const graphClient = (token: string) => graphClientFor(sandbox, token);
 
 const tasksUrl = (listId: string) => `/me/todo/lists/${encodeURIComponent(listId)}/tasks`;
 const taskUrl = (listId: string, id: string) => `${tasksUrl(listId)}/${encodeURIComponent(id)}`;

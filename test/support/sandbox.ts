@@ -1,6 +1,7 @@
 /**
  * Test helpers for the sandbox: start one in-process per test file and talk to its control API.
  */
+import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
 import type { FaultSpec } from '../../sandbox/faults';
 import type { LogEntry } from '../../sandbox/log';
@@ -100,4 +101,38 @@ export async function sendMailAs(sandbox: Sandbox, from: string, to: string, sub
     }),
   });
   if (res.status !== 202) throw new Error(`sendMail answered ${res.status}`);
+}
+
+/** An access token for a sandbox user with these scopes (the control API; no OAuth dance). */
+export async function mintToken(
+  sandbox: Sandbox,
+  user: string,
+  scopes: string[],
+  extra: { capabilities?: string[]; lifetimeSeconds?: number; clientId?: string } = {},
+): Promise<string> {
+  return (await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes, ...extra }))
+    .access_token;
+}
+
+/**
+ * The real @microsoft/microsoft-graph-client against the sandbox: baseUrl without /v1.0 (the client
+ * appends the version) and the sandbox host in customHosts (toolchain.md).
+ */
+export function graphClientFor(sandbox: Sandbox, token: string): Client {
+  return Client.initWithMiddleware({
+    authProvider: { getAccessToken: async () => token },
+    baseUrl: `${sandbox.url}/`,
+    customHosts: new Set([sandbox.graphHost]),
+  });
+}
+
+/** The GraphError a call fails with (fails the test when it succeeds or fails otherwise). */
+export async function graphFailure(p: Promise<unknown>): Promise<GraphError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof GraphError) return err;
+    throw err;
+  }
+  throw new Error('expected the Graph call to fail');
 }

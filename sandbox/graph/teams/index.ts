@@ -35,7 +35,7 @@ import {
 import { accessDenied, badQuery, badRequest, GraphHttpError, notFound, throttled } from '../errors';
 import { parseODataQuery } from '../odata';
 import { collection } from '../paging';
-import type { Entity } from '../store';
+import type { CollectionRef, Entity } from '../store';
 import {
   assertWorkAccount,
   channelId as newChannelId,
@@ -288,6 +288,40 @@ function boundUser(sandbox: Sandbox, bind: unknown): SandboxUser {
   return user;
 }
 
+/**
+ * The team and channel a `/teams/{teamId}/channels/{channelId}/...` request names, visible to the
+ * caller (404 otherwise), with Teams' per-channel throttling applied; `path` is the OData context
+ * path of the channel.
+ */
+function channelOf(ctx: GraphCtx, refs: TeamRefs): { team: Entity; channel: Entity; path: string } {
+  const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
+  const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
+  throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
+  return { team, channel, path: ctxPath.channel(team.id, channel.id) };
+}
+
+/** One stored message (or reply) by the `:messageId`-style param, 404 in Teams' words otherwise. */
+function messageIn(ctx: GraphCtx, ref: CollectionRef, id: string, what = 'Message'): Entity {
+  const message = ctx.graph.store.get(ref, id);
+  if (!message) throw notFound('teams', `${what} '${id}' was not found.`);
+  return message;
+}
+
+/** Posts a channel message or reply: app-only refused, body validated, the daily cap counted. */
+async function postToChannel(
+  ctx: GraphCtx,
+  sandbox: Sandbox,
+  into: CollectionRef,
+  where: { teamId: string; channelId: string; replyToId?: string },
+  context: string,
+): Promise<SandboxResponse> {
+  const sender = refuseAppOnlySend(ctx);
+  const fields = validateMessage(sandbox, await ctx.json<MessageBody>());
+  countDaily(ctx, sandbox, `${where.teamId}|${where.channelId}`);
+  const stored = ctx.graph.store.insert(into, newMessage(sandbox, sender, fields, where));
+  return entityResponse(ctx, renderMessage(stored), { status: 201, context });
+}
+
 export function installTeams(sandbox: Sandbox): void {
   // ------------------------------------------------------------ teams and channels
 
@@ -341,21 +375,11 @@ export function installTeams(sandbox: Sandbox): void {
     '/teams/:teamId/channels/:channelId/messages',
     { scopes: CHANNEL_MESSAGE_READ },
     (ctx, refs) => {
-      const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
-      const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
-      throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
+      const { team, channel, path } = channelOf(ctx, refs);
       onlyOptions(ctx, ['$top', '$skiptoken', '$expand']);
       const withReplies = expandReplies(ctx);
       const items = ctx.graph.store.list(refs.channelMessages(team.id, channel.id));
-      return channelMessageList(
-        ctx,
-        refs,
-        team.id,
-        channel.id,
-        items,
-        `${ctxPath.channel(team.id, channel.id)}/messages`,
-        withReplies,
-      );
+      return channelMessageList(ctx, refs, team.id, channel.id, items, `${path}/messages`, withReplies);
     },
   );
 
@@ -366,18 +390,14 @@ export function installTeams(sandbox: Sandbox): void {
     '/teams/:teamId/channels/:channelId/messages',
     { scopes: CHANNEL_MESSAGE_SEND },
     async (ctx, refs) => {
-      const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
-      const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
-      throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
-      const sender = refuseAppOnlySend(ctx);
-      const fields = validateMessage(sandbox, await ctx.json<MessageBody>());
-      countDaily(ctx, sandbox, `${team.id}|${channel.id}`);
-      const message = newMessage(sandbox, sender, fields, { teamId: team.id, channelId: channel.id });
-      const stored = ctx.graph.store.insert(refs.channelMessages(team.id, channel.id), message);
-      return entityResponse(ctx, renderMessage(stored), {
-        status: 201,
-        context: `${ctxPath.channel(team.id, channel.id)}/messages/$entity`,
-      });
+      const { team, channel, path } = channelOf(ctx, refs);
+      return await postToChannel(
+        ctx,
+        sandbox,
+        refs.channelMessages(team.id, channel.id),
+        { teamId: team.id, channelId: channel.id },
+        `${path}/messages/$entity`,
+      );
     },
   );
 
@@ -387,14 +407,9 @@ export function installTeams(sandbox: Sandbox): void {
     '/teams/:teamId/channels/:channelId/messages/:messageId',
     { scopes: CHANNEL_MESSAGE_READ },
     (ctx, refs) => {
-      const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
-      const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
-      throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
-      const message = ctx.graph.store.get(refs.channelMessages(team.id, channel.id), ctx.params.messageId!);
-      if (!message) throw notFound('teams', `Message '${ctx.params.messageId}' was not found.`);
-      return entityResponse(ctx, renderMessage(message), {
-        context: `${ctxPath.channel(team.id, channel.id)}/messages/$entity`,
-      });
+      const { team, channel, path } = channelOf(ctx, refs);
+      const message = messageIn(ctx, refs.channelMessages(team.id, channel.id), ctx.params.messageId!);
+      return entityResponse(ctx, renderMessage(message), { context: `${path}/messages/$entity` });
     },
   );
 
@@ -405,22 +420,12 @@ export function installTeams(sandbox: Sandbox): void {
     '/teams/:teamId/channels/:channelId/messages/:messageId/replies',
     { scopes: CHANNEL_MESSAGE_READ },
     (ctx, refs) => {
-      const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
-      const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
-      throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
+      const { team, channel, path } = channelOf(ctx, refs);
       onlyOptions(ctx, ['$top', '$skiptoken']);
-      const parent = ctx.graph.store.get(refs.channelMessages(team.id, channel.id), ctx.params.messageId!);
-      if (!parent) throw notFound('teams', `Message '${ctx.params.messageId}' was not found.`);
+      const parent = messageIn(ctx, refs.channelMessages(team.id, channel.id), ctx.params.messageId!);
       const replies = ctx.graph.store.list(refs.channelReplies(team.id, channel.id, parent.id));
-      return channelMessageList(
-        ctx,
-        refs,
-        team.id,
-        channel.id,
-        replies,
-        `${ctxPath.channel(team.id, channel.id)}/messages('${parent.id}')/replies`,
-        false,
-      );
+      const context = `${path}/messages('${parent.id}')/replies`;
+      return channelMessageList(ctx, refs, team.id, channel.id, replies, context, false);
     },
   );
 
@@ -431,25 +436,17 @@ export function installTeams(sandbox: Sandbox): void {
     '/teams/:teamId/channels/:channelId/messages/:messageId/replies',
     { scopes: CHANNEL_MESSAGE_SEND },
     async (ctx, refs) => {
-      const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
-      const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
-      throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
-      const sender = refuseAppOnlySend(ctx);
+      const { team, channel, path } = channelOf(ctx, refs);
+      refuseAppOnlySend(ctx);
       // Replies hang off top-level messages only: a reply's id is not a message of the channel.
-      const parent = ctx.graph.store.get(refs.channelMessages(team.id, channel.id), ctx.params.messageId!);
-      if (!parent) throw notFound('teams', `Message '${ctx.params.messageId}' was not found.`);
-      const fields = validateMessage(sandbox, await ctx.json<MessageBody>());
-      countDaily(ctx, sandbox, `${team.id}|${channel.id}`);
-      const reply = newMessage(sandbox, sender, fields, {
-        teamId: team.id,
-        channelId: channel.id,
-        replyToId: parent.id,
-      });
-      const stored = ctx.graph.store.insert(refs.channelReplies(team.id, channel.id, parent.id), reply);
-      return entityResponse(ctx, renderMessage(stored), {
-        status: 201,
-        context: `${ctxPath.channel(team.id, channel.id)}/messages('${parent.id}')/replies/$entity`,
-      });
+      const parent = messageIn(ctx, refs.channelMessages(team.id, channel.id), ctx.params.messageId!);
+      return await postToChannel(
+        ctx,
+        sandbox,
+        refs.channelReplies(team.id, channel.id, parent.id),
+        { teamId: team.id, channelId: channel.id, replyToId: parent.id },
+        `${path}/messages('${parent.id}')/replies/$entity`,
+      );
     },
   );
 
@@ -459,16 +456,11 @@ export function installTeams(sandbox: Sandbox): void {
     '/teams/:teamId/channels/:channelId/messages/:messageId/replies/:replyId',
     { scopes: CHANNEL_MESSAGE_READ },
     (ctx, refs) => {
-      const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
-      const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
-      throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
-      const reply = ctx.graph.store.get(
-        refs.channelReplies(team.id, channel.id, ctx.params.messageId!),
-        ctx.params.replyId!,
-      );
-      if (!reply) throw notFound('teams', `Reply '${ctx.params.replyId}' was not found.`);
+      const { team, channel, path } = channelOf(ctx, refs);
+      const replies = refs.channelReplies(team.id, channel.id, ctx.params.messageId!);
+      const reply = messageIn(ctx, replies, ctx.params.replyId!, 'Reply');
       return entityResponse(ctx, renderMessage(reply), {
-        context: `${ctxPath.channel(team.id, channel.id)}/messages('${ctx.params.messageId}')/replies/$entity`,
+        context: `${path}/messages('${ctx.params.messageId}')/replies/$entity`,
       });
     },
   );
@@ -662,8 +654,7 @@ export function installTeams(sandbox: Sandbox): void {
     { scopes: CHAT_MESSAGE_READ },
     (ctx, refs) => {
       const chat = visibleChat(ctx.graph.store, refs, ctx.params.chatId!, ctx.caller);
-      const message = ctx.graph.store.get(refs.chatMessages(chat.id), ctx.params.messageId!);
-      if (!message) throw notFound('teams', `Message '${ctx.params.messageId}' was not found.`);
+      const message = messageIn(ctx, refs.chatMessages(chat.id), ctx.params.messageId!);
       return entityResponse(ctx, renderMessage(message), {
         context: `${ctxPath.chat(chat.id)}/messages/$entity`,
       });

@@ -86,6 +86,12 @@ function page(actionId: string, body: unknown): Page<FileItem> {
   return toPage(actionId, body, toFileItem);
 }
 
+/** The item an action works on by id: recorded for the audit log, addressed in the user's drive. */
+function targetItem(ctx: ActionContext, itemId: string): string {
+  ctx.targets.push(itemId);
+  return itemUrl({ itemId });
+}
+
 // ---------------------------------------------------------------- browse
 
 // https://learn.microsoft.com/graph/api/driveitem-list-children
@@ -494,10 +500,9 @@ defineAction({
   kind: 'write',
   idempotent: true,
   toGraph: (input, ctx) => {
-    ctx.targets.push(input.itemId);
     return {
       method: 'PATCH',
-      url: itemUrl({ itemId: input.itemId }),
+      url: targetItem(ctx, input.itemId),
       query: { '@microsoft.graph.conflictBehavior': input.conflictBehavior },
       body: { name: input.name },
     };
@@ -565,11 +570,11 @@ defineAction({
   kind: 'write',
   idempotent: true,
   run: async (input, ctx) => {
-    ctx.targets.push(input.itemId);
+    const url = targetItem(ctx, input.itemId);
     const folder = await destinationFolder(ctx, input);
     const res = await ctx.graph({
       method: 'PATCH',
-      url: itemUrl({ itemId: input.itemId }),
+      url,
       query: { '@microsoft.graph.conflictBehavior': input.conflictBehavior },
       body: { parentReference: { id: folder.id }, ...(input.name ? { name: input.name } : {}) },
     });
@@ -620,11 +625,11 @@ defineAction({
   kind: 'write',
   idempotent: false,
   run: async (input, ctx) => {
-    ctx.targets.push(input.itemId);
+    const url = targetItem(ctx, input.itemId);
     const folder = await destinationFolder(ctx, input);
     const res = await ctx.graph({
       method: 'POST',
-      url: `${itemUrl({ itemId: input.itemId })}/copy`,
+      url: `${url}/copy`,
       query: { '@microsoft.graph.conflictBehavior': input.conflictBehavior },
       body: {
         parentReference: { id: folder.id, ...(folder.driveId ? { driveId: folder.driveId } : {}) },
@@ -696,10 +701,9 @@ defineAction({
   kind: 'destructive',
   idempotent: true,
   toGraph: (input, ctx) => {
-    ctx.targets.push(input.itemId);
     return {
       method: 'DELETE',
-      url: itemUrl({ itemId: input.itemId }),
+      url: targetItem(ctx, input.itemId),
       ...(input.eTag ? { headers: { 'If-Match': input.eTag } } : {}),
     };
   },
@@ -744,10 +748,9 @@ defineAction({
   // Graph returns the existing link of that type and scope: repeating is safe.
   idempotent: true,
   toGraph: (input, ctx) => {
-    ctx.targets.push(input.itemId);
     return {
       method: 'POST',
-      url: `${itemUrl({ itemId: input.itemId })}/createLink`,
+      url: `${targetItem(ctx, input.itemId)}/createLink`,
       body: {
         type: input.type,
         scope: input.scope,
@@ -783,10 +786,10 @@ defineAction({
   kind: 'read',
   idempotent: true,
   toGraph: (input, ctx) => {
-    ctx.targets.push(input.itemId);
+    const url = `${targetItem(ctx, input.itemId)}/permissions`;
     return input.cursor
       ? { method: 'GET', url: decodeCursor('files.listPermissions', input.cursor) }
-      : { method: 'GET', url: `${itemUrl({ itemId: input.itemId })}/permissions` };
+      : { method: 'GET', url };
   },
   fromGraph: (res) => toPage('files.listPermissions', res.body, toPermission),
   mapError: filesMapError,
@@ -808,10 +811,9 @@ defineAction({
   kind: 'destructive',
   idempotent: true,
   toGraph: (input, ctx) => {
-    ctx.targets.push(input.itemId);
     return {
       method: 'DELETE',
-      url: `${itemUrl({ itemId: input.itemId })}/permissions/${encodeURIComponent(input.permissionId)}`,
+      url: `${targetItem(ctx, input.itemId)}/permissions/${encodeURIComponent(input.permissionId)}`,
     };
   },
   fromGraph: () => ({ removed: true as const }),

@@ -388,6 +388,47 @@ async function sendWithBody(
   return draft.body.id;
 }
 
+/** The text of a reply or forward: a comment above the quoted original, or a whole new body. */
+function responseText(comment: string) {
+  return {
+    comment: z.string().max(900_000).optional().describe(comment),
+    body: z
+      .string()
+      .max(900_000)
+      .optional()
+      .describe('A full body replacing the quoted original (instead of comment).'),
+    bodyType: z.enum(['text', 'html']).optional().describe('Type of body (default text).'),
+  };
+}
+
+/**
+ * Sends a reply or forward of `input.messageId`: with a `body`, as a draft whose body is replaced
+ * (`create`, see sendWithBody); with a comment, in one call (`direct`).
+ */
+async function respond(
+  ctx: ActionContext,
+  input: { messageId: string; comment?: string; body?: string; bodyType?: 'text' | 'html'; mailbox?: string },
+  create: { action: 'createReply' | 'createReplyAll' | 'createForward'; body: Record<string, unknown> },
+  direct: { action: 'reply' | 'replyAll' | 'forward'; body: Record<string, unknown> },
+): Promise<{ sent: true; messageId?: string }> {
+  if (input.comment !== undefined && input.body !== undefined) {
+    throw badField('body', 'give either comment or body, not both');
+  }
+  const root = mailRoot(input);
+  ctx.targets.push(input.messageId);
+  if (input.body !== undefined) {
+    const content = { contentType: input.bodyType ?? 'text', content: input.body };
+    const id = await sendWithBody(ctx, root, input.messageId, create.action, create.body, content);
+    return { sent: true, messageId: id };
+  }
+  await ctx.graph({
+    method: 'POST',
+    url: `${root}/messages/${seg(input.messageId)}/${direct.action}`,
+    body: { comment: input.comment ?? '', ...direct.body },
+  });
+  return { sent: true };
+}
+
 const replyInput = z
   .object({
     messageId: idField('The message to reply to.'),
@@ -395,13 +436,7 @@ const replyInput = z
       .boolean()
       .optional()
       .describe('Reply to the sender and all other recipients (default false).'),
-    comment: z.string().max(900_000).optional().describe('Text put above the quoted original.'),
-    body: z
-      .string()
-      .max(900_000)
-      .optional()
-      .describe('A full body replacing the quoted original (instead of comment).'),
-    bodyType: z.enum(['text', 'html']).optional().describe('Type of body (default text).'),
+    ...responseText('Text put above the quoted original.'),
     mailbox: mailboxField,
   })
   .strict();
@@ -420,33 +455,13 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
-  run: async (input, ctx) => {
-    if (input.comment !== undefined && input.body !== undefined) {
-      throw badField('body', 'give either comment or body, not both');
-    }
-    const root = mailRoot(input);
-    ctx.targets.push(input.messageId);
-    if (input.body !== undefined) {
-      const id = await sendWithBody(
-        ctx,
-        root,
-        input.messageId,
-        input.replyAll ? 'createReplyAll' : 'createReply',
-        {},
-        {
-          contentType: input.bodyType ?? 'text',
-          content: input.body,
-        },
-      );
-      return { sent: true, messageId: id };
-    }
-    await ctx.graph({
-      method: 'POST',
-      url: `${root}/messages/${seg(input.messageId)}/${input.replyAll ? 'replyAll' : 'reply'}`,
-      body: { comment: input.comment ?? '' },
-    });
-    return { sent: true };
-  },
+  run: async (input, ctx) =>
+    await respond(
+      ctx,
+      input,
+      { action: input.replyAll ? 'createReplyAll' : 'createReply', body: {} },
+      { action: input.replyAll ? 'replyAll' : 'reply', body: {} },
+    ),
   mapError: mailError,
 });
 
@@ -455,13 +470,7 @@ const forwardInput = z
     messageId: idField('The message to forward.'),
     to: z.array(addressField).min(1).max(500).describe('Recipients of the forward.'),
     cc: recipients('Carbon-copy recipients.'),
-    comment: z.string().max(900_000).optional().describe('Text put above the forwarded message.'),
-    body: z
-      .string()
-      .max(900_000)
-      .optional()
-      .describe('A full body replacing the quoted original (instead of comment).'),
-    bodyType: z.enum(['text', 'html']).optional().describe('Type of body (default text).'),
+    ...responseText('Text put above the forwarded message.'),
     mailbox: mailboxField,
   })
   .strict();
@@ -481,39 +490,17 @@ defineAction({
   idempotent: false,
   idempotencyKey: true,
   run: async (input, ctx) => {
-    if (input.comment !== undefined && input.body !== undefined) {
-      throw badField('body', 'give either comment or body, not both');
-    }
-    const root = mailRoot(input);
-    ctx.targets.push(input.messageId);
-    const people = {
-      toRecipients: toRecipients(input.to),
-      ...(input.cc?.length ? { ccRecipients: toRecipients(input.cc) } : {}),
-    };
-    if (input.body !== undefined) {
-      const id = await sendWithBody(
-        ctx,
-        root,
-        input.messageId,
-        'createForward',
-        { message: people },
-        {
-          contentType: input.bodyType ?? 'text',
-          content: input.body,
-        },
-      );
-      return { sent: true, messageId: id };
-    }
-    await ctx.graph({
-      method: 'POST',
-      url: `${root}/messages/${seg(input.messageId)}/forward`,
-      body: {
-        comment: input.comment ?? '',
-        toRecipients: people.toRecipients,
-        ...(people.ccRecipients ? { message: { ccRecipients: people.ccRecipients } } : {}),
+    const to = toRecipients(input.to);
+    const cc = input.cc?.length ? toRecipients(input.cc) : undefined;
+    return await respond(
+      ctx,
+      input,
+      {
+        action: 'createForward',
+        body: { message: { toRecipients: to, ...(cc ? { ccRecipients: cc } : {}) } },
       },
-    });
-    return { sent: true };
+      { action: 'forward', body: { toRecipients: to, ...(cc ? { message: { ccRecipients: cc } } : {}) } },
+    );
   },
   mapError: mailError,
 });
