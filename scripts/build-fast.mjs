@@ -3,7 +3,7 @@
 // transpiled to dist/ with swc (about a second), no type-checking. Types are checked by
 // `npm run typecheck` (and `npm run build`, the tsc build used for deployment) — the same split
 // the tests use (@swc/jest plus tsc --noEmit, toolchain.md).
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformFile } from '@swc/core';
@@ -36,5 +36,30 @@ await Promise.all(
     if (map) writeFileSync(`${out}.map`, map);
   }),
 );
+// Output whose source is gone (a moved or deleted file) is removed: the Functions host and the
+// local host load every file under dist/functions, so a stale one would register twice.
+const built = new Set(files.map((file) => join(root, 'dist', relative(root, file)).replace(/\.ts$/, '.js')));
+let removed = 0;
+for (const dir of sources) {
+  const outDir = join(root, 'dist', dir);
+  if (!existsSync(outDir)) continue;
+  const outputs = [];
+  (function list(d) {
+    for (const name of readdirSync(d)) {
+      const full = join(d, name);
+      if (statSync(full).isDirectory()) list(full);
+      else outputs.push(full);
+    }
+  })(outDir);
+  for (const out of outputs) {
+    const js = out.replace(/\.map$/, '');
+    if (js.endsWith('.js') && !built.has(js)) {
+      rmSync(out);
+      removed += 1;
+    }
+  }
+}
 if (!process.argv.includes('--quiet'))
-  console.log(`built ${files.length} files into dist/ in ${Date.now() - started} ms`);
+  console.log(
+    `built ${files.length} files into dist/ in ${Date.now() - started} ms${removed ? ` (${removed} stale outputs removed)` : ''}`,
+  );

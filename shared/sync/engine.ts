@@ -93,6 +93,21 @@ class RoundState {
   constructor(live: number) {
     this.live = live;
   }
+
+  /** The round's figures as a RoundResult reports them. */
+  counts(): Omit<RoundResult, 'status' | 'leaseHeldUntil' | 'mode' | 'lists'> {
+    return {
+      pages: this.pages,
+      requests: this.requests,
+      items: this.items,
+      created: this.created,
+      updated: this.updated,
+      deleted: this.deleted,
+      entries: this.entries,
+      graphMs: Math.round(this.graphMs),
+      storageMs: Math.round(this.storageMs),
+    };
+  }
 }
 
 /**
@@ -130,19 +145,7 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
   const lease = await acquireLease(job.userId, job.resource, now());
   if ('heldUntil' in lease) {
     log.log(JSON.stringify({ event: 'sync_busy', resource: job.resource }));
-    return {
-      status: 'busy',
-      leaseHeldUntil: lease.heldUntil,
-      pages: 0,
-      requests: 0,
-      items: 0,
-      created: 0,
-      updated: 0,
-      deleted: 0,
-      entries: 0,
-      graphMs: 0,
-      storageMs: 0,
-    };
+    return { status: 'busy', leaseHeldUntil: lease.heldUntil, ...new RoundState(0).counts() };
   }
   const def = resourceDef(job.resource);
   const previous = lease.state;
@@ -228,20 +231,7 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
         deleted: round.deleted,
       }),
     );
-    return {
-      status: 'completed',
-      mode,
-      pages: round.pages,
-      requests: round.requests,
-      items: round.items,
-      created: round.created,
-      updated: round.updated,
-      deleted: round.deleted,
-      entries: round.entries,
-      graphMs: Math.round(round.graphMs),
-      storageMs: Math.round(round.storageMs),
-      ...(job.resource === 'todo' ? { lists } : {}),
-    };
+    return { status: 'completed', mode, ...round.counts(), ...(job.resource === 'todo' ? { lists } : {}) };
   } catch (err) {
     if (err instanceof LeaseLost) throw err;
     const problem = err instanceof Problem ? err : undefined;
@@ -250,19 +240,7 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
       await releaseLease(lease, { status: 'reauth_required', lastError: problem.code }).catch(
         () => undefined,
       );
-      return {
-        status: problem.code,
-        mode,
-        pages: round.pages,
-        requests: round.requests,
-        items: round.items,
-        created: round.created,
-        updated: round.updated,
-        deleted: round.deleted,
-        entries: round.entries,
-        graphMs: Math.round(round.graphMs),
-        storageMs: Math.round(round.storageMs),
-      };
+      return { status: problem.code, mode, ...round.counts() };
     }
     const code = err instanceof GraphError ? `${err.status}:${err.code}` : problem ? problem.code : 'error';
     await releaseLease(lease, { status: 'failed', lastError: code, items: round.live }).catch(

@@ -148,9 +148,11 @@ export async function exportIndexed(userId: string): Promise<Array<IndexedItem &
   return out;
 }
 
-/** Deletes index rows: every resource of a user, or one resource. */
-export async function eraseIndexed(userId: string, resource?: string): Promise<number> {
-  const client = await table(ITEMS_TABLE);
+/** Deletes the rows `source` lists, in transactions of up to TX_MAX rows of one partition. */
+async function deleteListed(
+  client: Awaited<ReturnType<typeof table>>,
+  source: AsyncIterable<{ partitionKey?: string; rowKey?: string }>,
+): Promise<number> {
   let n = 0;
   let batch: { pk: string; rows: string[] } | undefined;
   const flush = async () => {
@@ -158,15 +160,6 @@ export async function eraseIndexed(userId: string, resource?: string): Promise<n
     await deleteRows(client, batch.pk, batch.rows);
     batch = undefined;
   };
-  const source =
-    resource === undefined
-      ? userRows(userId)
-      : (async function* () {
-          const pk = partitionOf(userId, resource).replace(/'/g, "''");
-          yield* client.listEntities<Record<string, unknown>>({
-            queryOptions: { filter: `PartitionKey eq '${pk}'` },
-          });
-        })();
   for await (const row of source) {
     const pk = row.partitionKey ?? '';
     if (batch && (batch.pk !== pk || batch.rows.length >= TX_MAX)) await flush();
@@ -176,6 +169,21 @@ export async function eraseIndexed(userId: string, resource?: string): Promise<n
   }
   await flush();
   return n;
+}
+
+/** Deletes index rows: every resource of a user, or one resource. */
+export async function eraseIndexed(userId: string, resource?: string): Promise<number> {
+  const client = await table(ITEMS_TABLE);
+  const source =
+    resource === undefined
+      ? userRows(userId)
+      : (async function* () {
+          const pk = partitionOf(userId, resource).replace(/'/g, "''");
+          yield* client.listEntities<Record<string, unknown>>({
+            queryOptions: { filter: `PartitionKey eq '${pk}'` },
+          });
+        })();
+  return await deleteListed(client, source);
 }
 
 /** Drops tombstones (deleted rows) last touched before the cutoff, across the user's resources. */
@@ -188,20 +196,5 @@ export async function purgeTombstones(userId: string, cutoffIso: string): Promis
       filter: `PartitionKey ge '${low}' and PartitionKey lt '${high}' and deleted eq true and seenAt lt '${cutoffIso.replace(/'/g, "''")}'`,
     },
   });
-  let n = 0;
-  let batch: { pk: string; rows: string[] } | undefined;
-  const flush = async () => {
-    if (!batch || batch.rows.length === 0) return;
-    await deleteRows(client, batch.pk, batch.rows);
-    batch = undefined;
-  };
-  for await (const row of rows) {
-    const pk = row.partitionKey ?? '';
-    if (batch && (batch.pk !== pk || batch.rows.length >= TX_MAX)) await flush();
-    batch ??= { pk, rows: [] };
-    batch.rows.push(row.rowKey ?? '');
-    n++;
-  }
-  await flush();
-  return n;
+  return await deleteListed(client, rows);
 }

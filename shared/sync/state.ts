@@ -159,30 +159,20 @@ export async function acquireLease(
 
 /** Extends the lease (after every page); throws LeaseLost when another round took it over. */
 export async function renewLease(lease: Lease, now = Date.now()): Promise<void> {
-  const client = await table(SYNCSTATE_TABLE);
-  try {
-    const res = await client.updateEntity(
-      toRow({
-        userId: lease.userId,
-        resource: lease.resource,
-        leaseUntil: new Date(now + LEASE_MS).toISOString(),
-      }),
-      'Merge',
-      { etag: lease.etag },
-    );
-    lease.etag = res.etag ?? lease.etag;
-  } catch (err) {
-    if (statusOf(err) === 412 || statusOf(err) === 404) throw new LeaseLost();
-    throw err;
-  }
+  await mergeUnderLease(lease, { leaseUntil: new Date(now + LEASE_MS).toISOString() });
 }
 
 /** Ends the round: writes its outcome and frees the lease, still conditional on our ETag. */
 export async function releaseLease(lease: Lease, outcome: Partial<SyncState>): Promise<void> {
+  await mergeUnderLease(lease, { ...outcome, leaseId: '', leaseUntil: '' });
+}
+
+/** Merges into the sync state row only while it still carries our lease's ETag (LeaseLost otherwise). */
+async function mergeUnderLease(lease: Lease, fields: Partial<SyncState>): Promise<void> {
   const client = await table(SYNCSTATE_TABLE);
   try {
     const res = await client.updateEntity(
-      toRow({ ...outcome, userId: lease.userId, resource: lease.resource, leaseId: '', leaseUntil: '' }),
+      toRow({ ...fields, userId: lease.userId, resource: lease.resource }),
       'Merge',
       { etag: lease.etag },
     );

@@ -2,10 +2,11 @@
  * What a newcomer does first: `npm start` builds, starts Azurite, the sandbox and the local host,
  * answers /api/health within 20 s, and Ctrl-C (SIGINT to the process group) leaves nothing behind.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runNpm } from '../support/npm-start';
 import { freePort } from '../support/ports';
 
@@ -117,4 +118,19 @@ describe('bad settings stop npm start before "ready"', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 45000);
+});
+
+test('the quick build removes output whose source is gone (a moved function would register twice)', () => {
+  const root = join(__dirname, '..', '..');
+  const stale = join(root, 'dist', 'functions', 'moved-away-by-a-refactor.js');
+  mkdirSync(dirname(stale), { recursive: true });
+  writeFileSync(stale, '// its source was moved\n');
+  writeFileSync(`${stale}.map`, '{}');
+  const out = execFileSync(process.execPath, [join(root, 'scripts', 'build-fast.mjs')], {
+    cwd: root,
+  }).toString();
+  expect(existsSync(stale)).toBe(false);
+  expect(existsSync(`${stale}.map`)).toBe(false);
+  expect(out).toMatch(/\(\d+ stale outputs removed\)/);
+  expect(existsSync(join(root, 'dist', 'functions', 'actions.js'))).toBe(true);
 });
