@@ -7,6 +7,7 @@
  * Idempotency-Key) run directly. Results come back in request order, each with its status and
  * either the output or a problem.
  */
+import { checkOutput } from './output';
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { ensureFeature, loadConnection, reauthProblem } from '../auth/token-vault';
@@ -314,6 +315,7 @@ export async function runBatch(
           p.input,
           ctx,
         );
+        checkOutput(p.action, output);
         results.set(p.item.id, {
           id: p.item.id,
           action: p.item.action,

@@ -25,6 +25,7 @@ import {
   release,
   requestHash,
 } from './idempotency';
+import { checkOutput } from './output';
 import { RawResult, type Action, type ActionContext } from './types';
 
 export interface ExecuteEnv {
@@ -226,6 +227,7 @@ export async function executeAction(
 
   // It happened: from here on, bookkeeping that fails is logged, never reported as a failure.
   const output = produced.output;
+  if (!(output instanceof RawResult)) checkOutput(action, output);
   const status = action.successStatus ?? 200;
   if (action.invalidates?.length) invalidate(env.userId, action.invalidates);
   if (action.cache && !(output instanceof RawResult)) {

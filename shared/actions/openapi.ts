@@ -19,6 +19,14 @@ export function inputSchema(action: Action): Json {
   return schema;
 }
 
+/** The JSON Schema of an action's result, when it declares one (OpenAPI response, MCP outputSchema). */
+export function outputSchema(action: Action): Json | undefined {
+  if (!action.output) return undefined;
+  const schema = z.toJSONSchema(action.output, { io: 'output', unrepresentable: 'any' }) as Json;
+  delete schema.$schema;
+  return schema;
+}
+
 function problemResponse(description: string): Json {
   return {
     description,
@@ -54,9 +62,7 @@ function operation(action: Action): Json {
         description: 'The action result',
         content: {
           'application/json': {
-            schema: action.output
-              ? (z.toJSONSchema(action.output, { io: 'output', unrepresentable: 'any' }) as Json)
-              : { type: 'object' },
+            schema: outputSchema(action) ?? { type: 'object' },
           },
         },
       },

@@ -11,7 +11,7 @@
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Feature } from '../config';
-import { inputSchema } from '../actions/openapi';
+import { inputSchema, outputSchema } from '../actions/openapi';
 import { allActions, getAction } from '../actions/registry';
 import type { Action } from '../actions/types';
 
@@ -75,6 +75,8 @@ export function toolDefinition(action: Action): Tool {
     title: action.summary,
     description: toolDescription(action),
     inputSchema: toolInputSchema(action),
+    // The result's shape; `structuredContent` conforms to it (held to it in the tests).
+    ...(action.output ? { outputSchema: outputSchema(action) as Tool['outputSchema'] } : {}),
     annotations: {
       title: action.summary,
       readOnlyHint: action.kind === 'read',

@@ -9,6 +9,9 @@ const EXPECTED = [
   /^HTTP streaming enabled\.?$/,
 ];
 
+// Every action result in every test is held to the action's output schema (shared/actions/output.ts).
+process.env.ACTION_OUTPUT_CHECK = 'strict';
+
 for (const level of ['warn', 'debug'] as const) {
   const original = console[level].bind(console);
   console[level] = (...args: unknown[]) => {

@@ -2,6 +2,7 @@
  * Contacts actions (reference §8.5): list and search, get, create, update (merging collections so
  * one changed address or number keeps the others), delete; contact folders.
  */
+import { deletedOf, pageOf } from '../../actions/output';
 import { z } from 'zod';
 import { seg } from '../../graph/client';
 import type { GraphError } from '../../graph/errors';
@@ -22,6 +23,8 @@ import {
   scalarBody,
   toContact,
   toFolder,
+  ContactOut,
+  ContactFolderOut,
 } from './shape';
 import { decodeCursor, toPage } from '../../actions/cursor';
 import { defineAction } from '../../actions/registry';
@@ -70,6 +73,7 @@ defineAction({
   description:
     'Lists the user\'s Outlook contacts (the default Contacts folder, or one folder). search finds contacts by name or company prefix (e.g. "Ana", "North") or by an exact email address. Returns a page of contacts (id, folderId, names, companyName, jobTitle, emails, phones, addresses, birthday, notes, categories) and nextCursor when more exist.',
   input: listContactsInput,
+  output: pageOf(ContactOut),
   feature: 'contacts',
   scopes: READ,
   kind: 'read',
@@ -103,6 +107,7 @@ defineAction({
   description:
     'Returns one contact by id with all its fields (names, company, emails, phones, addresses, birthday, notes).',
   input: z.object({ contactId }).strict(),
+  output: ContactOut,
   feature: 'contacts',
   scopes: READ,
   kind: 'read',
@@ -138,6 +143,7 @@ defineAction({
   description:
     'Creates an Outlook contact (in the default Contacts folder or the given folder) from names, company, job title, up to 3 email addresses, phone numbers, postal addresses, birthday (YYYY-MM-DD), notes and categories. displayName defaults to the name parts. Returns the created contact with its id.',
   input: createContactInput,
+  output: ContactOut,
   feature: 'contacts',
   scopes: WRITE,
   kind: 'write',
@@ -178,6 +184,7 @@ defineAction({
   description:
     'Changes the given fields of a contact; fields not named stay as they are. emails, businessPhones and homePhones take changes (add, remove, change one entry) and the entries not named are kept: the action reads the current lists and sends the merged list, because Microsoft Graph would otherwise replace the whole list. A contact holds at most 3 email addresses. Returns the updated contact.',
   input: updateContactInput,
+  output: ContactOut,
   feature: 'contacts',
   scopes: WRITE,
   kind: 'write',
@@ -221,6 +228,7 @@ defineAction({
   summary: 'Delete a contact',
   description: 'Deletes a contact (Outlook moves it to Deleted Items). Returns {contactId, deleted: true}.',
   input: z.object({ contactId }).strict(),
+  output: deletedOf('contactId'),
   feature: 'contacts',
   scopes: WRITE,
   kind: 'destructive',
@@ -242,6 +250,7 @@ defineAction({
   description:
     "Lists the user's contact folders (those inside the default Contacts folder; contacts without a folder live in the default folder itself, whose id is each folder's parentFolderId). Returns a page of {id, name, parentFolderId} and nextCursor when more exist.",
   input: z.object({ top, cursor }).strict(),
+  output: pageOf(ContactFolderOut),
   feature: 'contacts',
   scopes: READ,
   kind: 'read',
@@ -263,6 +272,7 @@ defineAction({
   description:
     'Creates a contact folder inside the default Contacts folder. Names are unique among siblings (a clash answers conflict). Returns {id, name, parentFolderId}.',
   input: z.object({ name: folderName }).strict(),
+  output: ContactFolderOut,
   feature: 'contacts',
   scopes: WRITE,
   kind: 'write',
@@ -285,6 +295,7 @@ defineAction({
   description:
     'Renames a contact folder (not the default Contacts folder). Returns {id, name, parentFolderId}.',
   input: z.object({ folderId, name: folderName }).strict(),
+  output: ContactFolderOut,
   feature: 'contacts',
   scopes: WRITE,
   kind: 'write',
@@ -309,6 +320,7 @@ defineAction({
   description:
     'Deletes a contact folder together with the contacts and folders in it. The default Contacts folder cannot be deleted. Returns {folderId, deleted: true}.',
   input: z.object({ folderId }).strict(),
+  output: deletedOf('folderId'),
   feature: 'contacts',
   scopes: WRITE,
   kind: 'destructive',

@@ -70,39 +70,41 @@ export const CONTACT_SELECT = [
   'lastModifiedDateTime',
 ].join(',');
 
-export interface PostalAddress {
-  street: string | null;
-  city: string | null;
-  state: string | null;
-  countryOrRegion: string | null;
-  postalCode: string | null;
-}
+const PostalAddressOut = z.object({
+  street: z.string().nullable(),
+  city: z.string().nullable(),
+  state: z.string().nullable(),
+  countryOrRegion: z.string().nullable(),
+  postalCode: z.string().nullable(),
+});
+export type PostalAddress = z.infer<typeof PostalAddressOut>;
 
-export interface Contact {
-  id: string;
-  folderId: string | null;
-  displayName: string | null;
-  givenName: string | null;
-  middleName: string | null;
-  surname: string | null;
-  nickName: string | null;
-  companyName: string | null;
-  jobTitle: string | null;
-  department: string | null;
-  officeLocation: string | null;
-  emails: Array<{ address: string; name: string | null }>;
-  businessPhones: string[];
-  homePhones: string[];
-  mobilePhone: string | null;
-  businessAddress: PostalAddress | null;
-  homeAddress: PostalAddress | null;
-  /** YYYY-MM-DD */
-  birthday: string | null;
-  notes: string | null;
-  categories: string[];
-  createdAt: string | null;
-  lastModifiedAt: string | null;
-}
+/** A contact as the actions return it. */
+export const ContactOut = z.object({
+  id: z.string(),
+  folderId: z.string().nullable().describe('The contact folder holding it.'),
+  displayName: z.string().nullable(),
+  givenName: z.string().nullable(),
+  middleName: z.string().nullable(),
+  surname: z.string().nullable(),
+  nickName: z.string().nullable(),
+  companyName: z.string().nullable(),
+  jobTitle: z.string().nullable(),
+  department: z.string().nullable(),
+  officeLocation: z.string().nullable(),
+  emails: z.array(z.object({ address: z.string(), name: z.string().nullable() })).describe('At most 3.'),
+  businessPhones: z.array(z.string()),
+  homePhones: z.array(z.string()),
+  mobilePhone: z.string().nullable(),
+  businessAddress: PostalAddressOut.nullable(),
+  homeAddress: PostalAddressOut.nullable(),
+  birthday: z.string().nullable().describe('YYYY-MM-DD.'),
+  notes: z.string().nullable(),
+  categories: z.array(z.string()),
+  createdAt: z.string().nullable(),
+  lastModifiedAt: z.string().nullable(),
+});
+export type Contact = z.infer<typeof ContactOut>;
 
 function address(a: z.output<typeof GraphAddress> | null | undefined): PostalAddress | null {
   if (!a) return null;
@@ -147,11 +149,12 @@ export function toContact(raw: unknown): Contact {
   };
 }
 
-export interface ContactFolder {
-  id: string;
-  name: string;
-  parentFolderId: string | null;
-}
+export const ContactFolderOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  parentFolderId: z.string().nullable(),
+});
+export type ContactFolder = z.infer<typeof ContactFolderOut>;
 
 const GraphFolder = z.object({ id: z.string(), displayName: str, parentFolderId: str }).passthrough();
 

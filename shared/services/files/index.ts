@@ -9,6 +9,7 @@ import { pathFunctionString } from '../../graph/odata';
 import { Problem } from '../../http/problem';
 import { headerText } from '../../http/validate';
 import { decodeCursor, toPage } from '../../actions/cursor';
+import { pageOf } from '../../actions/output';
 import {
   FileItemSchema,
   itemUrl,
@@ -51,7 +52,7 @@ const conflictBehavior = z
     'When the name exists: fail (409 conflict), replace (overwrite) or rename (keep both, "name 1.ext").',
   );
 
-const FileItemPage = z.object({ items: z.array(FileItemSchema), nextCursor: z.string().optional() });
+const FileItemPage = pageOf(FileItemSchema);
 
 /** Conflicts, locks and a full drive, in words a caller can act on (reference §1.2, §8.3). */
 function filesMapError(err: GraphError): Problem | undefined {

@@ -23,6 +23,13 @@ defineAction({
   description:
     'Returns the connected Microsoft 365 account: id, display name, user principal name, email address and job title. Use it to know who the user is in Microsoft 365 (e.g. to address mail "from" them). Cached for a few minutes.',
   input: z.object({}).strict(),
+  output: z.object({
+    id: z.string().describe('The Microsoft 365 user id.'),
+    displayName: z.string().nullable(),
+    userPrincipalName: z.string().nullable().describe('The sign-in name, e.g. adele@contoso.com.'),
+    mail: z.string().nullable().describe('The primary email address.'),
+    jobTitle: z.string().nullable(),
+  }),
   feature: 'base',
   scopes: ['User.Read'],
   kind: 'read',
@@ -68,6 +75,18 @@ defineAction({
   description:
     "Returns the mailbox time zone (as Outlook reports it, Windows or IANA name) and working hours (days, start, end, zone). Use it before scheduling to respect the user's working day. Cached for a few minutes.",
   input: z.object({}).strict(),
+  output: z.object({
+    timeZone: z
+      .string()
+      .nullable()
+      .describe('The mailbox time zone as Outlook reports it (Windows or IANA name).'),
+    workingHours: z.object({
+      daysOfWeek: z.array(z.string()).describe('e.g. ["monday", ..., "friday"].'),
+      startTime: z.string().nullable().describe('Local start of the working day, e.g. 08:00:00.0000000.'),
+      endTime: z.string().nullable(),
+      timeZone: z.string().nullable().describe('The zone the working hours are in.'),
+    }),
+  }),
   feature: 'calendar',
   scopes: ['MailboxSettings.Read'],
   kind: 'read',
