@@ -13,6 +13,7 @@
  * team or channel goes through `paceTeams` (pacer.ts), so those actions use `run()` (a
  * `$batch` item would bypass the pacer).
  */
+import { pageOf } from '../../actions/output';
 import { z } from 'zod';
 import { seg, type GraphCall } from '../../graph/client';
 import type { GraphError } from '../../graph/errors';
@@ -31,6 +32,9 @@ import {
   type ChatMember,
   type MentionInput,
   type ResolvedMention,
+  ChannelOut,
+  ChatOut,
+  TeamsMessageOut,
 } from './shape';
 import type { ActionContext } from '../../actions/types';
 
@@ -236,7 +240,7 @@ defineAction({
   description:
     'Returns the teams the signed-in user belongs to (id, name, description, archived). Start here: the team id is needed to list channels and post. Only the user’s own teams are visible (delegated access). Cached for a few minutes.',
   input: z.object({}).strict(),
-  output: z.object({ items: z.array(Team), nextCursor: z.string().optional() }),
+  output: pageOf(Team),
   feature: 'teams',
   scopes: ['Team.ReadBasic.All'],
   kind: 'read',
@@ -258,6 +262,7 @@ defineAction({
   description:
     'Returns the channels of one team the user is a member of (id, name, description, membership type standard/private/shared). Use the channel id to read or post messages. Cached for a few minutes.',
   input: z.object({ teamId }).strict(),
+  output: pageOf(ChannelOut),
   feature: 'teams',
   scopes: ['Channel.ReadBasic.All'],
   kind: 'read',
@@ -298,6 +303,7 @@ defineAction({
       cursor,
     })
     .strict(),
+  output: pageOf(TeamsMessageOut),
   feature: 'teams-history',
   scopes: ['ChannelMessage.Read.All'],
   kind: 'read',
@@ -327,6 +333,7 @@ defineAction({
   description:
     'Returns the replies to one top-level channel message, newest first, in pages of up to 50 (nextCursor for more). Needs the teams-history feature (admin-consented ChannelMessage.Read.All).',
   input: z.object({ teamId, channelId, messageId, top: top('Replies'), cursor }).strict(),
+  output: pageOf(TeamsMessageOut),
   feature: 'teams-history',
   scopes: ['ChannelMessage.Read.All'],
   kind: 'read',
@@ -366,6 +373,7 @@ defineAction({
       ...messageFields(['normal', 'high']),
     })
     .strict(),
+  output: TeamsMessageOut,
   feature: 'teams',
   scopes: ['ChannelMessage.Send'],
   kind: 'write',
@@ -400,6 +408,7 @@ defineAction({
   description:
     'Replies in the thread of a top-level channel message as the signed-in user, with the same text/HTML, importance and @mention options as teams.sendChannelMessage. Returns the reply (replyToId is the parent id). Paced to 4 requests per second per channel. Send an Idempotency-Key header to make retries safe.',
   input: z.object({ teamId, channelId, messageId, ...messageFields(['normal', 'high']) }).strict(),
+  output: TeamsMessageOut,
   feature: 'teams',
   scopes: ['ChannelMessage.Send'],
   kind: 'write',
@@ -438,6 +447,7 @@ defineAction({
   description:
     'Returns the one-on-one, group and meeting chats the signed-in user is in, most recently active first, with their members (user id, name, email). Use the chat id to read or send chat messages. Pages of up to 50; pass nextCursor for more.',
   input: z.object({ top: top('Chats'), cursor }).strict(),
+  output: pageOf(ChatOut),
   feature: 'teams',
   scopes: ['Chat.ReadWrite'],
   kind: 'read',
@@ -459,6 +469,7 @@ defineAction({
   description:
     'Returns the messages of a chat the user is in, newest first (sender, content, importance, @mentions, time). Pages of up to 50; pass nextCursor for more.',
   input: z.object({ chatId, top: top('Messages'), cursor }).strict(),
+  output: pageOf(TeamsMessageOut),
   feature: 'teams',
   scopes: ['Chat.ReadWrite'],
   kind: 'read',
@@ -484,6 +495,7 @@ defineAction({
   description:
     'Sends a message in an existing chat as the signed-in user: plain text or HTML, importance (normal/high/urgent), and @mentions (put @{0}, @{1} in text and list them in mentions; chat members are recognised without a directory lookup). To message someone new, first start a chat with teams.createChat. Returns the created message. Send an Idempotency-Key header to make retries safe.',
   input: z.object({ chatId, ...messageFields(['normal', 'high', 'urgent']) }).strict(),
+  output: TeamsMessageOut,
   feature: 'teams',
   scopes: ['Chat.ReadWrite'],
   kind: 'write',
@@ -565,6 +577,7 @@ defineAction({
       message: 'a topic can only be set on a group chat (two or more participants)',
       path: ['topic'],
     }),
+  output: ChatOut,
   feature: 'teams',
   scopes: ['Chat.ReadWrite'],
   kind: 'write',

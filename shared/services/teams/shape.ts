@@ -52,28 +52,46 @@ const GraphMessage = z
   })
   .passthrough();
 
-export interface TeamsMessage {
-  id: string;
-  /** The parent message id for channel replies, else null. */
-  replyToId: string | null;
-  messageType: string;
-  createdAt: string | null;
-  lastModifiedAt: string | null;
-  deleted: boolean;
-  subject: string | null;
-  importance: string;
-  /** `text` or `html` (mentions make a message html). */
-  contentType: string;
-  content: string;
-  from: { userId: string | null; displayName: string | null; kind: 'user' | 'application' } | null;
-  mentions: Array<{ id: number; text: string | null; userId: string | null; displayName: string | null }>;
-  teamId: string | null;
-  channelId: string | null;
-  chatId: string | null;
-  webUrl: string | null;
-  /** With includeReplies on channel message lists: the replies, oldest first. */
-  replies?: TeamsMessage[];
-}
+const TeamsMessageFields = z.object({
+  id: z.string(),
+  replyToId: z.string().nullable().describe('The parent message id for channel replies, else null.'),
+  messageType: z.string(),
+  createdAt: z.string().nullable(),
+  lastModifiedAt: z.string().nullable(),
+  deleted: z.boolean(),
+  subject: z.string().nullable(),
+  importance: z.string(),
+  contentType: z.string().describe('text or html (mentions make a message html).'),
+  content: z.string(),
+  from: z
+    .object({
+      userId: z.string().nullable(),
+      displayName: z.string().nullable(),
+      kind: z.enum(['user', 'application']),
+    })
+    .nullable(),
+  mentions: z.array(
+    z.object({
+      id: z.number(),
+      text: z.string().nullable(),
+      userId: z.string().nullable(),
+      displayName: z.string().nullable(),
+    }),
+  ),
+  teamId: z.string().nullable(),
+  channelId: z.string().nullable(),
+  chatId: z.string().nullable(),
+  webUrl: z.string().nullable(),
+});
+
+/** A channel or chat message as the actions return it. */
+export const TeamsMessageOut = TeamsMessageFields.extend({
+  replies: z
+    .array(TeamsMessageFields)
+    .optional()
+    .describe('With includeReplies on channel message lists: the replies, oldest first.'),
+});
+export type TeamsMessage = z.infer<typeof TeamsMessageFields> & { replies?: TeamsMessage[] };
 
 export function toMessage(raw: unknown): TeamsMessage {
   const m = GraphMessage.parse(raw);
@@ -145,7 +163,17 @@ const GraphChannel = z
   })
   .passthrough();
 
-export function toChannel(raw: unknown, teamId: string) {
+export const ChannelOut = z.object({
+  id: z.string(),
+  teamId: z.string(),
+  displayName: z.string().nullable(),
+  description: z.string().nullable(),
+  membershipType: z.string().describe('standard, private or shared.'),
+  createdAt: z.string().nullable(),
+  webUrl: z.string().nullable(),
+});
+
+export function toChannel(raw: unknown, teamId: string): z.infer<typeof ChannelOut> {
   const c = GraphChannel.parse(raw);
   return {
     id: c.id,
@@ -167,12 +195,13 @@ const GraphMember = z
   })
   .passthrough();
 
-export type ChatMember = {
-  userId: string | null;
-  displayName: string | null;
-  email: string | null;
-  roles: string[];
-};
+const ChatMemberOut = z.object({
+  userId: z.string().nullable(),
+  displayName: z.string().nullable(),
+  email: z.string().nullable(),
+  roles: z.array(z.string()),
+});
+export type ChatMember = z.infer<typeof ChatMemberOut>;
 
 export function toMember(raw: unknown): ChatMember {
   const m = GraphMember.parse(raw);
@@ -196,7 +225,17 @@ const GraphChat = z
   })
   .passthrough();
 
-export function toChat(raw: unknown) {
+export const ChatOut = z.object({
+  id: z.string(),
+  topic: z.string().nullable(),
+  chatType: z.string().describe('oneOnOne, group or meeting.'),
+  createdAt: z.string().nullable(),
+  lastUpdatedAt: z.string().nullable(),
+  webUrl: z.string().nullable(),
+  members: z.array(ChatMemberOut).optional(),
+});
+
+export function toChat(raw: unknown): z.infer<typeof ChatOut> {
   const c = GraphChat.parse(raw);
   return {
     id: c.id,

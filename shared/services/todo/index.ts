@@ -3,6 +3,7 @@
  * reminders, importance, categories and recurrence; complete and reopen; checklist items; linked
  * resources that tie a task to an email or a file.
  */
+import { deletedOf, pageOf } from '../../actions/output';
 import { z } from 'zod';
 import { seg } from '../../graph/client';
 import type { GraphError } from '../../graph/errors';
@@ -27,6 +28,10 @@ import {
   toLink,
   toList,
   toTask,
+  TaskListOut,
+  TaskOut,
+  ChecklistItemOut,
+  LinkedResourceOut,
 } from './shape';
 import type { ActionContext } from '../../actions/types';
 
@@ -135,6 +140,7 @@ defineAction({
   description:
     'Lists the user\'s Microsoft To Do lists: {id, name, isDefault, wellKnownName, isOwner, isShared}. The built-in "Tasks" list has isDefault true. Use a list id with the task actions.',
   input: z.object({ top, cursor }).strict(),
+  output: pageOf(TaskListOut),
   feature: 'todo',
   scopes: READ,
   kind: 'read',
@@ -153,6 +159,7 @@ defineAction({
   summary: 'Create a To Do task list',
   description: 'Creates a task list with the given name. Returns the list {id, name, isDefault, ...}.',
   input: z.object({ name: listName }).strict(),
+  output: TaskListOut,
   feature: 'todo',
   scopes: WRITE,
   kind: 'write',
@@ -173,6 +180,7 @@ defineAction({
   summary: 'Rename a To Do task list',
   description: 'Renames a task list. Built-in lists (such as "Tasks") cannot be renamed. Returns the list.',
   input: z.object({ listId, name: listName }).strict(),
+  output: TaskListOut,
   feature: 'todo',
   scopes: WRITE,
   kind: 'write',
@@ -193,6 +201,7 @@ defineAction({
   description:
     'Deletes a task list with all its tasks. Built-in lists (such as "Tasks") cannot be deleted. Returns {listId, deleted: true}.',
   input: z.object({ listId }).strict(),
+  output: deletedOf('listId'),
   feature: 'todo',
   scopes: WRITE,
   kind: 'destructive',
@@ -238,6 +247,7 @@ defineAction({
   description:
     'Lists the tasks of a list (the built-in "Tasks" list by default), optionally only some states (notStarted, inProgress, completed, waitingOnOthers, deferred) and a due-date range (calendar dates, inclusive). Returns a page of tasks {id, listId, title, status, completed, importance, due (YYYY-MM-DD), reminderAt, categories, recurrence, completedAt, ...} and nextCursor when more exist.',
   input: listTasksInput,
+  output: pageOf(TaskOut),
   feature: 'todo',
   scopes: READ,
   kind: 'read',
@@ -271,6 +281,7 @@ defineAction({
   description:
     'Returns one task with its body, due date (YYYY-MM-DD), reminder, recurrence, checklist items {id, text, checked} and linked resources {id, webUrl, applicationName, displayName, externalId}.',
   input: z.object({ listId, taskId }).strict(),
+  output: TaskOut,
   feature: 'todo',
   scopes: READ,
   kind: 'read',
@@ -374,6 +385,7 @@ defineAction({
   description:
     'Creates a task in a list (the built-in "Tasks" list by default) with title, notes, due date (YYYY-MM-DD, a calendar date), reminder time, importance, categories, recurrence (needs a due date), checklist items and linked resources (the email or file it is about). Returns the created task.',
   input: createTaskInput,
+  output: TaskOut,
   feature: 'todo',
   scopes: WRITE,
   kind: 'write',
@@ -422,6 +434,7 @@ defineAction({
   description:
     'Changes the given fields of a task (title, notes, due date, reminder, importance, categories, status, recurrence); fields not named stay as they are. null clears the due date, the reminder or the recurrence. Returns the updated task.',
   input: updateTaskInput,
+  output: TaskOut,
   feature: 'todo',
   scopes: WRITE,
   kind: 'write',
@@ -456,6 +469,7 @@ for (const [name, status, summary] of [
         ? 'Marks a task completed (Microsoft To Do records when: completedAt). Returns the task.'
         : 'Sets a task back to notStarted and clears its completion time. Returns the task.',
     input: z.object({ listId, taskId }).strict(),
+    output: TaskOut,
     feature: 'todo',
     scopes: WRITE,
     kind: 'write',
@@ -475,6 +489,7 @@ defineAction({
   summary: 'Delete a To Do task',
   description: 'Deletes a task with its checklist and links. Returns {taskId, deleted: true}.',
   input: z.object({ listId, taskId }).strict(),
+  output: deletedOf('taskId'),
   feature: 'todo',
   scopes: WRITE,
   kind: 'destructive',
@@ -505,6 +520,7 @@ defineAction({
       checked: z.boolean().optional().describe('Already done (default false).'),
     })
     .strict(),
+  output: ChecklistItemOut,
   feature: 'todo',
   scopes: WRITE,
   kind: 'write',
@@ -538,6 +554,7 @@ defineAction({
       checked: z.boolean().optional().describe('true: done; false: not done.'),
     })
     .strict(),
+  output: ChecklistItemOut,
   feature: 'todo',
   scopes: WRITE,
   kind: 'write',
@@ -570,6 +587,7 @@ defineAction({
   summary: 'Remove a checklist item',
   description: "Removes a step from a task's checklist. Returns {itemId, deleted: true}.",
   input: z.object({ listId, taskId, itemId }).strict(),
+  output: deletedOf('itemId'),
   feature: 'todo',
   scopes: WRITE,
   kind: 'destructive',
@@ -594,6 +612,7 @@ defineAction({
   description:
     'Adds a linked resource to a task: the email (webUrl = the message webLink, externalId = the message id, kind email) or file (webUrl and id of the driveItem, kind file) the task is about. Returns {id, webUrl, applicationName, displayName, externalId}.',
   input: linkFields.extend({ listId, taskId }).strict(),
+  output: LinkedResourceOut,
   feature: 'todo',
   scopes: WRITE,
   kind: 'write',
@@ -619,6 +638,7 @@ defineAction({
   description:
     'Removes a linked resource from a task (the email or file itself is untouched). Returns {linkId, deleted: true}.',
   input: z.object({ listId, taskId, linkId: id('The linked resource id.') }).strict(),
+  output: deletedOf('linkId'),
   feature: 'todo',
   scopes: WRITE,
   kind: 'destructive',

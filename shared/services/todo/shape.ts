@@ -70,14 +70,15 @@ export const GraphTask = z
   })
   .passthrough();
 
-export interface TaskList {
-  id: string;
-  name: string;
-  isDefault: boolean;
-  wellKnownName: string;
-  isOwner: boolean;
-  isShared: boolean;
-}
+export const TaskListOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  isDefault: z.boolean().describe('The built-in "Tasks" list.'),
+  wellKnownName: z.string().describe('defaultList, flaggedEmails or none.'),
+  isOwner: z.boolean(),
+  isShared: z.boolean(),
+});
+export type TaskList = z.infer<typeof TaskListOut>;
 
 export function toList(raw: unknown): TaskList {
   const l = GraphList.parse(raw);
@@ -92,12 +93,13 @@ export function toList(raw: unknown): TaskList {
   };
 }
 
-export interface ChecklistItem {
-  id: string;
-  text: string;
-  checked: boolean;
-  checkedAt: string | null;
-}
+export const ChecklistItemOut = z.object({
+  id: z.string(),
+  text: z.string(),
+  checked: z.boolean(),
+  checkedAt: z.string().nullable(),
+});
+export type ChecklistItem = z.infer<typeof ChecklistItemOut>;
 
 export function toChecklistItem(raw: unknown): ChecklistItem {
   const c = GraphChecklistItem.parse(raw);
@@ -109,13 +111,14 @@ export function toChecklistItem(raw: unknown): ChecklistItem {
   };
 }
 
-export interface LinkedResource {
-  id: string;
-  webUrl: string | null;
-  applicationName: string | null;
-  displayName: string | null;
-  externalId: string | null;
-}
+export const LinkedResourceOut = z.object({
+  id: z.string(),
+  webUrl: z.string().nullable(),
+  applicationName: z.string().nullable(),
+  displayName: z.string().nullable(),
+  externalId: z.string().nullable(),
+});
+export type LinkedResource = z.infer<typeof LinkedResourceOut>;
 
 export function toLink(raw: unknown): LinkedResource {
   const l = GraphLink.parse(raw);
@@ -128,28 +131,26 @@ export function toLink(raw: unknown): LinkedResource {
   };
 }
 
-export interface Task {
-  id: string;
-  listId: string;
-  title: string;
-  status: string;
-  completed: boolean;
-  importance: string;
-  body: string | null;
-  bodyType: 'text' | 'html';
-  /** Calendar date, YYYY-MM-DD. */
-  due: string | null;
-  /** UTC instant (ISO 8601, Z) of the reminder, when one is set and on. */
-  reminderAt: string | null;
-  categories: string[];
-  recurrence: Record<string, unknown> | null;
-  /** UTC instant the task was completed. */
-  completedAt: string | null;
-  createdAt: string | null;
-  lastModifiedAt: string | null;
-  checklist?: ChecklistItem[];
-  links?: LinkedResource[];
-}
+export const TaskOut = z.object({
+  id: z.string(),
+  listId: z.string(),
+  title: z.string(),
+  status: z.string().describe('notStarted, inProgress, completed, waitingOnOthers or deferred.'),
+  completed: z.boolean(),
+  importance: z.string(),
+  body: z.string().nullable(),
+  bodyType: z.enum(['text', 'html']),
+  due: z.string().nullable().describe('Calendar date, YYYY-MM-DD.'),
+  reminderAt: z.string().nullable().describe('UTC instant (ISO 8601, Z) of the reminder, when one is on.'),
+  categories: z.array(z.string()),
+  recurrence: z.record(z.string(), z.unknown()).nullable().describe('Graph patternedRecurrence.'),
+  completedAt: z.string().nullable().describe('UTC instant the task was completed.'),
+  createdAt: z.string().nullable(),
+  lastModifiedAt: z.string().nullable(),
+  checklist: z.array(ChecklistItemOut).optional(),
+  links: z.array(LinkedResourceOut).optional(),
+});
+export type Task = z.infer<typeof TaskOut>;
 
 /** Graph's zone-less dateTime in a zone (UTC when absent) as a luxon DateTime. */
 function fromGraphDateTime(v: DateTimeTimeZone): DateTime {
