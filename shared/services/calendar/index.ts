@@ -10,13 +10,14 @@
  * We ask Graph for that zone with `Prefer: outlook.timezone` and still convert from whatever zone
  * Graph answers in, so a shifted answer cannot shift our output.
  */
+import { deletedOf, pageOf } from '../../actions/output';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { seg, type GraphCall } from '../../graph/client';
 import type { GraphError } from '../../graph/errors';
 import { Problem } from '../../http/problem';
 import { explainEmpty, mergeBusy } from './availability';
-import { eventFields, GraphCalendar, mapEvent, toGraphEvent } from './shape';
+import { eventFields, GraphCalendar, mapEvent, toGraphEvent, EventOutSchema, TimeOutSchema } from './shape';
 import {
   callerZone,
   DateTimeInput,
@@ -92,6 +93,67 @@ function eventPath(id: string): string {
 
 // ---------------------------------------------------------------- calendars
 
+const CalendarOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  color: z.string().nullable(),
+  isDefault: z.boolean(),
+  canEdit: z.boolean(),
+  owner: z.string().nullable().describe('The owner’s email address.'),
+});
+
+const ScheduleTime = TimeOutSchema.optional();
+
+const ScheduleOut = z.object({
+  timeZone: z.string(),
+  intervalMinutes: z.number(),
+  people: z.array(
+    z.object({
+      email: z.string(),
+      availabilityView: z
+        .string()
+        .describe(
+          'One digit per interval: 0 free, 1 tentative, 2 busy, 3 out of office, 4 working elsewhere.',
+        ),
+      busy: z.array(z.object({ start: ScheduleTime, end: ScheduleTime, status: z.string() })),
+      items: z.array(
+        z.object({
+          start: ScheduleTime,
+          end: ScheduleTime,
+          status: z.string(),
+          subject: z.string().nullable(),
+          location: z.string().nullable(),
+          isPrivate: z.boolean(),
+        }),
+      ),
+      workingHours: z
+        .object({
+          daysOfWeek: z.array(z.string()),
+          startTime: z.string().nullable(),
+          endTime: z.string().nullable(),
+          timeZone: z.string().nullable(),
+        })
+        .nullable(),
+      error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    }),
+  ),
+});
+
+const MeetingTimesOut = z.object({
+  suggestions: z.array(
+    z.object({
+      start: ScheduleTime,
+      end: ScheduleTime,
+      confidence: z.number().nullable(),
+      organizerAvailability: z.string(),
+      attendees: z.array(z.object({ email: z.string(), availability: z.string() })),
+      reason: z.string().nullable(),
+    }),
+  ),
+  emptyReason: z.string().nullable().describe('Why there is no suggestion (e.g. attendeesUnavailable).'),
+  explanation: z.string().nullable().describe('emptyReason in words, with what to try next.'),
+});
+
 // https://learn.microsoft.com/graph/api/user-list-calendars
 defineAction({
   id: 'calendar.listCalendars',
@@ -100,6 +162,7 @@ defineAction({
   description:
     'Lists the calendars of the connected user (id, name, color, whether it is the default and whether the user can edit it). Use a calendar id as calendarId to create events in or read events from a calendar other than the default one. Paged: pass nextCursor back as cursor.',
   input: z.object({ cursor }).strict(),
+  output: pageOf(CalendarOut),
   feature: 'calendar',
   scopes: ['Calendars.Read'],
   kind: 'read',
@@ -152,6 +215,7 @@ defineAction({
   description:
     'Lists the events that overlap a time window, with recurring series expanded into their individual occurrences (type occurrence / exception, seriesMasterId set). start and end are required. Every time in the result is {dateTime, timeZone, utc} in the requested IANA zone (timeZone input or request zone, default UTC); all-day events are {date} and stay on their date in any zone. Ordered by start. Paged: pass nextCursor back as cursor.',
   input: ListEventsInput,
+  output: pageOf(EventOutSchema),
   feature: 'calendar',
   scopes: ['Calendars.Read'],
   kind: 'read',
@@ -188,6 +252,7 @@ defineAction({
   description:
     'Returns one event (or one occurrence of a series) with subject, body, start/end in the requested IANA zone ({dateTime, timeZone, utc}; all-day as {date}), location, attendees with their responses, organizer, recurrence, Teams join URL, show-as, sensitivity and reminder.',
   input: z.object({ eventId, timeZone }).strict(),
+  output: EventOutSchema,
   feature: 'calendar',
   scopes: ['Calendars.Read'],
   kind: 'read',
@@ -221,6 +286,7 @@ defineAction({
     })
     .strict()
     .superRefine(requireWindowUnlessCursor),
+  output: pageOf(EventOutSchema),
   feature: 'calendar',
   scopes: ['Calendars.Read'],
   kind: 'read',
@@ -291,6 +357,7 @@ defineAction({
   description:
     'Creates an event in the default calendar (or calendarId). Give start/end as an ISO instant with offset, as {dateTime, timeZone} (local time in an IANA or Windows zone; use this for recurring meetings so they stay at the same local time across DST), or as {date} for all-day events (end date exclusive). With attendees it becomes a meeting and Outlook sends the invitations; teamsMeeting adds a Teams join link. recurrence makes a daily/weekly/monthly/yearly series with an end date, a count or no end. Returns the created event, times in the requested zone. Send an Idempotency-Key header to make retries safe.',
   input: CreateEventInput,
+  output: EventOutSchema,
   feature: 'calendar',
   scopes: ['Calendars.ReadWrite'],
   kind: 'write',
@@ -375,6 +442,7 @@ defineAction({
   description:
     'Updates the given fields of an event. With a series master id the whole series changes; with an occurrence id (from listEvents or listEventInstances) only that occurrence changes and the rest of the series stays as it was. Times take the same forms as in createEvent; start and end go together. As organizer of a meeting, Outlook sends the update to the attendees. Returns the updated event.',
   input: UpdateEventInput,
+  output: EventOutSchema,
   feature: 'calendar',
   scopes: ['Calendars.ReadWrite'],
   kind: 'write',
@@ -404,6 +472,7 @@ defineAction({
   description:
     'Deletes an event. A series master id deletes the whole series; an occurrence id deletes only that occurrence. If the user organizes the meeting, attendees get a cancellation (use cancelEvent to include a message). Returns {eventId, deleted: true}.',
   input: z.object({ eventId }).strict(),
+  output: deletedOf('eventId'),
   feature: 'calendar',
   scopes: ['Calendars.ReadWrite'],
   kind: 'destructive',
@@ -436,6 +505,10 @@ defineAction({
       sendResponse: z.boolean().optional().describe('Notify the organizer (default true).'),
     })
     .strict(),
+  output: z.object({
+    eventId: z.string(),
+    response: z.string().describe('Your response as Outlook records it.'),
+  }),
   feature: 'calendar',
   scopes: ['Calendars.ReadWrite'],
   kind: 'write',
@@ -467,6 +540,7 @@ defineAction({
       comment: z.string().max(10_000).optional().describe('Message sent with the cancellation.'),
     })
     .strict(),
+  output: z.object({ eventId: z.string(), cancelled: z.literal(true) }),
   feature: 'calendar',
   scopes: ['Calendars.ReadWrite'],
   kind: 'destructive',
@@ -553,6 +627,7 @@ defineAction({
       timeZone,
     })
     .strict(),
+  output: ScheduleOut,
   feature: 'calendar',
   scopes: ['Calendars.ReadBasic'],
   kind: 'read',
@@ -710,6 +785,7 @@ defineAction({
       timeZone,
     })
     .strict(),
+  output: MeetingTimesOut,
   feature: 'calendar',
   scopes: ['Calendars.Read.Shared'],
   kind: 'read',

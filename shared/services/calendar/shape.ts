@@ -13,7 +13,6 @@ import {
   isDateInput,
   parseInput,
   toGraphDateTime,
-  type EventTimeOut,
 } from './time';
 
 // ---------------------------------------------------------------- Graph shapes (parsed)
@@ -85,36 +84,58 @@ export const GraphCalendar = z
 
 // ---------------------------------------------------------------- our output
 
-export interface EventOut {
-  id: string;
-  type: string;
-  seriesMasterId: string | null;
-  subject: string;
-  bodyPreview: string;
-  body: { contentType: string; content: string } | null;
-  start: EventTimeOut | null;
-  end: EventTimeOut | null;
-  isAllDay: boolean;
-  /** The zone the event was created in (IANA when known). */
-  originalTimeZone: string | null;
-  location: string | null;
-  attendees: Array<{ email: string; name: string | null; type: string; response: string }>;
-  organizer: { email: string; name: string | null } | null;
-  isOrganizer: boolean;
-  myResponse: string;
-  recurrence: unknown;
-  onlineMeetingUrl: string | null;
-  showAs: string;
-  sensitivity: string;
-  importance: string;
-  isCancelled: boolean;
-  reminderMinutesBeforeStart: number | null;
-  categories: string[];
-  webLink: string | null;
-  createdAt: string | null;
-  lastModifiedAt: string | null;
-  changeKey: string | null;
-}
+/** A time as we return it: local in the caller's zone, plus the UTC instant. */
+export const TimeOutSchema = z.object({
+  dateTime: z.string().describe('Local time in timeZone, e.g. 2026-03-02T09:00:00.'),
+  timeZone: z.string().describe('The IANA zone of dateTime (the caller’s zone).'),
+  utc: z.string().describe('The same instant in UTC (ISO 8601, Z).'),
+});
+
+/** An event's start or end: a time, or for all-day events a date (the same in every zone). */
+export const EventTimeOutSchema = z.union([
+  TimeOutSchema,
+  z.object({ date: z.string().describe('YYYY-MM-DD.') }),
+]);
+
+export const EventOutSchema = z.object({
+  id: z.string(),
+  type: z.string().describe('singleInstance, occurrence, exception or seriesMaster.'),
+  seriesMasterId: z.string().nullable(),
+  subject: z.string(),
+  bodyPreview: z.string(),
+  body: z.object({ contentType: z.string(), content: z.string() }).nullable(),
+  start: EventTimeOutSchema.nullable(),
+  end: EventTimeOutSchema.nullable(),
+  isAllDay: z.boolean(),
+  originalTimeZone: z.string().nullable().describe('The zone the event was created in (IANA when known).'),
+  location: z.string().nullable(),
+  attendees: z.array(
+    z.object({
+      email: z.string(),
+      name: z.string().nullable(),
+      type: z.string().describe('required, optional or resource.'),
+      response: z
+        .string()
+        .describe('none, accepted, tentativelyAccepted, declined, notResponded, organizer.'),
+    }),
+  ),
+  organizer: z.object({ email: z.string(), name: z.string().nullable() }).nullable(),
+  isOrganizer: z.boolean(),
+  myResponse: z.string(),
+  recurrence: z.unknown().describe('Graph patternedRecurrence of a series master, else null.'),
+  onlineMeetingUrl: z.string().nullable(),
+  showAs: z.string(),
+  sensitivity: z.string(),
+  importance: z.string(),
+  isCancelled: z.boolean(),
+  reminderMinutesBeforeStart: z.number().nullable(),
+  categories: z.array(z.string()),
+  webLink: z.string().nullable(),
+  createdAt: z.string().nullable(),
+  lastModifiedAt: z.string().nullable(),
+  changeKey: z.string().nullable(),
+});
+export type EventOut = z.infer<typeof EventOutSchema>;
 
 /** Graph's event → our shape, times in `zone` (the caller's IANA zone). */
 export function mapEvent(raw: unknown, zone: string): EventOut {
