@@ -66,10 +66,38 @@ const GraphAddress = z
   .object({ emailAddress: z.object({ name: z.string().nullish(), address: z.string().nullish() }).nullish() })
   .nullish();
 
-export interface Address {
-  name: string | null;
-  address: string | null;
-}
+export const AddressOut = z.object({ name: z.string().nullable(), address: z.string().nullable() });
+export type Address = z.infer<typeof AddressOut>;
+
+const optionalText = z.string().nullable().optional();
+
+/**
+ * A message in our shape. Lists return the fields asked for (`fields`, default all of these) plus
+ * id, so every field but id is optional here.
+ */
+export const MessageOut = z.object({
+  id: z.string(),
+  subject: z.string().optional(),
+  from: AddressOut.nullable().optional(),
+  sender: AddressOut.nullable().optional().describe('Differs from `from` when sent on behalf of someone.'),
+  to: z.array(AddressOut).optional(),
+  cc: z.array(AddressOut).optional(),
+  bcc: z.array(AddressOut).optional(),
+  replyTo: z.array(AddressOut).optional(),
+  receivedAt: optionalText,
+  sentAt: optionalText,
+  isRead: z.boolean().optional(),
+  isDraft: z.boolean().optional(),
+  importance: z.string().optional().describe('low, normal or high.'),
+  hasAttachments: z.boolean().optional(),
+  flag: z.string().optional().describe('notFlagged, flagged or complete.'),
+  categories: z.array(z.string()).optional(),
+  preview: z.string().optional().describe('The first 255 characters of the body, as text.'),
+  folderId: optionalText,
+  conversationId: optionalText,
+  internetMessageId: optionalText,
+  webLink: optionalText.describe('Opens the message in Outlook on the web.'),
+});
 
 function address(v: z.output<typeof GraphAddress>): Address | null {
   if (!v?.emailAddress) return null;
@@ -181,14 +209,15 @@ const GraphAttachment = z
   })
   .passthrough();
 
-export interface MailAttachment {
-  id: string;
-  name: string;
-  contentType: string | null;
-  size: number | null;
-  isInline: boolean;
-  kind: string;
-}
+export const MailAttachmentOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  contentType: z.string().nullable(),
+  size: z.number().nullable(),
+  isInline: z.boolean(),
+  kind: z.string().describe('fileAttachment, itemAttachment or referenceAttachment.'),
+});
+export type MailAttachment = z.infer<typeof MailAttachmentOut>;
 
 export function toAttachment(raw: unknown): MailAttachment {
   const a = GraphAttachment.parse(raw);
@@ -224,6 +253,32 @@ export interface MailFolder {
   isHidden: boolean;
   children?: MailFolder[];
 }
+
+const MailFolderFields = z.object({
+  id: z.string(),
+  name: z.string(),
+  parentId: z.string().nullable(),
+  unreadCount: z.number(),
+  totalCount: z.number(),
+  childCount: z.number(),
+  isHidden: z.boolean(),
+});
+
+/**
+ * Subfolders nest as deep as mail.listFolders' `depth` allows (4), spelled out level by level: a
+ * recursive schema would need a `$ref` that cannot resolve once embedded in the OpenAPI document.
+ */
+function folderLevels(depth: number): z.ZodType<MailFolder> {
+  if (depth === 0) return MailFolderFields;
+  return MailFolderFields.extend({
+    children: z
+      .array(folderLevels(depth - 1))
+      .optional()
+      .describe('Subfolders, down to the depth asked for.'),
+  });
+}
+
+export const MailFolderOut = folderLevels(4);
 
 export function toFolder(raw: unknown): MailFolder {
   const f = GraphFolder.parse(raw);

@@ -15,6 +15,8 @@ import {
   sharedFeature,
   toFolder,
   toMessage,
+  MailFolderOut,
+  MessageOut,
 } from './common';
 import { defineAction } from '../../actions/registry';
 
@@ -50,6 +52,7 @@ defineAction({
   description:
     'Marks a message read or unread, sets or clears its follow-up flag, replaces its categories, or changes its importance (any combination). Returns the updated message summary.',
   input: updateMessageInput,
+  output: MessageOut,
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -85,6 +88,7 @@ defineAction({
   description:
     'Moves a message to a folder (id or well-known name). Returns the moved message; use its id from now on (ids are immutable ids here, so it normally stays the same).',
   input: moveInput,
+  output: MessageOut.extend({ previousId: z.string().describe('The id it had before the move.') }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -111,6 +115,7 @@ defineAction({
   description:
     'Copies a message into a folder (id or well-known name). Returns the copy, with its own new id.',
   input: moveInput,
+  output: MessageOut.extend({ sourceId: z.string().describe('The message that was copied.') }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -148,6 +153,12 @@ defineAction({
   description:
     'Deletes a message: by default it moves to Deleted Items (recoverable; returns its id there); with permanent: true it is purged for good. Returns {deleted: true, permanent, id?}.',
   input: deleteInput,
+  output: z.object({
+    deleted: z.literal(true),
+    permanent: z.boolean(),
+    id: z.string().optional().describe('Its id in Deleted Items (not permanent deletes).'),
+    folderId: z.string().nullable().optional(),
+  }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -188,6 +199,7 @@ defineAction({
   description:
     'Creates a mail folder at the top level or inside parentFolder. A folder of the same name in the same place answers 409 conflict. Returns the folder (id, name, counts).',
   input: createFolderInput,
+  output: MailFolderOut,
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -224,6 +236,7 @@ defineAction({
   summary: 'Rename a mail folder',
   description: 'Renames a mail folder. Returns the folder.',
   input: renameFolderInput,
+  output: MailFolderOut,
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -251,6 +264,7 @@ defineAction({
   description:
     'Deletes a mail folder with its messages and subfolders. Well-known folders (Inbox, Sent Items, ...) cannot be deleted. Returns {deleted: true}.',
   input: deleteFolderInput,
+  output: z.object({ deleted: z.literal(true) }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,

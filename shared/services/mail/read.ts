@@ -3,6 +3,7 @@
  * Lists always `$select` (full bodies in pages are slow, reference §11 item 15) and page with
  * opaque cursors over Graph's nextLink (§4.1).
  */
+import { pageOf } from '../../actions/output';
 import { z } from 'zod';
 import type { GraphCall, GraphResponse } from '../../graph/client';
 import { seg } from '../../graph/client';
@@ -23,6 +24,9 @@ import {
   toFolder,
   toMessage,
   type MailFolder,
+  MailAttachmentOut,
+  MailFolderOut,
+  MessageOut,
 } from './common';
 import { defineAction } from '../../actions/registry';
 import { RawResult, type ActionContext, type Page } from '../../actions/types';
@@ -116,6 +120,7 @@ defineAction({
   description:
     'Lists messages newest first, from one folder (id or well-known name such as inbox, sentitems) or from the whole mailbox. Shortcuts narrow the list: unread, from, since, hasAttachments, importance, category; or use search for full-text (KQL). Returns a page of message summaries (id, subject, from, to, receivedAt, isRead, preview, ...; choose with fields) and nextCursor when more exist. Use mail.getMessage for the body.',
   input: listMessagesInput,
+  output: pageOf(MessageOut),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -151,6 +156,11 @@ defineAction({
   description:
     'Returns one message: all summary fields plus the body (plain text by default, or HTML), optionally the internet headers, and the attachment list (id, name, contentType, size) without content. Download an attachment with mail.downloadAttachment.',
   input: getMessageInput,
+  output: MessageOut.extend({
+    body: z.object({ contentType: z.string(), content: z.string() }),
+    headers: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
+    attachments: z.array(MailAttachmentOut).optional(),
+  }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -206,6 +216,7 @@ defineAction({
   description:
     'Lists the attachments of a message (id, name, contentType, size in bytes, isInline, kind) without their content. Download one with mail.downloadAttachment.',
   input: listAttachmentsInput,
+  output: pageOf(MailAttachmentOut),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -330,6 +341,7 @@ defineAction({
   description:
     'Lists mail folders (top level, or the children of parentFolder) with id, name, unreadCount, totalCount and childCount, and nested children down to depth levels. Use a folder id (or a well-known name like inbox) with mail.listMessages.',
   input: listFoldersInput,
+  output: pageOf(MailFolderOut),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,

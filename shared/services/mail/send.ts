@@ -21,6 +21,7 @@ import {
   toMessage,
   toRecipients,
   type AddressInput,
+  MessageOut,
 } from './common';
 import { attachFile, bufferSource, INLINE_MAX_BYTES, streamSource } from './upload';
 import { defineAction } from '../../actions/registry';
@@ -122,6 +123,15 @@ defineAction({
   description:
     'Sends a new email (to/cc/bcc, subject, text or HTML body, importance, reply-to, attachments) from the user, a shared mailbox (mailbox), or as another address the user may send as (from). Small messages go in one request; attachments of 3 MB or more, or messages over the 4 MB request limit, go through a draft with upload sessions and are then sent. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true, method}; delivery is asynchronous. For files too large to pass as base64 here, use mail.createDraft, mail.addAttachment (streamed) and mail.sendDraft.',
   input: sendMessageInput,
+  output: z.object({
+    sent: z.literal(true),
+    method: z
+      .enum(['sendMail', 'draft', 'recovered'])
+      .describe(
+        'sendMail (one request), draft (large attachments), recovered (an earlier attempt had sent it).',
+      ),
+    messageId: z.string().optional(),
+  }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_SEND,
@@ -231,6 +241,7 @@ defineAction({
   description:
     'Saves a new draft in Drafts (recipients, subject, body, importance, reply-to, small base64 attachments). Returns the draft (id, subject, ...). Add files of any size with mail.addAttachment, change it with mail.updateDraft, send it with mail.sendDraft.',
   input: createDraftInput,
+  output: MessageOut,
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -268,6 +279,7 @@ defineAction({
   description:
     'Changes a draft: any of recipients, subject, body, importance, reply-to, from. Fields not given stay as they are (a list given replaces the old list). Returns the updated draft.',
   input: updateDraftInput,
+  output: MessageOut,
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -310,6 +322,11 @@ defineAction({
   description:
     'Attaches the raw request body (streamed, any size up to the organisation limit, 35 MB by default) to a draft. Parameters come from the query string: messageId, name, contentType, size (or Content-Length). Files under 3 MB go in one request, larger ones through an upload session in ranges under 4 MB. Returns {attachmentId, size, method}.',
   input: addAttachmentInput,
+  output: z.object({
+    attachmentId: z.string().nullable(),
+    size: z.number(),
+    method: z.enum(['inline', 'uploadSession']),
+  }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -351,6 +368,7 @@ defineAction({
   description:
     'Sends a draft (with its attachments) and moves it to Sent Items. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true, messageId}.',
   input: sendDraftInput,
+  output: z.object({ sent: z.literal(true), messageId: z.string() }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_SEND,
@@ -429,6 +447,11 @@ async function respond(
   return { sent: true };
 }
 
+const SentOut = z.object({
+  sent: z.literal(true),
+  messageId: z.string().optional().describe('The sent message, when a full body was given.'),
+});
+
 const replyInput = z
   .object({
     messageId: idField('The message to reply to.'),
@@ -449,6 +472,7 @@ defineAction({
   description:
     'Replies to a message (to its reply-to or sender; with replyAll also to the other recipients), keeping the conversation. Give comment to add text above the quoted original, or body to write the whole reply. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true}.',
   input: replyInput,
+  output: SentOut,
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_SEND,
@@ -483,6 +507,7 @@ defineAction({
   description:
     'Forwards a message with its attachments to new recipients, with a comment above it or a full replacement body. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true}.',
   input: forwardInput,
+  output: SentOut,
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_SEND,
