@@ -5,6 +5,7 @@
  * that does not parse, or carries a field the schema does not name, throws, failing whichever test
  * made the call. In production nothing is checked: no cost per response.
  */
+import { appendFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { Action } from './types';
@@ -31,6 +32,12 @@ function strict(): boolean {
   return process.env.ACTION_OUTPUT_CHECK === 'strict';
 }
 
+/** Tests: the ids of the actions whose results were checked go to this file (one line each). */
+function recordChecked(actionId: string): void {
+  const file = process.env.ACTION_OUTPUT_LOG;
+  if (file) appendFileSync(file, `${actionId}\n`);
+}
+
 /** Throws when checking is on and `output` is not exactly what the action's schema describes. */
 export function checkOutput(action: Action, output: unknown): void {
   if (!strict() || !action.output) return;
@@ -48,4 +55,5 @@ export function checkOutput(action: Action, output: unknown): void {
       `${action.id} returned fields its output schema does not name: ${JSON.stringify(output).slice(0, 300)}`,
     );
   }
+  recordChecked(action.id);
 }

@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 
 declare global {
@@ -13,4 +16,8 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__AZURITE__ = azurite;
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env.TEST_AZURITE_CONNECTION = azurite.connectionString;
+  // Every worker appends the ids of the actions whose results it held to their output schema.
+  const log = join(tmpdir(), `m365-output-checks-${process.pid}.txt`);
+  writeFileSync(log, '');
+  process.env.ACTION_OUTPUT_LOG = log;
 }
