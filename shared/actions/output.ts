@@ -57,3 +57,20 @@ export function checkOutput(action: Action, output: unknown): void {
   }
   recordChecked(action.id);
 }
+
+/** The JSON Schema keyword that marks untrusted text (its value says where the text comes from). */
+export const UNTRUSTED = 'x-untrusted';
+
+/** Where untrusted text comes from; MCP envelopes name it with the id of the item holding it. */
+export type UntrustedSource = 'mail' | 'event' | 'file' | 'teams' | 'task';
+
+/**
+ * Marks text that comes from outside the user's control: mail subjects and bodies, chat and
+ * channel messages, event descriptions, file names, the names other people give themselves.
+ * OpenAPI shows it as `x-untrusted`; MCP results wrap each such value in an envelope
+ * (shared/mcp/untrusted.ts, docs/assistants.md) so an assistant can keep it from being read as
+ * instructions. Apply it outermost (after describe, optional, nullable).
+ */
+export function untrusted<T extends z.ZodType>(schema: T, source: UntrustedSource): T {
+  return schema.meta({ ...(schema.meta() ?? {}), [UNTRUSTED]: source });
+}

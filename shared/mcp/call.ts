@@ -11,6 +11,7 @@ import { toProblem } from '../http/handler';
 import { Problem } from '../http/problem';
 import { MAX_JSON_BODY_BYTES, invalidInput } from '../http/validate';
 import { dryRunResult, problemResult, successResult } from './results';
+import { toolOutput } from './untrusted';
 import { CONFIRM, notOfferedReason } from './tools';
 
 export interface ToolCallEnv extends Omit<ExecuteEnv, 'headers' | 'bodyStream'> {
@@ -92,7 +93,7 @@ export async function callTool(
     if (outcome.kind === 'raw') {
       throw new Problem('method_not_allowed', `${action.id} answered with raw content; use its HTTP route.`);
     }
-    return successResult(action.id, outcome.body);
+    return successResult(action.id, toolOutput(action, outcome.body));
   } catch (err) {
     const problem = toProblem(err);
     if (problem.code === 'internal_error') {

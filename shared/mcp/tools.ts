@@ -11,9 +11,10 @@
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Feature } from '../config';
-import { inputSchema, outputSchema } from '../actions/openapi';
+import { inputSchema } from '../actions/openapi';
 import { allActions, getAction } from '../actions/registry';
 import type { Action } from '../actions/types';
+import { toolOutputSchemas } from './untrusted';
 
 /** The argument a destructive tool needs to act; without it the tool only describes what it would do. */
 export const CONFIRM = 'confirm';
@@ -76,7 +77,8 @@ export function toolDefinition(action: Action): Tool {
     description: toolDescription(action),
     inputSchema: toolInputSchema(action),
     // The result's shape; `structuredContent` conforms to it (held to it in the tests).
-    ...(action.output ? { outputSchema: outputSchema(action) as Tool['outputSchema'] } : {}),
+    // Untrusted text comes enveloped (shared/mcp/untrusted.ts), and the schema says so.
+    ...(action.output ? { outputSchema: toolOutputSchemas(action)!.enveloped as Tool['outputSchema'] } : {}),
     annotations: {
       title: action.summary,
       readOnlyHint: action.kind === 'read',

@@ -9,6 +9,7 @@ import '../../shared/services/all';
 import { openApiDocument, outputSchema } from '../../shared/actions/openapi';
 import { checkOutput } from '../../shared/actions/output';
 import { isTool, toolDefinition } from '../../shared/mcp/tools';
+import { envelopeSchema } from '../../shared/mcp/untrusted';
 import { allActions } from '../../shared/actions/registry';
 import type { Action } from '../../shared/actions/types';
 
@@ -74,6 +75,8 @@ test('OpenAPI success responses and MCP outputSchema are the declared output sch
     const op = operations.find((o) => o.operationId === action.id)!;
     const published = (op.responses[String(action.successStatus ?? 200)] as Json).content as Json;
     expect((published['application/json'] as Json).schema).toEqual(outputSchema(action));
-    if (isTool(action)) expect(toolDefinition(action).outputSchema).toEqual(outputSchema(action));
+    // MCP publishes the same schema with untrusted text enveloped (shared/mcp/untrusted.ts).
+    if (isTool(action))
+      expect(toolDefinition(action).outputSchema).toEqual(envelopeSchema(outputSchema(action)));
   }
 });

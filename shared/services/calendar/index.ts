@@ -10,7 +10,7 @@
  * We ask Graph for that zone with `Prefer: outlook.timezone` and still convert from whatever zone
  * Graph answers in, so a shifted answer cannot shift our output.
  */
-import { deletedOf, pageOf } from '../../actions/output';
+import { deletedOf, pageOf, untrusted } from '../../actions/output';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { seg, type GraphCall } from '../../graph/client';
@@ -121,8 +121,8 @@ const ScheduleOut = z.object({
           start: ScheduleTime,
           end: ScheduleTime,
           status: z.string(),
-          subject: z.string().nullable(),
-          location: z.string().nullable(),
+          subject: untrusted(z.string().nullable(), 'event'),
+          location: untrusted(z.string().nullable(), 'event'),
           isPrivate: z.boolean(),
         }),
       ),

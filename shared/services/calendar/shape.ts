@@ -3,6 +3,7 @@
  * `as`), mapped to a stable shape of our own; our event input mapped to Graph's body
  * (https://learn.microsoft.com/graph/api/resources/event, reference §8.2).
  */
+import { untrusted } from '../../actions/output';
 import { z } from 'zod';
 import { Problem } from '../../http/problem';
 import {
@@ -101,25 +102,25 @@ export const EventOutSchema = z.object({
   id: z.string(),
   type: z.string().describe('singleInstance, occurrence, exception or seriesMaster.'),
   seriesMasterId: z.string().nullable(),
-  subject: z.string(),
-  bodyPreview: z.string(),
-  body: z.object({ contentType: z.string(), content: z.string() }).nullable(),
+  subject: untrusted(z.string(), 'event'),
+  bodyPreview: untrusted(z.string(), 'event'),
+  body: z.object({ contentType: z.string(), content: untrusted(z.string(), 'event') }).nullable(),
   start: EventTimeOutSchema.nullable(),
   end: EventTimeOutSchema.nullable(),
   isAllDay: z.boolean(),
   originalTimeZone: z.string().nullable().describe('The zone the event was created in (IANA when known).'),
-  location: z.string().nullable(),
+  location: untrusted(z.string().nullable(), 'event'),
   attendees: z.array(
     z.object({
       email: z.string(),
-      name: z.string().nullable(),
+      name: untrusted(z.string().nullable(), 'event'),
       type: z.string().describe('required, optional or resource.'),
       response: z
         .string()
         .describe('none, accepted, tentativelyAccepted, declined, notResponded, organizer.'),
     }),
   ),
-  organizer: z.object({ email: z.string(), name: z.string().nullable() }).nullable(),
+  organizer: z.object({ email: z.string(), name: untrusted(z.string().nullable(), 'event') }).nullable(),
   isOrganizer: z.boolean(),
   myResponse: z.string(),
   recurrence: z.unknown().describe('Graph patternedRecurrence of a series master, else null.'),

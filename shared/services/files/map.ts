@@ -3,6 +3,7 @@
  * driveItem (https://learn.microsoft.com/graph/api/resources/driveitem) and permission resources,
  * plus the path helpers every files action uses.
  */
+import { untrusted } from '../../actions/output';
 import { z } from 'zod';
 import { seg } from '../../graph/client';
 import { Problem } from '../../http/problem';
@@ -45,7 +46,7 @@ const GraphItem = z
 
 export const FileItemSchema = z.object({
   id: z.string(),
-  name: z.string(),
+  name: untrusted(z.string(), 'file'),
   kind: z.enum(['file', 'folder']),
   size: z.number().nullable(),
   mimeType: z.string().nullable(),
@@ -59,7 +60,7 @@ export const FileItemSchema = z.object({
   webUrl: z.string().nullable(),
   createdAt: z.string().nullable(),
   modifiedAt: z.string().nullable(),
-  modifiedBy: z.string().nullable(),
+  modifiedBy: untrusted(z.string().nullable(), 'file'),
   eTag: z.string().nullable(),
   quickXorHash: z.string().nullable(),
   shared: z.boolean(),

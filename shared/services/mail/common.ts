@@ -5,6 +5,7 @@
  * ErrorAccessDenied, ErrorMessageSizeExceeded ...). Ids are ImmutableIds: the chokepoint sends
  * `Prefer: IdType="ImmutableId"` on every call (peers.md item 12).
  */
+import { untrusted } from '../../actions/output';
 import { z } from 'zod';
 import type { Feature } from '../../config';
 import { seg } from '../../graph/client';
@@ -66,7 +67,10 @@ const GraphAddress = z
   .object({ emailAddress: z.object({ name: z.string().nullish(), address: z.string().nullish() }).nullish() })
   .nullish();
 
-export const AddressOut = z.object({ name: z.string().nullable(), address: z.string().nullable() });
+export const AddressOut = z.object({
+  name: untrusted(z.string().nullable(), 'mail'),
+  address: z.string().nullable(),
+});
 export type Address = z.infer<typeof AddressOut>;
 
 const optionalText = z.string().nullable().optional();
@@ -77,7 +81,7 @@ const optionalText = z.string().nullable().optional();
  */
 export const MessageOut = z.object({
   id: z.string(),
-  subject: z.string().optional(),
+  subject: untrusted(z.string().optional(), 'mail'),
   from: AddressOut.nullable().optional(),
   sender: AddressOut.nullable().optional().describe('Differs from `from` when sent on behalf of someone.'),
   to: z.array(AddressOut).optional(),
@@ -92,7 +96,10 @@ export const MessageOut = z.object({
   hasAttachments: z.boolean().optional(),
   flag: z.string().optional().describe('notFlagged, flagged or complete.'),
   categories: z.array(z.string()).optional(),
-  preview: z.string().optional().describe('The first 255 characters of the body, as text.'),
+  preview: untrusted(
+    z.string().optional().describe('The first 255 characters of the body, as text.'),
+    'mail',
+  ),
   folderId: optionalText,
   conversationId: optionalText,
   internetMessageId: optionalText,
@@ -211,7 +218,7 @@ const GraphAttachment = z
 
 export const MailAttachmentOut = z.object({
   id: z.string(),
-  name: z.string(),
+  name: untrusted(z.string(), 'mail'),
   contentType: z.string().nullable(),
   size: z.number().nullable(),
   isInline: z.boolean(),

@@ -3,7 +3,7 @@
  * Lists always `$select` (full bodies in pages are slow, reference §11 item 15) and page with
  * opaque cursors over Graph's nextLink (§4.1).
  */
-import { pageOf } from '../../actions/output';
+import { pageOf, untrusted } from '../../actions/output';
 import { z } from 'zod';
 import type { GraphCall, GraphResponse } from '../../graph/client';
 import { seg } from '../../graph/client';
@@ -157,8 +157,8 @@ defineAction({
     'Returns one message: all summary fields plus the body (plain text by default, or HTML), optionally the internet headers, and the attachment list (id, name, contentType, size) without content. Download an attachment with mail.downloadAttachment.',
   input: getMessageInput,
   output: MessageOut.extend({
-    body: z.object({ contentType: z.string(), content: z.string() }),
-    headers: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
+    body: z.object({ contentType: z.string(), content: untrusted(z.string(), 'mail') }),
+    headers: z.array(z.object({ name: z.string(), value: untrusted(z.string(), 'mail') })).optional(),
     attachments: z.array(MailAttachmentOut).optional(),
   }),
   feature: 'mail',

@@ -13,7 +13,7 @@
  * team or channel goes through `paceTeams` (pacer.ts), so those actions use `run()` (a
  * `$batch` item would bypass the pacer).
  */
-import { pageOf } from '../../actions/output';
+import { pageOf, untrusted } from '../../actions/output';
 import { z } from 'zod';
 import { seg, type GraphCall } from '../../graph/client';
 import type { GraphError } from '../../graph/errors';
@@ -227,8 +227,8 @@ function listCall(actionId: string, url: string, query: GraphCall['query'], curs
 
 const Team = z.object({
   id: z.string(),
-  displayName: z.string().nullable(),
-  description: z.string().nullable(),
+  displayName: untrusted(z.string().nullable(), 'teams'),
+  description: untrusted(z.string().nullable(), 'teams'),
   isArchived: z.boolean(),
 });
 

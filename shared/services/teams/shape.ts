@@ -4,6 +4,7 @@
  * with `<at id="N">Name</at>` tags and the matching `mentions` array (reference §8.4,
  * https://learn.microsoft.com/graph/api/resources/chatmention).
  */
+import { untrusted } from '../../actions/output';
 import { z } from 'zod';
 import { Problem } from '../../http/problem';
 
@@ -59,23 +60,23 @@ const TeamsMessageFields = z.object({
   createdAt: z.string().nullable(),
   lastModifiedAt: z.string().nullable(),
   deleted: z.boolean(),
-  subject: z.string().nullable(),
+  subject: untrusted(z.string().nullable(), 'teams'),
   importance: z.string(),
   contentType: z.string().describe('text or html (mentions make a message html).'),
-  content: z.string(),
+  content: untrusted(z.string(), 'teams'),
   from: z
     .object({
       userId: z.string().nullable(),
-      displayName: z.string().nullable(),
+      displayName: untrusted(z.string().nullable(), 'teams'),
       kind: z.enum(['user', 'application']),
     })
     .nullable(),
   mentions: z.array(
     z.object({
       id: z.number(),
-      text: z.string().nullable(),
+      text: untrusted(z.string().nullable(), 'teams'),
       userId: z.string().nullable(),
-      displayName: z.string().nullable(),
+      displayName: untrusted(z.string().nullable(), 'teams'),
     }),
   ),
   teamId: z.string().nullable(),
@@ -166,8 +167,8 @@ const GraphChannel = z
 export const ChannelOut = z.object({
   id: z.string(),
   teamId: z.string(),
-  displayName: z.string().nullable(),
-  description: z.string().nullable(),
+  displayName: untrusted(z.string().nullable(), 'teams'),
+  description: untrusted(z.string().nullable(), 'teams'),
   membershipType: z.string().describe('standard, private or shared.'),
   createdAt: z.string().nullable(),
   webUrl: z.string().nullable(),
@@ -197,7 +198,7 @@ const GraphMember = z
 
 const ChatMemberOut = z.object({
   userId: z.string().nullable(),
-  displayName: z.string().nullable(),
+  displayName: untrusted(z.string().nullable(), 'teams'),
   email: z.string().nullable(),
   roles: z.array(z.string()),
 });
@@ -227,7 +228,7 @@ const GraphChat = z
 
 export const ChatOut = z.object({
   id: z.string(),
-  topic: z.string().nullable(),
+  topic: untrusted(z.string().nullable(), 'teams'),
   chatType: z.string().describe('oneOnOne, group or meeting.'),
   createdAt: z.string().nullable(),
   lastUpdatedAt: z.string().nullable(),

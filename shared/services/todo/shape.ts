@@ -8,6 +8,7 @@
  *   would move the day for zones east of UTC (Pacific/Auckland: 2027-03-01 → 2027-02-28).
  * - A reminder is an instant: an ISO time with an offset, or a local time in the caller's zone.
  */
+import { untrusted } from '../../actions/output';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { Problem } from '../../http/problem';
@@ -95,7 +96,7 @@ export function toList(raw: unknown): TaskList {
 
 export const ChecklistItemOut = z.object({
   id: z.string(),
-  text: z.string(),
+  text: untrusted(z.string(), 'task'),
   checked: z.boolean(),
   checkedAt: z.string().nullable(),
 });
@@ -115,7 +116,7 @@ export const LinkedResourceOut = z.object({
   id: z.string(),
   webUrl: z.string().nullable(),
   applicationName: z.string().nullable(),
-  displayName: z.string().nullable(),
+  displayName: untrusted(z.string().nullable(), 'task'),
   externalId: z.string().nullable(),
 });
 export type LinkedResource = z.infer<typeof LinkedResourceOut>;
@@ -134,11 +135,11 @@ export function toLink(raw: unknown): LinkedResource {
 export const TaskOut = z.object({
   id: z.string(),
   listId: z.string(),
-  title: z.string(),
+  title: untrusted(z.string(), 'task'),
   status: z.string().describe('notStarted, inProgress, completed, waitingOnOthers or deferred.'),
   completed: z.boolean(),
   importance: z.string(),
-  body: z.string().nullable(),
+  body: untrusted(z.string().nullable(), 'task'),
   bodyType: z.enum(['text', 'html']),
   due: z.string().nullable().describe('Calendar date, YYYY-MM-DD.'),
   reminderAt: z.string().nullable().describe('UTC instant (ISO 8601, Z) of the reminder, when one is on.'),
