@@ -86,7 +86,7 @@ test('pages: each item is its own source', () => {
     webUrl: null,
   });
   const out = envelopeUntrusted({ items: [message('1', 'hi'), message('2', 'ho')] }, schema) as Json;
-  expect(out.items.map((m: Json) => m.content.source)).toEqual(['teams:1', 'teams:2']);
+  expect((out.items as Json[]).map((m) => String(m.content.source))).toEqual(['teams:1', 'teams:2']);
   expect(out.items[0].from.displayName.text).toBe('Lee');
   expect(out.items[0].subject).toBeNull();
 });
