@@ -5,6 +5,7 @@
  * end with DELETE: both answer 405, as the spec allows for servers without them
  * (https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#listening-for-messages-from-the-server).
  */
+import { parseToolMode } from './discovery';
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { getAction } from '../actions/registry';
 import { requestTimezone } from '../actions/http';
@@ -102,6 +103,8 @@ export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, c
     );
   }
   checkOrigin(request);
+  // ?preset=mail-triage or ?tools=discovery: a smaller tool list (shared/mcp/discovery.ts).
+  const toolMode = parseToolMode(new URL(request.url));
   const body = await readJson(request, MAX_READ_BYTES, bodyLimitOf);
   const invalid = invalidToolCall(body);
   if (invalid) return invalid;
@@ -113,6 +116,7 @@ export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, c
     readOnly: getConfig().MCP_READ_ONLY,
     timezone: requestTimezone(request.headers),
     changes: syncFeedReader,
+    toolMode,
   });
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   response.headers.forEach((value, key) => {

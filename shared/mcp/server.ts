@@ -35,6 +35,8 @@ import {
   parseChangesUri,
   type ChangeFeedReader,
 } from './changes';
+import { callDiscoveryTool, isDiscoveryTool } from './discovery-call';
+import { DISCOVERY_TOOLS, presetTools, type ToolMode } from './discovery';
 import { toolAction, toolsFor } from './tools';
 
 export interface McpRequestEnv {
@@ -46,6 +48,8 @@ export interface McpRequestEnv {
   readOnly: boolean;
   /** The change feed behind `m365://changes` (shared/mcp/feed.ts in production). */
   changes: ChangeFeedReader;
+  /** Which tools are listed: all, a preset, or the discovery trio (shared/mcp/discovery.ts). */
+  toolMode?: ToolMode;
 }
 
 export const SERVER_INFO = { name: 'm365-integration', version: '1.0.0' };
@@ -87,28 +91,44 @@ export function buildServer(env: McpRequestEnv): Server {
     instructions: env.readOnly ? `${INSTRUCTIONS} This server is read-only.` : INSTRUCTIONS,
   });
 
+  const available = async () => toolsFor({ granted: await granted(env.userId), readOnly: env.readOnly });
+
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     try {
-      return { tools: toolsFor({ granted: await granted(env.userId), readOnly: env.readOnly }) };
+      const mode = env.toolMode ?? { kind: 'all' };
+      if (mode.kind === 'discovery') return { tools: DISCOVERY_TOOLS };
+      const tools = await available();
+      if (mode.kind === 'all') return { tools };
+      const chosen = presetTools(mode.names);
+      return { tools: tools.filter((t) => chosen.has(t.name)) };
     } catch (err) {
       throw rpcError(err, env.invocationId);
     }
   });
 
+  const toolEnv = (key: unknown) => ({
+    userId: env.userId,
+    invocationId: env.invocationId,
+    log: env.log,
+    noCache: env.noCache,
+    readOnly: env.readOnly,
+    ...(env.timezone ? { timezone: env.timezone } : {}),
+    ...(key !== undefined ? { idempotencyKey: key } : {}),
+  });
+
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    if (isDiscoveryTool(request.params.name)) {
+      return await callDiscoveryTool(request.params.name, request.params.arguments ?? {}, {
+        available,
+        call: async (action, args) =>
+          await callTool(action, args, toolEnv(request.params._meta?.idempotencyKey)),
+        requestId: env.invocationId,
+      });
+    }
     const action = toolAction(request.params.name);
     if (!action)
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name.slice(0, 100)}`);
-    const key = request.params._meta?.idempotencyKey;
-    return await callTool(action, request.params.arguments, {
-      userId: env.userId,
-      invocationId: env.invocationId,
-      log: env.log,
-      noCache: env.noCache,
-      readOnly: env.readOnly,
-      ...(env.timezone ? { timezone: env.timezone } : {}),
-      ...(key !== undefined ? { idempotencyKey: key } : {}),
-    });
+    return await callTool(action, request.params.arguments, toolEnv(request.params._meta?.idempotencyKey));
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [changesResource] }));

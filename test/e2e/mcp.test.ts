@@ -26,9 +26,9 @@ let adele: string;
 let megan: string;
 const clients: Client[] = [];
 
-async function mcp(userId: string): Promise<Client> {
+async function mcp(userId: string, query = ''): Promise<Client> {
   const client = new Client({ name: 'e2e-assistant', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(`${t.api}/mcp`), {
+  const transport = new StreamableHTTPClientTransport(new URL(`${t.api}/mcp${query}`), {
     requestInit: {
       headers: { 'x-functions-key': FUNCTION_KEY, authorization: `Bearer ${await t.tokenFor(userId)}` },
     },
@@ -403,4 +403,66 @@ test('tool names and input schemas stay in step with the OpenAPI document', asyn
   // Every JSON-bodied action is a tool; only the raw-stream ones (query parameters or octet-stream body) are not.
   const jsonOps = [...operations.values()].filter((op) => op.requestBody?.content?.['application/json']);
   expect(tools.map((tool) => tool.name).sort()).toEqual(jsonOps.map((op) => op.operationId as string).sort());
+});
+
+describe('small tool lists', () => {
+  test('discovery mode lists three tools; the model finds, reads and runs the one it needs', async () => {
+    const client = await mcp(adele, '?tools=discovery');
+    const listed = (await client.listTools()).tools.map((x) => x.name);
+    expect(listed).toEqual(['search_tools', 'get_tool_schema', 'call_tool']);
+
+    const found = await call(client, 'search_tools', { query: 'list my mail folders' });
+    const names = (found.structuredContent!.items as Json[]).map((x) => String(x.name));
+    expect(names[0]).toBe('mail.listFolders');
+    // Only granted features are searched: adele granted mail, not calendar.
+    expect(names.some((n) => n.startsWith('calendar.'))).toBe(false);
+
+    const schema = await call(client, 'get_tool_schema', { name: 'mail.listFolders' });
+    expect(schema.structuredContent).toMatchObject({
+      name: 'mail.listFolders',
+      inputSchema: { type: 'object' },
+    });
+
+    const ran = await call(client, 'call_tool', { name: 'mail.listFolders', arguments: {} });
+    expect(ran.isError).toBeFalsy();
+    expect((ran.structuredContent!.items as Json[]).map((f) => String(f.name))).toContain('Inbox');
+
+    // Destructive tools keep their dry run through call_tool.
+    const dry = await call(client, 'call_tool', {
+      name: 'mail.deleteMessage',
+      arguments: { id: 'AAMkAGnone' },
+    });
+    expect(dry.structuredContent).toMatchObject({ dryRun: true, changed: false });
+
+    const unknown = await call(client, 'get_tool_schema', { name: 'mail.nope' });
+    expect(unknown.isError).toBe(true);
+    expect(unknown.structuredContent).toMatchObject({ code: 'not_found' });
+  });
+
+  test('a preset lists only its tools, still limited to what the user granted', async () => {
+    const client = await mcp(adele, '?preset=mail-triage');
+    const listed = (await client.listTools()).tools.map((x) => x.name).sort();
+    expect(listed).toContain('mail.replyToMessage');
+    expect(listed).not.toContain('mail.createFolder');
+    // todo.createTask is in the preset but adele did not grant todo.
+    expect(listed).not.toContain('todo.createTask');
+    expect(listed.length).toBeLessThan(12);
+  });
+
+  test('an unknown preset is a 400 naming the presets that exist', async () => {
+    const res = await fetch(`${t.api}/mcp?preset=everything`, {
+      method: 'POST',
+      headers: {
+        'x-functions-key': FUNCTION_KEY,
+        authorization: `Bearer ${await t.tokenFor(adele)}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as Json;
+    expect(problem.code).toBe('invalid_input');
+    expect(problem.errors[0].message).toMatch(/unknown preset everything; use mail-triage, scheduling/);
+  });
 });
