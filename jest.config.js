@@ -8,7 +8,7 @@ const swc = [
 ];
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(p-retry|is-network-error|jose)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(p-retry|is-network-error|jose|pdfjs-dist)/)'],
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   setupFiles: ['<rootDir>/test/support/quiet.ts'],

@@ -35,6 +35,7 @@ export const PROBLEM_TYPES = {
   },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  content_encrypted: { status: 422, title: 'The document is encrypted and cannot be read as text' },
   throttled: { status: 429, title: 'Microsoft Graph is throttling requests' },
   state_invalid: { status: 400, title: 'The sign-in attempt is unknown, expired or already used' },
   completion_invalid: { status: 400, title: 'The completion code is unknown, expired or already used' },

@@ -18,7 +18,7 @@ const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['config'],
   ['crypto', 'secrets'],
   ['storage', 'http', 'runtime'],
-  ['audit', 'privacy', 'health'],
+  ['audit', 'privacy', 'health', 'content'],
   ['auth'],
   ['graph'],
   ['actions', 'sync'],

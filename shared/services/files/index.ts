@@ -3,13 +3,14 @@
  * uploads of any size (upload.ts), folders, rename/move/copy/delete, and sharing links.
  * Graph reference §8.3 (driveItem) and https://learn.microsoft.com/graph/api/resources/driveitem.
  */
+import { decodeTextCursor, documentText, encodeTextCursor, SUPPORTED, textSlice } from '../../content/text';
 import { z } from 'zod';
 import type { GraphError } from '../../graph/errors';
 import { pathFunctionString } from '../../graph/odata';
 import { Problem } from '../../http/problem';
 import { headerText } from '../../http/validate';
 import { decodeCursor, toPage } from '../../actions/cursor';
-import { pageOf } from '../../actions/output';
+import { pageOf, untrusted } from '../../actions/output';
 import {
   FileItemSchema,
   itemUrl,
@@ -324,6 +325,114 @@ function passHeaders(res: Response): Record<string, string> {
   }
   return out;
 }
+
+/** Documents larger than this are not read as text (download them instead). */
+const MAX_TEXT_SOURCE_BYTES = 50 * 1024 * 1024;
+
+/** The bytes of a file through its pre-authenticated URL (the token never goes there). */
+async function fileBytes(ctx: ActionContext, url: string): Promise<Uint8Array> {
+  const res = await ctx.graphRaw({ method: 'GET', url: `${url}/content` });
+  const location = res.headers.get('location');
+  await res.body?.cancel().catch(() => undefined);
+  if (res.status !== 302 || !location || new URL(location).protocol !== 'https:')
+    throw new Problem('upstream_error', `OneDrive answered ${res.status} without a download URL.`);
+  let file: Response;
+  try {
+    file = await fetch(location);
+  } catch {
+    throw new Problem('upstream_unavailable', 'The OneDrive download host did not answer; retry.', {
+      retryable: true,
+    });
+  }
+  if (file.status !== 200) {
+    await file.body?.cancel();
+    throw new Problem('upstream_unavailable', `The OneDrive download host answered ${file.status}; retry.`, {
+      retryable: true,
+    });
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of file.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > MAX_TEXT_SOURCE_BYTES) {
+      await file.body?.cancel().catch(() => undefined);
+      throw new Problem(
+        'payload_too_large',
+        `The file is larger than ${MAX_TEXT_SOURCE_BYTES / 1024 / 1024} MB: download it instead of reading it as text.`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+const TextOut = z.object({
+  id: z.string(),
+  name: untrusted(z.string(), 'file'),
+  format: z.enum(['pdf', 'docx', 'html', 'text', 'csv', 'markdown', 'json']),
+  pages: z.number().nullable().describe('PDF page count (the text marks each page: --- page N ---).'),
+  headings: z
+    .array(untrusted(z.string(), 'file'))
+    .describe('Section headings in order (Word, HTML, Markdown).'),
+  text: untrusted(z.string(), 'file'),
+  offset: z.number().describe('Where this slice starts in the whole text (characters).'),
+  totalChars: z.number(),
+  nextCursor: z.string().optional().describe('Present when more text follows: pass it as `cursor`.'),
+});
+
+// Text extraction: shared/content/text.ts (PDF, Word, HTML, text formats).
+defineAction({
+  id: 'files.readText',
+  service: 'files',
+  summary: 'Read a document as text (PDF, Word, HTML, text)',
+  description: `Returns a OneDrive file's content as readable text: ${SUPPORTED}. Word and HTML headings become Markdown # lines (and are listed in headings), PDF pages are marked "--- page N ---", links are kept. Long documents come in slices of maxChars: pass nextCursor as cursor for the rest. Other formats answer unsupported_media_type, a password-protected PDF content_encrypted; files over 50 MB are refused (download them instead).`,
+  input: z
+    .object({
+      path: path.optional(),
+      itemId: itemId.optional(),
+      driveId: driveId.optional(),
+      maxChars: z
+        .number()
+        .int()
+        .min(1000)
+        .max(100_000)
+        .optional()
+        .describe('Characters per slice (default 20000).'),
+      cursor: z.string().max(2000).optional().describe('nextCursor of the previous slice.'),
+    })
+    .strict()
+    .refine(oneAddress.check, oneAddress.message),
+  output: TextOut,
+  feature: 'files',
+  scopes: READ_SCOPES,
+  kind: 'read',
+  idempotent: true,
+  run: async (input, ctx) => {
+    const url = itemUrl(input);
+    const meta = await ctx.graph({ method: 'GET', url, query: { $select: 'id,name,file,folder,size' } });
+    const item = toFileItem(meta.body);
+    ctx.targets.push(item.id);
+    if (item.kind === 'folder')
+      throw new Problem('invalid_input', `${item.name || '/'} is a folder: list it instead.`, {
+        errors: [{ field: input.itemId ? 'itemId' : 'path', message: 'names a folder, not a file' }],
+      });
+    const offset = input.cursor ? decodeTextCursor(input.cursor, item.id) : 0;
+    const doc = await documentText(await fileBytes(ctx, url), item.name, item.mimeType);
+    const { slice, next } = textSlice(doc.text, Math.min(offset, doc.text.length), input.maxChars ?? 20_000);
+    return {
+      id: item.id,
+      name: item.name,
+      format: doc.format,
+      pages: doc.pages,
+      headings: doc.headings,
+      text: slice,
+      offset,
+      totalChars: doc.text.length,
+      ...(next !== undefined ? { nextCursor: encodeTextCursor(item.id, next) } : {}),
+    };
+  },
+  mapError: filesMapError,
+});
 
 // https://learn.microsoft.com/graph/api/driveitem-put-content, driveitem-createuploadsession
 defineAction({

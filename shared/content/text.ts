@@ -1,0 +1,215 @@
+/**
+ * Documents as text a model can read: PDF (pdfjs-dist, Mozilla's PDF engine, page by page), DOCX
+ * (mammoth, Word's structure as HTML with headings), HTML (html-to-text, links kept as
+ * `text [url]`), and plain text, Markdown, CSV and JSON. Headings become Markdown `#` lines and
+ * are listed apart, PDF pages are marked (`--- page 3 ---`), and long text is read in slices with a
+ * cursor. Each library is loaded on first use only: a cold instance that never reads a document
+ * pays nothing for them (bench/results.md, "content libraries").
+ *
+ * Not (yet) read: spreadsheets, presentations and RTF answer `unsupported_media_type` naming what
+ * is; an encrypted PDF answers `content_encrypted`.
+ */
+import { Problem } from '../http/problem';
+
+export type TextFormat = 'pdf' | 'docx' | 'html' | 'text' | 'csv' | 'markdown' | 'json';
+
+export interface DocumentText {
+  format: TextFormat;
+  text: string;
+  /** PDF page count; null for formats without pages. */
+  pages: number | null;
+  /** Section headings in order (DOCX and HTML headings). */
+  headings: string[];
+}
+
+export const SUPPORTED = 'PDF, Word (.docx), HTML, plain text, Markdown, CSV and JSON';
+
+const EXTENSIONS: Record<string, TextFormat> = {
+  pdf: 'pdf',
+  docx: 'docx',
+  html: 'html',
+  htm: 'html',
+  txt: 'text',
+  log: 'text',
+  md: 'markdown',
+  markdown: 'markdown',
+  csv: 'csv',
+  json: 'json',
+};
+
+/** What a document is: its leading bytes first (they cannot lie about PDF), then type and name. */
+export function detectFormat(
+  bytes: Uint8Array,
+  name: string,
+  contentType: string | null,
+): TextFormat | undefined {
+  const head = Buffer.from(bytes.subarray(0, 5)).toString('latin1');
+  if (head === '%PDF-') return 'pdf';
+  const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const isZip = head.startsWith('PK');
+  if (isZip && (ext === 'docx' || type.includes('wordprocessingml'))) return 'docx';
+  if (isZip) return undefined; // xlsx, pptx, zip: not read as text
+  if (type === 'text/html' || ext === 'html' || ext === 'htm') return 'html';
+  if (type === 'text/csv' || ext === 'csv') return 'csv';
+  if (type === 'text/markdown' || ext === 'md' || ext === 'markdown') return 'markdown';
+  if (type === 'application/json' || ext === 'json') return 'json';
+  if (type.startsWith('text/') || EXTENSIONS[ext] === 'text') return looksBinary(bytes) ? undefined : 'text';
+  if (!type && !ext) return looksBinary(bytes) ? undefined : 'text';
+  return undefined;
+}
+
+function looksBinary(bytes: Uint8Array): boolean {
+  const sample = bytes.subarray(0, 4096);
+  return sample.includes(0);
+}
+
+function unsupported(name: string, contentType: string | null): Problem {
+  return new Problem(
+    'unsupported_media_type',
+    `"${name.slice(0, 100)}"${contentType ? ` (${contentType.slice(0, 100)})` : ''} cannot be read as text: supported are ${SUPPORTED}. Download it instead.`,
+    { supported: SUPPORTED },
+  );
+}
+
+/** Heading tags as Markdown lines, so the structure survives the conversion to text. */
+function markHeadings(html: string): { html: string; headings: string[] } {
+  const headings: string[] = [];
+  const marked = html.replace(/<h([1-6])[^>]*>([\s\S]*?)<\/h\1>/gi, (_m, level: string, inner: string) => {
+    const plain = inner
+      .replace(/<[^>]+>/g, '')
+      .replace(/&amp;/g, '&')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .trim();
+    if (plain) headings.push(plain);
+    return `<p>${'#'.repeat(Number(level))} ${inner}</p>`;
+  });
+  return { html: marked, headings };
+}
+
+/** HTML as readable text: paragraphs and lists kept, links as `text [url]`, images and scripts dropped. */
+export function htmlToText(html: string): { text: string; headings: string[] } {
+  const { convert } = require('html-to-text') as typeof import('html-to-text');
+  const { html: marked, headings } = markHeadings(html);
+  const text = convert(marked, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['[', ']'] } },
+      { selector: 'img', format: 'skip' },
+      { selector: 'table', format: 'dataTable' },
+    ],
+  });
+  return { text: text.trim(), headings };
+}
+
+async function pdfText(bytes: Uint8Array): Promise<DocumentText> {
+  // The legacy build runs on Node without a DOM; it is ESM, loaded by require (Node ≥ 20.19).
+  const pdfjs = require('pdfjs-dist/legacy/build/pdf.mjs') as typeof import('pdfjs-dist');
+  let doc: Awaited<ReturnType<typeof pdfjs.getDocument>['promise']>;
+  try {
+    doc = await pdfjs.getDocument({
+      data: new Uint8Array(bytes),
+      isEvalSupported: false,
+      useSystemFonts: false,
+      verbosity: 0,
+    }).promise;
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name === 'PasswordException')
+      throw new Problem('content_encrypted', 'The PDF is password-protected: it cannot be read as text.');
+    throw new Problem('unsupported_media_type', 'The file says it is a PDF but cannot be read as one.', {
+      supported: SUPPORTED,
+    });
+  }
+  try {
+    const pages: string[] = [];
+    for (let n = 1; n <= doc.numPages; n++) {
+      const page = await doc.getPage(n);
+      const content = await page.getTextContent();
+      let text = '';
+      for (const item of content.items) {
+        if (!('str' in item)) continue;
+        text += item.str + (item.hasEOL ? '\n' : item.str && !item.str.endsWith(' ') ? ' ' : '');
+      }
+      pages.push(`--- page ${n} ---\n${text.replace(/[ \t]+\n/g, '\n').trim()}`);
+      page.cleanup();
+    }
+    return { format: 'pdf', text: pages.join('\n\n'), pages: doc.numPages, headings: [] };
+  } finally {
+    await doc.destroy();
+  }
+}
+
+async function docxText(bytes: Uint8Array): Promise<DocumentText> {
+  const mammoth = require('mammoth') as typeof import('mammoth');
+  let html: string;
+  try {
+    html = (await mammoth.convertToHtml({ buffer: Buffer.from(bytes) })).value;
+  } catch {
+    throw new Problem(
+      'unsupported_media_type',
+      'The file says it is a Word document but cannot be read as one.',
+      {
+        supported: SUPPORTED,
+      },
+    );
+  }
+  const { text, headings } = htmlToText(html);
+  return { format: 'docx', text, pages: null, headings };
+}
+
+/** The document's text, or a problem saying why it cannot be read. */
+export async function documentText(
+  bytes: Uint8Array,
+  name: string,
+  contentType: string | null,
+): Promise<DocumentText> {
+  const format = detectFormat(bytes, name, contentType);
+  if (!format) throw unsupported(name, contentType);
+  if (format === 'pdf') return await pdfText(bytes);
+  if (format === 'docx') return await docxText(bytes);
+  const decoded = new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, '');
+  if (format === 'html') {
+    const { text, headings } = htmlToText(decoded);
+    return { format, text, pages: null, headings };
+  }
+  const headings =
+    format === 'markdown' ? [...decoded.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => m[1]!.trim()) : [];
+  return { format, text: decoded, pages: null, headings };
+}
+
+// ---------------------------------------------------------------- slices
+
+/** A slice of `text` from `offset`, ending at a line or word break near `maxChars` when one is close. */
+export function textSlice(text: string, offset: number, maxChars: number): { slice: string; next?: number } {
+  if (offset + maxChars >= text.length) return { slice: text.slice(offset) };
+  const hard = offset + maxChars;
+  const window = text.slice(offset, hard);
+  const breakAt = Math.max(window.lastIndexOf('\n'), window.lastIndexOf(' '));
+  const end = breakAt > maxChars * 0.8 ? offset + breakAt + 1 : hard;
+  return { slice: text.slice(offset, end), next: end };
+}
+
+/** An opaque cursor for the next slice of one item's text (tied to the item, not forgeable into another). */
+export function encodeTextCursor(itemKey: string, offset: number): string {
+  return Buffer.from(JSON.stringify({ k: itemKey, o: offset })).toString('base64url');
+}
+
+export function decodeTextCursor(cursor: string, itemKey: string): number {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      k?: unknown;
+      o?: unknown;
+    };
+    if (parsed.k === itemKey && typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0)
+      return parsed.o;
+  } catch {
+    // fall through
+  }
+  throw new Problem('invalid_input', 'The cursor is not one this action gave for this item.', {
+    errors: [{ field: 'cursor', message: 'is not a cursor of this item’s text' }],
+  });
+}
