@@ -181,6 +181,30 @@ export async function documentText(
   return { format, text: decoded, pages: null, headings };
 }
 
+// ---------------------------------------------------------------- reading
+
+/** Documents larger than this are not read as text (download them instead). */
+export const MAX_TEXT_SOURCE_BYTES = 50 * 1024 * 1024;
+
+/** A response body read whole, refusing (413 payload_too_large) beyond MAX_TEXT_SOURCE_BYTES. */
+export async function readDocumentBytes(body: ReadableStream<Uint8Array> | null): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (!body) return new Uint8Array(0);
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > MAX_TEXT_SOURCE_BYTES) {
+      await body.cancel().catch(() => undefined);
+      throw new Problem(
+        'payload_too_large',
+        `The document is larger than ${MAX_TEXT_SOURCE_BYTES / 1024 / 1024} MB: download it instead of reading it as text.`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
 // ---------------------------------------------------------------- slices
 
 /** A slice of `text` from `offset`, ending at a line or word break near `maxChars` when one is close. */

@@ -1,7 +1,8 @@
 /**
- * Documents as text (files.readText, shared/content/text.ts): a 3-page PDF and a Word document in
- * OneDrive come back as text with their pages and headings, a 200-page PDF is read in slices with
- * a cursor, HTML keeps its links, and what cannot be read says so.
+ * Documents as text (files.readText, mail.readAttachmentText; shared/content/text.ts): a 3-page
+ * PDF attachment and a Word document in OneDrive come back as text with their pages and headings,
+ * a 200-page PDF is read in slices with a cursor, HTML keeps its links, and what cannot be read
+ * says so.
  */
 import { Document, ExternalHyperlink, HeadingLevel, Packer, Paragraph, TextRun } from 'docx';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
@@ -24,7 +25,7 @@ interface TextResult {
 
 beforeAll(async () => {
   t = await startTestApp();
-  userId = await t.connect('adele.vance@contoso.test', { features: ['files'] });
+  userId = await t.connect('adele.vance@contoso.test', { features: ['files', 'mail'] });
 });
 afterAll(async () => await t.stop());
 
@@ -158,4 +159,40 @@ test('HTML becomes readable text with its links; unsupported and bad cursors are
 
   const folder = await readText({ path: '/Text' });
   expect(folder.status).toBe(400);
+});
+
+test('a 3-page PDF attachment comes back as text with its pages', async () => {
+  const subject = `Report attached ${Date.now()}`;
+  const bytes = await pdf(3, (n) => `Quarter ${n} figures`);
+  const sent = await t.call(userId, 'POST', '/mail/sendMessage', {
+    to: ['adele.vance@contoso.test'],
+    subject,
+    body: 'See the attached report.',
+    attachments: [
+      {
+        name: 'q-report.pdf',
+        contentType: 'application/pdf',
+        contentBytes: Buffer.from(bytes).toString('base64'),
+      },
+    ],
+  });
+  expect(sent.status).toBe(200);
+  const listed = await t.call(userId, 'POST', '/mail/listMessages', {
+    folder: 'inbox',
+    search: `subject:${subject}`,
+  });
+  const [message] = ((await listed.json()) as { items: Array<{ id: string }> }).items;
+  const got = await t.call(userId, 'POST', '/mail/getMessage', { id: message!.id });
+  const [attachment] = ((await got.json()) as { attachments: Array<{ id: string; name: string }> })
+    .attachments;
+  expect(attachment!.name).toBe('q-report.pdf');
+
+  const res = await t.call(userId, 'POST', '/mail/readAttachmentText', {
+    messageId: message!.id,
+    attachmentId: attachment!.id,
+  });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as TextResult;
+  expect(body).toMatchObject({ name: 'q-report.pdf', format: 'pdf', pages: 3, offset: 0 });
+  for (const n of [1, 2, 3]) expect(body.text).toContain(`--- page ${n} ---\nQuarter ${n} figures`);
 });

@@ -3,7 +3,14 @@
  * uploads of any size (upload.ts), folders, rename/move/copy/delete, and sharing links.
  * Graph reference §8.3 (driveItem) and https://learn.microsoft.com/graph/api/resources/driveitem.
  */
-import { decodeTextCursor, documentText, encodeTextCursor, SUPPORTED, textSlice } from '../../content/text';
+import {
+  decodeTextCursor,
+  documentText,
+  encodeTextCursor,
+  readDocumentBytes,
+  SUPPORTED,
+  textSlice,
+} from '../../content/text';
 import { z } from 'zod';
 import type { GraphError } from '../../graph/errors';
 import { pathFunctionString } from '../../graph/odata';
@@ -326,9 +333,6 @@ function passHeaders(res: Response): Record<string, string> {
   return out;
 }
 
-/** Documents larger than this are not read as text (download them instead). */
-const MAX_TEXT_SOURCE_BYTES = 50 * 1024 * 1024;
-
 /** The bytes of a file through its pre-authenticated URL (the token never goes there). */
 async function fileBytes(ctx: ActionContext, url: string): Promise<Uint8Array> {
   const res = await ctx.graphRaw({ method: 'GET', url: `${url}/content` });
@@ -350,20 +354,7 @@ async function fileBytes(ctx: ActionContext, url: string): Promise<Uint8Array> {
       retryable: true,
     });
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of file.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > MAX_TEXT_SOURCE_BYTES) {
-      await file.body?.cancel().catch(() => undefined);
-      throw new Problem(
-        'payload_too_large',
-        `The file is larger than ${MAX_TEXT_SOURCE_BYTES / 1024 / 1024} MB: download it instead of reading it as text.`,
-      );
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return await readDocumentBytes(file.body);
 }
 
 const TextOut = z.object({
