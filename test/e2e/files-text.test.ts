@@ -196,3 +196,16 @@ test('a 3-page PDF attachment comes back as text with its pages', async () => {
   expect(body).toMatchObject({ name: 'q-report.pdf', format: 'pdf', pages: 3, offset: 0 });
   for (const n of [1, 2, 3]) expect(body.text).toContain(`--- page ${n} ---\nQuarter ${n} figures`);
 });
+
+test('a short-lived download link gives the file without a token; a folder has none', async () => {
+  const id = await upload('/Text/share-me.txt', Buffer.from('plain words to share'));
+  const res = await t.call(userId, 'POST', '/files/getDownloadLink', { itemId: id });
+  expect(res.status).toBe(200);
+  const link = (await res.json()) as { id: string; name: string; size: number; url: string };
+  expect(link).toMatchObject({ id, name: 'share-me.txt', size: 20 });
+  const download = await fetch(link.url);
+  expect(download.status).toBe(200);
+  expect(await download.text()).toBe('plain words to share');
+  const folder = await t.call(userId, 'POST', '/files/getDownloadLink', { path: '/Text' });
+  expect(folder.status).toBe(400);
+});

@@ -333,6 +333,49 @@ function passHeaders(res: Response): Record<string, string> {
   return out;
 }
 
+// https://learn.microsoft.com/graph/api/driveitem-get: files carry @microsoft.graph.downloadUrl, a
+// pre-authenticated URL valid for a short time ("the URL is only valid for a short period of
+// time"); it needs no token, so it is handed out instead of bytes where JSON is the only channel (MCP).
+defineAction({
+  id: 'files.getDownloadLink',
+  service: 'files',
+  summary: 'Get a short-lived download link for a file',
+  description:
+    'Returns a pre-authenticated download URL for a OneDrive file (valid for a short time, about an hour; anyone holding it can download the file, so hand it only to the user) with the file name, size and type. Use it to give the user a file; to read a document yourself use files.readText.',
+  input: z
+    .object({ path: path.optional(), itemId: itemId.optional(), driveId: driveId.optional() })
+    .strict()
+    .refine(oneAddress.check, oneAddress.message),
+  output: z.object({
+    id: z.string(),
+    name: untrusted(z.string(), 'file'),
+    size: z.number().nullable(),
+    mimeType: z.string().nullable(),
+    url: z.string().describe('Pre-authenticated: no token needed, expires after a short time.'),
+  }),
+  feature: 'files',
+  scopes: READ_SCOPES,
+  kind: 'read',
+  idempotent: true,
+  run: async (input, ctx) => {
+    const res = await ctx.graph({ method: 'GET', url: itemUrl(input) });
+    const item = toFileItem(res.body);
+    ctx.targets.push(item.id);
+    const url = (res.body as Record<string, unknown>)['@microsoft.graph.downloadUrl'];
+    if (item.kind === 'folder' || typeof url !== 'string') {
+      throw new Problem(
+        'invalid_input',
+        `${item.name || '/'} is a folder: only files have a download link.`,
+        {
+          errors: [{ field: input.itemId ? 'itemId' : 'path', message: 'names a folder, not a file' }],
+        },
+      );
+    }
+    return { id: item.id, name: item.name, size: item.size, mimeType: item.mimeType, url };
+  },
+  mapError: filesMapError,
+});
+
 /** The bytes of a file through its pre-authenticated URL (the token never goes there). */
 async function fileBytes(ctx: ActionContext, url: string): Promise<Uint8Array> {
   const res = await ctx.graphRaw({ method: 'GET', url: `${url}/content` });
