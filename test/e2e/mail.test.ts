@@ -196,6 +196,25 @@ describe('sending', () => {
     expect(none.body.errors).toEqual([expect.objectContaining({ field: 'to' })]);
   });
 
+  test('a readable body keeps where links point, headings and list items; scripts and images go', async () => {
+    const subject = unique('Readable');
+    const html =
+      '<h2>Agenda</h2><ul><li>Budget</li><li>Hiring</li></ul><p>Details in <a href="https://contoso.test/plan">the plan</a>.</p><img src="https://tracker.example/p.gif"><script>alert(1)</script>';
+    expect(
+      (await call(adele, 'sendMessage', { to: [MEGAN], subject, body: html, bodyType: 'html' })).status,
+    ).toBe(200);
+    const [got] = await findBySubject(megan, subject);
+    const readable = await call(megan, 'getMessage', { id: got!.id, bodyType: 'readable' });
+    expect(readable.status).toBe(200);
+    const body = readable.body.body as { contentType: string; content: string };
+    expect(body.contentType).toBe('readable');
+    expect(body.content).toContain('## Agenda');
+    expect(body.content).toMatch(/\* Budget\s+\* Hiring/);
+    expect(body.content).toContain('the plan [https://contoso.test/plan]');
+    expect(body.content).not.toContain('alert');
+    expect(body.content).not.toContain('tracker.example');
+  });
+
   test('sending twice with one Idempotency-Key delivers one message and replays the first result', async () => {
     const subject = unique('Once');
     const key = `k-${randomBytes(6).toString('hex')}`;

@@ -7,6 +7,7 @@ import {
   decodeTextCursor,
   documentText,
   encodeTextCursor,
+  htmlToText,
   readDocumentBytes,
   SUPPORTED,
   textSlice,
@@ -144,7 +145,12 @@ defineAction({
 const getMessageInput = z
   .object({
     id: idField('The message id.'),
-    bodyType: z.enum(['text', 'html']).optional().describe('Body as plain text (default) or HTML.'),
+    bodyType: z
+      .enum(['text', 'html', 'readable'])
+      .optional()
+      .describe(
+        "Body as Outlook's plain text (default), as HTML, or readable: the HTML turned into text that keeps links as `text [url]`, headings as Markdown and tables as rows.",
+      ),
     includeHeaders: z
       .boolean()
       .optional()
@@ -163,7 +169,7 @@ defineAction({
   service: 'mail',
   summary: 'Get one email message with its body',
   description:
-    'Returns one message: all summary fields plus the body (plain text by default, or HTML), optionally the internet headers, and the attachment list (id, name, contentType, size) without content. Download an attachment with mail.downloadAttachment.',
+    'Returns one message: all summary fields plus the body (plain text by default, HTML, or readable text with links kept), optionally the internet headers, and the attachment list (id, name, contentType, size) without content. Download an attachment with mail.downloadAttachment.',
   input: getMessageInput,
   output: MessageOut.extend({
     body: z.object({ contentType: z.string(), content: untrusted(z.string(), 'mail') }),
@@ -178,7 +184,8 @@ defineAction({
   toGraph: (input) => ({
     method: 'GET',
     url: `${mailRoot(input)}/messages/${seg(input.id)}`,
-    bodyContentType: input.bodyType ?? 'text',
+    // readable: the HTML, converted here (Outlook's own text drops where links point).
+    bodyContentType: input.bodyType === 'html' || input.bodyType === 'readable' ? 'html' : 'text',
     query: {
       $select: `${graphSelect(MESSAGE_FIELD_NAMES)},body${input.includeHeaders ? ',internetMessageHeaders' : ''}`,
       ...(input.includeAttachments === false
@@ -194,12 +201,14 @@ defineAction({
     };
     const out = toMessage(res.body);
     ctx.targets.push(String(out.id));
+    const content = body.body?.content ?? '';
+    const contentType = body.body?.contentType ?? (input.bodyType === 'html' ? 'html' : 'text');
     return {
       ...out,
-      body: {
-        contentType: body.body?.contentType ?? input.bodyType ?? 'text',
-        content: body.body?.content ?? '',
-      },
+      body:
+        input.bodyType === 'readable'
+          ? { contentType: 'readable', content: contentType === 'html' ? htmlToText(content).text : content }
+          : { contentType, content },
       ...(input.includeHeaders ? { headers: body.internetMessageHeaders ?? [] } : {}),
       ...(input.includeAttachments === false
         ? {}
