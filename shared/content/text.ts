@@ -24,18 +24,8 @@ export interface DocumentText {
 
 export const SUPPORTED = 'PDF, Word (.docx), HTML, plain text, Markdown, CSV and JSON';
 
-const EXTENSIONS: Record<string, TextFormat> = {
-  pdf: 'pdf',
-  docx: 'docx',
-  html: 'html',
-  htm: 'html',
-  txt: 'text',
-  log: 'text',
-  md: 'markdown',
-  markdown: 'markdown',
-  csv: 'csv',
-  json: 'json',
-};
+/** Extensions of plain text besides the typed formats below. */
+const TEXT_EXTENSIONS = new Set(['txt', 'log']);
 
 /** What a document is: its leading bytes first (they cannot lie about PDF), then type and name. */
 export function detectFormat(
@@ -54,7 +44,7 @@ export function detectFormat(
   if (type === 'text/csv' || ext === 'csv') return 'csv';
   if (type === 'text/markdown' || ext === 'md' || ext === 'markdown') return 'markdown';
   if (type === 'application/json' || ext === 'json') return 'json';
-  if (type.startsWith('text/') || EXTENSIONS[ext] === 'text') return looksBinary(bytes) ? undefined : 'text';
+  if (type.startsWith('text/') || TEXT_EXTENSIONS.has(ext)) return looksBinary(bytes) ? undefined : 'text';
   if (!type && !ext) return looksBinary(bytes) ? undefined : 'text';
   return undefined;
 }

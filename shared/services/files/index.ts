@@ -3,14 +3,8 @@
  * uploads of any size (upload.ts), folders, rename/move/copy/delete, and sharing links.
  * Graph reference §8.3 (driveItem) and https://learn.microsoft.com/graph/api/resources/driveitem.
  */
-import {
-  decodeTextCursor,
-  documentText,
-  encodeTextCursor,
-  readDocumentBytes,
-  SUPPORTED,
-  textSlice,
-} from '../../content/text';
+import { documentText, readDocumentBytes } from '../../content/text';
+import { READ_TEXT_RULES, sliceInputFields, sliceOf, sliceOutputFields, sliceStart } from '../document-text';
 import { z } from 'zod';
 import type { GraphError } from '../../graph/errors';
 import { pathFunctionString } from '../../graph/odata';
@@ -400,43 +394,22 @@ async function fileBytes(ctx: ActionContext, url: string): Promise<Uint8Array> {
   return await readDocumentBytes(file.body);
 }
 
-const TextOut = z.object({
-  id: z.string(),
-  name: untrusted(z.string(), 'file'),
-  format: z.enum(['pdf', 'docx', 'html', 'text', 'csv', 'markdown', 'json']),
-  pages: z.number().nullable().describe('PDF page count (the text marks each page: --- page N ---).'),
-  headings: z
-    .array(untrusted(z.string(), 'file'))
-    .describe('Section headings in order (Word, HTML, Markdown).'),
-  text: untrusted(z.string(), 'file'),
-  offset: z.number().describe('Where this slice starts in the whole text (characters).'),
-  totalChars: z.number(),
-  nextCursor: z.string().optional().describe('Present when more text follows: pass it as `cursor`.'),
-});
-
 // Text extraction: shared/content/text.ts (PDF, Word, HTML, text formats).
 defineAction({
   id: 'files.readText',
   service: 'files',
   summary: 'Read a document as text (PDF, Word, HTML, text)',
-  description: `Returns a OneDrive file's content as readable text: ${SUPPORTED}. Word and HTML headings become Markdown # lines (and are listed in headings), PDF pages are marked "--- page N ---", links are kept. Long documents come in slices of maxChars: pass nextCursor as cursor for the rest. Other formats answer unsupported_media_type, a password-protected PDF content_encrypted; files over 50 MB are refused (download them instead).`,
+  description: `Returns a OneDrive file's content as readable text. ${READ_TEXT_RULES}`,
   input: z
     .object({
       path: path.optional(),
       itemId: itemId.optional(),
       driveId: driveId.optional(),
-      maxChars: z
-        .number()
-        .int()
-        .min(1000)
-        .max(100_000)
-        .optional()
-        .describe('Characters per slice (default 20000).'),
-      cursor: z.string().max(2000).optional().describe('nextCursor of the previous slice.'),
+      ...sliceInputFields,
     })
     .strict()
     .refine(oneAddress.check, oneAddress.message),
-  output: TextOut,
+  output: z.object({ id: z.string(), ...sliceOutputFields('file') }),
   feature: 'files',
   scopes: READ_SCOPES,
   kind: 'read',
@@ -450,20 +423,9 @@ defineAction({
       throw new Problem('invalid_input', `${item.name || '/'} is a folder: list it instead.`, {
         errors: [{ field: input.itemId ? 'itemId' : 'path', message: 'names a folder, not a file' }],
       });
-    const offset = input.cursor ? decodeTextCursor(input.cursor, item.id) : 0;
+    const offset = sliceStart(input, item.id);
     const doc = await documentText(await fileBytes(ctx, url), item.name, item.mimeType);
-    const { slice, next } = textSlice(doc.text, Math.min(offset, doc.text.length), input.maxChars ?? 20_000);
-    return {
-      id: item.id,
-      name: item.name,
-      format: doc.format,
-      pages: doc.pages,
-      headings: doc.headings,
-      text: slice,
-      offset,
-      totalChars: doc.text.length,
-      ...(next !== undefined ? { nextCursor: encodeTextCursor(item.id, next) } : {}),
-    };
+    return { id: item.id, ...sliceOf(doc, item.name, item.id, offset, input.maxChars) };
   },
   mapError: filesMapError,
 });

@@ -3,15 +3,8 @@
  * Lists always `$select` (full bodies in pages are slow, reference §11 item 15) and page with
  * opaque cursors over Graph's nextLink (§4.1).
  */
-import {
-  decodeTextCursor,
-  documentText,
-  encodeTextCursor,
-  htmlToText,
-  readDocumentBytes,
-  SUPPORTED,
-  textSlice,
-} from '../../content/text';
+import { documentText, htmlToText, readDocumentBytes, SUPPORTED } from '../../content/text';
+import { READ_TEXT_RULES, sliceInputFields, sliceOf, sliceOutputFields, sliceStart } from '../document-text';
 import { pageOf, untrusted } from '../../actions/output';
 import { Problem } from '../../http/problem';
 import { z } from 'zod';
@@ -300,40 +293,14 @@ defineAction({
   mapError: mailError,
 });
 
-const AttachmentTextOut = z.object({
-  messageId: z.string(),
-  attachmentId: z.string(),
-  name: untrusted(z.string(), 'mail'),
-  format: z.enum(['pdf', 'docx', 'html', 'text', 'csv', 'markdown', 'json']),
-  pages: z.number().nullable().describe('PDF page count (the text marks each page: --- page N ---).'),
-  headings: z
-    .array(untrusted(z.string(), 'mail'))
-    .describe('Section headings in order (Word, HTML, Markdown).'),
-  text: untrusted(z.string(), 'mail'),
-  offset: z.number().describe('Where this slice starts in the whole text (characters).'),
-  totalChars: z.number(),
-  nextCursor: z.string().optional().describe('Present when more text follows: pass it as `cursor`.'),
-});
-
 // Text extraction: shared/content/text.ts (PDF, Word, HTML, text formats).
 defineAction({
   id: 'mail.readAttachmentText',
   service: 'mail',
   summary: 'Read an attachment as text (PDF, Word, HTML, text)',
-  description: `Returns a file attachment's content as readable text: ${SUPPORTED}. Word and HTML headings become Markdown # lines (and are listed in headings), PDF pages are marked "--- page N ---", links are kept. Long documents come in slices of maxChars: pass nextCursor as cursor for the rest. Other formats answer unsupported_media_type, a password-protected PDF content_encrypted.`,
-  input: downloadInput
-    .extend({
-      maxChars: z
-        .number()
-        .int()
-        .min(1000)
-        .max(100_000)
-        .optional()
-        .describe('Characters per slice (default 20000).'),
-      cursor: z.string().max(2000).optional().describe('nextCursor of the previous slice.'),
-    })
-    .strict(),
-  output: AttachmentTextOut,
+  description: `Returns a file attachment's content as readable text. ${READ_TEXT_RULES}`,
+  input: downloadInput.extend(sliceInputFields).strict(),
+  output: z.object({ messageId: z.string(), attachmentId: z.string(), ...sliceOutputFields('mail') }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,
@@ -354,21 +321,13 @@ defineAction({
       );
     }
     const key = `${input.messageId}/${input.attachmentId}`;
-    const offset = input.cursor ? decodeTextCursor(input.cursor, key) : 0;
+    const offset = sliceStart(input, key);
     const response = await ctx.graphRaw({ method: 'GET', url: `${url}/$value` });
     const doc = await documentText(await readDocumentBytes(response.body), att.name, att.contentType);
-    const { slice, next } = textSlice(doc.text, Math.min(offset, doc.text.length), input.maxChars ?? 20_000);
     return {
       messageId: input.messageId,
       attachmentId: input.attachmentId,
-      name: att.name,
-      format: doc.format,
-      pages: doc.pages,
-      headings: doc.headings,
-      text: slice,
-      offset,
-      totalChars: doc.text.length,
-      ...(next !== undefined ? { nextCursor: encodeTextCursor(key, next) } : {}),
+      ...sliceOf(doc, att.name, key, offset, input.maxChars),
     };
   },
   mapError: mailError,
