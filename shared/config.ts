@@ -45,6 +45,25 @@ const csv = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** What can make a send need confirmation (SEND_CONFIRM, and a user's own send policy). */
+export const SEND_CONFIRM_TRIGGERS = ['external', 'new', 'all'] as const;
+export type SendConfirmTrigger = (typeof SEND_CONFIRM_TRIGGERS)[number];
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+export const isDomain = (d: string): boolean => DOMAIN.test(d);
+const domainList = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const list = csv(v.toLowerCase());
+    const bad = list.find((d) => !isDomain(d));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `has "${bad}", which is not a domain like example.com` });
+      return z.NEVER;
+    }
+    return list;
+  });
+
 const tokenKeys = z.string().transform((value, ctx) => {
   const keys = csv(value).map((entry) => {
     const [id, material] = entry.split(':');
@@ -145,6 +164,35 @@ export const configSchema = z.object({
   /** `Prefer: odata.maxpagesize` for delta pages (Outlook accepts up to 1000, reference §4.1). */
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   CHANGE_RETENTION_DAYS: positiveInt().default(30),
+  /**
+   * Guarded sends (docs/assistants.md#guarded-sends): which outbound mail and Teams messages need
+   * the user's confirmation first: `external` (a recipient outside SEND_INTERNAL_DOMAINS and the
+   * user's own domain), `new` (a mail recipient the user never wrote to), `all`, or `none`.
+   * A user's own policy can add to this, never take away.
+   */
+  SEND_CONFIRM: z
+    .string()
+    .default('none')
+    .transform((v, ctx) => {
+      const list = csv(v.toLowerCase());
+      const bad = list.filter(
+        (t) => !(SEND_CONFIRM_TRIGGERS as readonly string[]).includes(t) && t !== 'none',
+      );
+      if (bad.length || (list.includes('none') && list.length > 1)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be none or a comma-separated list of ${SEND_CONFIRM_TRIGGERS.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return list.filter((t): t is SendConfirmTrigger => t !== 'none');
+    }),
+  /** Recipient domains outbound mail may go to (empty: any). Others are refused outright. */
+  SEND_ALLOWED_DOMAINS: domainList,
+  /** Domains counted as internal besides the user's own (e.g. a tenant's other verified domains). */
+  SEND_INTERNAL_DOMAINS: domainList,
+  /** Seconds every outbound mail and Teams message waits before it goes, cancellable (0: off). */
+  SEND_UNDO_SECONDS: z.coerce.number().int('must be a whole number').min(0).max(600).default(0),
   MCP_READ_ONLY: boolFlag.default(false),
   /**
    * Browser origins allowed to call /api/mcp (the MCP transport spec: servers must validate

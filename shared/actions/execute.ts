@@ -25,6 +25,7 @@ import {
   release,
   requestHash,
 } from './idempotency';
+import { enforceSendPolicy, type Confirmation } from './guard';
 import { checkOutput } from './output';
 import { RawResult, type Action, type ActionContext } from './types';
 
@@ -37,6 +38,8 @@ export interface ExecuteEnv {
   /** `Cache-Control: no-cache` from the caller bypasses the read cache. */
   noCache?: boolean;
   timezone?: string;
+  /** A guarded send's confirmation (HTTP Confirmation-Token header; MCP confirm + confirmationToken). */
+  confirmation?: Confirmation;
 }
 
 export type ActionOutcome =
@@ -170,6 +173,10 @@ export async function executeAction(
       claimed = { key, hash, fields, resolving: claim_.kind === 'resolve' };
       if (claim_.kind === 'resolve') produced = await resolveUnknown(action, input, ctx, claim_.ageMs);
     }
+
+    // A send whose first attempt is being resolved was confirmed then; never ask again.
+    if (!produced && action.guard && !claimed?.resolving)
+      await enforceSendPolicy(action, input, ctx, env.confirmation);
 
     if (!produced && action.cache && !env.noCache) {
       const hit = cacheGet(cacheOwner(env, ctx), action.id, input);

@@ -68,10 +68,17 @@ export function serviceHandler<S extends string>(service: S, load: (service: S) 
         : {}),
       noCache: /no-cache/i.test(request.headers.get('cache-control') ?? ''),
       timezone: requestTimezone(request.headers),
+      ...confirmationHeader(request.headers),
     });
     if (outcome.kind === 'raw') return outcome.result.response;
     return jsonResponse(outcome.status, outcome.body);
   });
+}
+
+/** A guarded send confirmed over HTTP: the token from the 409 `confirmation_required`. */
+function confirmationHeader(headers: Headers): { confirmation?: { token: string; confirmed: true } } {
+  const token = headers.get('confirmation-token');
+  return token ? { confirmation: { token: token.slice(0, 200), confirmed: true } } : {};
 }
 
 /** Registers a service's HTTP function (functions/actions.ts calls it for every service). */

@@ -81,6 +81,29 @@ function operation(action: Action): Json {
       },
     ];
   }
+  if (action.guard) {
+    base['x-send-guard'] = true;
+    base.parameters = [
+      ...((base.parameters as Json[] | undefined) ?? []),
+      {
+        name: 'Confirmation-Token',
+        in: 'header',
+        required: false,
+        description:
+          'When the send policy asks for confirmation, the first call answers 409 confirmation_required with a preview and a confirmationToken; the identical request sent again with that token goes out (single-use, 15 minutes).',
+        schema: { type: 'string', maxLength: 200 },
+      },
+    ];
+    base.responses = {
+      ...(base.responses as Json),
+      '403': problemResponse(
+        'recipient_not_allowed (with `domains`), feature_not_granted (with `authorizationUrl`), feature_unavailable or forbidden',
+      ),
+      '409': problemResponse(
+        'confirmation_required (with `reasons`, `preview`, `confirmationToken`, `expiresAt`), not_connected or conflict',
+      ),
+    };
+  }
   if (method === 'GET' || action.streamBody) {
     const props = (schema.properties ?? {}) as Record<string, Json>;
     const required = new Set((schema.required as string[] | undefined) ?? []);

@@ -39,6 +39,32 @@ export interface ActionContext {
   idempotencyToken?: string;
   /** How the caller can check an unknown outcome (e.g. `{ internetMessageId }`); set before the write. */
   check: Record<string, string>;
+  /**
+   * Guarded sends: seconds the message waits before it goes, cancellable (the send policy's undo
+   * window; 0 or absent = now). Set before `run` for actions with a `guard`.
+   */
+  undoSeconds?: number;
+}
+
+/** What a guarded send would put in front of its recipients, for the user to confirm. */
+export interface OutboundPreview {
+  channel: 'mail' | 'teams';
+  /** Addresses it goes to (lower case); for a Teams chat its members other than the user. */
+  recipients: string[];
+  /** Where a Teams message is posted, e.g. `chat 19:...` or `channel General (team ...)`. */
+  destination?: string;
+  /** The mailbox it is sent from when not the user's own. */
+  from?: string;
+  subject?: string;
+  /** The start of the text (at most 500 characters). */
+  text?: string;
+  attachments?: string[];
+}
+
+export interface SendGuard<I> {
+  preview(input: I, ctx: ActionContext): Promise<OutboundPreview>;
+  /** Of `addresses`, those the sending mailbox has written to before (for the `new` trigger). */
+  writtenTo?(input: I, ctx: ActionContext, addresses: string[]): Promise<Set<string>>;
 }
 
 /** What `recover` found of a first attempt whose outcome was unknown. */
@@ -103,6 +129,11 @@ interface ActionBase<S extends z.ZodType, O> {
   recover?(input: z.output<S>, ctx: ActionContext): Promise<Recovered<O>>;
   /** In words, how a caller checks an unknown outcome of this action (e.g. "look in Sent Items"). */
   outcomeCheck?: string;
+  /**
+   * Sends a message on the user's behalf: the send policy (shared/actions/guard.ts) previews it
+   * and may ask for confirmation, refuse a recipient domain or delay it for an undo window.
+   */
+  guard?: SendGuard<z.output<S>>;
   /** Extra feature checks on the input (e.g. a `mailbox` input needs 'mail-shared'); throw a Problem to refuse. */
   requires?(input: z.output<S>): Feature[];
 }

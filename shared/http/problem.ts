@@ -24,6 +24,15 @@ export const PROBLEM_TYPES = {
   route_not_found: { status: 404, title: 'No function serves this route' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
   conflict: { status: 409, title: 'Conflict with the current state of the resource' },
+  confirmation_required: {
+    status: 409,
+    title: 'The send policy asks the user to confirm this message first',
+  },
+  recipient_not_allowed: { status: 403, title: 'A recipient is outside the allowed domains' },
+  undo_window_passed: {
+    status: 409,
+    title: 'The message has already gone out; it can no longer be cancelled',
+  },
   precondition_failed: { status: 412, title: 'The resource changed since it was read' },
   idempotency_key_reused: {
     status: 422,

@@ -12,7 +12,7 @@ import { Problem } from '../http/problem';
 import { MAX_JSON_BODY_BYTES, invalidInput } from '../http/validate';
 import { dryRunResult, problemResult, successResult } from './results';
 import { toolOutput } from './untrusted';
-import { CONFIRM, notOfferedReason } from './tools';
+import { CONFIRM, CONFIRMATION_TOKEN, notOfferedReason } from './tools';
 
 export interface ToolCallEnv extends Omit<ExecuteEnv, 'headers' | 'bodyStream'> {
   readOnly: boolean;
@@ -55,12 +55,28 @@ function refuse(action: Action, env: ToolCallEnv): Problem | undefined {
   return undefined;
 }
 
-function splitConfirm(action: Action, raw: Record<string, unknown>): { args: unknown; confirmed: boolean } {
-  if (action.kind !== 'destructive' || !(CONFIRM in raw)) return { args: raw, confirmed: false };
-  const { [CONFIRM]: confirm, ...args } = raw;
-  if (typeof confirm !== 'boolean')
-    throw invalidInput([{ field: CONFIRM, message: 'must be true or false' }]);
-  return { args, confirmed: confirm };
+/**
+ * Takes the server's own arguments off the tool's: `confirm` (destructive tools and guarded
+ * sends) and `confirmationToken` (guarded sends), so the action sees only its input.
+ */
+function splitConfirm(
+  action: Action,
+  raw: Record<string, unknown>,
+): { args: unknown; confirmed: boolean; token?: string } {
+  const takesConfirm = action.kind === 'destructive' || action.guard !== undefined;
+  if (!takesConfirm) return { args: raw, confirmed: false };
+  const { [CONFIRM]: confirm, [CONFIRMATION_TOKEN]: token, ...args } = raw;
+  const errors = [];
+  if (confirm !== undefined && typeof confirm !== 'boolean')
+    errors.push({ field: CONFIRM, message: 'must be true or false' });
+  if (action.guard && token !== undefined && (typeof token !== 'string' || token.length > 200))
+    errors.push({
+      field: CONFIRMATION_TOKEN,
+      message: 'must be the confirmationToken string from the preview',
+    });
+  if (!action.guard && token !== undefined) return { args: raw, confirmed: confirm === true };
+  if (errors.length) throw invalidInput(errors);
+  return { args, confirmed: confirm === true, ...(typeof token === 'string' ? { token } : {}) };
 }
 
 export async function callTool(
@@ -82,12 +98,13 @@ export async function callTool(
         { field: '_meta.idempotencyKey', message: 'must be a string of 8–200 characters' },
       ]);
     }
-    const { args, confirmed } = splitConfirm(action, raw);
+    const { args, confirmed, token } = splitConfirm(action, raw);
     if (action.kind === 'destructive' && !confirmed) return await dryRun(action, args, env);
 
     const { readOnly: _readOnly, idempotencyKey, ...rest } = env;
     const outcome = await executeAction(action, args, {
       ...rest,
+      ...(action.guard && token !== undefined ? { confirmation: { token, confirmed } } : {}),
       headers: new Headers(typeof idempotencyKey === 'string' ? { 'idempotency-key': idempotencyKey } : {}),
     });
     if (outcome.kind === 'raw') {

@@ -1,6 +1,7 @@
 /**
- * Tool results: structured content (the action output, or the problem) with a short text
- * rendering for clients that only show text to the model. Errors are tool errors (`isError`),
+ * Tool results: structured content (the action output) with a short text rendering for clients
+ * that only show text to the model. Errors are tool errors (`isError`) whose text carries the
+ * problem (a line for the model, then the problem+json body),
  * not JSON-RPC errors, so the model sees them and can act (MCP spec, tools § Error Handling:
  * https://modelcontextprotocol.io/specification/2025-06-18/server/tools#error-handling).
  */
@@ -58,10 +59,32 @@ export function problemResult(problem: Problem, requestId?: string): CallToolRes
   }
   return {
     isError: true,
-    content: [{ type: 'text', text: [`${body.code}: ${body.detail}`, ...hints].join('\n') }],
-    structuredContent: body,
+    // No structuredContent: a client validates it against the tool's output schema, which
+    // describes success (the TypeScript SDK client refuses a mismatch even on errors).
+    content: [
+      { type: 'text', text: [`${body.code}: ${body.detail}`, ...hints].join('\n') },
+      { type: 'text', text: JSON.stringify(body) },
+    ],
   };
 }
+
+/** The structured content of a dry run (part of every destructive tool's output schema). */
+export const DRY_RUN_SCHEMA = {
+  type: 'object',
+  properties: {
+    dryRun: { type: 'boolean', const: true },
+    changed: { type: 'boolean', const: false },
+    action: { type: 'string' },
+    wouldDo: { type: 'string' },
+    targetIds: {
+      type: 'object',
+      additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    },
+    next: { type: 'string' },
+  },
+  required: ['dryRun', 'changed', 'action', 'wouldDo', 'targetIds', 'next'],
+  additionalProperties: false,
+} as const;
 
 /** What a destructive tool answers without confirm: nothing changed, and what would. */
 export function dryRunResult(

@@ -14,6 +14,7 @@ import type { Feature } from '../config';
 import { inputSchema } from '../actions/openapi';
 import { allActions, getAction } from '../actions/registry';
 import type { Action } from '../actions/types';
+import { DRY_RUN_SCHEMA } from './results';
 import { toolOutputSchemas } from './untrusted';
 
 /** The argument a destructive tool needs to act; without it the tool only describes what it would do. */
@@ -23,6 +24,22 @@ export const CONFIRM_SCHEMA = {
   type: 'boolean',
   description:
     'Must be true to really do it. Without it (or false) nothing changes: the tool answers with what it would do, so you can show the user and ask first.',
+} as const;
+
+/** A guarded send's confirmation token (from its `confirmation_required` preview). */
+export const CONFIRMATION_TOKEN = 'confirmationToken';
+
+const GUARD_CONFIRM_SCHEMA = {
+  type: 'boolean',
+  description:
+    'Only after the user saw the preview from a confirmation_required answer and agreed: true, together with its confirmationToken.',
+} as const;
+
+const CONFIRMATION_TOKEN_SCHEMA = {
+  type: 'string',
+  maxLength: 200,
+  description:
+    'The confirmationToken of the confirmation_required answer for this very message (any change to the message needs a new one).',
 } as const;
 
 /** Why an action is not a tool, or undefined when it is one. */
@@ -47,6 +64,11 @@ export function toolDescription(action: Action): string {
       'Destructive: without "confirm": true it changes nothing and answers with what it would do (action and target ids); ask the user, then call again with "confirm": true.',
     );
   }
+  if (action.guard) {
+    notes.push(
+      'Sends a message: when the user\'s send policy asks for it (external or new recipients), it sends nothing and answers confirmation_required with a preview and a confirmationToken; show the preview to the user and, only if they agree, call again with the same arguments plus "confirm": true and "confirmationToken". An undo window may delay the send (see undoUntil in the result).',
+    );
+  }
   if (action.kind !== 'read' && !action.idempotent)
     notes.push('Not idempotent: calling it twice does it twice.');
   if (action.idempotencyKey) {
@@ -61,13 +83,23 @@ export function toolDescription(action: Action): string {
   return `${action.description}\n\n${notes.join(' ')}`;
 }
 
-/** The tool's input schema: the OpenAPI request schema, with `confirm` added on destructive tools. */
+/** The tool's input schema: the OpenAPI request schema, with `confirm` added on destructive tools (and `confirmationToken` on guarded sends). */
 export function toolInputSchema(action: Action): Tool['inputSchema'] {
   const schema = inputSchema(action);
-  if (action.kind !== 'destructive') return schema as Tool['inputSchema'];
+  if (action.kind !== 'destructive' && !action.guard) return schema as Tool['inputSchema'];
   const properties = { ...((schema.properties as Record<string, unknown> | undefined) ?? {}) };
-  properties[CONFIRM] = CONFIRM_SCHEMA;
+  if (action.guard) {
+    properties[CONFIRM] = GUARD_CONFIRM_SCHEMA;
+    properties[CONFIRMATION_TOKEN] = CONFIRMATION_TOKEN_SCHEMA;
+  } else properties[CONFIRM] = CONFIRM_SCHEMA;
   return { ...schema, type: 'object', properties } as Tool['inputSchema'];
+}
+
+/** The result's schema; a destructive tool may also answer with a dry run (without confirm). */
+function toolOutputSchema(action: Action): Tool['outputSchema'] {
+  const enveloped = toolOutputSchemas(action)!.enveloped;
+  if (action.kind !== 'destructive') return enveloped as Tool['outputSchema'];
+  return { type: 'object', anyOf: [enveloped, DRY_RUN_SCHEMA] };
 }
 
 export function toolDefinition(action: Action): Tool {
@@ -78,7 +110,7 @@ export function toolDefinition(action: Action): Tool {
     inputSchema: toolInputSchema(action),
     // The result's shape; `structuredContent` conforms to it (held to it in the tests).
     // Untrusted text comes enveloped (shared/mcp/untrusted.ts), and the schema says so.
-    ...(action.output ? { outputSchema: toolOutputSchemas(action)!.enveloped as Tool['outputSchema'] } : {}),
+    ...(action.output ? { outputSchema: toolOutputSchema(action) } : {}),
     annotations: {
       title: action.summary,
       readOnlyHint: action.kind === 'read',

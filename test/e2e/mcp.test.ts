@@ -34,17 +34,22 @@ async function mcp(userId: string, query = ''): Promise<Client> {
     },
   });
   await client.connect(transport);
+  // Listing the tools makes the SDK client hold every result to its tool's output schema.
+  await client.listTools();
   clients.push(client);
   return client;
 }
 
 async function call(client: Client, name: string, args: Json = {}, meta?: Json) {
-  const result = await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) });
-  return result as {
+  const result = (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) })) as {
     isError?: boolean;
     structuredContent?: Json;
     content: Array<{ type: string; text: string }>;
+    /** A tool error's problem+json (its second text block). */
+    problem?: Json;
   };
+  if (result.isError) result.problem = JSON.parse(result.content[1]!.text) as Json;
+  return result;
 }
 
 async function lastSeq(): Promise<number> {
@@ -169,7 +174,7 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
     const client = await mcp(adele);
     const result = await call(client, 'profile.getMailboxSettings');
     expect(result.isError).toBe(true);
-    expect(result.structuredContent).toMatchObject({
+    expect(result.problem!).toMatchObject({
       code: 'feature_not_granted',
       status: 403,
       feature: 'calendar',
@@ -182,8 +187,8 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
     const client = await mcp(adele);
     const result = await call(client, 'mail.listMessages', { top: 'ten', colour: 'red' });
     expect(result.isError).toBe(true);
-    expect(result.structuredContent!.code).toBe('invalid_input');
-    const fields = (result.structuredContent!.errors as Json[]).map((e) => String(e.field));
+    expect(result.problem!.code).toBe('invalid_input');
+    const fields = (result.problem!.errors as Json[]).map((e) => String(e.field));
     expect(fields).toEqual(expect.arrayContaining(['top', '(body)']));
     expect(result.content[0]!.text).toMatch(/Fields: /);
   });
@@ -204,7 +209,7 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
       });
       const result = await call(client, 'mail.listFolders', {}, undefined);
       expect(result.isError).toBe(true);
-      expect(result.structuredContent).toMatchObject({ code: 'throttled', retryAfter: 7 });
+      expect(result.problem!).toMatchObject({ code: 'throttled', retryAfter: 7 });
       expect(result.content[0]!.text).toMatch(/Retry after 7 s/);
     } finally {
       process.env.GRAPH_MAX_RETRY_WAIT_SECONDS = '60';
@@ -222,7 +227,7 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
     });
     const result = await call(await mcp(userId), 'mail.listFolders');
     expect(result.isError).toBe(true);
-    expect(result.structuredContent).toMatchObject({
+    expect(result.problem!).toMatchObject({
       code: 'reauth_required',
       authorizationUrl: expect.stringMatching(/^https?:\/\//), // http: the sandbox's sign-in pages
     });
@@ -288,8 +293,8 @@ describe('destructive tools', () => {
 
     // A dry run still validates and checks access like the real call.
     const bad = await call(client, 'mail.deleteFolder', { confirm: 'yes' });
-    expect(bad.structuredContent).toMatchObject({ code: 'invalid_input' });
-    expect((bad.structuredContent!.errors as Json[]).map((e) => String(e.field))).toEqual(['confirm']);
+    expect(bad.problem!).toMatchObject({ code: 'invalid_input' });
+    expect((bad.problem!.errors as Json[]).map((e) => String(e.field))).toEqual(['confirm']);
 
     const before = await lastSeq();
     const done = await call(client, 'mail.deleteFolder', { folderId, confirm: true });
@@ -365,7 +370,7 @@ describe('MCP_READ_ONLY', () => {
       const subject = unique('Should not go');
       const refused = await call(client, 'mail.sendMessage', { to: [MEGAN], subject, body: 'x' });
       expect(refused.isError).toBe(true);
-      expect(refused.structuredContent).toMatchObject({ code: 'method_not_allowed', readOnly: true });
+      expect(refused.problem!).toMatchObject({ code: 'method_not_allowed', readOnly: true });
       expect((await requestLog(t.sandbox, since)).filter((e) => e.method !== 'GET')).toEqual([]);
       expect((await call(client, 'mail.listFolders')).isError).toBeFalsy();
     } finally {
@@ -393,9 +398,13 @@ test('tool names and input schemas stay in step with the OpenAPI document', asyn
     const op = operations.get(tool.name);
     expect(op).toBeDefined();
     const properties = { ...(tool.inputSchema.properties as Json) };
-    if (op!['x-action-kind'] === 'destructive') {
+    if (op!['x-action-kind'] === 'destructive' || op!['x-send-guard']) {
       expect(properties.confirm).toEqual(expect.objectContaining({ type: 'boolean' }));
       delete properties.confirm;
+    }
+    if (op!['x-send-guard']) {
+      expect(properties.confirmationToken).toEqual(expect.objectContaining({ type: 'string' }));
+      delete properties.confirmationToken;
     }
     const schema = op!.requestBody.content['application/json'].schema;
     expect({ ...tool.inputSchema, properties }).toEqual(schema);
@@ -436,7 +445,7 @@ describe('small tool lists', () => {
 
     const unknown = await call(client, 'get_tool_schema', { name: 'mail.nope' });
     expect(unknown.isError).toBe(true);
-    expect(unknown.structuredContent).toMatchObject({ code: 'not_found' });
+    expect(unknown.problem!).toMatchObject({ code: 'not_found' });
   });
 
   test('a preset lists only its tools, still limited to what the user granted', async () => {

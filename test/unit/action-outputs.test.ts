@@ -8,6 +8,7 @@ import { z } from 'zod';
 import '../../shared/services/all';
 import { openApiDocument, outputSchema } from '../../shared/actions/openapi';
 import { checkOutput } from '../../shared/actions/output';
+import { DRY_RUN_SCHEMA } from '../../shared/mcp/results';
 import { isTool, toolDefinition } from '../../shared/mcp/tools';
 import { envelopeSchema } from '../../shared/mcp/untrusted';
 import { allActions } from '../../shared/actions/registry';
@@ -76,7 +77,11 @@ test('OpenAPI success responses and MCP outputSchema are the declared output sch
     const published = (op.responses[String(action.successStatus ?? 200)] as Json).content as Json;
     expect((published['application/json'] as Json).schema).toEqual(outputSchema(action));
     // MCP publishes the same schema with untrusted text enveloped (shared/mcp/untrusted.ts).
+    // A destructive tool may also answer with a dry run (without confirm), which its schema allows.
+    const enveloped = envelopeSchema(outputSchema(action));
     if (isTool(action))
-      expect(toolDefinition(action).outputSchema).toEqual(envelopeSchema(outputSchema(action)));
+      expect(toolDefinition(action).outputSchema).toEqual(
+        action.kind === 'destructive' ? { type: 'object', anyOf: [enveloped, DRY_RUN_SCHEMA] } : enveloped,
+      );
   }
 });

@@ -36,7 +36,9 @@ test('a problem is a tool error with the HTTP problem body and hints for the mod
     'req-1',
   );
   expect(reauth.isError).toBe(true);
-  expect(reauth.structuredContent).toMatchObject({
+  // No structuredContent (clients hold it to the success schema): the body is the second text block.
+  expect(reauth.structuredContent).toBeUndefined();
+  expect(JSON.parse((reauth.content[1] as { text: string }).text)).toMatchObject({
     code: 'reauth_required',
     status: 401,
     detail: 'Sign in again.',

@@ -11,6 +11,12 @@ import { FEATURES } from '../../shared/config';
 import { callTool } from '../../shared/mcp/call';
 import { CONFIRM, isTool, notOfferedReason, toolsFor } from '../../shared/mcp/tools';
 
+/** A tool error's problem+json: its second text block (errors carry no structuredContent). */
+function problemOf(result: { content: unknown[]; structuredContent?: unknown }): unknown {
+  expect(result.structuredContent).toBeUndefined();
+  return JSON.parse((result.content[1] as { text: string }).text);
+}
+
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const everything = { granted: [...FEATURES], readOnly: false };
@@ -36,12 +42,22 @@ test('every action with a JSON body is a tool named by its id; raw-stream action
   ).toBe(true);
 });
 
-test("each tool's input schema is the OpenAPI request schema, plus an optional confirm on destructive tools", () => {
+test("each tool's input schema is the OpenAPI request schema, plus an optional confirm on destructive tools and guarded sends", () => {
+  const guarded = allActions()
+    .filter((a) => a.guard)
+    .map((a) => a.id);
+  expect(guarded).toEqual(expect.arrayContaining(['mail.sendMessage', 'mail.replyToMessage']));
   for (const tool of toolsFor(everything)) {
     const op = operations.get(tool.name)!;
     const expected = op.requestBody.content['application/json'].schema as Json;
     const properties = { ...(tool.inputSchema.properties as Json) };
-    if (op['x-action-kind'] === 'destructive') {
+    if (guarded.includes(tool.name)) {
+      expect(properties[CONFIRM]).toMatchObject({ type: 'boolean' });
+      expect(properties.confirmationToken).toMatchObject({ type: 'string' });
+      expect(tool.inputSchema.required ?? []).not.toContain(CONFIRM);
+      delete properties[CONFIRM];
+      delete properties.confirmationToken;
+    } else if (op['x-action-kind'] === 'destructive') {
       expect(properties[CONFIRM]).toMatchObject({ type: 'boolean' });
       expect(tool.inputSchema.required ?? []).not.toContain(CONFIRM);
       delete properties[CONFIRM];
@@ -99,7 +115,7 @@ describe('calls refused before any storage or Graph access', () => {
       { ...env, readOnly: true },
     );
     expect(result.isError).toBe(true);
-    expect(result.structuredContent).toMatchObject({
+    expect(problemOf(result)).toMatchObject({
       code: 'method_not_allowed',
       readOnly: true,
       requestId: 'inv-1',
@@ -108,7 +124,7 @@ describe('calls refused before any storage or Graph access', () => {
 
   test('a raw-stream action called by name', async () => {
     const result = await callTool(action('mail.downloadAttachment'), {}, { ...env, readOnly: false });
-    expect(result.structuredContent).toMatchObject({ code: 'method_not_allowed' });
+    expect(problemOf(result)).toMatchObject({ code: 'method_not_allowed' });
     expect(result.content[0]).toMatchObject({ type: 'text', text: expect.stringMatching(/HTTP route/) });
   });
 
@@ -118,7 +134,7 @@ describe('calls refused before any storage or Graph access', () => {
       { folderId: 'f', confirm: 'yes' },
       { ...env, readOnly: false },
     );
-    expect(result.structuredContent).toMatchObject({
+    expect(problemOf(result)).toMatchObject({
       code: 'invalid_input',
       errors: [{ field: 'confirm', message: 'must be true or false' }],
     });
@@ -130,7 +146,7 @@ describe('calls refused before any storage or Graph access', () => {
       { to: ['a@b.test'] },
       { ...env, readOnly: false, idempotencyKey: 'short' },
     );
-    expect(result.structuredContent).toMatchObject({
+    expect(problemOf(result)).toMatchObject({
       code: 'invalid_input',
       errors: [{ field: '_meta.idempotencyKey' }],
     });
@@ -142,6 +158,6 @@ describe('calls refused before any storage or Graph access', () => {
       { parentFolder: 'x'.repeat(1024 * 1024 + 1) },
       { ...env, readOnly: false },
     );
-    expect(result.structuredContent).toMatchObject({ code: 'payload_too_large', status: 413 });
+    expect(problemOf(result)).toMatchObject({ code: 'payload_too_large', status: 413 });
   });
 });

@@ -23,6 +23,7 @@ import {
   type AddressInput,
   MessageOut,
 } from './common';
+import { draftGuard, forwardGuard, newMessageGuard, replyGuard } from './guard';
 import { attachFile, bufferSource, INLINE_MAX_BYTES, streamSource } from './upload';
 import { defineAction } from '../../actions/registry';
 import type { ActionContext } from '../../actions/types';
@@ -138,6 +139,7 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  guard: newMessageGuard,
   // Base64 attachments inflate by 4/3: room for a message at Exchange's default 35 MB limit.
   maxBodyBytes: 48 * 1024 * 1024,
   outcomeCheck: 'Look in Sent Items for the message with the internetMessageId in `check`',
@@ -375,6 +377,7 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  guard: draftGuard,
   toGraph: (input) => ({ method: 'POST', url: `${mailRoot(input)}/messages/${seg(input.id)}/send` }),
   fromGraph: (_res, input, ctx) => {
     ctx.targets.push(input.id);
@@ -479,6 +482,7 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  guard: replyGuard,
   run: async (input, ctx) =>
     await respond(
       ctx,
@@ -514,6 +518,7 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  guard: forwardGuard,
   run: async (input, ctx) => {
     const to = toRecipients(input.to);
     const cc = input.cc?.length ? toRecipients(input.cc) : undefined;
