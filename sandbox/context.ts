@@ -93,6 +93,8 @@ export interface Sandbox {
   /** The sandbox clock in ms (real time plus an offset the control API can advance). */
   now(): number;
   advanceClock(ms: number): void;
+  /** Runs `fn` after every advanceClock (work due at a sandbox time, e.g. deferred sends). */
+  onClockAdvance(fn: () => void): void;
   stop(): Promise<void>;
 }
 

@@ -67,6 +67,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const directory = new Directory();
   if (saved) restoreDirectory(directory, saved.directory);
   let clockOffset = saved?.clockOffset ?? 0;
+  const clockListeners: Array<() => void> = [];
   const sockets = new Set<Socket>();
 
   const server: Server = createServer({ cert: tls.cert, key: tls.key });
@@ -120,6 +121,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     advanceClock(ms) {
       clockOffset += ms;
       persistence?.changed();
+      for (const fn of clockListeners) fn();
+    },
+    onClockAdvance(fn) {
+      clockListeners.push(fn);
     },
     async stop() {
       await Promise.all([

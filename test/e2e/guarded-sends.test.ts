@@ -3,7 +3,8 @@
  * MCP against the sandbox: the send policy (operator settings plus the user's own, set through
  * PUT /api/connections/me/send-policy) asks for confirmation before mail to external or new
  * recipients goes out, refuses domains outside the allow-list, and binds each confirmation token
- * to one exact message, once.
+ * to one exact message, once; with an undo window every send waits (Exchange deferred send in the
+ * sandbox, driven by its clock) and mail.cancelSend stops it before anyone receives it.
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SEED_USERS } from '../../sandbox/seed';
 import { resetConfig } from '../../shared/config';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
+import { controlCall } from '../support/sandbox';
 
 const ADELE = 'adele.vance@contoso.test';
 const MEGAN = 'megan.bowen@contoso.test';
@@ -281,5 +283,67 @@ describe('over MCP', () => {
       delete process.env.SEND_CONFIRM;
       resetConfig();
     }
+  });
+});
+
+async function inboxWithSubject(user: string, subject: string): Promise<Json[]> {
+  const res = await call(user, 'listMessages', { folder: 'inbox', search: `subject:${subject}`, top: 50 });
+  expect(res.status).toBe(200);
+  return (res.body.items as Json[]).filter((m) => m.subject === subject);
+}
+
+// Last: it moves the sandbox clock forward, past every undo window.
+describe('the undo window', () => {
+  test('an external send under the confirm policy waits after confirmation; undone within the window, nothing is delivered', async () => {
+    await setPolicy(adele, { confirm: ['external'], undoSeconds: 30 });
+    const undone = unique('Undo me');
+    const kept = unique('Keep me');
+    const external = { to: [PARTNER], cc: [MEGAN], subject: undone, body: 'Draft figures' };
+
+    const ask = await call(adele, 'sendMessage', external);
+    expect(ask.status).toBe(409);
+    const confirmed = await call(adele, 'sendMessage', external, {
+      'confirmation-token': ask.body.confirmationToken as string,
+    });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ sent: true, method: 'deferred', messageId: expect.any(String) });
+    expect(Date.parse(confirmed.body.undoUntil as string)).toBeGreaterThan(Date.now());
+
+    const other = await call(adele, 'sendMessage', { to: [MEGAN], subject: kept, body: 'Final figures' });
+    expect(other.body).toMatchObject({ method: 'deferred' });
+    // A reply waits too.
+    const replySubject = unique('Question');
+    expect((await call(megan, 'sendMessage', { to: [ADELE], subject: replySubject, body: '?' })).status).toBe(
+      200,
+    );
+    const question = (await inboxWithSubject(adele, replySubject))[0]!;
+    const reply = await call(adele, 'replyToMessage', { messageId: question.id, comment: 'Answer' });
+    expect(reply.body).toMatchObject({
+      sent: true,
+      messageId: expect.any(String),
+      undoUntil: expect.any(String),
+    });
+
+    // Held: nobody has anything yet.
+    expect(await inboxWithSubject(megan, undone)).toHaveLength(0);
+    expect(await inboxWithSubject(megan, kept)).toHaveLength(0);
+
+    const cancel = await call(adele, 'cancelSend', { messageId: confirmed.body.messageId });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body).toEqual({ cancelled: true, messageId: confirmed.body.messageId });
+    expect((await call(adele, 'cancelSend', { messageId: reply.body.messageId })).status).toBe(200);
+
+    await controlCall(t.sandbox, 'POST', '/clock', { advanceSeconds: 60 });
+
+    expect(await inboxWithSubject(megan, kept)).toHaveLength(1);
+    expect(await sentWithSubject(adele, kept)).toHaveLength(1);
+    expect(await inboxWithSubject(megan, undone)).toHaveLength(0);
+    expect(await sentWithSubject(adele, undone)).toHaveLength(0);
+    expect(await inboxWithSubject(megan, `RE: ${replySubject}`)).toHaveLength(0);
+
+    const late = await call(adele, 'cancelSend', { messageId: other.body.messageId });
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('undo_window_passed');
+    await setPolicy(adele, { confirm: [], undoSeconds: 0 });
   });
 });

@@ -48,7 +48,7 @@ import {
   wellKnownFolderId,
   type Recipient,
 } from './model';
-import { installMailSend } from './send';
+import { installMailSend, scheduleDeferred } from './send';
 import { applySelect, assertOutlookFilterOrder } from '../odata';
 import { collection } from '../paging';
 import { graphTimestamp, type Entity } from '../store';
@@ -67,6 +67,8 @@ export function installMail(sandbox: Sandbox): void {
   installMailSend(sandbox);
   installMailAttachments(sandbox);
   installMailControl(sandbox);
+  // Restored messages held for a deferred send go out when due.
+  scheduleDeferred(sandbox);
 }
 
 // ---------------------------------------------------------------- messages
@@ -180,6 +182,8 @@ function getMessage(ctx: GraphCtx, folderId?: string) {
   const out = applySelect(rendered, select);
   // $expand'ed navigation properties come back whatever $select says (query-parameters.md).
   if (rendered.attachments !== undefined) out.attachments = rendered.attachments;
+  if (rendered.singleValueExtendedProperties !== undefined)
+    out.singleValueExtendedProperties = rendered.singleValueExtendedProperties;
   return entityResponse(ctx, out, {
     context: `users('${user.id}')/messages${select ? `(${select.join(',')})` : ''}/$entity`,
   });
@@ -229,6 +233,8 @@ async function updateMessage(ctx: GraphCtx, folderId?: string) {
   const store = ctx.graph.store;
   const updated = store.update(refs(store, user.id).messages, m.id, (cur) => {
     const next = { ...cur, ...fields };
+    // PATCH adds or changes the extended properties it names and keeps the others.
+    if (fields._extended) next._extended = { ...(cur._extended as object | undefined), ...fields._extended };
     return { ...next, ...derived(next) };
   }) as Entity;
   return entityResponse(ctx, renderMessage(ctx, updated), {

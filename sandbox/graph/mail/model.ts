@@ -235,6 +235,7 @@ export const WRITABLE = new Set([
   'inferenceClassification',
   'attachments',
   'internetMessageId',
+  'singleValueExtendedProperties',
 ]);
 
 /** Writable only while the message is a draft (message-update.md). */
@@ -376,11 +377,50 @@ export function messageInput(
       value: str(h.value),
     }));
   }
+  if (body.singleValueExtendedProperties !== undefined)
+    fields._extended = extendedProperties(body.singleValueExtendedProperties);
   const attachments = Array.isArray(body.attachments)
     ? body.attachments.map((a) => fileAttachmentInput(a as Record<string, unknown>, sandbox))
     : [];
   return { fields, attachments };
 }
+
+/**
+ * Single-value extended properties (https://learn.microsoft.com/graph/api/resources/extended-properties-overview):
+ * `{id: "{type} {proptag}" | "{type} {guid} Name {name}" | "{type} {guid} Id {id}", value}`, kept
+ * under their lower-cased id. Values are strings on the wire; SystemTime must be ISO 8601.
+ */
+const EXTENDED_ID =
+  /^(binary|boolean|clsid|currency|double|float|integer|long|short|string|systemtime|applicationtime|object) (0x[0-9a-f]{1,4}|\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\} (name \S.*|id 0x[0-9a-f]{1,4}))$/i;
+
+function extendedProperties(raw: unknown): Record<string, string> {
+  if (!Array.isArray(raw))
+    throw requestBodyRead("Property 'singleValueExtendedProperties' must be a collection.");
+  const out: Record<string, string> = {};
+  for (const p of raw as Array<{ id?: unknown; value?: unknown }>) {
+    const id = typeof p?.id === 'string' ? p.id.trim() : '';
+    if (!EXTENDED_ID.test(id)) {
+      throw new GraphHttpError(
+        400,
+        'ErrorInvalidProperty',
+        `The extended property id '${String(p?.id)}' is not valid.`,
+      );
+    }
+    if (typeof p.value !== 'string') throw requestBodyRead('An extended property value must be a string.');
+    if (/^systemtime /i.test(id) && Number.isNaN(Date.parse(p.value))) {
+      throw new GraphHttpError(
+        400,
+        'ErrorInvalidProperty',
+        `The value '${p.value}' of '${id}' is not a valid date and time.`,
+      );
+    }
+    out[id.toLowerCase()] = p.value;
+  }
+  return out;
+}
+
+/** PidTagDeferredSendTime (MS-OXOMSG 2.2.3.4): when set in the future, a sent message waits until then. */
+export const DEFERRED_SEND_TIME = 'systemtime 0x3fef';
 
 function withDirectoryName(sandbox: Sandbox, r: Recipient): Recipient {
   const user = sandbox.directory.findUser(r.emailAddress.address);
@@ -536,7 +576,7 @@ export function requestSelect(ctx: GraphCtx): string[] | undefined {
 export function expandAttachments(ctx: GraphCtx): { select?: string[] } | undefined {
   let text: string | undefined;
   for (const [k, v] of ctx.query) if (k.toLowerCase() === '$expand') text = v;
-  if (text === undefined) return undefined;
+  if (text === undefined || expandExtended(ctx)) return undefined;
   const m = /^\s*attachments\s*(?:\(\s*\$select\s*=\s*([^)]*)\))?\s*$/i.exec(text);
   if (!m) {
     throw new GraphHttpError(
@@ -546,6 +586,29 @@ export function expandAttachments(ctx: GraphCtx): { select?: string[] } | undefi
     );
   }
   return m[1] ? { select: parseSelect(m[1], 'outlook') } : {};
+}
+
+/**
+ * `$expand=singleValueExtendedProperties($filter=id eq '{id}')`
+ * (https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get): the ids asked for.
+ */
+export function expandExtended(ctx: GraphCtx): string[] | undefined {
+  let text: string | undefined;
+  for (const [k, v] of ctx.query) if (k.toLowerCase() === '$expand') text = v;
+  const m =
+    text === undefined
+      ? null
+      : /^\s*singleValueExtendedProperties\s*\(\s*\$filter\s*=\s*(.*)\)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const ids = [...m[1]!.matchAll(/id\s+eq\s+'([^']*)'/gi)].map((x) => x[1]!);
+  if (!ids.length) {
+    throw new GraphHttpError(
+      400,
+      'ErrorInvalidUrlQuery',
+      `The expand expression '${text}' is not supported.`,
+    );
+  }
+  return ids;
 }
 
 export function renderAttachment(
@@ -592,6 +655,14 @@ export function renderMessage(ctx: GraphCtx, m: Entity): Record<string, unknown>
   out.body = body;
   if (select?.includes('uniquebody')) out.uniqueBody = body;
   if (!select?.includes('internetmessageheaders')) delete out.internetMessageHeaders;
+  const extended = expandExtended(ctx);
+  if (extended) {
+    const stored = (m._extended ?? {}) as Record<string, string>;
+    const found = extended.filter((id) => stored[id.toLowerCase()] !== undefined);
+    // Only the properties that exist come back (none: the property is left out).
+    if (found.length)
+      out.singleValueExtendedProperties = found.map((id) => ({ id, value: stored[id.toLowerCase()] }));
+  }
   const expand = expandAttachments(ctx);
   if (expand) {
     out.attachments = attachmentsOf(m).map((a) =>

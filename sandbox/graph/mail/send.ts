@@ -13,10 +13,11 @@
 import type { Sandbox } from '../../context';
 import { empty } from '../../http';
 import type { SandboxUser } from '../../state';
-import { entityResponse, graphRoute, type GraphCtx } from '../core';
+import { entityResponse, graphRoute, graphState, type GraphCtx } from '../core';
 import { badRequest, GraphHttpError } from '../errors';
 import {
   attachmentsOf,
+  DEFERRED_SEND_TIME,
   ensureMailbox,
   findMessage,
   htmlToText,
@@ -131,8 +132,8 @@ function resolveSender(
 }
 
 /**
- * Submits a message: sender checks, recipients, the tenant size limit, delivery to sandbox
- * recipients, then the sender's copy in Sent Items (a sent draft moves there).
+ * Submits a message: sender checks, recipients, the tenant size limit; then delivery, now or, with
+ * a future PidTagDeferredSendTime, at that time (see holdDeferred).
  */
 function submit(
   ctx: GraphCtx,
@@ -141,7 +142,6 @@ function submit(
   options: { save: boolean; draft?: Entity },
 ): void {
   const sandbox = ctx.sandbox;
-  const store = ctx.graph.store;
   const { from, sender } = resolveSender(ctx, owner, message.from as Recipient | null);
   const to = (message.toRecipients ?? []) as Recipient[];
   const cc = (message.ccRecipients ?? []) as Recipient[];
@@ -151,7 +151,122 @@ function submit(
   }
   const limit = mailState(sandbox).maxMessageSizeBytes;
   if (messageSize(message) > limit) throw messageTooLarge(limit);
+  const submission: Submission = {
+    ownerId: owner.id,
+    from,
+    sender,
+    save: options.save,
+    keepId: ctx.prefs.immutableId === true,
+  };
+  const deferred = deferredUntil(message);
+  if (deferred !== undefined && deferred > sandbox.now()) {
+    holdDeferred(ctx, owner, message, options.draft, submission, deferred);
+    return;
+  }
+  deliver(sandbox, message, options.draft, submission);
+}
 
+/** What a submitted message needs to go out later: checked sender and where its copy goes. */
+interface Submission {
+  ownerId: string;
+  from: Recipient;
+  sender: Recipient;
+  save: boolean;
+  /** Prefer: IdType="ImmutableId" at submission: the sender's copy keeps its id. */
+  keepId: boolean;
+}
+
+function deferredUntil(message: Record<string, unknown>): number | undefined {
+  const value = (message._extended as Record<string, string> | undefined)?.[DEFERRED_SEND_TIME];
+  return value === undefined ? undefined : Date.parse(value);
+}
+
+/**
+ * Deferred send (PidTagDeferredSendTime, MS-OXOMSG 2.2.3.4; Exchange Online holds the submitted
+ * message in Drafts until then, https://martin-machacek.com/blogPost/b5ff46f7-b864-4075-bbfd-c7ef82370ed1):
+ * the message stays a draft in Drafts, marked submitted; at the time it goes out and moves to
+ * Sent Items. Deleting it before then cancels the send. sendMail keeps its message in Drafts the
+ * same way (so it can be found and cancelled too).
+ */
+function holdDeferred(
+  ctx: GraphCtx,
+  owner: SandboxUser,
+  message: Record<string, unknown>,
+  draft: Entity | undefined,
+  submission: Submission,
+  at: number,
+): void {
+  const store = ctx.graph.store;
+  const { messages } = refs(store, owner.id);
+  const drafts = wellKnownFolderId(owner.id, 'drafts');
+  const held = { _deferred: { ...submission, at } };
+  if (draft) {
+    const target = draft.parentFolderId === drafts ? draft : moveMessage(ctx, owner.id, draft, drafts);
+    store.update(messages, target.id, held);
+  } else {
+    const id = outlookId();
+    store.insert(messages, {
+      ...withoutVersion(message),
+      id,
+      webLink: webLink(id),
+      parentFolderId: drafts,
+      isDraft: true,
+      ...held,
+    });
+  }
+  scheduleDeferred(ctx.sandbox);
+}
+
+type Held = Submission & { at: number };
+
+/** Sends every held message that is due; re-arms one timer for the next (and runs on clock advances). */
+export function scheduleDeferred(sandbox: Sandbox): void {
+  const state = mailState(sandbox) as { deferredTimer?: NodeJS.Timeout; deferredHooked?: boolean };
+  if (!state.deferredHooked) {
+    state.deferredHooked = true;
+    sandbox.onClockAdvance(() => scheduleDeferred(sandbox));
+  }
+  if (state.deferredTimer) clearTimeout(state.deferredTimer);
+  state.deferredTimer = undefined;
+  const store = graphState(sandbox).store;
+  const now = sandbox.now();
+  let next = Infinity;
+  for (const user of sandbox.directory.users.values()) {
+    const { messages } = refs(store, user.id);
+    for (const m of store.list(messages)) {
+      const held = m._deferred as Held | undefined;
+      if (!held) continue;
+      // Deleted or moved out of Drafts before its time: cancelled.
+      if (m.parentFolderId !== wellKnownFolderId(user.id, 'drafts')) {
+        store.update(messages, m.id, { _deferred: undefined });
+        continue;
+      }
+      if (held.at <= now) {
+        const { _deferred: _held, ...message } = m;
+        deliver(sandbox, message, m, held);
+      } else next = Math.min(next, held.at);
+    }
+  }
+  if (next !== Infinity) {
+    // Real time runs on too: wake when the earliest is due (capped: the clock may be advanced).
+    const timer = setTimeout(() => scheduleDeferred(sandbox), Math.min(Math.max(next - now, 10), 60_000));
+    timer.unref?.();
+    state.deferredTimer = timer;
+  }
+}
+
+/** Delivery to sandbox recipients, then the sender's copy in Sent Items (a sent draft moves there). */
+function deliver(
+  sandbox: Sandbox,
+  message: Record<string, unknown>,
+  draft: Entity | undefined,
+  submission: Submission,
+): void {
+  const store = graphState(sandbox).store;
+  const { from, sender } = submission;
+  const to = (message.toRecipients ?? []) as Recipient[];
+  const cc = (message.ccRecipients ?? []) as Recipient[];
+  const bcc = (message.bccRecipients ?? []) as Recipient[];
   const now = graphTimestamp(sandbox.now());
   const sent: Record<string, unknown> = {
     ...message,
@@ -162,6 +277,7 @@ function submit(
     sentDateTime: now,
     receivedDateTime: now,
   };
+  delete sent._deferred;
   const headers = [
     { name: 'From', value: formatAddress(from) },
     { name: 'To', value: to.map(formatAddress).join(', ') },
@@ -195,12 +311,33 @@ function submit(
     });
   }
 
-  const sentItems = wellKnownFolderId(owner.id, 'sentitems');
-  const sentFields = { from, sender, isDraft: false, isRead: true, sentDateTime: now, receivedDateTime: now };
-  if (options.draft) moveMessage(ctx, owner.id, options.draft, sentItems, sentFields);
-  else if (options.save) {
+  const ownerId = submission.ownerId;
+  const { messages } = refs(store, ownerId);
+  const sentItems = wellKnownFolderId(ownerId, 'sentitems');
+  const sentFields = {
+    from,
+    sender,
+    isDraft: false,
+    isRead: true,
+    sentDateTime: now,
+    receivedDateTime: now,
+    parentFolderId: sentItems,
+    _deferred: undefined,
+  };
+  if (draft) {
+    // A move gives a new id unless ImmutableId was asked for (moveMessage).
+    if (submission.keepId) store.update(messages, draft.id, sentFields);
+    else {
+      store.remove(messages, draft.id);
+      const copy: Record<string, unknown> = { ...draft, ...sentFields, id: outlookId() };
+      delete copy.changeKey;
+      delete copy['@odata.etag'];
+      copy.webLink = webLink(String(copy.id));
+      store.insert(messages, copy);
+    }
+  } else if (submission.save) {
     const id = outlookId();
-    store.insert(refs(store, owner.id).messages, {
+    store.insert(messages, {
       ...withoutVersion(sent),
       id,
       webLink: webLink(id),

@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 import { seg } from '../../graph/client';
+import { GraphError } from '../../graph/errors';
 import { odataString } from '../../graph/odata';
+import { Problem } from '../../http/problem';
 import {
   addressField,
   badField,
@@ -30,6 +32,30 @@ import type { ActionContext } from '../../actions/types';
 
 /** Graph's request limit (4 MB) less room for headers: above it sendMail would answer 413. */
 const SEND_MAIL_JSON_LIMIT = 4 * 1024 * 1024 - 64 * 1024;
+
+/**
+ * The undo window (guarded sends, shared/actions/guard.ts): PidTagDeferredSendTime (MS-OXOMSG
+ * 2.2.3.4, `SystemTime 0x3FEF`) set on the draft makes Exchange hold the sent message in Drafts
+ * until then (https://learn.microsoft.com/graph/api/resources/extended-properties-overview);
+ * deleting it before then cancels the send (mail.cancelSend).
+ */
+const DEFERRED_SEND_TIME = 'SystemTime 0x3FEF';
+
+function deferral(
+  ctx: ActionContext,
+): { undoUntil: string; properties: Record<string, unknown> } | undefined {
+  if (!ctx.undoSeconds) return undefined;
+  const undoUntil = new Date(Date.now() + ctx.undoSeconds * 1000).toISOString();
+  return {
+    undoUntil,
+    properties: { singleValueExtendedProperties: [{ id: DEFERRED_SEND_TIME, value: undoUntil }] },
+  };
+}
+
+const undoUntilField = z
+  .string()
+  .optional()
+  .describe('With an undo window: when the message goes out; until then mail.cancelSend stops it.');
 
 const recipients = (what: string) => z.array(addressField).max(500).optional().describe(what);
 const bodyFields = {
@@ -127,11 +153,12 @@ defineAction({
   output: z.object({
     sent: z.literal(true),
     method: z
-      .enum(['sendMail', 'draft', 'recovered'])
+      .enum(['sendMail', 'draft', 'deferred', 'recovered'])
       .describe(
-        'sendMail (one request), draft (large attachments), recovered (an earlier attempt had sent it).',
+        'sendMail (one request), draft (large attachments), deferred (waiting out the undo window), recovered (an earlier attempt had sent it).',
       ),
     messageId: z.string().optional(),
+    undoUntil: undoUntilField,
   }),
   feature: 'mail',
   requires: sharedFeature,
@@ -168,12 +195,33 @@ defineAction({
     const fits =
       attachments.every((a) => a.bytes.length < INLINE_MAX_BYTES) &&
       Buffer.byteLength(JSON.stringify(inline)) < SEND_MAIL_JSON_LIMIT;
-    if (fits) {
+    const deferred = deferral(ctx);
+    if (fits && !deferred) {
       await ctx.graph({ method: 'POST', url: `${root}/sendMail`, body: inline });
-      return { sent: true, method: 'sendMail' };
+      return { sent: true as const, method: 'sendMail' as const };
+    }
+    if (fits && deferred) {
+      // A held send needs an id to cancel: a draft (attachments inline), then send.
+      const draft = await ctx.graph<{ id: string }>({
+        method: 'POST',
+        url: `${root}/messages`,
+        body: { ...inline.message, ...deferred.properties },
+      });
+      ctx.targets.push(draft.body.id);
+      await ctx.graph({ method: 'POST', url: `${root}/messages/${seg(draft.body.id)}/send` });
+      return {
+        sent: true as const,
+        method: 'deferred' as const,
+        messageId: draft.body.id,
+        undoUntil: deferred.undoUntil,
+      };
     }
     // Too big for one request: a draft, each file attached on its own, then send (§8.1 notes).
-    const draft = await ctx.graph<{ id: string }>({ method: 'POST', url: `${root}/messages`, body: message });
+    const draft = await ctx.graph<{ id: string }>({
+      method: 'POST',
+      url: `${root}/messages`,
+      body: { ...message, ...deferred?.properties },
+    });
     ctx.targets.push(draft.body.id);
     try {
       for (const a of attachments) {
@@ -198,7 +246,14 @@ defineAction({
       throw err;
     }
     await ctx.graph({ method: 'POST', url: `${root}/messages/${seg(draft.body.id)}/send` });
-    return { sent: true, method: 'draft', messageId: draft.body.id };
+    return deferred
+      ? {
+          sent: true as const,
+          method: 'deferred' as const,
+          messageId: draft.body.id,
+          undoUntil: deferred.undoUntil,
+        }
+      : { sent: true as const, method: 'draft' as const, messageId: draft.body.id };
   },
   recover: async (input, ctx) => {
     const internetMessageId = keyedMessageId(ctx);
@@ -216,9 +271,24 @@ defineAction({
       },
     });
     const sent = found.body.value[0];
-    if (!sent) return { status: 'absent' };
+    if (!sent) {
+      // Held for its undo window (or a draft whose send never happened): cannot be told apart here.
+      const held = await ctx.graph<{ value: Array<{ id: string }> }>({
+        method: 'GET',
+        url: `${mailRoot(input)}/mailFolders/drafts/messages`,
+        query: {
+          $filter: `internetMessageId eq ${odataString(internetMessageId)}`,
+          $select: 'id',
+          $top: '1',
+        },
+      });
+      return held.body.value.length ? { status: 'unknown' as const } : { status: 'absent' as const };
+    }
     ctx.targets.push(sent.id);
-    return { status: 'done', output: { sent: true, method: 'recovered', messageId: sent.id } };
+    return {
+      status: 'done',
+      output: { sent: true as const, method: 'recovered' as const, messageId: sent.id },
+    };
   },
   mapError: mailError,
 });
@@ -370,7 +440,7 @@ defineAction({
   description:
     'Sends a draft (with its attachments) and moves it to Sent Items. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true, messageId}.',
   input: sendDraftInput,
-  output: z.object({ sent: z.literal(true), messageId: z.string() }),
+  output: z.object({ sent: z.literal(true), messageId: z.string(), undoUntil: undoUntilField }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_SEND,
@@ -378,25 +448,103 @@ defineAction({
   idempotent: false,
   idempotencyKey: true,
   guard: draftGuard,
-  toGraph: (input) => ({ method: 'POST', url: `${mailRoot(input)}/messages/${seg(input.id)}/send` }),
-  fromGraph: (_res, input, ctx) => {
+  run: async (input, ctx) => {
+    const url = `${mailRoot(input)}/messages/${seg(input.id)}`;
     ctx.targets.push(input.id);
-    return { sent: true, messageId: input.id };
+    const deferred = deferral(ctx);
+    if (deferred) await ctx.graph({ method: 'PATCH', url, body: deferred.properties });
+    await ctx.graph({ method: 'POST', url: `${url}/send` });
+    return { sent: true, messageId: input.id, ...(deferred ? { undoUntil: deferred.undoUntil } : {}) };
+  },
+  mapError: mailError,
+});
+
+const cancelSendInput = z
+  .object({
+    messageId: idField('The messageId a send with an undo window returned.'),
+    mailbox: mailboxField,
+  })
+  .strict();
+
+/** Until when a held message waits (its PidTagDeferredSendTime), or undefined when it is not held. */
+function heldUntil(message: { isDraft?: boolean; singleValueExtendedProperties?: Array<{ value: string }> }) {
+  const value = message.singleValueExtendedProperties?.[0]?.value;
+  return message.isDraft === true && value ? Date.parse(value) : undefined;
+}
+
+const windowPassed = () =>
+  new Problem(
+    'undo_window_passed',
+    'The message is no longer waiting to be sent: its undo window is over and it has gone out (or it was cancelled already). Nothing was changed.',
+  );
+
+// https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get, message-delete
+defineAction({
+  id: 'mail.cancelSend',
+  service: 'mail',
+  summary: 'Cancel a send within its undo window',
+  description:
+    'Stops a message that is waiting out its undo window (a send whose result had undoUntil) before it goes out: the held message is deleted and nobody receives it. Answers 409 undo_window_passed once it has gone. Returns {cancelled: true, messageId}.',
+  input: cancelSendInput,
+  output: z.object({ cancelled: z.literal(true), messageId: z.string() }),
+  feature: 'mail',
+  requires: sharedFeature,
+  scopes: MAIL_SCOPES_READ,
+  kind: 'write',
+  idempotent: false,
+  run: async (input, ctx) => {
+    const url = `${mailRoot(input)}/messages/${seg(input.messageId)}`;
+    ctx.targets.push(input.messageId);
+    let message;
+    try {
+      message = await ctx.graph<{
+        isDraft?: boolean;
+        singleValueExtendedProperties?: Array<{ value: string }>;
+      }>({
+        method: 'GET',
+        url,
+        query: {
+          $select: 'id,isDraft',
+          $expand: `singleValueExtendedProperties($filter=id eq '${DEFERRED_SEND_TIME}')`,
+        },
+      });
+    } catch (err) {
+      // Once sent, the held draft has moved to Sent Items under a new id.
+      if (err instanceof GraphError && err.isNotFound) throw windowPassed();
+      throw err;
+    }
+    const until = heldUntil(message.body);
+    if (until === undefined) {
+      if (message.body.isDraft !== true) throw windowPassed();
+      throw new Problem(
+        'conflict',
+        'This draft is not waiting to be sent (it was never sent with an undo window); delete it with mail.deleteMessage if it is not wanted.',
+      );
+    }
+    if (until <= Date.now()) throw windowPassed();
+    try {
+      await ctx.graph({ method: 'DELETE', url });
+    } catch (err) {
+      if (err instanceof GraphError && err.isNotFound) throw windowPassed();
+      throw err;
+    }
+    return { cancelled: true as const, messageId: input.messageId };
   },
   mapError: mailError,
 });
 
 /**
- * A reply or forward with a full body: create the draft (createReply / createReplyAll /
- * createForward), replace its body, send it. With a comment Graph does it in one call instead.
+ * A reply or forward as a draft: create it (createReply / createReplyAll / createForward, with
+ * the comment), change it (a full body, the deferred send time), send it. With only a comment and
+ * no undo window Graph does it in one call instead.
  */
-async function sendWithBody(
+async function sendAsDraft(
   ctx: ActionContext,
   root: string,
   messageId: string,
   create: 'createReply' | 'createReplyAll' | 'createForward',
   createBody: Record<string, unknown>,
-  body: { contentType: string; content: string },
+  patch: Record<string, unknown>,
 ): Promise<string> {
   const draft = await ctx.graph<{ id: string }>({
     method: 'POST',
@@ -404,7 +552,7 @@ async function sendWithBody(
     body: createBody,
   });
   const url = `${root}/messages/${seg(draft.body.id)}`;
-  await ctx.graph({ method: 'PATCH', url, body: { body } });
+  if (Object.keys(patch).length) await ctx.graph({ method: 'PATCH', url, body: patch });
   await ctx.graph({ method: 'POST', url: `${url}/send` });
   return draft.body.id;
 }
@@ -431,16 +579,24 @@ async function respond(
   input: { messageId: string; comment?: string; body?: string; bodyType?: 'text' | 'html'; mailbox?: string },
   create: { action: 'createReply' | 'createReplyAll' | 'createForward'; body: Record<string, unknown> },
   direct: { action: 'reply' | 'replyAll' | 'forward'; body: Record<string, unknown> },
-): Promise<{ sent: true; messageId?: string }> {
+): Promise<{ sent: true; messageId?: string; undoUntil?: string }> {
   if (input.comment !== undefined && input.body !== undefined) {
     throw badField('body', 'give either comment or body, not both');
   }
   const root = mailRoot(input);
   ctx.targets.push(input.messageId);
-  if (input.body !== undefined) {
-    const content = { contentType: input.bodyType ?? 'text', content: input.body };
-    const id = await sendWithBody(ctx, root, input.messageId, create.action, create.body, content);
-    return { sent: true, messageId: id };
+  const deferred = deferral(ctx);
+  if (input.body !== undefined || deferred) {
+    // A full body, or an undo window (the held draft needs its deferred send time): as a draft.
+    const createBody = input.comment !== undefined ? { ...create.body, comment: input.comment } : create.body;
+    const patch = {
+      ...(input.body !== undefined
+        ? { body: { contentType: input.bodyType ?? 'text', content: input.body } }
+        : {}),
+      ...deferred?.properties,
+    };
+    const id = await sendAsDraft(ctx, root, input.messageId, create.action, createBody, patch);
+    return { sent: true, messageId: id, ...(deferred ? { undoUntil: deferred.undoUntil } : {}) };
   }
   await ctx.graph({
     method: 'POST',
@@ -452,7 +608,11 @@ async function respond(
 
 const SentOut = z.object({
   sent: z.literal(true),
-  messageId: z.string().optional().describe('The sent message, when a full body was given.'),
+  messageId: z
+    .string()
+    .optional()
+    .describe('The sent message, when a full body was given or it waits out an undo window.'),
+  undoUntil: undoUntilField,
 });
 
 const replyInput = z
