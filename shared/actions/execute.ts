@@ -26,6 +26,7 @@ import {
   requestHash,
 } from './idempotency';
 import { enforceSendPolicy, type Confirmation } from './guard';
+import { holdSend } from './held-sends';
 import { checkOutput } from './output';
 import { RawResult, type Action, type ActionContext } from './types';
 
@@ -40,6 +41,8 @@ export interface ExecuteEnv {
   timezone?: string;
   /** A guarded send's confirmation (HTTP Confirmation-Token header; MCP confirm + confirmationToken). */
   confirmation?: Confirmation;
+  /** A held send being released (functions/sends/held.ts): the send policy applied when it was held. */
+  release?: boolean;
 }
 
 export type ActionOutcome =
@@ -175,8 +178,10 @@ export async function executeAction(
     }
 
     // A send whose first attempt is being resolved was confirmed then; never ask again.
-    if (!produced && action.guard && !claimed?.resolving)
+    if (!produced && action.guard && !claimed?.resolving && !env.release)
       await enforceSendPolicy(action, input, ctx, env.confirmation);
+    if (!produced && action.guard?.held && ctx.undoSeconds && !env.release)
+      produced = { output: await holdSend(action, input, ctx) };
 
     if (!produced && action.cache && !env.noCache) {
       const hit = cacheGet(cacheOwner(env, ctx), action.id, input);

@@ -65,6 +65,11 @@ export interface SendGuard<I> {
   preview(input: I, ctx: ActionContext): Promise<OutboundPreview>;
   /** Of `addresses`, those the sending mailbox has written to before (for the `new` trigger). */
   writtenTo?(input: I, ctx: ActionContext, addresses: string[]): Promise<Set<string>>;
+  /**
+   * Graph cannot defer this send (Teams): with an undo window the framework holds the call and
+   * makes it when the window ends (shared/actions/held-sends.ts); the output may then be HeldSendOut.
+   */
+  held?: boolean;
 }
 
 /** What `recover` found of a first attempt whose outcome was unknown. */

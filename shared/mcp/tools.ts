@@ -95,9 +95,14 @@ export function toolInputSchema(action: Action): Tool['inputSchema'] {
   return { ...schema, type: 'object', properties } as Tool['inputSchema'];
 }
 
+/** MCP requires `type: "object"` at the root: a union of object shapes (anyOf) gets it said. */
+export function rootObject(schema: Record<string, unknown>): Record<string, unknown> {
+  return schema.type === 'object' ? schema : { type: 'object', ...schema };
+}
+
 /** The result's schema; a destructive tool may also answer with a dry run (without confirm). */
 function toolOutputSchema(action: Action): Tool['outputSchema'] {
-  const enveloped = toolOutputSchemas(action)!.enveloped;
+  const enveloped = rootObject(toolOutputSchemas(action)!.enveloped);
   if (action.kind !== 'destructive') return enveloped as Tool['outputSchema'];
   return { type: 'object', anyOf: [enveloped, DRY_RUN_SCHEMA] };
 }

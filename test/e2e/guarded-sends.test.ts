@@ -12,7 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SEED_USERS } from '../../sandbox/seed';
 import { resetConfig } from '../../shared/config';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
-import { controlCall } from '../support/sandbox';
+import { controlCall, waitFor } from '../support/sandbox';
 
 const ADELE = 'adele.vance@contoso.test';
 const MEGAN = 'megan.bowen@contoso.test';
@@ -24,6 +24,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 let t: TestApp;
 let adele: string;
 let megan: string;
+let lee: string;
+const GUEST = 'guest@fabrikam.test';
 const clients: Client[] = [];
 
 async function call(user: string, action: string, input: unknown, headers: Record<string, string> = {}) {
@@ -70,6 +72,9 @@ beforeAll(async () => {
   for (const user of SEED_USERS) t.sandbox.directory.addUser({ ...user });
   adele = await t.connect(ADELE, { features: ['mail'] });
   megan = await t.connect(MEGAN, { features: ['mail'] });
+  // A guest from another organisation, for Teams chats that leave the tenant's domains.
+  t.sandbox.directory.addUser({ userPrincipalName: GUEST, displayName: 'Fabrikam Ops' });
+  lee = await t.connect(LEE, { features: ['teams'] });
 });
 afterAll(async () => {
   await Promise.all(clients.map(async (c) => await c.close()));
@@ -283,6 +288,95 @@ describe('over MCP', () => {
       delete process.env.SEND_CONFIRM;
       resetConfig();
     }
+  });
+});
+
+async function teams(user: string, action: string, input: unknown, headers: Record<string, string> = {}) {
+  const res = await t.call(user, 'POST', `/teams/${action}`, input, headers);
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
+async function chatTexts(user: string, chatId: string): Promise<string[]> {
+  const res = await teams(user, 'listChatMessages', { chatId });
+  expect(res.status).toBe(200);
+  return (res.body.items as Json[]).map((m) => String(m.content));
+}
+
+describe('Teams messages', () => {
+  test('a chat with an outside guest needs confirmation; held for the undo window and cancelled, it is never posted', async () => {
+    await setPolicy(lee, { confirm: ['external'], undoSeconds: 30 });
+    const chat = await teams(lee, 'createChat', { participants: [{ upn: GUEST }] });
+    expect(chat.status).toBe(201);
+    const chatId = String(chat.body.id);
+    const message = { chatId, text: 'Our roadmap: <draft>' };
+
+    const ask = await teams(lee, 'sendChatMessage', message);
+    expect(ask.status).toBe(409);
+    expect(ask.body.reasons).toEqual([{ reason: 'external', recipients: [GUEST] }]);
+    expect(ask.body.preview).toEqual({
+      channel: 'teams',
+      recipients: [GUEST],
+      destination: `chat ${chatId}`,
+      text: 'Our roadmap: <draft>',
+    });
+    const held = await teams(lee, 'sendChatMessage', message, {
+      'confirmation-token': ask.body.confirmationToken as string,
+    });
+    expect(held.status).toBe(201);
+    expect(held.body).toEqual({
+      held: true,
+      sendId: expect.stringMatching(/^held-/),
+      undoUntil: expect.any(String),
+    });
+    expect(await chatTexts(lee, chatId)).toEqual([]);
+
+    const cancelled = await teams(lee, 'cancelSend', { sendId: held.body.sendId });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toEqual({ cancelled: true, sendId: held.body.sendId });
+    // The window ends: the release finds nothing to send.
+    await t.host.invoke('heldSendWorker', { userId: lee, sendId: held.body.sendId });
+    expect(await chatTexts(lee, chatId)).toEqual([]);
+    const again = await teams(lee, 'cancelSend', { sendId: held.body.sendId });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('undo_window_passed');
+  });
+
+  test('over MCP a held send and its cancel are typed results', async () => {
+    await setPolicy(lee, { confirm: [], undoSeconds: 30 });
+    const chat = await teams(lee, 'createChat', { participants: [{ upn: MEGAN }] });
+    const chatId = String(chat.body.id);
+    const client = await mcp(lee);
+    await client.listTools(); // the SDK then holds every result to its tool's output schema
+    const held = (await client.callTool({
+      name: 'teams.sendChatMessage',
+      arguments: { chatId, text: 'Maybe not' },
+    })) as Json;
+    expect(held.isError).toBeFalsy();
+    expect(held.structuredContent).toMatchObject({ held: true, sendId: expect.stringMatching(/^held-/) });
+    const cancelled = (await client.callTool({
+      name: 'teams.cancelSend',
+      arguments: { sendId: held.structuredContent.sendId },
+    })) as Json;
+    expect(cancelled.structuredContent).toEqual({ cancelled: true, sendId: held.structuredContent.sendId });
+    await t.host.invoke('heldSendWorker', { userId: lee, sendId: held.structuredContent.sendId });
+    expect(await chatTexts(lee, chatId)).toEqual([]);
+    await setPolicy(lee, { confirm: [], undoSeconds: 0 });
+  });
+
+  test('a held message is posted when its window ends, and can no longer be cancelled', async () => {
+    await setPolicy(lee, { confirm: [], undoSeconds: 1 });
+    const chat = await teams(lee, 'createChat', { participants: [{ upn: MEGAN }] });
+    const chatId = String(chat.body.id);
+    const held = await teams(lee, 'sendChatMessage', { chatId, text: 'Standup moved to 10:00' });
+    expect(held.status).toBe(201);
+    expect(held.body.held).toBe(true);
+    // The queue message becomes visible after a second; the local host then releases it.
+    await waitFor(async () => (await chatTexts(lee, chatId)).includes('Standup moved to 10:00'), 20_000);
+    const late = await teams(lee, 'cancelSend', { sendId: held.body.sendId });
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('undo_window_passed');
+    expect(await chatTexts(lee, chatId)).toEqual(['Standup moved to 10:00']);
+    await setPolicy(lee, { confirm: [], undoSeconds: 0 });
   });
 });
 

@@ -9,7 +9,7 @@ import '../../shared/services/all';
 import { openApiDocument, outputSchema } from '../../shared/actions/openapi';
 import { checkOutput } from '../../shared/actions/output';
 import { DRY_RUN_SCHEMA } from '../../shared/mcp/results';
-import { isTool, toolDefinition } from '../../shared/mcp/tools';
+import { isTool, rootObject, toolDefinition } from '../../shared/mcp/tools';
 import { envelopeSchema } from '../../shared/mcp/untrusted';
 import { allActions } from '../../shared/actions/registry';
 import type { Action } from '../../shared/actions/types';
@@ -78,7 +78,10 @@ test('OpenAPI success responses and MCP outputSchema are the declared output sch
     expect((published['application/json'] as Json).schema).toEqual(outputSchema(action));
     // MCP publishes the same schema with untrusted text enveloped (shared/mcp/untrusted.ts).
     // A destructive tool may also answer with a dry run (without confirm), which its schema allows.
-    const enveloped = envelopeSchema(outputSchema(action));
+    const enveloped = rootObject(envelopeSchema(outputSchema(action)) as Record<string, unknown>);
+    if (isTool(action))
+      // MCP tools/list: an output schema is a JSON Schema object with type "object" at its root.
+      expect(toolDefinition(action).outputSchema?.type).toBe('object');
     if (isTool(action))
       expect(toolDefinition(action).outputSchema).toEqual(
         action.kind === 'destructive' ? { type: 'object', anyOf: [enveloped, DRY_RUN_SCHEMA] } : enveloped,

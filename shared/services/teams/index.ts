@@ -20,6 +20,8 @@ import type { GraphError } from '../../graph/errors';
 import { Problem } from '../../http/problem';
 import { decodeCursor, toPage } from '../../actions/cursor';
 import { defineAction } from '../../actions/registry';
+import { cancelHeldSend, HeldSendOut } from '../../actions/held-sends';
+import { channelGuard, chatGuard } from './guard';
 import { paceKey, paceTeams } from './pacer';
 import {
   buildMessageBody,
@@ -37,6 +39,9 @@ import {
   TeamsMessageOut,
 } from './shape';
 import type { ActionContext } from '../../actions/types';
+
+/** A sent message, or (with an undo window) the hold that sends it when the window ends. */
+const SentOrHeld = z.union([TeamsMessageOut, HeldSendOut]);
 
 // ---------------------------------------------------------------- inputs
 
@@ -373,12 +378,13 @@ defineAction({
       ...messageFields(['normal', 'high']),
     })
     .strict(),
-  output: TeamsMessageOut,
+  output: SentOrHeld,
   feature: 'teams',
   scopes: ['ChannelMessage.Send'],
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  guard: channelGuard,
   successStatus: 201,
   async run(input, ctx) {
     ctx.targets.push(input.teamId, input.channelId);
@@ -408,12 +414,13 @@ defineAction({
   description:
     'Replies in the thread of a top-level channel message as the signed-in user, with the same text/HTML, importance and @mention options as teams.sendChannelMessage. Returns the reply (replyToId is the parent id). Paced to 4 requests per second per channel. Send an Idempotency-Key header to make retries safe.',
   input: z.object({ teamId, channelId, messageId, ...messageFields(['normal', 'high']) }).strict(),
-  output: TeamsMessageOut,
+  output: SentOrHeld,
   feature: 'teams',
   scopes: ['ChannelMessage.Send'],
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  guard: channelGuard,
   successStatus: 201,
   async run(input, ctx) {
     ctx.targets.push(input.teamId, input.channelId, input.messageId);
@@ -495,12 +502,13 @@ defineAction({
   description:
     'Sends a message in an existing chat as the signed-in user: plain text or HTML, importance (normal/high/urgent), and @mentions (put @{0}, @{1} in text and list them in mentions; chat members are recognised without a directory lookup). To message someone new, first start a chat with teams.createChat. Returns the created message. Send an Idempotency-Key header to make retries safe.',
   input: z.object({ chatId, ...messageFields(['normal', 'high', 'urgent']) }).strict(),
-  output: TeamsMessageOut,
+  output: SentOrHeld,
   feature: 'teams',
   scopes: ['Chat.ReadWrite'],
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  guard: chatGuard,
   successStatus: 201,
   async run(input, ctx) {
     ctx.targets.push(input.chatId);
@@ -530,6 +538,33 @@ defineAction({
     SEND_FORBIDDEN,
     'No such chat, or the user is not in it. Start one with teams.createChat.',
   ),
+});
+
+// Graph has no scheduled send for chat or channel messages: the undo window is held in the app.
+defineAction({
+  id: 'teams.cancelSend',
+  service: 'teams',
+  summary: 'Cancel a Teams message within its undo window',
+  description:
+    'Stops a Teams message that is waiting out its undo window (a send that answered held: true with a sendId) before it is posted: nobody sees it. Answers 409 undo_window_passed once it has been posted. Returns {cancelled: true, sendId}.',
+  input: z
+    .object({
+      sendId: z
+        .string()
+        .regex(/^held-[A-Za-z0-9_-]{8,64}$/, 'must be the sendId a held send returned')
+        .describe('The sendId of the held send.'),
+    })
+    .strict(),
+  output: z.object({ cancelled: z.literal(true), sendId: z.string() }),
+  feature: 'teams',
+  scopes: [],
+  kind: 'write',
+  idempotent: false,
+  async run(input, ctx) {
+    ctx.targets.push(input.sendId);
+    await cancelHeldSend(ctx.userId, input.sendId, 'teams.');
+    return { cancelled: true as const, sendId: input.sendId };
+  },
 });
 
 const Participant = z
