@@ -3,6 +3,7 @@
  * Markdown table (bench/results.md). Ratios are measured within one run, so they compare like
  * with like on whatever machine runs them. `npm run bench -- core` runs only the named suites.
  */
+import { contentLibraries } from './content';
 import { actionOverhead, coldStart } from './core';
 import { filesStream } from './files-stream';
 import { load } from './load';
@@ -18,6 +19,7 @@ const suites: Record<string, Suite> = {
   webhooks: async () => await webhookBenchmarks(),
   sync: async () => await syncBench(),
   load: async () => await load(),
+  content: async () => await contentLibraries(),
 };
 
 async function main(): Promise<void> {

@@ -6,23 +6,45 @@
  * cursor. Each library is loaded on first use only: a cold instance that never reads a document
  * pays nothing for them (bench/results.md, "content libraries").
  *
- * Not (yet) read: spreadsheets, presentations and RTF answer `unsupported_media_type` naming what
- * is; an encrypted PDF answers `content_encrypted`.
+ * Excel workbooks and PowerPoint presentations come sheet by sheet and slide by slide
+ * (shared/content/office.ts), RTF as its body text (shared/content/rtf.ts). Other formats (legacy
+ * .doc/.xls/.ppt, images, archives) answer `unsupported_media_type` naming what is; an encrypted
+ * PDF or password-protected Office document answers `content_encrypted`.
  */
 import { Problem } from '../http/problem';
+import { pptxText, xlsxText } from './office';
+import { rtfToText } from './rtf';
 
-export type TextFormat = 'pdf' | 'docx' | 'html' | 'text' | 'csv' | 'markdown' | 'json';
+export type TextFormat =
+  'pdf' | 'docx' | 'xlsx' | 'pptx' | 'rtf' | 'html' | 'text' | 'csv' | 'markdown' | 'json';
+export const TEXT_FORMATS: readonly TextFormat[] = [
+  'pdf',
+  'docx',
+  'xlsx',
+  'pptx',
+  'rtf',
+  'html',
+  'text',
+  'csv',
+  'markdown',
+  'json',
+];
 
 export interface DocumentText {
   format: TextFormat;
   text: string;
-  /** PDF page count; null for formats without pages. */
+  /** PDF pages, PPTX slides or XLSX sheets; null for formats without them. */
   pages: number | null;
-  /** Section headings in order (DOCX and HTML headings). */
+  /** Section headings in order (DOCX and HTML headings, slide titles, sheet names). */
   headings: string[];
 }
 
-export const SUPPORTED = 'PDF, Word (.docx), HTML, plain text, Markdown, CSV and JSON';
+export const SUPPORTED =
+  'PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), RTF, HTML, plain text, Markdown, CSV and JSON';
+
+/** The compound-file signature ([MS-CFB]): legacy Office files and password-protected OOXML. */
+const CFB = 'd0cf11e0a1b11ae1';
+const OOXML_EXTENSIONS = new Set(['docx', 'xlsx', 'pptx', 'docm', 'xlsm', 'pptm']);
 
 /** Extensions of plain text besides the typed formats below. */
 const TEXT_EXTENSIONS = new Set(['txt', 'log']);
@@ -35,11 +57,24 @@ export function detectFormat(
 ): TextFormat | undefined {
   const head = Buffer.from(bytes.subarray(0, 5)).toString('latin1');
   if (head === '%PDF-') return 'pdf';
+  if (head === '{\\rtf') return 'rtf';
   const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  // A Word, Excel or PowerPoint file saved with a password is an encrypted compound file, not a zip.
+  if (
+    Buffer.from(bytes.subarray(0, 8)).toString('hex') === CFB &&
+    (OOXML_EXTENSIONS.has(ext) || type.includes('openxmlformats'))
+  )
+    throw new Problem(
+      'content_encrypted',
+      'The Office document is password-protected: it cannot be read as text.',
+    );
   const isZip = head.startsWith('PK');
   if (isZip && (ext === 'docx' || type.includes('wordprocessingml'))) return 'docx';
-  if (isZip) return undefined; // xlsx, pptx, zip: not read as text
+  if (isZip && (ext === 'xlsx' || type.includes('spreadsheetml'))) return 'xlsx';
+  if (isZip && (ext === 'pptx' || type.includes('presentationml'))) return 'pptx';
+  if (isZip) return undefined; // other archives: not read as text
+  if (type === 'application/rtf' || type === 'text/rtf' || ext === 'rtf') return 'rtf';
   if (type === 'text/html' || ext === 'html' || ext === 'htm') return 'html';
   if (type === 'text/csv' || ext === 'csv') return 'csv';
   if (type === 'text/markdown' || ext === 'md' || ext === 'markdown') return 'markdown';
@@ -161,6 +196,14 @@ export async function documentText(
   if (!format) throw unsupported(name, contentType);
   if (format === 'pdf') return await pdfText(bytes);
   if (format === 'docx') return await docxText(bytes);
+  if (format === 'xlsx' || format === 'pptx') {
+    const doc = format === 'xlsx' ? await xlsxText(bytes) : await pptxText(bytes);
+    return { format, text: doc.text, pages: doc.sections, headings: doc.headings };
+  }
+  if (format === 'rtf') {
+    // RTF is 7-bit: other characters come as \'hh or \uN escapes.
+    return { format, text: rtfToText(Buffer.from(bytes).toString('latin1')), pages: null, headings: [] };
+  }
   const decoded = new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, '');
   if (format === 'html') {
     const { text, headings } = htmlToText(decoded);

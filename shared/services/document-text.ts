@@ -5,10 +5,17 @@
  */
 import { z } from 'zod';
 import { untrusted, type UntrustedSource } from '../actions/output';
-import { decodeTextCursor, encodeTextCursor, SUPPORTED, textSlice, type DocumentText } from '../content/text';
+import {
+  decodeTextCursor,
+  encodeTextCursor,
+  SUPPORTED,
+  TEXT_FORMATS,
+  textSlice,
+  type DocumentText,
+} from '../content/text';
 
 /** How the actions describe what they read (in each action's description). */
-export const READ_TEXT_RULES = `Supported: ${SUPPORTED}. Word and HTML headings become Markdown # lines (and are listed in headings), PDF pages are marked "--- page N ---", links are kept. Long documents come in slices of maxChars: pass nextCursor as cursor for the rest. Other formats answer unsupported_media_type, a password-protected PDF content_encrypted; documents over 50 MB are refused (download them instead).`;
+export const READ_TEXT_RULES = `Supported: ${SUPPORTED}. Word and HTML headings become Markdown # lines (and are listed in headings), PDF pages are marked "--- page N ---", PowerPoint slides "--- slide N ---" with their title as a # heading and speaker notes, Excel sheets "--- sheet N: Name ---" with each row as | a | b |, links are kept. Long documents come in slices of maxChars: pass nextCursor as cursor for the rest. Other formats answer unsupported_media_type, a password-protected PDF or Office document content_encrypted; documents over 50 MB are refused (download them instead).`;
 
 export const sliceInputFields = {
   maxChars: z
@@ -25,8 +32,13 @@ export const sliceInputFields = {
 export function sliceOutputFields(source: UntrustedSource) {
   return {
     name: untrusted(z.string(), source),
-    format: z.enum(['pdf', 'docx', 'html', 'text', 'csv', 'markdown', 'json']),
-    pages: z.number().nullable().describe('PDF page count (the text marks each page: --- page N ---).'),
+    format: z.enum(TEXT_FORMATS),
+    pages: z
+      .number()
+      .nullable()
+      .describe(
+        'PDF pages, PowerPoint slides or Excel sheets (the text marks each: --- page N ---, --- slide N ---, --- sheet N: Name ---).',
+      ),
     headings: z
       .array(untrusted(z.string(), source))
       .describe('Section headings in order (Word, HTML, Markdown).'),

@@ -7,6 +7,7 @@
 import { Document, ExternalHyperlink, HeadingLevel, Packer, Paragraph, TextRun } from 'docx';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
+import { budgetWorkbook, launchDeck } from '../support/office-fixtures';
 
 let t: TestApp;
 let userId: string;
@@ -149,6 +150,10 @@ test('HTML becomes readable text with its links; unsupported and bad cursors are
   const xlsx = await readText({ itemId: zipId });
   expect(xlsx.status).toBe(415);
   expect(xlsx.body.code).toBe('unsupported_media_type');
+  const archive = await readText({
+    itemId: await upload('/Text/photos.zip', Buffer.from('PK\u0003\u0004zip')),
+  });
+  expect(archive.status).toBe(415);
 
   const other = await readText({
     itemId: zipId,
@@ -159,6 +164,41 @@ test('HTML becomes readable text with its links; unsupported and bad cursors are
 
   const folder = await readText({ path: '/Text' });
   expect(folder.status).toBe(400);
+});
+
+test('an Excel workbook, a PowerPoint deck and an RTF letter in OneDrive come back as text with their structure', async () => {
+  await upload('/Text/Budget.xlsx', await budgetWorkbook());
+  const sheet = await readText({ path: '/Text/Budget.xlsx' });
+  expect(sheet.status).toBe(200);
+  expect(sheet.body).toMatchObject({ format: 'xlsx', pages: 2, headings: ['Budget 2027', 'People'] });
+  expect(sheet.body.text).toContain(
+    '--- sheet 1: Budget 2027 ---\n| Item | Q1 | Q2 | Total |\n| Travel | 1200 | 800 | 2000 |',
+  );
+
+  // A long deck pages through with the cursor, slide markers intact.
+  const titles = Array.from({ length: 40 }, (_, i) => `Topic ${i + 1}`);
+  await upload('/Text/Launch.pptx', launchDeck(titles));
+  let deck = await readText({ path: '/Text/Launch.pptx', maxChars: 1000 });
+  expect(deck.body).toMatchObject({ format: 'pptx', pages: 41 });
+  expect(deck.body.headings).toEqual(titles);
+  let text = deck.body.text;
+  while (deck.body.nextCursor) {
+    deck = await readText({ path: '/Text/Launch.pptx', maxChars: 1000, cursor: deck.body.nextCursor });
+    text += deck.body.text;
+  }
+  expect(text).toContain(
+    '--- slide 2 ---\n# Topic 2\nPoint one of slide 2\nPoint two\nNotes: Say that the budget risk is covered.',
+  );
+  expect(text.match(/--- slide \d+ ---/g)).toHaveLength(41);
+
+  await upload(
+    '/Text/Letter.rtf',
+    Buffer.from(
+      String.raw`{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}}\f0 Dear Megan,\par Caf\'e9 at 10.\par}`,
+    ),
+  );
+  const letter = await readText({ path: '/Text/Letter.rtf' });
+  expect(letter.body).toMatchObject({ format: 'rtf', text: 'Dear Megan,\nCafé at 10.' });
 });
 
 test('a 3-page PDF attachment comes back as text with its pages', async () => {
