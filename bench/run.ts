@@ -4,7 +4,7 @@
  * with like on whatever machine runs them. `npm run bench -- core` runs only the named suites.
  */
 import { contentLibraries } from './content';
-import { actionOverhead, coldStart } from './core';
+import { actionOverhead, coldStart, sandboxStart } from './core';
 import { filesStream } from './files-stream';
 import { load } from './load';
 import { syncBench } from './sync';
@@ -14,7 +14,7 @@ import { withAzurite, writeResults, type BenchResult } from './harness';
 type Suite = () => Promise<BenchResult | BenchResult[]>;
 
 const suites: Record<string, Suite> = {
-  core: async () => [await coldStart(), ...(await actionOverhead())],
+  core: async () => [await coldStart(), await sandboxStart(), ...(await actionOverhead())],
   files: async () => await filesStream(100),
   webhooks: async () => await webhookBenchmarks(),
   sync: async () => await syncBench(),

@@ -4,7 +4,7 @@ import { HELD_SENDS_QUEUE, takeHeldSend, type HeldSendMessage } from '../../shar
 import { getAction } from '../../shared/actions/registry';
 import { Problem } from '../../shared/http/problem';
 import { registerQueue } from '../../shared/runtime/register';
-import '../../shared/services/all';
+import { loadService, SERVICES, type Service } from '../../shared/services';
 
 /** Problems a later attempt may not meet: the queue retries them (then poison). */
 const TRANSIENT = new Set(['throttled', 'upstream_unavailable', 'storage_unavailable', 'outcome_unknown']);
@@ -25,6 +25,9 @@ export async function heldSendWorker(message: unknown, context: InvocationContex
     context.log(JSON.stringify({ event: 'held_send_cancelled', sendId: held.sendId }));
     return;
   }
+  // Only the held action's service is loaded (a cold instance builds only what it serves).
+  const service = taken.action.split('.')[0] as Service;
+  if (SERVICES.includes(service)) loadService(service);
   const action = getAction(taken.action);
   if (!action) {
     context.error(JSON.stringify({ event: 'held_send_unknown_action', action: taken.action }));

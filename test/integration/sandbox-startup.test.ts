@@ -3,16 +3,13 @@ import { controlCall, injectFault, requestLog, startTestSandbox } from '../suppo
 
 describe('sandbox process basics', () => {
   let sandbox: Sandbox;
-  let startMs: number;
+  // How fast it starts is a benchmark (bench core: "sandbox start"), not a test: CI machines are busy.
   beforeAll(async () => {
-    const t0 = performance.now();
     sandbox = await startTestSandbox();
-    startMs = performance.now() - t0;
   });
   afterAll(async () => await sandbox.stop());
 
-  test('starts in under one second over HTTPS trusted through NODE_EXTRA_CA_CERTS', async () => {
-    expect(startMs).toBeLessThan(1000);
+  test('starts over HTTPS trusted through NODE_EXTRA_CA_CERTS', async () => {
     const res = await fetch(`${sandbox.url}/_sandbox/health`);
     expect(res.status).toBe(200);
   });
