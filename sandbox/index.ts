@@ -14,6 +14,14 @@ import { join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { installControl } from './control';
 import { graphError, newRequestId, readBody, Router, writeResponse, type SandboxResponse } from './http';
+import {
+  boundActionOf,
+  calledOrigin,
+  canonicalGraphPath,
+  normaliseActionBody,
+  rebaseLinks,
+  resourceNotFound,
+} from './graph/request-forms';
 import { installGraph } from './graph';
 import { installIdentity } from './identity';
 import { installKeyVault } from './keyvault';
@@ -188,18 +196,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const clientRequestHeader = req.headers['client-request-id'];
     let cachedBody: Promise<Buffer> | undefined;
+    // Graph's other spellings of the same request (request-forms.ts): `delta()`, qualified names,
+    // `items/root`, action parameters in any case. Routes see the canonical form.
+    const path = canonicalGraphPath(url.pathname);
+    const action = boundActionOf((req.method ?? 'GET').toUpperCase(), path);
+    const body = () => readBody(req).then((b) => (action ? normaliseActionBody(action, b) : b));
     const ctx: Ctx = {
       sandbox,
       req,
       method: (req.method ?? 'GET').toUpperCase(),
       url,
-      path: url.pathname,
+      path,
       params: {},
       query: url.searchParams,
       headers: req.headers,
       requestId,
       clientRequestId: Array.isArray(clientRequestHeader) ? clientRequestHeader[0] : clientRequestHeader,
-      body: () => (cachedBody ??= readBody(req)),
+      body: () => (cachedBody ??= body()),
       async json<T>() {
         const buf = await ctx.body();
         return (buf.length ? JSON.parse(buf.toString('utf8')) : {}) as T;
@@ -209,12 +222,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const isControl = ctx.path.startsWith('/_sandbox/');
     const entry = isControl ? undefined : log.begin(ctx, sandbox.now());
 
-    const finish = (response: SandboxResponse) => {
+    const finish = (answer: SandboxResponse) => {
+      let response = answer;
       const headers: Record<string, string> = {
         'request-id': requestId,
         'client-request-id': ctx.clientRequestId ?? requestId,
         ...ctx.responseHeaders,
       };
+      // Graph answers only: identity documents keep their issuer (tokens are validated against it).
+      const isGraph = /^\/(v1\.0|preauth|api\/v2\.0)(\/|$)/i.test(ctx.path);
+      const origin = isGraph && !browser ? calledOrigin(req.headers.host, sandbox.url) : undefined;
+      if (origin) {
+        const own = [sandbox.url, sandbox.preauthBaseUrl];
+        response = rebaseLinks(response, own, origin);
+        for (const [k, v] of Object.entries(headers)) headers[k] = rebaseLinks(v, own, origin);
+      }
       if (entry) log.end(entry, response.status, sandbox.now(), ctx);
       writeResponse(res, response, headers);
       persistence?.changed();
@@ -247,7 +269,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const routedPath = isControl ? ctx.path.slice('/_sandbox'.length) : ctx.path;
       const match = router.match(ctx.method, routedPath);
       if (!match) {
-        finish(graphError(ctx, 404, 'UnknownError', `No sandbox route for ${ctx.method} ${ctx.path}`));
+        const missing = resourceNotFound(routedPath, (prefix) => router.match('GET', prefix) !== null);
+        finish(graphError(ctx, missing.status, missing.code, missing.message));
         return;
       }
       if ('allowed' in match) {

@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { graphError, json, newRequestId, readBody, type SandboxResponse } from '../http';
 import { authenticate, errorResponse, graphState } from './core';
+import { boundActionOf, canonicalGraphPath, normaliseActionBody, resourceNotFound } from './request-forms';
 import { GraphHttpError } from './errors';
 
 const MAX_REQUESTS = 20;
@@ -211,6 +212,8 @@ function itemCtx(sandbox: Sandbox, outer: Ctx, item: BatchItem): Ctx {
   const relative = item.url.startsWith('/') ? item.url : `/${item.url}`;
   const url = new URL(`/v1.0${relative}`, sandbox.url);
   const headers: Record<string, string> = { ...(item.headers ?? {}) };
+  // Links in item answers name the host the batch was sent to.
+  if (typeof outer.headers.host === 'string' && !headers.host) headers.host = outer.headers.host;
   if (typeof outer.headers.authorization === 'string') headers.authorization = outer.headers.authorization;
   const contentType = headers['content-type'] ?? '';
   let payload = Buffer.alloc(0);
@@ -228,18 +231,20 @@ function itemCtx(sandbox: Sandbox, outer: Ctx, item: BatchItem): Ctx {
     socket: outer.req.socket,
   }) as unknown as IncomingMessage;
   let cachedBody: Promise<Buffer> | undefined;
+  const path = canonicalGraphPath(url.pathname);
+  const action = boundActionOf(item.method.toUpperCase(), path);
   const ctx: Ctx = {
     sandbox,
     req,
     method: item.method,
     url,
-    path: url.pathname,
+    path,
     params: {},
     query: url.searchParams,
     headers,
     requestId: newRequestId(),
     clientRequestId: headers['client-request-id'],
-    body: () => (cachedBody ??= readBody(req)),
+    body: () => (cachedBody ??= readBody(req).then((b) => (action ? normaliseActionBody(action, b) : b))),
     async json<T>() {
       const buf = await ctx.body();
       return (buf.length ? JSON.parse(buf.toString('utf8')) : {}) as T;
@@ -258,7 +263,10 @@ async function dispatch(sandbox: Sandbox, ctx: Ctx): Promise<SandboxResponse> {
     if (fault.status) return fault.response(ctx);
   }
   const match = sandbox.routes.match(ctx.method, ctx.path);
-  if (!match) return graphError(ctx, 404, 'UnknownError', `No sandbox route for ${ctx.method} ${ctx.path}`);
+  if (!match) {
+    const missing = resourceNotFound(ctx.path, (prefix) => sandbox.routes.match('GET', prefix) !== null);
+    return graphError(ctx, missing.status, missing.code, missing.message);
+  }
   if ('allowed' in match) {
     return graphError(ctx, 405, 'BadRequest', `${ctx.method} is not supported on ${ctx.path}`, {
       headers: { allow: match.allowed.join(', ') },

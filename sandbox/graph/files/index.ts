@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { Sandbox } from '../../context';
 import { safeDecode, empty, json, type SandboxResponse } from '../../http';
 import type { SandboxUser } from '../../state';
-import { entityResponse, graphRoute, type GraphCtx } from '../core';
+import { entityResponse, graphRoute, odataContext, type GraphCtx } from '../core';
 import { deltaResponse } from '../delta';
 import { GraphHttpError, accessDenied, badRequest, notFound } from '../errors';
 import { collection } from '../paging';
@@ -182,24 +182,25 @@ function allDrives(sandbox: Sandbox): DriveCtx[] {
 
 // ---------------------------------------------------------------- GET
 
+/** The drive resource (drive.md): a user's OneDrive. */
+function driveJson(d: DriveCtx): Record<string, unknown> {
+  const used = usedBytes(d);
+  const total = filesState(d.sandbox).settings.quotaBytes;
+  return {
+    id: driveIdOf(d.owner.id),
+    driveType: driveType(d.owner),
+    name: 'OneDrive',
+    owner: { user: { id: d.owner.id, displayName: d.owner.displayName } },
+    quota: { total, used, remaining: total - used, deleted: 0, state: 'normal' },
+  };
+}
+
 function handleGet(r: Request): SandboxResponse {
   const { ctx, d, parsed } = r;
   const { address, suffix } = parsed;
   if (!address) {
     if (suffix === '') {
-      const used = usedBytes(d);
-      const total = filesState(d.sandbox).settings.quotaBytes;
-      return entityResponse(
-        ctx,
-        {
-          id: driveIdOf(d.owner.id),
-          driveType: driveType(d.owner),
-          name: 'OneDrive',
-          owner: { user: { id: d.owner.id, displayName: d.owner.displayName } },
-          quota: { total, used, remaining: total - used, deleted: 0, state: 'normal' },
-        },
-        { context: `users('${d.owner.id}')/drive/$entity` },
-      );
+      return entityResponse(ctx, driveJson(d), { context: `users('${d.owner.id}')/drive/$entity` });
     }
     if (/^\/recent$/i.test(suffix)) {
       // https://learn.microsoft.com/graph/api/drive-recent: files recently used, newest first.
@@ -533,6 +534,13 @@ function requestFor(ctx: GraphCtx): Request {
 export function installFiles(sandbox: Sandbox): void {
   filesState(sandbox);
   const options = { workload: 'drive' as const, throttle: 'none' as const };
+  // https://learn.microsoft.com/graph/api/drive-list: the drives available to the user (here the
+  // OneDrive; SharePoint libraries are not emulated yet).
+  graphRoute(sandbox, 'GET', '/me/drives', { ...options, scopes: READ }, (ctx) => {
+    if (!ctx.user) throw notFound('drive');
+    const d = driveCtx(ctx.sandbox, ctx.user, ctx.caller);
+    return json(200, { '@odata.context': odataContext(ctx, 'drives'), value: [driveJson(d)] });
+  });
   const patterns = [/^\/me\/drive(?:\/.*)?$/, /^\/drives\/[^/]+(?:\/.*)?$/];
   for (const pattern of patterns) {
     graphRoute(sandbox, 'GET', pattern, { ...options, scopes: READ }, (ctx) => handleGet(requestFor(ctx)));
