@@ -38,12 +38,16 @@ function baseCertificate(publicKey, years) {
   return cert;
 }
 
+/** Host names the server certificate also covers (see docs/sandbox.md, "Under Microsoft's names"). */
+export const MICROSOFT_HOSTS = ['graph.microsoft.com', 'login.microsoftonline.com', '*.vault.azure.net'];
+
 export function ensureSandboxCertificates(dir) {
   const paths = certificatePaths(dir);
   if (existsSync(paths.caCert) && existsSync(paths.serverCert) && existsSync(paths.serverKey)) {
-    const pem = readFileSync(paths.serverCert, 'utf8');
-    const notAfter = forge.pki.certificateFromPem(pem).validity.notAfter;
-    if (notAfter.getTime() > Date.now() + 7 * 24 * 3600 * 1000) return paths;
+    const cert = forge.pki.certificateFromPem(readFileSync(paths.serverCert, 'utf8'));
+    const names = (cert.getExtension('subjectAltName')?.altNames ?? []).map((n) => n.value);
+    const current = MICROSOFT_HOSTS.every((h) => names.includes(h));
+    if (current && cert.validity.notAfter.getTime() > Date.now() + 7 * 24 * 3600 * 1000) return paths;
   }
   mkdirSync(paths.dir, { recursive: true });
 
@@ -71,6 +75,9 @@ export function ensureSandboxCertificates(dir) {
       name: 'subjectAltName',
       altNames: [
         { type: 2, value: 'localhost' },
+        // Microsoft's names, for clients that cannot change their base URL and reach the sandbox
+        // through a hosts entry (docs/sandbox.md). Only this machine's own CA vouches for them.
+        ...MICROSOFT_HOSTS.map((value) => ({ type: 2, value })),
         { type: 7, ip: '127.0.0.1' },
         { type: 7, ip: '::1' },
       ],

@@ -4,22 +4,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runNpm } from '../support/npm-start';
-import { freePort } from '../support/ports';
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+import { freePort, portOpen } from '../support/ports';
 
 test('npm start answers /api/health within 20 s and stops cleanly on SIGINT', async () => {
   const [port, sandboxPort, browserPort, queuePort, tablePort] = [

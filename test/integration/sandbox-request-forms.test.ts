@@ -4,6 +4,7 @@
  * them and Kiota SDKs send them), `delta()` and namespace-qualified operations, `items/root`,
  * `/me/drives`, links on the host the client called, and Graph's error for an unknown segment.
  */
+import { request as httpsRequest } from 'node:https';
 import type { Sandbox } from '../../sandbox';
 import { mintToken, startTestSandbox } from '../support/sandbox';
 
@@ -28,16 +29,15 @@ async function graph(
   method: string,
   path: string,
   body?: unknown,
-  options: { base?: string; bearer?: string; raw?: Buffer } = {},
+  options: { base?: string; bearer?: string } = {},
 ): Promise<{ status: number; body: Json }> {
   const res = await fetch(`${options.base ?? sandbox.graphBaseUrl}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${options.bearer ?? token}`,
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.raw ? { 'content-type': 'text/plain' } : {}),
     },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : options.raw ? { body: options.raw } : {}),
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
@@ -168,6 +168,31 @@ describe('links and errors as Graph has them', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(next.status).toBe(200);
+  });
+
+  test("under Microsoft's own host name (a hosts entry): TLS verifies and links stay on graph.microsoft.com", async () => {
+    const port = Number(new URL(sandbox.url).port);
+    const body = await new Promise<Json>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          servername: 'graph.microsoft.com',
+          path: '/v1.0/me/messages?$top=1&$select=subject',
+          headers: { host: 'graph.microsoft.com', authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(JSON.parse(text) as Json));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(String(body['@odata.nextLink'])).toMatch(
+      /^https:\/\/graph\.microsoft\.com\/v1\.0\/me\/messages\?/,
+    );
   });
 
   test('an unknown segment is 400 BadRequest naming it, as Graph answers', async () => {
