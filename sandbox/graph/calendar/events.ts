@@ -304,7 +304,6 @@ export function newEvent(
     originalStartTimeZone: null,
     originalEndTimeZone: null,
     iCalUId: `040000008200E00074C5B7101A82E00800000000${randomBytes(24).toString('hex').toUpperCase()}`,
-    uid: null,
     reminderMinutesBeforeStart: 15,
     isReminderOn: true,
     hasAttachments: false,
@@ -335,9 +334,7 @@ export function newEvent(
     organizer: { emailAddress: { name: user.displayName, address: user.mail } },
     onlineMeeting: null,
   };
-  const out = applyEventBody(base, body, directory);
-  out.uid = out.iCalUId;
-  return out;
+  return applyEventBody(base, body, directory);
 }
 
 // ---------------------------------------------------------------- instances in a window
@@ -550,7 +547,6 @@ const SHARED = [
   'onlineMeetingProvider',
   'onlineMeeting',
   'iCalUId',
-  'uid',
   'sensitivity',
   'importance',
   'organizer',

@@ -119,8 +119,16 @@ function userOf(ctx: GraphCtx): SandboxUser {
 
 // ---------------------------------------------------------------- handlers
 
+/** A calendar as v1.0 has it (calendar.md): a changeKey but no created/modified timestamps. */
+function renderCalendar(c: Entity): Entity {
+  const { createdDateTime: _c, lastModifiedDateTime: _m, ...rest } = c;
+  return rest;
+}
+
 function listCalendarsHandler(ctx: GraphCtx) {
-  return collection(ctx, listCalendars(ctx.graph.store, userOf(ctx)), { kind: 'outlook' });
+  return collection(ctx, listCalendars(ctx.graph.store, userOf(ctx)).map(renderCalendar), {
+    kind: 'outlook',
+  });
 }
 
 async function createCalendar(ctx: GraphCtx) {
@@ -134,7 +142,10 @@ async function createCalendar(ctx: GraphCtx) {
     throw new GraphHttpError(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
   }
   const created = store.insert(calendarsRef(store, user.id), calendarEntity(user, name, false));
-  return entityResponse(ctx, created, { status: 201, context: `users('${user.id}')/calendars/$entity` });
+  return entityResponse(ctx, renderCalendar(created), {
+    status: 201,
+    context: `users('${user.id}')/calendars/$entity`,
+  });
 }
 
 function eventsOf(store: ChangeStore, user: SandboxUser, calendarId?: string): Entity[] {
@@ -547,9 +558,13 @@ export function installCalendar(sandbox: Sandbox): void {
   on('GET', '/me/events', READ, (ctx) => listEvents(ctx));
   on('POST', '/me/events', WRITE, (ctx) => createEvent(ctx));
   on('GET', '/me/calendars/:calendarId', READ, (ctx) =>
-    entityResponse(ctx, findCalendar(ctx.graph.store, userOf(ctx), ctx.params.calendarId ?? ''), {
-      context: `users('${userOf(ctx).id}')/calendars/$entity`,
-    }),
+    entityResponse(
+      ctx,
+      renderCalendar(findCalendar(ctx.graph.store, userOf(ctx), ctx.params.calendarId ?? '')),
+      {
+        context: `users('${userOf(ctx).id}')/calendars/$entity`,
+      },
+    ),
   );
   on('GET', '/me/calendars/:calendarId/events', READ, (ctx) => {
     findCalendar(ctx.graph.store, userOf(ctx), ctx.params.calendarId ?? '');

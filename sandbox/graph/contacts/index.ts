@@ -169,14 +169,12 @@ export function defaultContactFolder(store: ChangeStore, userId: string): Entity
   });
 }
 
-/** contactFolder has no changeKey or timestamps (contactfolder resource). */
+/**
+ * contactFolder has no changeKey or timestamps (contactfolder resource); `wellKnownName` is a beta
+ * property, kept inside the sandbox only.
+ */
 function renderFolder(f: Entity): Record<string, unknown> {
-  return {
-    id: f.id,
-    displayName: f.displayName,
-    parentFolderId: f.parentFolderId,
-    wellKnownName: f.wellKnownName ?? null,
-  };
+  return { id: f.id, displayName: f.displayName, parentFolderId: f.parentFolderId };
 }
 
 function findFolder(ctx: GraphCtx, idOrName: string): Entity {

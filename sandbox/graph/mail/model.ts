@@ -174,7 +174,6 @@ export function renderFolder(store: ChangeStore, userId: string, folder: Entity)
     childFolderCount: store.list(folders).filter((f) => f.parentFolderId === folder.id).length,
     unreadItemCount: inFolder.filter((m) => m.isRead === false).length,
     totalItemCount: inFolder.length,
-    sizeInBytes: inFolder.reduce((n, m) => n + JSON.stringify(m).length, 0),
     isHidden: folder.isHidden ?? false,
   };
 }

@@ -1,0 +1,153 @@
+/**
+ * Responses have the shape of Graph v1.0 (issue 20): every entity the sandbox returns, from its
+ * seeded tenant and from writes, held property by property to Microsoft's API description
+ * (test/support/csdl-schema.ts): no undeclared property, every value of its declared type.
+ */
+import type { Sandbox } from '../../sandbox';
+import { schemaIssues } from '../support/csdl-schema';
+import { mintToken, startTestSandbox } from '../support/sandbox';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ADELE = 'adele.vance@contoso.test';
+const MEGAN = 'megan.bowen@contoso.test';
+
+let sandbox: Sandbox;
+let token: string;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  token = await mintToken(sandbox, ADELE, [
+    'User.Read.All',
+    'Mail.ReadWrite',
+    'Mail.Send',
+    'Calendars.ReadWrite',
+    'Files.ReadWrite',
+    'Contacts.ReadWrite',
+    'Tasks.ReadWrite',
+    'Chat.ReadWrite',
+    'ChannelMessage.Read.All',
+    'ChannelMessage.Send',
+    'Team.ReadBasic.All',
+    'Channel.ReadBasic.All',
+    'MailboxSettings.ReadWrite',
+    'Calendars.Read.Shared',
+  ]);
+});
+afterAll(async () => await sandbox.stop());
+
+async function graph(method: string, path: string, body?: unknown): Promise<Json> {
+  const res = await fetch(`${sandbox.graphBaseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : {}) as Json;
+}
+
+/** Checks one entity or every item of a collection; returns the items for further calls. */
+function expectShape(type: string, answer: Json): Json[] {
+  const items = Array.isArray(answer.value) ? (answer.value as Json[]) : [answer];
+  const issues = items.flatMap((item, i) => schemaIssues(`microsoft.graph.${type}`, item, `${type}[${i}]`));
+  expect(issues).toEqual([]);
+  return items;
+}
+
+test('users and the mailbox settings', async () => {
+  expectShape('user', await graph('GET', '/me'));
+  expectShape('user', await graph('GET', '/users'));
+  expectShape('mailboxSettings', await graph('GET', '/me/mailboxSettings'));
+});
+
+test('mail: folders, messages, attachments, delta', async () => {
+  expectShape('mailFolder', await graph('GET', '/me/mailFolders'));
+  const messages = expectShape('message', await graph('GET', '/me/messages?$top=20'));
+  const withFiles = messages.find((m) => m.hasAttachments === true);
+  expect(withFiles).toBeDefined();
+  expectShape('message', await graph('GET', `/me/messages/${withFiles!.id}?$expand=attachments`));
+  expectShape('attachment', await graph('GET', `/me/messages/${withFiles!.id}/attachments`));
+  expectShape('message', await graph('GET', '/me/mailFolders/inbox/messages/delta'));
+  const draft = await graph('POST', '/me/messages', {
+    subject: 'Shape',
+    toRecipients: [{ emailAddress: { address: MEGAN } }],
+  });
+  expectShape('message', draft);
+  expectShape(
+    'uploadSession',
+    await graph('POST', `/me/messages/${draft.id}/attachments/createUploadSession`, {
+      AttachmentItem: { attachmentType: 'file', name: 'big.bin', size: 4_000_000 },
+    }),
+  );
+});
+
+test('calendar: calendars, events, instances, schedules, meeting times', async () => {
+  expectShape('calendar', await graph('GET', '/me/calendars'));
+  const events = expectShape('event', await graph('GET', '/me/events?$top=20'));
+  expect(events.length).toBeGreaterThan(0);
+  const start = new Date(Date.now() - 7 * 24 * 3600e3).toISOString();
+  const end = new Date(Date.now() + 30 * 24 * 3600e3).toISOString();
+  expectShape('event', await graph('GET', `/me/calendarView?startDateTime=${start}&endDateTime=${end}`));
+  const created = await graph('POST', '/me/events', {
+    subject: 'Shape check',
+    start: { dateTime: end.slice(0, 19), timeZone: 'UTC' },
+    end: { dateTime: end.slice(0, 19).replace(/T\d{2}/, 'T23'), timeZone: 'UTC' },
+    attendees: [{ emailAddress: { address: MEGAN }, type: 'required' }],
+  });
+  expectShape('event', created);
+  const day = end.slice(0, 10);
+  expectShape(
+    'scheduleInformation',
+    await graph('POST', '/me/calendar/getSchedule', {
+      schedules: [MEGAN],
+      startTime: { dateTime: `${day}T08:00:00`, timeZone: 'UTC' },
+      endTime: { dateTime: `${day}T18:00:00`, timeZone: 'UTC' },
+    }),
+  );
+  expectShape(
+    'meetingTimeSuggestionsResult',
+    await graph('POST', '/me/findMeetingTimes', {
+      attendees: [{ emailAddress: { address: MEGAN }, type: 'required' }],
+    }),
+  );
+});
+
+test('files: drives, items, upload sessions, sharing links', async () => {
+  expectShape('drive', await graph('GET', '/me/drive'));
+  expectShape('drive', await graph('GET', '/me/drives'));
+  expectShape('driveItem', await graph('GET', '/me/drive/root'));
+  const children = expectShape('driveItem', await graph('GET', '/me/drive/root/children'));
+  expectShape('driveItem', await graph('GET', '/me/drive/root/delta'));
+  const file = children.find((i) => i.file !== undefined);
+  expect(file).toBeDefined();
+  expectShape(
+    'permission',
+    await graph('POST', `/me/drive/items/${file!.id}/createLink`, { type: 'view', scope: 'organization' }),
+  );
+  expectShape(
+    'uploadSession',
+    await graph('POST', '/me/drive/root:/Shapes/big.bin:/createUploadSession', {}),
+  );
+});
+
+test('Teams: teams, channels, chats with members, messages', async () => {
+  const teams = expectShape('team', await graph('GET', '/me/joinedTeams'));
+  const channels = expectShape('channel', await graph('GET', `/teams/${teams[0]!.id}/channels`));
+  expectShape(
+    'chatMessage',
+    await graph('GET', `/teams/${teams[0]!.id}/channels/${channels[0]!.id}/messages`),
+  );
+  const chats = expectShape('chat', await graph('GET', '/me/chats?$expand=members'));
+  if (chats.length) expectShape('chatMessage', await graph('GET', `/chats/${chats[0]!.id}/messages`));
+});
+
+test('contacts and To Do', async () => {
+  expectShape('contact', await graph('GET', '/me/contacts'));
+  expectShape('contactFolder', await graph('GET', '/me/contactFolders'));
+  const lists = expectShape('todoTaskList', await graph('GET', '/me/todo/lists'));
+  expectShape('todoTask', await graph('GET', `/me/todo/lists/${lists[0]!.id}/tasks`));
+});
