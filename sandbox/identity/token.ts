@@ -1,7 +1,8 @@
 /**
  * The token endpoint (reference §7.3–§7.5): authorization_code (+PKCE), refresh_token (rotating,
- * with a grace period for the old token) and client_credentials.
+ * with a grace period for the old token), client_credentials and on-behalf-of (jwt-bearer).
  * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#redeem-a-code-for-an-access-token
+ * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow
  * [EMU] https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
  * [EMU] https://learn.microsoft.com/entra/identity-platform/refresh-tokens
  */
@@ -479,6 +480,77 @@ async function clientCredentialsGrant(
   };
 }
 
+/** The grant type of the on-behalf-of flow (v2-oauth2-on-behalf-of-flow.md). */
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/**
+ * On-behalf-of (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow):
+ * a middle tier (this client) trades the user's access token for its own API (`assertion`, with
+ * `aud` = its client id or Application ID URI) for a token to Graph, within what the user
+ * consented to for this client. Errors as documented: the assertion's signature, time or audience
+ * (AADSTS50013 / 500133, invalid_grant), consent (AADSTS65001 consent_required), MFA (AADSTS50076,
+ * interaction_required with claims for the client to send back).
+ */
+async function onBehalfOfGrant(
+  ctx: Ctx,
+  form: URLSearchParams,
+  app: AppRegistration,
+  tenant: ResolvedTenant,
+): Promise<SandboxResponse> {
+  const sandbox = ctx.sandbox;
+  const use = form.get('requested_token_use');
+  if (!use) return missingParam(ctx, 'requested_token_use');
+  if (use !== 'on_behalf_of') {
+    return aadError(ctx, {
+      error: 'invalid_request',
+      code: 50027,
+      message: `Invalid requested_token_use '${use.slice(0, 40)}': the jwt-bearer grant takes 'on_behalf_of'.`,
+    });
+  }
+  const assertion = form.get('assertion');
+  if (!assertion) return missingParam(ctx, 'assertion');
+  const scope = form.get('scope');
+  if (!scope) return missingParam(ctx, 'scope');
+  const verified = await sandbox.keys.verify(assertion, Math.floor(sandbox.now() / 1000));
+  if (!verified.ok) {
+    return aadError(
+      ctx,
+      verified.reason === 'expired'
+        ? { error: 'invalid_grant', code: 500133, message: 'Assertion is not within its valid time range.' }
+        : { error: 'invalid_grant', code: 50013, message: 'Assertion failed signature validation.' },
+    );
+  }
+  const claims = verified.claims as { aud?: string; oid?: string; scp?: string };
+  const expected = [app.clientId, `api://${app.clientId}`];
+  if (!claims.aud || !expected.includes(claims.aud)) {
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 50013,
+      message: `Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '${String(claims.aud)}' and the expected audience is '${app.clientId}' or one of the Application Id URIs of this application.`,
+    });
+  }
+  if (!claims.oid || !claims.scp) {
+    return aadError(ctx, {
+      error: 'invalid_grant',
+      code: 50013,
+      message:
+        'Assertion is not a delegated user token: the on-behalf-of flow needs a token issued to a user.',
+    });
+  }
+  const checked = checkUserGrant(ctx, app, tenant, claims.oid, scope);
+  if ('status' in checked) return checked;
+  const { user, parsed } = checked;
+  if (user.requireMfa) return mfaRequired(ctx, 'interaction_required');
+  const refreshScopes = [...parsed.oidc, ...parsed.resourceScopes.map(consentKey)];
+  return await userTokens(ctx, {
+    app,
+    user,
+    parsed,
+    capabilities: capabilitiesFromClaims(form.get('claims')),
+    refreshScopes,
+  });
+}
+
 async function tokenPost(ctx: Ctx): Promise<SandboxResponse> {
   const sandbox = ctx.sandbox;
   const form = new URLSearchParams((await ctx.body()).toString('utf8'));
@@ -498,6 +570,8 @@ async function tokenPost(ctx: Ctx): Promise<SandboxResponse> {
       return await refreshTokenGrant(ctx, form, client.app, tenant);
     case 'client_credentials':
       return await clientCredentialsGrant(ctx, form, client.app, tenant);
+    case JWT_BEARER:
+      return await onBehalfOfGrant(ctx, form, client.app, tenant);
     default:
       return aadError(ctx, {
         error: 'unsupported_grant_type',

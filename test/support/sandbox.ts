@@ -108,7 +108,7 @@ export async function mintToken(
   sandbox: Sandbox,
   user: string,
   scopes: string[],
-  extra: { capabilities?: string[]; lifetimeSeconds?: number; clientId?: string } = {},
+  extra: { capabilities?: string[]; lifetimeSeconds?: number; clientId?: string; audience?: string } = {},
 ): Promise<string> {
   return (await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', { user, scopes, ...extra }))
     .access_token;
