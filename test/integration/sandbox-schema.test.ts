@@ -3,6 +3,8 @@
  * seeded tenant and from writes, held property by property to Microsoft's API description
  * (test/support/csdl-schema.ts): no undeclared property, every value of its declared type.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../sandbox';
 import { schemaIssues } from '../support/csdl-schema';
 import { mintToken, startTestSandbox } from '../support/sandbox';
@@ -150,4 +152,28 @@ test('contacts and To Do', async () => {
   expectShape('contactFolder', await graph('GET', '/me/contactFolders'));
   const lists = expectShape('todoTaskList', await graph('GET', '/me/todo/lists'));
   expectShape('todoTask', await graph('GET', `/me/todo/lists/${lists[0]!.id}/tasks`));
+});
+
+test('change notification subscriptions', async () => {
+  // A webhook that answers the validation request (change-notifications-delivery-webhooks.md).
+  const hook: Server = createServer((req, res) => {
+    const token = new URL(req.url ?? '/', 'http://x').searchParams.get('validationToken');
+    res.writeHead(token ? 200 : 202, { 'content-type': 'text/plain' }).end(token ?? '');
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    const created = await graph('POST', '/subscriptions', {
+      changeType: 'created,updated',
+      notificationUrl: url,
+      lifecycleNotificationUrl: url,
+      resource: '/me/mailFolders/inbox/messages',
+      expirationDateTime: new Date(Date.now() + 3600e3).toISOString(),
+      clientState: 'shape-check',
+    });
+    expectShape('subscription', created);
+    expectShape('subscription', await graph('GET', '/subscriptions'));
+  } finally {
+    await new Promise((r) => hook.close(r));
+  }
 });
