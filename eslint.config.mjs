@@ -12,6 +12,8 @@ export default tseslint.config(
       '.local/**',
       'node_modules/**',
       'scripts/*.mjs',
+      // Plain ESM run as a child process (an ESM-only SDK outside Jest's module system).
+      'test/support/clients/*.mjs',
       'eslint.config.mjs',
       'jest.config.js',
       'jest.browser.config.js',
