@@ -1,9 +1,9 @@
 /**
  * The grants platforms use (issue 20): on-behalf-of (a middle tier trades its user's token for a
  * Graph token) with its documented errors, and @azure/identity's credentials pointed at the
- * sandbox unmodified (OnBehalfOfCredential, ClientSecretCredential).
+ * sandbox unmodified (OnBehalfOfCredential, ClientSecretCredential, AuthorizationCodeCredential).
  */
-import { ClientSecretCredential, OnBehalfOfCredential } from '@azure/identity';
+import { AuthorizationCodeCredential, ClientSecretCredential, OnBehalfOfCredential } from '@azure/identity';
 import type { Sandbox } from '../../sandbox';
 import { mintToken, startTestSandbox, TEST_APP } from '../support/sandbox';
 
@@ -15,7 +15,8 @@ let sandbox: Sandbox;
 let userAssertion: string;
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
+  // Auto-approve: an authorize request with a login hint answers with a code at once.
+  sandbox = await startTestSandbox({ autoApprove: true });
   userAssertion = await mintToken(sandbox, ADELE, ['access_as_user'], {
     audience: `api://${TEST_APP.clientId}`,
   });
@@ -101,4 +102,31 @@ test('@azure/identity OnBehalfOfCredential and ClientSecretCredential work again
   const claims = JSON.parse(Buffer.from(appOnly.token.split('.')[1]!, 'base64url').toString()) as Json;
   expect(claims).toMatchObject({ aud: '00000003-0000-0000-c000-000000000000', appid: TEST_APP.clientId });
   expect(claims.scp).toBeUndefined();
+});
+
+test('@azure/identity AuthorizationCodeCredential redeems a code from the sandbox sign-in', async () => {
+  const authorize = new URL(`${sandbox.authorityHost}/${sandbox.tenantId}/oauth2/v2.0/authorize`);
+  for (const [k, v] of Object.entries({
+    client_id: TEST_APP.clientId,
+    response_type: 'code',
+    redirect_uri: TEST_APP.redirectUri,
+    scope: 'openid offline_access https://graph.microsoft.com/User.Read',
+    login_hint: ADELE,
+    state: 'grant-test',
+  }))
+    authorize.searchParams.set(k, v);
+  const res = await fetch(authorize, { redirect: 'manual' });
+  expect(res.status).toBe(302);
+  const code = new URL(res.headers.get('location')!).searchParams.get('code');
+  expect(code).toBeTruthy();
+  const credential = new AuthorizationCodeCredential(
+    sandbox.tenantId,
+    TEST_APP.clientId,
+    TEST_APP.clientSecret,
+    code!,
+    TEST_APP.redirectUri,
+    { authorityHost: sandbox.authorityHost, disableInstanceDiscovery: true },
+  );
+  const token = await credential.getToken('https://graph.microsoft.com/User.Read');
+  expect((await me(token.token)).userPrincipalName).toBe(ADELE);
 });
