@@ -9,6 +9,7 @@ import { authedHandler, jsonResponse } from '../../shared/http/handler';
 import { invalidInput, readJson } from '../../shared/http/validate';
 import { registerHttp } from '../../shared/runtime/register';
 import {
+  combinedSendPolicy,
   getUserSendPolicy,
   parseUserSendPolicy,
   saveUserSendPolicy,
@@ -17,6 +18,7 @@ import {
 
 function view(own: UserSendPolicy) {
   const config = getConfig();
+  const { confirm, undoSeconds } = combinedSendPolicy(own);
   return {
     own,
     operator: {
@@ -25,10 +27,7 @@ function view(own: UserSendPolicy) {
       allowedDomains: config.SEND_ALLOWED_DOMAINS,
       internalDomains: config.SEND_INTERNAL_DOMAINS,
     },
-    effective: {
-      confirm: [...new Set([...config.SEND_CONFIRM, ...own.confirm])],
-      undoSeconds: Math.max(config.SEND_UNDO_SECONDS, own.undoSeconds),
-    },
+    effective: { confirm, undoSeconds },
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { registerUserData } from '../privacy';
-import { table } from '../storage/clients';
+import { erasePartition, partitionRows, table } from '../storage/clients';
 
 export const CONFIRMATIONS_TABLE = 'sendconfirmations';
 export const CONFIRMATION_TTL_MS = 15 * 60 * 1000;
@@ -86,26 +86,10 @@ export async function consumeConfirmation(
 
 registerUserData({
   name: 'sendConfirmations',
-  async export(userId) {
-    const client = await table(CONFIRMATIONS_TABLE);
-    const out = [];
-    const escaped = userId.replace(/'/g, "''");
-    for await (const row of client.listEntities<Row>({
-      queryOptions: { filter: `PartitionKey eq '${escaped}'` },
-    }))
-      out.push({ action: row.action, expiresAt: row.expiresAt });
-    return out;
-  },
-  async erase(userId) {
-    const client = await table(CONFIRMATIONS_TABLE);
-    const escaped = userId.replace(/'/g, "''");
-    let n = 0;
-    for await (const row of client.listEntities<Row>({
-      queryOptions: { filter: `PartitionKey eq '${escaped}'` },
-    })) {
-      await client.deleteEntity(userId, row.rowKey!).catch(() => undefined);
-      n++;
-    }
-    return n;
-  },
+  export: async (userId) =>
+    (await partitionRows<Row>(await table(CONFIRMATIONS_TABLE), userId)).map((r) => ({
+      action: r.action,
+      expiresAt: r.expiresAt,
+    })),
+  erase: async (userId) => await erasePartition(await table(CONFIRMATIONS_TABLE), userId),
 });

@@ -14,10 +14,11 @@
  *
  * Nothing here reads or sends content elsewhere: the preview goes back to the caller who wrote it.
  */
-import { getConfig, type SendConfirmTrigger } from '../config';
+import type { SendConfirmTrigger } from '../config';
+import { htmlToText } from '../content/text';
 import { Problem } from '../http/problem';
 import { registerUserData } from '../privacy';
-import { deleteUserSendPolicy, getUserSendPolicy } from '../storage/send-policies';
+import { combinedSendPolicy, deleteUserSendPolicy, getUserSendPolicy } from '../storage/send-policies';
 import { consumeConfirmation, issueConfirmation } from './confirmations';
 import { fieldHashes, requestHash } from './idempotency';
 import type { Action, ActionContext } from './types';
@@ -38,21 +39,25 @@ export interface EffectivePolicy {
   undoSeconds: number;
 }
 
+const PREVIEW_CHARS = 500;
+
+/** A message body as a preview shows it: text (HTML read as text), one line, at most 500 characters. */
+export function previewText(body: string, contentType: string | undefined): string {
+  const text = contentType?.toLowerCase() === 'html' ? htmlToText(body).text : body;
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
+}
+
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 /** The operator's settings plus the user's own policy (which only adds). */
 export async function effectivePolicy(ctx: ActionContext): Promise<EffectivePolicy> {
-  const config = getConfig();
-  const own = await getUserSendPolicy(ctx.userId);
+  const combined = combinedSendPolicy(await getUserSendPolicy(ctx.userId));
   return {
-    confirm: new Set([...config.SEND_CONFIRM, ...own.confirm]),
-    allowedDomains: config.SEND_ALLOWED_DOMAINS,
-    internalDomains: new Set([
-      domainOf(ctx.connection.username),
-      ...config.SEND_INTERNAL_DOMAINS,
-      ...own.internalDomains,
-    ]),
-    undoSeconds: Math.max(config.SEND_UNDO_SECONDS, own.undoSeconds),
+    confirm: new Set(combined.confirm),
+    allowedDomains: combined.allowedDomains,
+    internalDomains: new Set([domainOf(ctx.connection.username), ...combined.internalDomains]),
+    undoSeconds: combined.undoSeconds,
   };
 }
 

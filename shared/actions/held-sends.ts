@@ -13,7 +13,7 @@ import { encryptionKeys } from '../auth/keys';
 import { decrypt, encrypt } from '../crypto/envelope';
 import { Problem } from '../http/problem';
 import { registerUserData } from '../privacy';
-import { enqueue, table } from '../storage/clients';
+import { enqueue, erasePartition, partitionRows, table } from '../storage/clients';
 import type { Action, ActionContext } from './types';
 
 export const HELD_SENDS_TABLE = 'heldsends';
@@ -41,8 +41,6 @@ export const HeldSendOut = z
     undoUntil: z.string().describe('When it goes out.'),
   })
   .strict();
-
-const escaped = (userId: string) => userId.replace(/'/g, "''");
 
 /** Holds the call for `ctx.undoSeconds` and answers the held result (nothing is sent yet). */
 export async function holdSend(
@@ -74,10 +72,11 @@ export async function holdSend(
   return { held: true, sendId, undoUntil };
 }
 
-const windowPassed = () =>
+/** The send is no longer waiting: it has gone out (or was cancelled before). */
+export const undoWindowPassed = (): Problem =>
   new Problem(
     'undo_window_passed',
-    'This send is no longer waiting: it has gone out (or was cancelled already). Nothing was changed.',
+    'The send is no longer waiting: its undo window is over and it has gone out (or it was cancelled already). Nothing was changed.',
   );
 
 /** Cancels a held send of this action family; `undo_window_passed` once it is going or gone. */
@@ -87,17 +86,17 @@ export async function cancelHeldSend(userId: string, sendId: string, actionPrefi
   try {
     row = await client.getEntity<Row>(userId, sendId);
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) throw windowPassed();
+    if ((err as { statusCode?: number }).statusCode === 404) throw undoWindowPassed();
     throw err;
   }
   if (!row.action.startsWith(actionPrefix))
     throw new Problem('not_found', `No ${actionPrefix.replace(/\.$/, '')} send with this id is waiting.`);
-  if (row.state !== 'held') throw windowPassed();
+  if (row.state !== 'held') throw undoWindowPassed();
   try {
     await client.deleteEntity(userId, sendId, { etag: row.etag });
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
-    if (status === 404 || status === 412) throw windowPassed();
+    if (status === 404 || status === 412) throw undoWindowPassed();
     throw err;
   }
 }
@@ -151,24 +150,12 @@ export async function takeHeldSend(
 
 registerUserData({
   name: 'heldSends',
-  async export(userId) {
-    const client = await table(HELD_SENDS_TABLE);
-    const out = [];
-    for await (const row of client.listEntities<Row>({
-      queryOptions: { filter: `PartitionKey eq '${escaped(userId)}'` },
-    }))
-      out.push({ sendId: row.rowKey, action: row.action, dueAt: row.dueAt, state: row.state });
-    return out;
-  },
-  async erase(userId) {
-    const client = await table(HELD_SENDS_TABLE);
-    let n = 0;
-    for await (const row of client.listEntities<Row>({
-      queryOptions: { filter: `PartitionKey eq '${escaped(userId)}'` },
-    })) {
-      await client.deleteEntity(userId, row.rowKey!).catch(() => undefined);
-      n++;
-    }
-    return n;
-  },
+  export: async (userId) =>
+    (await partitionRows<Row>(await table(HELD_SENDS_TABLE), userId)).map((r) => ({
+      sendId: r.rowKey,
+      action: r.action,
+      dueAt: r.dueAt,
+      state: r.state,
+    })),
+  erase: async (userId) => await erasePartition(await table(HELD_SENDS_TABLE), userId),
 });

@@ -175,3 +175,23 @@ export async function deleteRows(
     }
   }
 }
+
+/** Every row of one partition (a user's rows in a per-user table). */
+export async function partitionRows<T extends object>(
+  client: TableClient,
+  partitionKey: string,
+): Promise<Array<T & { rowKey: string }>> {
+  const rows: Array<T & { rowKey: string }> = [];
+  const filter = `PartitionKey eq '${partitionKey.replace(/'/g, "''")}'`;
+  for await (const row of client.listEntities<T>({ queryOptions: { filter } }))
+    rows.push(row as T & { rowKey: string });
+  return rows;
+}
+
+/** Erases one partition (GDPR erasure of a per-user table); returns how many rows went. */
+export async function erasePartition(client: TableClient, partitionKey: string): Promise<number> {
+  const keys = (await partitionRows(client, partitionKey)).map((r) => r.rowKey);
+  // A table transaction holds at most 100 operations.
+  for (let i = 0; i < keys.length; i += 100) await deleteRows(client, partitionKey, keys.slice(i, i + 100));
+  return keys.length;
+}

@@ -4,7 +4,7 @@
  * (SEND_CONFIRM, SEND_UNDO_SECONDS): confirm triggers add up, the longer undo window wins. It is
  * deliberately not an action, so a model can neither read nor loosen it through MCP.
  */
-import { isDomain, SEND_CONFIRM_TRIGGERS, type SendConfirmTrigger } from '../config';
+import { getConfig, isDomain, SEND_CONFIRM_TRIGGERS, type SendConfirmTrigger } from '../config';
 import { table } from './clients';
 
 export const SEND_POLICIES_TABLE = 'sendpolicies';
@@ -115,4 +115,20 @@ export async function deleteUserSendPolicy(userId: string): Promise<number> {
     if ((err as { statusCode?: number }).statusCode === 404) return 0;
     throw err;
   }
+}
+
+/** What applies to a user: the operator's settings plus the user's own, which only add. */
+export function combinedSendPolicy(own: UserSendPolicy): {
+  confirm: SendConfirmTrigger[];
+  undoSeconds: number;
+  allowedDomains: string[];
+  internalDomains: string[];
+} {
+  const config = getConfig();
+  return {
+    confirm: [...new Set([...config.SEND_CONFIRM, ...own.confirm])],
+    undoSeconds: Math.max(config.SEND_UNDO_SECONDS, own.undoSeconds),
+    allowedDomains: config.SEND_ALLOWED_DOMAINS,
+    internalDomains: [...new Set([...config.SEND_INTERNAL_DOMAINS, ...own.internalDomains])],
+  };
 }

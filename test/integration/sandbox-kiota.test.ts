@@ -51,7 +51,8 @@ test('the Kiota SDK reads, pages, sends and follows delta against the sandbox', 
   expect(out.me).toBe(ADELE);
   expect(out.paging).toEqual({ count: expect.any(Number), firstPageSize: 2 });
   expect(out.paging.count).toBeGreaterThan(2);
-  if (typeof total['@odata.count'] === 'number') expect(out.paging.count).toBe(total['@odata.count']);
+  // The iterator followed every nextLink: it saw every message.
+  expect(out.paging.count).toBe(total['@odata.count']);
   expect(out.sendMail).toBe('sent');
   expect(out.events).toEqual(expect.any(Number));
   expect(out.delta).toEqual({ items: expect.any(Number), hasLink: true });

@@ -4,12 +4,9 @@
  * before (a Sent Items search, https://learn.microsoft.com/graph/search-query-parameter).
  */
 import { seg } from '../../graph/client';
-import type { OutboundPreview, SendGuard } from '../../actions/types';
-import type { ActionContext } from '../../actions/types';
-import { htmlToText } from '../../content/text';
+import type { ActionContext, OutboundPreview, SendGuard } from '../../actions/types';
+import { previewText } from '../../actions/guard';
 import { mailRoot, type AddressInput } from './common';
-
-const PREVIEW_CHARS = 500;
 
 type GraphRecipient = { emailAddress?: { address?: string } } | null | undefined;
 
@@ -17,10 +14,7 @@ const address = (a: AddressInput) => (typeof a === 'string' ? a : a.address).toL
 const graphAddress = (r: GraphRecipient) => r?.emailAddress?.address?.toLowerCase();
 
 function excerpt(body: string | undefined, type: string | undefined): string | undefined {
-  if (body === undefined) return undefined;
-  const text = type?.toLowerCase() === 'html' ? htmlToText(body).text : body;
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
+  return body === undefined ? undefined : previewText(body, type);
 }
 
 const unique = (list: Array<string | undefined>) => [...new Set(list.filter((a): a is string => !!a))];

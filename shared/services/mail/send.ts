@@ -26,6 +26,7 @@ import {
   MessageOut,
 } from './common';
 import { draftGuard, forwardGuard, newMessageGuard, replyGuard } from './guard';
+import { undoWindowPassed } from '../../actions/held-sends';
 import { attachFile, bufferSource, INLINE_MAX_BYTES, streamSource } from './upload';
 import { defineAction } from '../../actions/registry';
 import type { ActionContext } from '../../actions/types';
@@ -261,28 +262,11 @@ defineAction({
     if (!internetMessageId || input.saveToSentItems === false) return { status: 'unknown' };
     ctx.check.internetMessageId = internetMessageId;
     ctx.check.folder = 'sentitems';
-    const found = await ctx.graph<{ value: Array<{ id: string }> }>({
-      method: 'GET',
-      url: `${mailRoot(input)}/mailFolders/sentitems/messages`,
-      query: {
-        $filter: `internetMessageId eq ${odataString(internetMessageId)}`,
-        $select: 'id,internetMessageId',
-        $top: '1',
-      },
-    });
-    const sent = found.body.value[0];
+    const sent = await findByInternetMessageId(ctx, input, 'sentitems', internetMessageId);
     if (!sent) {
       // Held for its undo window (or a draft whose send never happened): cannot be told apart here.
-      const held = await ctx.graph<{ value: Array<{ id: string }> }>({
-        method: 'GET',
-        url: `${mailRoot(input)}/mailFolders/drafts/messages`,
-        query: {
-          $filter: `internetMessageId eq ${odataString(internetMessageId)}`,
-          $select: 'id',
-          $top: '1',
-        },
-      });
-      return held.body.value.length ? { status: 'unknown' as const } : { status: 'absent' as const };
+      const held = await findByInternetMessageId(ctx, input, 'drafts', internetMessageId);
+      return held ? { status: 'unknown' as const } : { status: 'absent' as const };
     }
     ctx.targets.push(sent.id);
     return {
@@ -292,6 +276,21 @@ defineAction({
   },
   mapError: mailError,
 });
+
+/** The message with this internetMessageId in a well-known folder, if any. */
+async function findByInternetMessageId(
+  ctx: ActionContext,
+  input: { mailbox?: string | undefined },
+  folder: 'sentitems' | 'drafts',
+  internetMessageId: string,
+): Promise<{ id: string } | undefined> {
+  const found = await ctx.graph<{ value: Array<{ id: string }> }>({
+    method: 'GET',
+    url: `${mailRoot(input)}/mailFolders/${folder}/messages`,
+    query: { $filter: `internetMessageId eq ${odataString(internetMessageId)}`, $select: 'id', $top: '1' },
+  });
+  return found.body.value[0];
+}
 
 function keyedMessageId(ctx: { idempotencyToken?: string }): string | undefined {
   return ctx.idempotencyToken ? `<${ctx.idempotencyToken}@idempotency.m365-integration>` : undefined;
@@ -472,12 +471,6 @@ function heldUntil(message: { isDraft?: boolean; singleValueExtendedProperties?:
   return message.isDraft === true && value ? Date.parse(value) : undefined;
 }
 
-const windowPassed = () =>
-  new Problem(
-    'undo_window_passed',
-    'The message is no longer waiting to be sent: its undo window is over and it has gone out (or it was cancelled already). Nothing was changed.',
-  );
-
 // https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get, message-delete
 defineAction({
   id: 'mail.cancelSend',
@@ -510,22 +503,22 @@ defineAction({
       });
     } catch (err) {
       // Once sent, the held draft has moved to Sent Items under a new id.
-      if (err instanceof GraphError && err.isNotFound) throw windowPassed();
+      if (err instanceof GraphError && err.isNotFound) throw undoWindowPassed();
       throw err;
     }
     const until = heldUntil(message.body);
     if (until === undefined) {
-      if (message.body.isDraft !== true) throw windowPassed();
+      if (message.body.isDraft !== true) throw undoWindowPassed();
       throw new Problem(
         'conflict',
         'This draft is not waiting to be sent (it was never sent with an undo window); delete it with mail.deleteMessage if it is not wanted.',
       );
     }
-    if (until <= Date.now()) throw windowPassed();
+    if (until <= Date.now()) throw undoWindowPassed();
     try {
       await ctx.graph({ method: 'DELETE', url });
     } catch (err) {
-      if (err instanceof GraphError && err.isNotFound) throw windowPassed();
+      if (err instanceof GraphError && err.isNotFound) throw undoWindowPassed();
       throw err;
     }
     return { cancelled: true as const, messageId: input.messageId };

@@ -6,16 +6,9 @@
  */
 import { z } from 'zod';
 import { seg } from '../../graph/client';
-import { htmlToText } from '../../content/text';
+import { previewText } from '../../actions/guard';
 import type { OutboundPreview, SendGuard } from '../../actions/types';
 import { toMember } from './shape';
-
-const PREVIEW_CHARS = 500;
-
-function excerpt(text: string, format: 'text' | 'html'): string {
-  const plain = (format === 'html' ? htmlToText(text).text : text).replace(/\s+/g, ' ').trim();
-  return plain.length > PREVIEW_CHARS ? `${plain.slice(0, PREVIEW_CHARS - 1)}…` : plain;
-}
 
 export const chatGuard: SendGuard<{ chatId: string; text: string; format: 'text' | 'html' }> = {
   held: true,
@@ -35,7 +28,7 @@ export const chatGuard: SendGuard<{ chatId: string; text: string; format: 'text'
       channel: 'teams',
       recipients: [...new Set(recipients)],
       destination: `chat ${input.chatId}`,
-      text: excerpt(input.text, input.format),
+      text: previewText(input.text, input.format),
     };
     return preview;
   },
@@ -54,7 +47,7 @@ export const channelGuard: SendGuard<{
       channel: 'teams',
       recipients: [],
       destination: `channel ${input.channelId} in team ${input.teamId}`,
-      text: excerpt(input.text, input.format),
+      text: previewText(input.text, input.format),
     };
     if (input.subject) preview.subject = input.subject;
     return await Promise.resolve(preview);
