@@ -2,7 +2,7 @@
  * Microsoft's own Kiota-based SDK (@microsoft/msgraph-sdk, pinned) pointed at the sandbox,
  * unmodified (issue 20): profile, message paging with its PageIterator, sendMail (which Kiota
  * serialises with the API description's parameter names), events, the fluent delta builder and
- * $batch through BatchRequestContent.
+ * $batch through BatchRequestContent, and drive children by `root`.
  * The SDK is ESM only, so it runs in a child process (test/support/clients/kiota.mjs).
  */
 import { execFile } from 'node:child_process';
@@ -40,6 +40,7 @@ test('the Kiota SDK reads, pages, sends and follows delta against the sandbox', 
     'Mail.ReadWrite',
     'Mail.Send',
     'Calendars.Read',
+    'Files.Read',
     'User.Read',
   ]);
   const total = (await (
@@ -57,4 +58,17 @@ test('the Kiota SDK reads, pages, sends and follows delta against the sandbox', 
   expect(out.events).toEqual(expect.any(Number));
   expect(out.delta).toEqual({ items: expect.any(Number), hasLink: true });
   expect(out.batch).toEqual([200, 200]);
+  // Drive children by `root` as an item id, the form the Kiota SDK uses for the root folder.
+  const root = (await (
+    await fetch(`${sandbox.graphBaseUrl}/me/drive/root/children`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+  ).json()) as Json;
+  const names = (root.value as Json[]).map((i) => i.name as string).sort();
+  expect(names.length).toBeGreaterThan(0);
+  expect(out.driveChildren).toEqual({
+    driveId: expect.any(String),
+    drives: [out.driveChildren.driveId],
+    children: names,
+  });
 }, 90_000);

@@ -1,12 +1,14 @@
 /**
  * Responses have the shape of Graph v1.0 (issue 20): every entity the sandbox returns, from its
  * seeded tenant and from writes, held property by property to Microsoft's API description
- * (test/support/csdl-schema.ts): no undeclared property, every value of its declared type.
+ * (test/support/csdl-schema.ts): no undeclared property, every value of its declared type, and
+ * every property the docs' response examples show by default (test/support/graph-defaults.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../sandbox';
 import { schemaIssues } from '../support/csdl-schema';
+import { missingDefaults } from '../support/graph-defaults';
 import { mintToken, startTestSandbox } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -55,7 +57,11 @@ async function graph(method: string, path: string, body?: unknown): Promise<Json
 /** Checks one entity or every item of a collection; returns the items for further calls. */
 function expectShape(type: string, answer: Json): Json[] {
   const items = Array.isArray(answer.value) ? (answer.value as Json[]) : [answer];
-  const issues = items.flatMap((item, i) => schemaIssues(`microsoft.graph.${type}`, item, `${type}[${i}]`));
+  const issues = items.flatMap((item, i) => [
+    ...schemaIssues(`microsoft.graph.${type}`, item, `${type}[${i}]`),
+    // Every request here is made without $select: Graph's default properties must all be there.
+    ...missingDefaults(type, item, `${type}[${i}]`),
+  ]);
   expect(issues).toEqual([]);
   return items;
 }

@@ -1,5 +1,6 @@
 /** The v1.0 shape checker (test/support/csdl-schema.ts) refuses what Graph would never send. */
-import { schemaIssues } from '../support/csdl-schema';
+import { loadModel, schemaIssues } from '../support/csdl-schema';
+import { documentedTypes, missingDefaults } from '../support/graph-defaults';
 
 test('a message as Graph sends it passes; undeclared, mistyped and wrong enum values are named', () => {
   const message = {
@@ -58,4 +59,37 @@ test('derived types by @odata.type, open complex types, nullability', () => {
   expect(schemaIssues('microsoft.graph.entity', { id: null })).toEqual([
     '$.id: null, but Edm.String is not nullable',
   ]);
+});
+
+test("the docs' default properties: each is declared in v1.0, and a missing one is named", () => {
+  const { types } = loadModel();
+  const declared = (name: string): string[] => {
+    const t = types.get(name);
+    return t ? [...t.properties.keys(), ...(t.base ? declared(t.base) : [])] : [];
+  };
+  for (const type of documentedTypes) {
+    expect(types.has(`microsoft.graph.${type}`)).toBe(true);
+    // Every listed property is one v1.0 declares (no beta-only name slipped in).
+    const listed = missingDefaults(type, {}).map((m) => m.split(': ')[1]!.split(' ')[0]!);
+    const own = new Set(declared(`microsoft.graph.${type}`));
+    expect(listed.filter((p) => !p.startsWith('@') && !own.has(p))).toEqual([]);
+  }
+  const file = { id: '1', name: 'a.txt', size: 1, file: {}, eTag: 'e', webUrl: 'u' };
+  expect(missingDefaults('driveItem', file)).toEqual([
+    'driveItem: createdBy missing (driveitem-get.md, driveitem-list-children.md)',
+    'driveItem: createdDateTime missing (driveitem-get.md, driveitem-list-children.md)',
+    'driveItem: lastModifiedBy missing (driveitem-get.md, driveitem-list-children.md)',
+    'driveItem: lastModifiedDateTime missing (driveitem-get.md, driveitem-list-children.md)',
+    // cTag only for files ("not returned if the item is a folder").
+    'driveItem: cTag missing (driveitem-get.md, driveitem-list-children.md)',
+  ]);
+  const { file: _file, ...folder } = file;
+  expect(missingDefaults('driveItem', { ...folder, folder: {} })).not.toContain(
+    'driveItem: cTag missing (driveitem-get.md, driveitem-list-children.md)',
+  );
+  // A removal in a delta answer carries only its id.
+  expect(missingDefaults('message', { id: '1', '@removed': { reason: 'deleted' } })).toEqual([]);
+  expect(missingDefaults('message', { id: '1' })).toContain(
+    'message: bodyPreview missing (message-get.md, user-list-messages.md)',
+  );
 });

@@ -4,10 +4,18 @@
 // and a token, and reads one JSON line of results.
 import { createGraphServiceClient, GraphRequestAdapter } from '@microsoft/msgraph-sdk';
 import '@microsoft/msgraph-sdk-users';
-import { createMessageCollectionResponseFromDiscriminatorValue } from '@microsoft/msgraph-sdk/models/index.js';
+import {
+  createDriveItemCollectionResponseFromDiscriminatorValue,
+  createMessageCollectionResponseFromDiscriminatorValue,
+} from '@microsoft/msgraph-sdk/models/index.js';
 import { createODataErrorFromDiscriminatorValue } from '@microsoft/msgraph-sdk/models/oDataErrors/index.js';
 import { BatchRequestContent, PageIterator } from '@microsoft/msgraph-sdk-core';
-import { AllowedHostsValidator, BaseBearerTokenAuthenticationProvider } from '@microsoft/kiota-abstractions';
+import {
+  AllowedHostsValidator,
+  BaseBearerTokenAuthenticationProvider,
+  HttpMethod,
+  RequestInformation,
+} from '@microsoft/kiota-abstractions';
 
 const { GRAPH_BASE_URL: base, GRAPH_TOKEN: token, TO: to } = process.env;
 const host = new URL(base).hostname;
@@ -76,5 +84,28 @@ await step('batch', async () => {
   const response = await batch.postAsync();
   const codes = await response.getResponsesStatusCodes();
   return [codes.get(profile.id), codes.get(folders.id)];
+});
+await step('driveChildren', async () => {
+  const drive = await client.me.drive.get();
+  const drives = await client.me.drives.get();
+  // Drive items live under /drives/{id}/items in the SDK, in @microsoft/msgraph-sdk-drives, which
+  // the npm registry these machines reach does not carry (404). Its builder for
+  // drives.byDriveId(id).items.byDriveItemId('root').children is this RequestInformation with
+  // this URL template (from Graph's OpenAPI description), sent through the same Kiota adapter
+  // and parsed with the SDK's own model factory.
+  const info = new RequestInformation(
+    HttpMethod.GET,
+    '{+baseurl}/drives/{drive%2Did}/items/{driveItem%2Did}/children{?%24top}',
+    { 'drive%2Did': drive.id, 'driveItem%2Did': 'root' },
+  );
+  info.headers.tryAdd('Accept', 'application/json');
+  const page = await adapter.send(info, createDriveItemCollectionResponseFromDiscriminatorValue, {
+    XXX: createODataErrorFromDiscriminatorValue,
+  });
+  return {
+    driveId: drive.id,
+    drives: drives?.value?.map((d) => d.id),
+    children: page?.value?.map((i) => i.name).sort(),
+  };
 });
 process.stdout.write(`${JSON.stringify(out)}\n`);
