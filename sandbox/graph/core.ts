@@ -373,6 +373,11 @@ export function impliedScopes(granted: string): Set<string> {
   return out;
 }
 
+/** Whether a delegated token's scopes grant one of `required` (with the implied narrower ones). */
+export function grantsAny(auth: GraphAuth, required: string[]): boolean {
+  return hasAny(auth.scopes, required);
+}
+
 function hasAny(granted: string[], required: string[]): boolean {
   const implied = new Set<string>();
   for (const g of granted) for (const s of impliedScopes(g)) implied.add(s);

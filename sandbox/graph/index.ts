@@ -12,6 +12,8 @@ import { installCalendar, seedCalendar } from './calendar';
 import { installContacts, seedContacts } from './contacts';
 import { installFiles, seedFiles } from './files';
 import { installMail, seedMail } from './mail';
+import { installPeople } from './people';
+import { installSearch } from './search';
 import { installSubscriptions } from './subscriptions';
 import { installTeams, seedTeams } from './teams';
 import { installTodo, seedTodo } from './todo';
@@ -60,6 +62,9 @@ const SERVICES: ReadonlyArray<{ install(sandbox: Sandbox): void; seed?(sandbox: 
   { install: installTeams, seed: seedTeams },
   { install: installContacts, seed: seedContacts },
   { install: installTodo, seed: seedTodo },
+  // Computed from the services' data: nothing of their own to seed.
+  { install: installPeople },
+  { install: installSearch },
   // Subscriptions come from the app after connect: nothing to seed.
   { install: installSubscriptions },
 ];

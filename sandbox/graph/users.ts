@@ -6,7 +6,7 @@
 import type { Sandbox } from '../context';
 import type { SandboxUser } from '../state';
 import { contextPath, entityResponse, graphRoute, type GraphCtx } from './core';
-import { notFound } from './errors';
+import { badQuery, notFound } from './errors';
 import { applySelect, parseODataQuery } from './odata';
 import { collection } from './paging';
 import { toWindowsZone } from './timezones';
@@ -85,6 +85,49 @@ export function mailboxSettings(user: SandboxUser): Record<string, unknown> {
   };
 }
 
+/**
+ * `$search` on users (https://learn.microsoft.com/graph/search-query-parameter#using-search-on-directory-object-collections):
+ * `"property:value"` clauses joined by AND / OR; a value matches the start of any word of the
+ * property (tokenised on spaces, casing and symbols). A clause without a property is a 400.
+ */
+const USER_SEARCHABLE = [
+  'displayname',
+  'givenname',
+  'surname',
+  'mail',
+  'userprincipalname',
+  'jobtitle',
+  'mailnickname',
+];
+
+function userSearch(user: Record<string, unknown>, term: string): boolean {
+  const clauses = term.split(/"?\s+(AND|OR)\s+"?/);
+  let result: boolean | undefined;
+  let op = 'AND';
+  for (const part of clauses) {
+    if (part === 'AND' || part === 'OR') {
+      op = part;
+      continue;
+    }
+    const m = /^"?([A-Za-z]+):(.*?)"?$/.exec(part.trim());
+    if (!m || !USER_SEARCHABLE.includes(m[1]!.toLowerCase())) {
+      throw badQuery(
+        'directory',
+        `Invalid search clause '${part.trim()}': use "property:value", e.g. "displayName:meg".`,
+      );
+    }
+    const key = Object.keys(user).find((k) => k.toLowerCase() === m[1]!.toLowerCase());
+    const words = (key && typeof user[key] === 'string' ? user[key] : '')
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u);
+    const value = m[2]!.toLowerCase();
+    const hit = words.some((w) => w.startsWith(value));
+    result = result === undefined ? hit : op === 'AND' ? result && hit : result || hit;
+  }
+  return result ?? false;
+}
+
 const USER_READ = {
   anyOf: ['User.Read', 'User.ReadWrite', 'User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'],
   other: ['User.ReadBasic.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All'],
@@ -116,6 +159,14 @@ export function installUsers(sandbox: Sandbox): void {
     { scopes: { anyOf: USER_READ.other, app: USER_READ.app }, workload: 'directory', throttle: 'none' },
     (ctx: GraphCtx) => {
       const selected = [...ctx.query.keys()].some((k) => k.toLowerCase() === '$select');
+      const advanced = [...ctx.query.keys()].some((k) => k.toLowerCase() === '$search');
+      // Directory "advanced queries" need ConsistencyLevel: eventual (aad-advanced-queries.md).
+      if (advanced && String(ctx.req.headers.consistencylevel ?? '').toLowerCase() !== 'eventual') {
+        throw badQuery(
+          'directory',
+          "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+        );
+      }
       const users = [...sandbox.directory.users.values()].filter((u) => u.tenantId === ctx.auth.tenantId);
       // Directory collections page with $skiptoken; $top up to 999 (https://learn.microsoft.com/graph/paging).
       return collection(ctx, users.map(userSelectable), {
@@ -123,6 +174,7 @@ export function installUsers(sandbox: Sandbox): void {
         maxTop: 999,
         defaultTop: 100,
         render: (u) => (selected ? u : pickDefault(u)),
+        search: userSearch,
         context: 'users',
       });
     },

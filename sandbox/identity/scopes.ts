@@ -139,6 +139,13 @@ const DESCRIPTIONS: Record<string, string> = {
   'channelmessage.send': 'Send channel messages',
   'channelmessage.read.all': 'Read all channel messages (admin consent required)',
   'mailboxsettings.readwrite': 'Read and write your mailbox settings',
+  'people.read': 'Read your relevant people list',
+  'people.read.all': "Read all users' relevant people lists (admin consent required)",
+  'presence.read': 'Read your presence information',
+  'presence.read.all': 'Read presence information of all users in your organization',
+  'chat.read': 'Read your chat messages',
+  'files.read.all': 'Read all files that you have access to',
+  'sites.read.all': 'Read items in all site collections',
   user_impersonation: 'Access Azure Key Vault as you',
 };
 
