@@ -15,6 +15,7 @@ export const FEATURES = [
   'teams-history',
   'contacts',
   'todo',
+  'people',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -101,7 +102,7 @@ export const configSchema = z.object({
   GRAPH_BASE_URL: httpsUrl.default('https://graph.microsoft.com/v1.0'),
   MICROSOFT_FEATURES: z
     .string()
-    .default('mail,calendar,files,teams,contacts,todo')
+    .default('mail,calendar,files,teams,contacts,todo,people')
     .transform((v, ctx) => {
       const list = csv(v);
       const bad = list.filter((f) => !(FEATURES as readonly string[]).includes(f));

@@ -92,9 +92,9 @@ variable "microsoft_features" {
   validation {
     condition = var.microsoft_features == "" || alltrue([
       for f in split(",", var.microsoft_features) :
-      contains(["mail", "mail-shared", "calendar", "files", "teams", "teams-history", "contacts", "todo"], trimspace(f))
+      contains(["mail", "mail-shared", "calendar", "files", "teams", "teams-history", "contacts", "todo", "people"], trimspace(f))
     ])
-    error_message = "microsoft_features must list only mail, mail-shared, calendar, files, teams, teams-history, contacts, todo."
+    error_message = "microsoft_features must list only mail, mail-shared, calendar, files, teams, teams-history, contacts, todo, people."
   }
 }
 

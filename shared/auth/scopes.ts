@@ -24,10 +24,12 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
   'teams-history': ['ChannelMessage.Read.All'],
   contacts: ['Contacts.ReadWrite'],
   todo: ['Tasks.ReadWrite'],
+  // People API (relevance-ranked), the directory for colleagues not yet met, Teams presence.
+  people: ['People.Read', 'User.ReadBasic.All', 'Presence.Read.All'],
 };
 
 /** Features a personal Microsoft account cannot have (Teams is work/school only). */
-export const WORK_ONLY_FEATURES: readonly Feature[] = ['teams', 'teams-history', 'mail-shared'];
+export const WORK_ONLY_FEATURES: readonly Feature[] = ['teams', 'teams-history', 'mail-shared', 'people'];
 
 /** Scopes that always need an administrator's consent. */
 export const ADMIN_CONSENT_SCOPES: readonly string[] = ['ChannelMessage.Read.All'];

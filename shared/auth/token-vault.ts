@@ -22,7 +22,7 @@ import {
 import { mapMsalError, startConnect } from './connect';
 import { CACHE_PURPOSE, encryptionKeys } from './keys';
 import { createMsalApp, UserCachePlugin } from './msal';
-import { grantedFeatures, resourceScopes } from './scopes';
+import { grantedFeatures, resourceScopes, WORK_ONLY_FEATURES } from './scopes';
 
 export interface AccessToken {
   token: string;
@@ -76,7 +76,7 @@ export async function reauthProblem(connection: Connection, claims?: string): Pr
 /** An action needing a feature the connection lacks answers 403 with the URL that adds it. */
 export async function ensureFeature(connection: Connection, feature: Feature): Promise<void> {
   if (grantedFeatures(connection.scopes.split(' ')).includes(feature)) return;
-  if (connection.accountType === 'personal' && ['teams', 'teams-history', 'mail-shared'].includes(feature)) {
+  if (connection.accountType === 'personal' && WORK_ONLY_FEATURES.includes(feature)) {
     throw new Problem(
       'feature_unavailable',
       `"${feature}" needs a work or school account; this is a personal Microsoft account.`,

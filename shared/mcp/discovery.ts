@@ -33,6 +33,7 @@ export const TASK_PRESETS: Record<string, { description: string; tools: readonly
       'mail.forwardMessage',
       'todo.createTask',
       'profile.getMe',
+      'search.query',
     ],
   },
   scheduling: {
@@ -48,6 +49,8 @@ export const TASK_PRESETS: Record<string, { description: string; tools: readonly
       'calendar.cancelEvent',
       'profile.getMailboxSettings',
       'contacts.listContacts',
+      'people.find',
+      'people.getPresence',
     ],
   },
   'team-chat': {
@@ -62,6 +65,7 @@ export const TASK_PRESETS: Record<string, { description: string; tools: readonly
       'teams.listChats',
       'teams.listChatMessages',
       'teams.sendChatMessage',
+      'people.getPresence',
     ],
   },
   'file-finder': {
@@ -75,6 +79,7 @@ export const TASK_PRESETS: Record<string, { description: string; tools: readonly
       'files.createLink',
       'files.moveItem',
       'files.createFolder',
+      'search.query',
     ],
   },
 };

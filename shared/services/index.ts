@@ -15,6 +15,8 @@ const loaders = {
   teams: () => void require('./teams'),
   contacts: () => void require('./contacts'),
   todo: () => void require('./todo'),
+  search: () => void require('./search'),
+  people: () => void require('./people'),
 } satisfies Record<string, () => void>;
 
 /** A service's name: its folder under shared/services and its route, /api/<service>/<action>. */

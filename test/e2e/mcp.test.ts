@@ -80,7 +80,10 @@ describe('tools', () => {
       expect.arrayContaining(['profile.getMe', 'mail.listFolders', 'mail.sendMessage', 'mail.deleteFolder']),
     );
     // Only mail was granted: no calendar (profile.getMailboxSettings needs calendar), no files, ...
-    expect(tools.filter((tool) => !/^(mail|profile)\./.test(tool.name))).toEqual([]);
+    // search.query is a base tool: it searches the kinds granted (here mail).
+    expect(tools.filter((tool) => !/^(mail|profile)\./.test(tool.name)).map((tool) => tool.name)).toEqual([
+      'search.query',
+    ]);
     expect(byName.has('profile.getMailboxSettings')).toBe(false);
     // Raw byte streams are not tools (downloads and uploads stay on the HTTP routes).
     expect(byName.has('mail.downloadAttachment')).toBe(false);

@@ -15,7 +15,15 @@ describe('configuration', () => {
   test('the sample settings parse and work against the sandbox', () => {
     const config = parseConfig(sampleSettings());
     expect(config.GRAPH_BASE_URL).toBe('https://127.0.0.1:7443/v1.0');
-    expect(config.MICROSOFT_FEATURES).toEqual(['mail', 'calendar', 'files', 'teams', 'contacts', 'todo']);
+    expect(config.MICROSOFT_FEATURES).toEqual([
+      'mail',
+      'calendar',
+      'files',
+      'teams',
+      'contacts',
+      'todo',
+      'people',
+    ]);
     expect(config.TOKEN_ENCRYPTION_KEYS?.[0]?.key).toHaveLength(32);
   });
 
