@@ -159,9 +159,17 @@ export function installUsers(sandbox: Sandbox): void {
     { scopes: { anyOf: USER_READ.other, app: USER_READ.app }, workload: 'directory', throttle: 'none' },
     (ctx: GraphCtx) => {
       const selected = [...ctx.query.keys()].some((k) => k.toLowerCase() === '$select');
-      const advanced = [...ctx.query.keys()].some((k) => k.toLowerCase() === '$search');
-      // Directory "advanced queries" need ConsistencyLevel: eventual (aad-advanced-queries.md).
-      if (advanced && String(ctx.req.headers.consistencylevel ?? '').toLowerCase() !== 'eventual') {
+      const param = (name: string) => [...ctx.query.entries()].find(([k]) => k.toLowerCase() === name)?.[1];
+      const eventual = String(ctx.req.headers.consistencylevel ?? '').toLowerCase() === 'eventual';
+      // Directory "advanced queries" (aad-advanced-queries.md): endsWith, ne and not in $filter need
+      // ConsistencyLevel: eventual and $count=true; without them Graph answers "Unsupported Query."
+      // (microsoftgraph/microsoft-graph-docs#10324, #11575).
+      const filter = param('$filter') ?? '';
+      if (/\bendswith\s*\(|\sne\s|\bnot\s*\(/i.test(filter) && !(eventual && param('$count') === 'true')) {
+        throw badQuery('directory', 'Unsupported Query.');
+      }
+      // $search on directory objects needs ConsistencyLevel: eventual (search-query-parameter.md).
+      if (param('$search') !== undefined && !eventual) {
         throw badQuery(
           'directory',
           "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",

@@ -315,7 +315,7 @@ describe('people, the directory and presence', () => {
     expect((await call('GET', '/me/people', undefined, {}, noScope)).status).toBe(403);
   });
 
-  test('GET /users?$search needs ConsistencyLevel: eventual and "property:value" clauses', async () => {
+  test('GET /users: $search and endsWith need ConsistencyLevel: eventual; $search takes "property:value" clauses', async () => {
     const without = await call('GET', '/users?$search="displayName:meg"');
     expect(without.status).toBe(400);
     expect(without.body.error.message).toMatch(/ConsistencyLevel: eventual/);
@@ -329,6 +329,21 @@ describe('people, the directory and presence', () => {
       'Megan Bowen',
     ]);
     expect((await call('GET', '/users?$search="meg"', undefined, eventual)).status).toBe(400);
+    // endsWith needs ConsistencyLevel: eventual and $count=true (aad-advanced-queries.md;
+    // microsoftgraph/microsoft-graph-docs#11575); startsWith does not.
+    const ends = "/users?$filter=endswith(mail,'contoso.test')";
+    const refused = await call('GET', ends);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: 'Request_UnsupportedQuery',
+      message: 'Unsupported Query.',
+    });
+    expect((await call('GET', ends, undefined, eventual)).status).toBe(400);
+    const counted = await call('GET', `${ends}&$count=true`, undefined, eventual);
+    expect(counted.status).toBe(200);
+    expect(counted.body.value.length).toBeGreaterThan(1);
+    const starts = await call('GET', "/users?$filter=startswith(displayName,'Meg')");
+    expect((starts.body.value as Json[]).map((u) => u.mail as string)).toEqual([MEGAN]);
   });
 
   test('presence: own, another user, many by id, set through the control API', async () => {
