@@ -27,6 +27,7 @@ export const SECRET_SETTINGS = [
   'MICROSOFT_CLIENT_SECRET',
   'TOKEN_ENCRYPTION_KEYS',
   'CALLER_TOKEN_SECRET',
+  'EVENTS_SIGNING_SECRETS',
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
@@ -194,6 +195,20 @@ export const configSchema = z.object({
   SEND_INTERNAL_DOMAINS: domainList,
   /** Seconds every outbound mail and Teams message waits before it goes, cancellable (0: off). */
   SEND_UNDO_SECONDS: z.coerce.number().int('must be a whole number').min(0).max(600).default(0),
+  /**
+   * Signed outbound events (docs/events.md): one to three Standard Webhooks secrets (`whsec_…`),
+   * comma-separated; every delivery is signed with each (list the new one first during a rotation).
+   */
+  EVENTS_SIGNING_SECRETS: z.string().min(1).optional(),
+  /** Seconds before the first retry of a failed event delivery; each next wait doubles (max 1 h). */
+  EVENTS_RETRY_SECONDS: z.coerce.number().int('must be a whole number').min(1).max(3600).default(5),
+  /** How long a failing event is retried before it goes to the dead-letter list (default 24 h). */
+  EVENTS_RETRY_FOR_SECONDS: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1)
+    .max(7 * 86400)
+    .default(86400),
   MCP_READ_ONLY: boolFlag.default(false),
   /**
    * Browser origins allowed to call /api/mcp (the MCP transport spec: servers must validate
@@ -226,7 +241,8 @@ function crossSettingProblems(c: Record<string, string>): Array<[string, string]
   const kv = c.KEY_VAULT_URL !== undefined;
   if (!kv) {
     for (const name of SECRET_SETTINGS) {
-      if (name === 'CALLER_TOKEN_SECRET') continue;
+      // Optional: the caller secret (or CALLER_JWKS_URL), the events secret (only with endpoints).
+      if (name === 'CALLER_TOKEN_SECRET' || name === 'EVENTS_SIGNING_SECRETS') continue;
       if (c[name] === undefined) problems.push([name, 'is missing']);
     }
     if (!c.CALLER_TOKEN_SECRET && !c.CALLER_JWKS_URL) {
@@ -244,6 +260,14 @@ function crossSettingProblems(c: Record<string, string>): Array<[string, string]
       ['MICROSOFT_CLIENT_SECRET', c.MICROSOFT_CLIENT_SECRET?.startsWith('sandbox-only') ?? false],
       ['CALLER_TOKEN_SECRET', c.CALLER_TOKEN_SECRET?.startsWith('sandbox-only') ?? false],
       ['TOKEN_ENCRYPTION_KEYS', csv(c.TOKEN_ENCRYPTION_KEYS ?? '').some((k) => k.startsWith('sandbox'))],
+      [
+        'EVENTS_SIGNING_SECRETS',
+        csv(c.EVENTS_SIGNING_SECRETS ?? '').some((k) =>
+          Buffer.from(k.replace(/^whsec_/, ''), 'base64')
+            .toString('latin1')
+            .startsWith('sandbox-only'),
+        ),
+      ],
     ];
     for (const [name, isSample] of samples) {
       if (isSample)

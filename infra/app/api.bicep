@@ -3,7 +3,7 @@
 // runtime } (https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to).
 //
 // Settings: identity-based host storage (AzureWebJobsStorage__*), and KEY_VAULT_URL instead of
-// secrets: the app reads MICROSOFT_CLIENT_SECRET, TOKEN_ENCRYPTION_KEYS and CALLER_TOKEN_SECRET from
+// secrets: the app reads MICROSOFT_CLIENT_SECRET, TOKEN_ENCRYPTION_KEYS, CALLER_TOKEN_SECRET and EVENTS_SIGNING_SECRETS from
 // Key Vault itself with the managed identity (AZURE_CLIENT_ID), so no secret is ever an app setting.
 // test/unit/infra.test.ts compares `appSettings` below with shared/config.ts.
 param name string
@@ -106,7 +106,8 @@ var appSettings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-  // Secrets come from here (microsoft-client-secret, token-encryption-keys, caller-token-secret).
+  // Secrets come from here (microsoft-client-secret, token-encryption-keys, caller-token-secret,
+  // events-signing-secrets).
   KEY_VAULT_URL: keyVaultUri
   MICROSOFT_CLIENT_ID: microsoftClientId
   MICROSOFT_TENANT_ID: microsoftTenantId

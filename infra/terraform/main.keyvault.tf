@@ -1,4 +1,4 @@
-# RBAC-mode Key Vault with soft delete and purge protection for the three app secrets. Key Vault
+# RBAC-mode Key Vault with soft delete and purge protection for the app secrets. Key Vault
 # secret names allow only letters, digits and hyphens: the app reads the setting name lower-cased
 # with _ as - (keyVaultSecretName in shared/secrets).
 locals {
@@ -6,11 +6,13 @@ locals {
     MICROSOFT_CLIENT_SECRET = "microsoft-client-secret"
     TOKEN_ENCRYPTION_KEYS   = "token-encryption-keys"
     CALLER_TOKEN_SECRET     = "caller-token-secret"
+    EVENTS_SIGNING_SECRETS  = "events-signing-secrets"
   }
   key_vault_secret_values = {
     MICROSOFT_CLIENT_SECRET = var.microsoft_client_secret
     TOKEN_ENCRYPTION_KEYS   = var.token_encryption_keys
     CALLER_TOKEN_SECRET     = var.caller_token_secret
+    EVENTS_SIGNING_SECRETS  = var.events_signing_secrets
   }
   # Only whether a secret was given is revealed (to choose which to write), never its value.
   key_vault_secrets_given = nonsensitive(toset([for k, v in local.key_vault_secret_values : k if v != ""]))

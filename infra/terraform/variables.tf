@@ -244,6 +244,23 @@ variable "caller_token_secret" {
   }
 }
 
+variable "events_signing_secrets" {
+  type        = string
+  nullable    = false
+  sensitive   = true
+  default     = ""
+  description = <<-EOT
+    Optional EVENTS_SIGNING_SECRETS: one to three Standard Webhooks secrets (whsec_ + base64 of 24-64
+    random bytes), comma-separated, written to Key Vault as events-signing-secrets when set. Needed
+    once an event endpoint is registered (docs/events.md).
+  EOT
+
+  validation {
+    condition     = var.events_signing_secrets == "" || can(regex("^whsec_[A-Za-z0-9+/]{32,88}={0,2}(,whsec_[A-Za-z0-9+/]{32,88}={0,2}){0,2}$", var.events_signing_secrets))
+    error_message = "events_signing_secrets must be one to three whsec_<base64> secrets separated by commas; see docs/events.md."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   nullable    = false

@@ -47,7 +47,7 @@ export const changesResource: Resource = {
   name: 'changes',
   title: 'Microsoft 365 change feed',
   description:
-    'What changed in the user\'s Microsoft 365 (mail, calendar, files, contacts, To Do) as seen by the background sync, oldest first: {items: [{seq, service, resource, id, type: created|updated|deleted|reauth_required, at, summary}], nextCursor, hasMore, next}. While hasMore, read "next" (m365://changes?after=<nextCursor>); keep the last nextCursor to catch up later. Use the ids with the matching get tool for details.',
+    'What changed in the user\'s Microsoft 365 (mail, calendar, files, contacts, To Do) as seen by the background sync, oldest first: {items: [{seq, service, resource, id, type: created|updated|deleted|reauth_required|connected, at, summary}], nextCursor, hasMore, next}. While hasMore, read "next" (m365://changes?after=<nextCursor>); keep the last nextCursor to catch up later. Use the ids with the matching get tool for details.',
   mimeType: 'application/json',
 };
 

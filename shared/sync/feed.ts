@@ -32,7 +32,7 @@ const TX_MAX = 100;
 const SEQ_DIGITS = 15;
 
 export type FeedService = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'connection';
-export type ChangeType = 'created' | 'updated' | 'deleted' | 'reauth_required';
+export type ChangeType = 'created' | 'updated' | 'deleted' | 'reauth_required' | 'connected';
 
 export interface ChangeEntry {
   seq: number;
@@ -185,8 +185,20 @@ async function commitChunk(
   return [];
 }
 
+type PushListener = (userId: string, entries: readonly ChangeEntry[]) => Promise<void>;
+const pushListeners: PushListener[] = [];
+
+/**
+ * Runs after new entries are queued, before they are marked pushed: a listener that fails leaves
+ * them unpushed, so the next append (or a replayed round) pushes them, and tells it, again.
+ */
+export function onPushed(listener: PushListener): void {
+  if (!pushListeners.includes(listener)) pushListeners.push(listener);
+}
+
 async function push(client: TableClient, userId: string, entries: readonly ChangeEntry[]): Promise<void> {
   for (const e of entries) await enqueue(CHANGES_QUEUE, { userId, ...e });
+  for (const listener of pushListeners) await listener(userId, entries);
   for (let i = 0; i < entries.length; i += TX_MAX) {
     await client.submitTransaction(
       entries

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import '../../shared/services/all';
 import { encodeCursor } from '../../shared/actions/cursor';
 import { registrations } from '../../shared/runtime/register';
-import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
+import { FUNCTION_KEY, MASTER_KEY, startTestApp, type TestApp } from '../support/app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -23,6 +23,14 @@ const ANONYMOUS = new Map([
   ['graphLifecycleWebhook', 'as above, for lifecycle events'],
 ]);
 
+/** The routes only the operator's master key opens (the platform's settings, not a user's) and why. */
+const ADMIN = new Map([
+  ['eventEndpointsList', "the platform's event endpoints belong to no user"],
+  ['eventEndpointsPut', "registering where every user's events go is an operator act"],
+  ['eventEndpointsDelete', 'as above'],
+  ['eventDeadLetters', 'failed events of every user: operators only'],
+]);
+
 test('every HTTP route declares its authLevel: anonymous only where Microsoft or a browser calls it', () => {
   const http = registrations().filter((r) => r.kind === 'http');
   expect(http.length).toBeGreaterThan(8);
@@ -30,6 +38,11 @@ test('every HTTP route declares its authLevel: anonymous only where Microsoft or
     if (route.kind !== 'http') continue;
     if (route.authLevel === 'anonymous')
       expect({ route: route.name, allowed: ANONYMOUS.has(route.name) }).toEqual({
+        route: route.name,
+        allowed: true,
+      });
+    else if (route.authLevel === 'admin')
+      expect({ route: route.name, allowed: ADMIN.has(route.name) }).toEqual({
         route: route.name,
         allowed: true,
       });
@@ -41,9 +54,34 @@ test('every HTTP route declares its authLevel: anonymous only where Microsoft or
   }
 });
 
+test('admin routes refuse the function key and a caller JWT: only the master key opens them', async () => {
+  const admin = registrations().filter((r) => r.kind === 'http' && r.authLevel === 'admin');
+  expect(admin.map((r) => r.name).sort()).toEqual([...ADMIN.keys()].sort());
+  for (const route of admin) {
+    if (route.kind !== 'http') continue;
+    const path = route.route.replace(/\{\*?([^}]+)\}/g, 'x');
+    for (const method of route.methods) {
+      const res = await fetch(`${t.api}/${path}`, { method, headers: { 'x-functions-key': FUNCTION_KEY } });
+      expect({
+        route: route.name,
+        method,
+        status: res.status,
+        code: ((await res.json()) as { code: string }).code,
+      }).toEqual({
+        route: route.name,
+        method,
+        status: 401,
+        code: 'function_key_invalid',
+      });
+    }
+  }
+  const listed = await fetch(`${t.api}/events/endpoints`, { headers: { 'x-functions-key': MASTER_KEY } });
+  expect(listed.status).toBe(200);
+});
+
 test('every function-level route needs the function key, and then a caller JWT', async () => {
   for (const route of registrations()) {
-    if (route.kind !== 'http' || route.authLevel === 'anonymous') continue;
+    if (route.kind !== 'http' || route.authLevel !== 'function') continue;
     const path = route.route.replace(/\{\*?([^}]+)\}/g, 'x');
     for (const method of route.methods) {
       const noKey = await fetch(`${t.api}/${path}`, { method });

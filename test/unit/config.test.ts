@@ -95,6 +95,7 @@ describe('configuration', () => {
     const problems = problemsFor(env);
     expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual([
       'CALLER_TOKEN_SECRET',
+      'EVENTS_SIGNING_SECRETS',
       'MICROSOFT_CLIENT_SECRET',
       'TOKEN_ENCRYPTION_KEYS',
     ]);

@@ -22,7 +22,7 @@ const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['auth'],
   ['graph'],
   ['actions', 'sync'],
-  ['services'],
+  ['services', 'events'],
   ['webhooks', 'mcp'],
 ];
 

@@ -1,5 +1,5 @@
-// RBAC-mode Key Vault for the three app secrets (microsoft-client-secret, token-encryption-keys,
-// caller-token-secret). Values are never in a template: the operator puts them in
+// RBAC-mode Key Vault for the app secrets (microsoft-client-secret, token-encryption-keys,
+// caller-token-secret, events-signing-secrets). Values are never in a template: the operator puts them in
 // (docs/deployment.md, step 4). Purge protection keeps a deleted vault's token keys recoverable.
 param name string
 param location string
