@@ -2,8 +2,9 @@ import { mcpHandler } from '../shared/mcp/http';
 import { registerHttp } from '../shared/runtime/register';
 
 /**
- * POST /api/mcp: every declared action as an MCP tool (streamable HTTP, stateless), plus the
- * change-feed resource. Same auth as the action routes: function key and the caller's JWT.
+ * /api/mcp: every declared action as an MCP tool (streamable HTTP; POST stateless), the change-feed
+ * resources, and (GET) a session's stream of resource-updated notifications. Same auth as the
+ * action routes: function key and the caller's JWT.
  */
 registerHttp('mcp', {
   route: 'mcp',

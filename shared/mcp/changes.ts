@@ -68,8 +68,14 @@ export function parseChangesUri(uri: string): ChangeQuery | null {
   } catch {
     return null;
   }
-  if (url.protocol !== 'm365:' || `${url.host}${url.pathname}` !== 'changes') return null;
+  if (url.protocol !== 'm365:') return null;
+  const path = `${url.host}${url.pathname}`;
   const query: ChangeQuery = {};
+  // m365://changes/<service>: one service's entries (a resource of its own, to subscribe to).
+  const perService = /^changes\/([a-z]+)$/.exec(path);
+  if (perService && (FEED_SERVICES as readonly string[]).includes(perService[1]!)) {
+    query.service = perService[1] as ChangeQuery['service'];
+  } else if (path !== 'changes') return null;
   for (const [key, value] of url.searchParams) {
     if (key === 'after' && /^\d{1,15}$/.test(value)) query.after = Number(value);
     else if (key === 'service' && (FEED_SERVICES as readonly string[]).includes(value))
@@ -88,4 +94,24 @@ export function parseChangesUri(uri: string): ChangeQuery | null {
 export function changesUri(after: string, service?: string): string {
   const params = new URLSearchParams({ after, ...(service ? { service } : {}) });
   return `${CHANGES_URI}?${params.toString()}`;
+}
+
+/** One resource per service: `m365://changes/mail`, ... (each subscribable). */
+export const serviceChangesResources: Resource[] = FEED_SERVICES.map((service) => ({
+  uri: `${CHANGES_URI}/${service}`,
+  name: `changes-${service}`,
+  title: `Microsoft 365 changes: ${service}`,
+  description: `The change feed of ${service} only (same page shape as m365://changes). Subscribe to be told when it has new entries.`,
+  mimeType: 'application/json',
+}));
+
+/**
+ * The service a subscription to `uri` watches: undefined for the whole feed (m365://changes), a
+ * service for m365://changes/<service>; null when the URI cannot be subscribed to (a cursor in it,
+ * or not the feed).
+ */
+export function subscribedService(uri: string): string | undefined | null {
+  if (uri === CHANGES_URI) return undefined;
+  const m = /^m365:\/\/changes\/([a-z]+)$/.exec(uri);
+  return m && (FEED_SERVICES as readonly string[]).includes(m[1]!) ? m[1]! : null;
 }

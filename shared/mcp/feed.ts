@@ -1,5 +1,5 @@
 /** The change-feed reader of the MCP resource, on the sync engine's feed (the same data as GET /api/changes). */
-import { listChanges } from '../sync/feed';
+import { latestSeq, listChanges } from '../sync/feed';
 import type { ChangeFeedReader } from './changes';
 
 export const syncFeedReader: ChangeFeedReader = async (userId, query) =>
@@ -8,3 +8,6 @@ export const syncFeedReader: ChangeFeedReader = async (userId, query) =>
     ...(query.after !== undefined ? { after: query.after } : {}),
     ...(query.service ? { service: query.service } : {}),
   });
+
+/** The user's last feed sequence number: what a push stream polls. */
+export const latestFeedSeq = async (userId: string): Promise<number> => await latestSeq(userId);

@@ -1,10 +1,14 @@
 /**
- * `POST /api/mcp`: the Model Context Protocol over streamable HTTP, authenticated exactly like
- * the action routes (function key + the caller's bearer JWT; the user is its `sub`). Each request
- * gets its own server (stateless), so there is no SSE stream to open with GET and no session to
- * end with DELETE: both answer 405, as the spec allows for servers without them
- * (https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#listening-for-messages-from-the-server).
+ * `/api/mcp`: the Model Context Protocol over streamable HTTP, authenticated exactly like the
+ * action routes (function key + the caller's bearer JWT; the user is its `sub`).
+ * - POST: each request gets its own server (stateless, so it scales out); `initialize` answers
+ *   with an `Mcp-Session-Id`, which is all a session is: the key of its resource subscriptions.
+ * - GET (with the session id): the session's SSE stream of `notifications/resources/updated`
+ *   (shared/mcp/push.ts), resumable with `Last-Event-ID`.
+ * - DELETE (with the session id): ends the session (its subscriptions go).
+ * (https://modelcontextprotocol.io/specification/2025-06-18/basic/transports)
  */
+import { randomBytes } from 'node:crypto';
 import { parseToolMode } from './discovery';
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { getAction } from '../actions/registry';
@@ -15,6 +19,8 @@ import { authedHandler } from '../http/handler';
 import { Problem } from '../http/problem';
 import { MAX_JSON_BODY_BYTES, readJson } from '../http/validate';
 import { syncFeedReader } from './feed';
+import { pushStream } from './push';
+import { endSession } from './subscriptions';
 import type * as McpServerModule from './server';
 
 /** Room for the JSON-RPC envelope around an action's input. */
@@ -92,22 +98,73 @@ function webRequest(request: HttpRequest): Request {
   return new Request(request.url, { method: request.method, headers });
 }
 
+const SESSION = /^[A-Za-z0-9_-]{22,64}$/;
+
+/** The request's session id; a malformed one is ignored (as if none was sent). */
+function sessionOf(request: HttpRequest): string | undefined {
+  const id = request.headers.get('mcp-session-id') ?? '';
+  return SESSION.test(id) ? id : undefined;
+}
+
+function isInitialize(body: unknown): boolean {
+  const messages = Array.isArray(body) ? (body as unknown[]) : [body];
+  return messages.some((m) => (m as { method?: unknown } | null)?.method === 'initialize');
+}
+
+function needSession(method: string): Problem {
+  return new Problem(
+    'invalid_input',
+    `${method} /api/mcp needs the Mcp-Session-Id header that initialize returned.`,
+    { errors: [{ field: 'mcp-session-id', message: 'is missing or not a session id of this server' }] },
+  );
+}
+
 export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, context }) => {
-  loadAllActions();
-  if (request.method !== 'POST') {
-    throw new Problem(
-      'method_not_allowed',
-      'This MCP server is stateless: send every JSON-RPC message with POST (there is no SSE stream or session).',
-      {},
-      { allow: 'POST' },
-    );
-  }
   checkOrigin(request);
+  if (request.method === 'GET') {
+    if (!(request.headers.get('accept') ?? '').includes('text/event-stream')) {
+      throw new Problem(
+        'invalid_input',
+        'GET /api/mcp opens an event stream: send Accept: text/event-stream.',
+        {
+          errors: [{ field: 'accept', message: 'must include text/event-stream' }],
+        },
+      );
+    }
+    const session = sessionOf(request);
+    if (!session) throw needSession('GET');
+    const last = request.headers.get('last-event-id');
+    const lastEventId = last !== null && /^\d{1,15}$/.test(last) ? Number(last) : undefined;
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        'mcp-session-id': session,
+      },
+      body: pushStream(
+        caller.userId,
+        session,
+        lastEventId,
+        (request as { signal?: AbortSignal }).signal,
+        context,
+      ),
+    };
+  }
+  if (request.method === 'DELETE') {
+    const session = sessionOf(request);
+    if (!session) throw needSession('DELETE');
+    await endSession(caller.userId, session);
+    return { status: 204 };
+  }
+  loadAllActions();
   // ?preset=mail-triage or ?tools=discovery: a smaller tool list (shared/mcp/discovery.ts).
   const toolMode = parseToolMode(new URL(request.url));
   const body = await readJson(request, MAX_READ_BYTES, bodyLimitOf);
   const invalid = invalidToolCall(body);
   if (invalid) return invalid;
+  // initialize starts a session: a fresh id, which the client sends on every later request.
+  const session = isInitialize(body) ? randomBytes(24).toString('base64url') : sessionOf(request);
   const response = await serverModule().serveMcp(webRequest(request), body, {
     userId: caller.userId,
     invocationId: context.invocationId,
@@ -117,11 +174,13 @@ export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, c
     timezone: requestTimezone(request.headers),
     changes: syncFeedReader,
     toolMode,
+    ...(session ? { sessionId: session } : {}),
   });
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   response.headers.forEach((value, key) => {
     headers[key] = value;
   });
+  if (session && isInitialize(body) && response.status === 200) headers['mcp-session-id'] = session;
   const init: HttpResponseInit = { status: response.status, headers };
   if (response.body) init.body = new Uint8Array(await response.arrayBuffer());
   return init;

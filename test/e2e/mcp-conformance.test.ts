@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
 
 const SCENARIOS = ['server-initialize', 'ping', 'tools-list', 'resources-list'];
@@ -28,6 +29,9 @@ beforeAll(async () => {
   t = await startTestApp();
   const userId = await t.connect('adele.vance@contoso.test', { features: ['mail', 'calendar'] });
   proxy = createServer((req, res) => {
+    // The client going away ends the request upstream too (a GET event stream stays open until then).
+    const upstream = new AbortController();
+    res.on('close', () => upstream.abort());
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -41,14 +45,19 @@ beforeAll(async () => {
         method: req.method,
         headers,
         ...(req.method === 'POST' ? { body: Buffer.concat(chunks) } : {}),
+        signal: upstream.signal,
       });
       const out: Record<string, string> = {};
       answer.headers.forEach((v, k) => {
         if (k !== 'content-length' && k !== 'transfer-encoding') out[k] = v;
       });
       res.writeHead(answer.status, out);
-      res.end(Buffer.from(await answer.arrayBuffer()));
-    })();
+      // Streamed: a GET is the session's event stream, open until the client goes.
+      if (!answer.body) return res.end();
+      const body = Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream);
+      res.on('close', () => body.destroy());
+      body.pipe(res);
+    })().catch(() => res.destroy());
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/mcp`;

@@ -255,11 +255,12 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
       headers: { ...init.headers, 'x-functions-key': '', authorization: `Bearer ${await t.tokenFor(adele)}` },
     });
     expect(noKey.status).toBe(401);
-    // Stateless: no SSE stream to open, no session to delete.
+    // A GET opens a session's event stream (test/e2e/mcp-push.test.ts): it needs both.
     const get = await fetch(`${t.api}/mcp`, {
       headers: { 'x-functions-key': FUNCTION_KEY, authorization: `Bearer ${await t.tokenFor(adele)}` },
     });
-    expect(get.status).toBe(405);
+    expect(get.status).toBe(400);
+    expect(((await get.json()) as Json).errors).toEqual([{ field: 'accept', message: expect.any(String) }]);
   });
 });
 
@@ -314,7 +315,10 @@ test('the change feed is a resource: m365://changes, read on with ?after=<nextCu
   // A platform user of its own: the feed is per user, and connecting would start syncs that write to it.
   const userId = `user-feed-${randomBytes(6).toString('hex')}`;
   const client = await mcp(userId);
-  expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(['m365://changes']);
+  expect((await client.listResources()).resources.map((r) => r.uri)).toEqual([
+    'm365://changes',
+    ...['mail', 'calendar', 'files', 'contacts', 'todo', 'connection'].map((s) => `m365://changes/${s}`),
+  ]);
   expect((await client.listResourceTemplates()).resourceTemplates[0]!.uriTemplate).toBe(
     'm365://changes{?after,service}',
   );
