@@ -167,6 +167,11 @@ export const configSchema = z.object({
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   CHANGE_RETENTION_DAYS: positiveInt().default(30),
   /**
+   * After a safety-net sync round finds changes no notification announced, how long the app waits
+   * for their notifications before it calls the feed degraded and resubscribes (docs/events.md).
+   */
+  FEED_SILENCE_GRACE_SECONDS: z.coerce.number().int('must be a whole number').min(1).max(3600).default(60),
+  /**
    * Guarded sends (docs/assistants.md#guarded-sends): which outbound mail and Teams messages need
    * the user's confirmation first: `external` (a recipient outside SEND_INTERNAL_DOMAINS and the
    * user's own domain), `new` (a mail recipient the user never wrote to), `all`, or `none`.

@@ -4,12 +4,16 @@ import { authedHandler, jsonResponse } from '../../shared/http/handler';
 import { eraseUserData, exportUserData } from '../../shared/privacy';
 import { registerHttp } from '../../shared/runtime/register';
 import { getConnection } from '../../shared/storage/connections';
+import { feedHealthOf } from '../../shared/webhooks/silence';
 
-/** GET /api/connections/me: not_connected / connected / reauth_required, with account and grant. */
+/**
+ * GET /api/connections/me: not_connected / connected / reauth_required, with account and grant,
+ * and whether change notifications are keeping up (`feed`, shared/webhooks/silence.ts).
+ */
 export const getMyConnection = authedHandler(async ({ caller }) => {
   const c = await getConnection(caller.userId);
   if (!c) return jsonResponse(200, { status: 'not_connected' });
-  return jsonResponse(200, connectionView(c));
+  return jsonResponse(200, { ...connectionView(c), feed: await feedHealthOf(caller.userId) });
 });
 
 /** DELETE /api/connections/me: erases everything held for the user; one pseudonymous erasure record stays. */

@@ -14,7 +14,9 @@ const Query = z
       .regex(/^\d{1,15}$/, 'must be a sequence number from a previous nextCursor (or 0)')
       .default('0'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    service: z.enum(['mail', 'calendar', 'files', 'contacts', 'todo', 'connection']).optional(),
+    service: z
+      .enum(['mail', 'calendar', 'files', 'contacts', 'todo', 'connection', 'feed', 'subscription', 'sync'])
+      .optional(),
   })
   .strict();
 

@@ -23,6 +23,11 @@ export const EVENT_TYPES = [
   'todo.deleted',
   'connection.connected',
   'connection.reauth_required',
+  'feed.degraded',
+  'feed.recovered',
+  'subscription.lost',
+  'subscription.recovered',
+  'sync.gap_recovered',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -12,7 +12,17 @@ import { invalidInput } from '../http/validate';
 
 export const CHANGES_URI = 'm365://changes';
 export const CHANGES_PAGE_SIZE = 100;
-export const FEED_SERVICES = ['mail', 'calendar', 'files', 'contacts', 'todo', 'connection'] as const;
+export const FEED_SERVICES = [
+  'mail',
+  'calendar',
+  'files',
+  'contacts',
+  'todo',
+  'connection',
+  'feed',
+  'subscription',
+  'sync',
+] as const;
 
 export interface ChangeEntry {
   seq: number;

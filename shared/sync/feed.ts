@@ -31,8 +31,27 @@ const PER_TX = 49;
 const TX_MAX = 100;
 const SEQ_DIGITS = 15;
 
-export type FeedService = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'connection';
-export type ChangeType = 'created' | 'updated' | 'deleted' | 'reauth_required' | 'connected';
+export type FeedService =
+  | 'mail'
+  | 'calendar'
+  | 'files'
+  | 'contacts'
+  | 'todo'
+  | 'connection'
+  // Connection events about the feed itself (shared/webhooks/silence.ts).
+  | 'feed'
+  | 'subscription'
+  | 'sync';
+export type ChangeType =
+  | 'created'
+  | 'updated'
+  | 'deleted'
+  | 'reauth_required'
+  | 'connected'
+  | 'degraded'
+  | 'recovered'
+  | 'lost'
+  | 'gap_recovered';
 
 export interface ChangeEntry {
   seq: number;

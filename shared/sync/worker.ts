@@ -36,6 +36,18 @@ const Job = z
 
 export type WorkerOutcome = RoundResult | { status: 'invalid' } | { status: 'retired' };
 
+type RoundListener = (
+  job: SyncJob,
+  result: RoundResult,
+  log: { log(msg: string): void; warn(msg: string): void },
+) => Promise<void>;
+const roundListeners: RoundListener[] = [];
+
+/** Runs after every completed round (the webhooks layer watches for silence: shared/webhooks/silence.ts). */
+export function onRoundCompleted(listener: RoundListener): void {
+  if (!roundListeners.includes(listener)) roundListeners.push(listener);
+}
+
 export async function handleSyncJob(message: unknown, context: InvocationContext): Promise<WorkerOutcome> {
   const parsed = Job.safeParse(message);
   if (!parsed.success) {
@@ -84,6 +96,16 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
     for (const id of result.lists.removed) {
       const resource = `todo:${id}` as ResourceKey;
       if (isResourceKey(resource)) await retireResource(job.userId, resource);
+    }
+  }
+  if (result.status === 'completed') {
+    for (const listener of roundListeners) {
+      try {
+        await listener(job, result, context);
+      } catch (err) {
+        // Watching for silence must never fail the round: the next one looks again.
+        context.warn(JSON.stringify({ event: 'round_listener_failed', error: (err as Error).name }));
+      }
     }
   }
   return result;

@@ -8,6 +8,8 @@ import { registerUserData } from '../privacy';
 import { forgetLookup } from './lookup-cache';
 import { deleteAllSubscriptions, reconcileUser } from './manager';
 import { deleteSubscriptionRecord, listSubscriptions } from './store';
+import { onRoundCompleted } from '../sync/worker';
+import { afterRound } from './silence';
 
 let installed = false;
 
@@ -18,6 +20,9 @@ export function installWebhookHooks(): void {
   onConnected(async (userId, context) => {
     await reconcileUser(userId, context, 'connect');
   });
+
+  // Silence: a timer round finding changes no notification announced (shared/webhooks/silence.ts).
+  onRoundCompleted(afterRound);
 
   onDisconnecting(async (userId, context) => {
     const n = await deleteAllSubscriptions(userId, context);

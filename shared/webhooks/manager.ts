@@ -26,6 +26,7 @@ import {
   renewGraphSubscription,
   type GraphSubscription,
 } from './graph';
+import { feedEvent } from './feed-events';
 import { forgetLookup } from './lookup-cache';
 import {
   desiredSubscriptions,
@@ -221,6 +222,10 @@ async function reconcileNow(userId: string, log: Logger, trigger: Trigger): Prom
           if (!isGone(err)) throw err;
           // Gone at Graph (pain point 2: "when renew returned 404 the source stayed dead").
           await removeSubscription(userId, row.subscriptionId, false);
+          await feedEvent(userId, 'subscription', row.key, 'lost', {
+            resource: row.key,
+            reason: 'renewal_not_found',
+          });
           recreate.add(row.key);
           continue;
         }
@@ -248,6 +253,10 @@ async function reconcileNow(userId: string, log: Logger, trigger: Trigger): Prom
     }
     if (recreate.has(spec.key)) {
       report.recreated += 1;
+      await feedEvent(userId, 'subscription', spec.key, 'recovered', {
+        resource: spec.key,
+        reason: 'resubscribed',
+      });
       // No notifications arrived in the gap: catch up by delta (§6.5 [INT], §6.6).
       await catchUp(userId, spec.key, syncReason);
     } else report.created += 1;
@@ -301,8 +310,28 @@ export async function replaceRemoved(
 ): Promise<void> {
   await deleteSubscriptionRecord(userId, subscriptionId);
   forgetLookup(subscriptionId);
+  await feedEvent(userId, 'subscription', key, 'lost', { resource: key, reason: 'subscriptionRemoved' });
   const report = await reconcileUser(userId, log, 'lifecycle');
   if (!report.skipped) await catchUp(userId, key, 'lifecycle');
+  if ((await listSubscriptions(userId)).some((r) => r.key === key)) {
+    await feedEvent(userId, 'subscription', key, 'recovered', { resource: key, reason: 'resubscribed' });
+  }
+}
+
+/**
+ * A subscription that went quiet (shared/webhooks/silence.ts): delete it (at Graph too, where it
+ * may still exist) and create it again. Throws when the new one could not be created.
+ */
+export async function replaceSubscription(userId: string, key: string, log: Logger): Promise<void> {
+  for (const row of (await listSubscriptions(userId)).filter((r) => r.key === key)) {
+    await removeSubscription(userId, row.subscriptionId, true).catch(async () => {
+      await removeSubscription(userId, row.subscriptionId, false);
+    });
+  }
+  const report = await reconcileUser(userId, log, 'lifecycle');
+  const now = (await listSubscriptions(userId)).some((r) => r.key === key);
+  if (report.skipped || !now)
+    throw new Error(`could not subscribe again (${report.skipped ?? 'create failed'})`);
 }
 
 /** missed: some notifications were never delivered; resync the resource fully (§6.6 table). */

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { invalidate } from '../actions/cache';
 import { enqueue } from '../storage/clients';
+import { markNotified } from './silence';
 import { enqueueSyncJob, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from '../sync/jobs';
 import { catchUpMissed, reauthorize, replaceRemoved, type Logger } from './manager';
 import { LIFECYCLE_EVENTS, type QueuedNotification } from './notifications';
@@ -64,6 +65,8 @@ async function requestSync(userId: string, resource: ResourceKey): Promise<void>
       visibilityTimeoutSeconds: WINDOW_MS / 1000,
     });
   }
+  // Silence detection compares this with what the timer's rounds find (shared/webhooks/silence.ts).
+  await markNotified(userId, resource);
   webhookStats.syncJobs += 1;
 }
 

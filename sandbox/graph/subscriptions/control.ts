@@ -10,6 +10,8 @@
  *   `subscriptionRemoved` (the subscription is removed first, as Graph does) or `missed` (§6.6);
  * - `DELETE /_sandbox/subscriptions/{id}`: the service drops a subscription silently (renewal
  *   then gets 404, §6.5).
+ * - `PUT /_sandbox/subscriptions/silence {user, silent}`: the user's current subscriptions go
+ *   quiet (their notifications are never sent, with no lifecycle event), or speak again.
  */
 import type { Sandbox } from '../../context';
 import { empty, json } from '../../http';
@@ -71,6 +73,18 @@ export function installSubscriptionsControl(sandbox: Sandbox): void {
       maxMinutes: { ...base.maxMinutes, ...(rest.maxMinutes ?? {}) },
     };
     return json(200, state().settings);
+  });
+
+  c.on('PUT', '/subscriptions/silence', async (ctx) => {
+    const body = await ctx.json<{ user?: string; silent?: boolean }>();
+    const user = sandbox.directory.findUser(body?.user ?? '');
+    if (!user) return json(404, { error: 'user (id or UPN) not found' });
+    const ids = [...state().subs.values()].filter((s) => s.target.userId === user.id).map((s) => s.id);
+    for (const id of ids) {
+      if (body.silent === false) state().silenced.delete(id);
+      else state().silenced.add(id);
+    }
+    return json(200, { silenced: [...state().silenced].filter((id) => ids.includes(id)) });
   });
 
   c.on('POST', '/subscriptions/:id/lifecycle', async (ctx) => {

@@ -129,7 +129,7 @@ export function listenForChanges(sandbox: Sandbox): void {
     if (state.subs.size === 0) return;
     const now = sandbox.now();
     for (const sub of state.subs.values()) {
-      if (sub.expiresAt <= now) continue;
+      if (sub.expiresAt <= now || state.silenced.has(sub.id)) continue;
       const hit = sub.target.match(change);
       if (!hit || !sub.changeTypes.includes(hit.changeType)) continue;
       const notification: Record<string, unknown> = {

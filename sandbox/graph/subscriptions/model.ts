@@ -106,6 +106,11 @@ export interface SubscriptionsModule {
   pending: Map<string, Array<{ subId: string; notification: Record<string, unknown> }>>;
   flushScheduled: boolean;
   timers: Set<NodeJS.Timeout>;
+  /**
+   * Subscriptions gone quiet (a fault for tests): their notifications are silently not sent, no
+   * retry, no lifecycle event, as when Graph stops delivering without a word. New ones are not.
+   */
+  silenced: Set<string>;
 }
 
 export function emptyStats(): DeliveryStats {
@@ -139,6 +144,7 @@ export function subscriptionsState(sandbox: Sandbox): SubscriptionsModule {
       pending: new Map(),
       flushScheduled: false,
       timers: new Set(),
+      silenced: new Set(),
     };
     sandbox.modules.subscriptions = state;
     // Queued deliveries and statistics are in-flight work: not kept across restarts.

@@ -1,0 +1,153 @@
+/**
+ * Silence is detected (issue 36): the sandbox stops delivering a user's notifications without a
+ * word (PUT /_sandbox/subscriptions/silence); the next safety-net (timer) round finds changes no
+ * notification announced, and none comes in the grace period (1 s here): the feed says
+ * `feed.degraded`, the round has reconciled them by delta,
+ * the subscription is replaced, the feed says `feed.recovered`, and every change is in the feed
+ * once. GET /api/connections/me and the health metrics show it.
+ */
+import { InvocationContext } from '@azure/functions';
+import type { ChangeEntry } from '../../shared/sync/feed';
+import { handleSyncJob } from '../../shared/sync/worker';
+import { startTestApp, type TestApp } from '../support/app';
+import { controlCall } from '../support/sandbox';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ADELE = 'adele.vance@contoso.test';
+const MEGAN = 'megan.bowen@contoso.test';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quiet = () =>
+  new InvocationContext({
+    functionName: 'syncWorker',
+    logHandler: (_l, ...a) => {
+      if (process.env.DEBUG_SILENCE) console.log(...a);
+    },
+  });
+
+let t: TestApp;
+let adele: string;
+
+async function feed(): Promise<ChangeEntry[]> {
+  const res = await t.call(adele, 'GET', '/changes?limit=1000');
+  return ((await res.json()) as Json).items as ChangeEntry[];
+}
+
+async function mailFromMegan(subject: string): Promise<void> {
+  const { access_token } = await controlCall<{ access_token: string }>(t.sandbox, 'POST', '/tokens', {
+    user: MEGAN,
+    scopes: ['Mail.Send'],
+  });
+  const res = await fetch(`${t.sandbox.graphBaseUrl}/me/sendMail`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      message: {
+        subject,
+        body: { contentType: 'text', content: 'x' },
+        toRecipients: [{ emailAddress: { address: ADELE } }],
+      },
+    }),
+  });
+  expect(res.status).toBe(202);
+}
+
+/** The safety-net round the sync timer enqueues every SYNC_INTERVAL_MINUTES. */
+async function timerRound(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const outcome = await handleSyncJob({ userId: adele, resource: 'mail:inbox', reason: 'timer' }, quiet());
+    if (outcome.status === 'completed') return;
+    await sleep(50);
+  }
+  throw new Error('the inbox stayed busy');
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const subjectsIn = (entries: ChangeEntry[]) =>
+  entries.filter((e) => e.service === 'mail').map((e) => (e.summary as { subject?: string } | null)?.subject);
+
+beforeAll(async () => {
+  t = await startTestApp({ env: { FEED_SILENCE_GRACE_SECONDS: '1' } });
+  adele = await t.connect(ADELE, { features: ['mail'] });
+  await until(
+    async () => (await controlCall<{ value: Json[] }>(t.sandbox, 'GET', '/subscriptions')).value.length > 0,
+    'a subscription',
+  );
+});
+afterAll(async () => await t.stop());
+
+test('notifications that go quiet: degraded, reconciled by delta, resubscribed, recovered, nothing lost or doubled', async () => {
+  // A first look by the timer, then a mail that a notification announces, then another look.
+  await timerRound();
+  await mailFromMegan('Announced');
+  await until(async () => subjectsIn(await feed()).includes('Announced'), 'the announced mail');
+  await timerRound();
+  expect((await feed()).filter((e) => e.service === 'feed')).toEqual([]);
+
+  const before = (await controlCall<{ value: Json[] }>(t.sandbox, 'GET', '/subscriptions')).value;
+  const silenced = await controlCall<{ silenced: string[] }>(t.sandbox, 'PUT', '/subscriptions/silence', {
+    user: ADELE,
+    silent: true,
+  });
+  expect(silenced.silenced.sort()).toEqual(before.map((s) => s.id as string).sort());
+  await mailFromMegan('Unannounced 1');
+  await mailFromMegan('Unannounced 2');
+  await sleep(500);
+  expect(subjectsIn(await feed())).not.toContain('Unannounced 1'); // nobody was told
+
+  // The timer's round finds them; the re-check after the grace period calls it.
+  await timerRound();
+  let entries: ChangeEntry[] = [];
+  await until(async () => {
+    entries = await feed();
+    return entries.some((e) => e.service === 'feed' && e.type === 'recovered');
+  }, 'feed.recovered');
+  const kinds = entries.map((e) => `${e.service}.${e.type}`);
+  // The round wrote the two mails, then the feed said it had been degraded and has recovered.
+  const first = kinds.indexOf('feed.degraded');
+  expect(first).toBeGreaterThan(-1);
+  expect(kinds.slice(first)).toEqual(['feed.degraded', 'feed.recovered']);
+  expect(entries[first]!.summary).toMatchObject({
+    resource: 'mail:inbox',
+    reason: 'changes_without_notification',
+    unannounced: 2,
+  });
+  // Every change once.
+  const subjects = subjectsIn(entries);
+  expect(subjects.filter((s) => s === 'Unannounced 1')).toHaveLength(1);
+  expect(subjects.filter((s) => s === 'Unannounced 2')).toHaveLength(1);
+  expect(subjects.filter((s) => s === 'Announced')).toHaveLength(1);
+
+  // A new subscription replaced the quiet one, and notifications flow again.
+  const after = (await controlCall<{ value: Json[] }>(t.sandbox, 'GET', '/subscriptions')).value;
+  expect(after.map((s) => s.id as string)).not.toEqual(before.map((s) => s.id as string));
+  await mailFromMegan('Announced again');
+  await until(
+    async () => subjectsIn(await feed()).includes('Announced again'),
+    'notifications after recovery',
+  );
+
+  // A change whose notification is still on its way when the timer looks is not a silence: the
+  // round makes the inbox suspect, the notification comes, the re-check clears it.
+  await controlCall(t.sandbox, 'PUT', '/subscriptions/silence', { user: ADELE, silent: false });
+  const feedBefore = (await feed()).filter((e) => e.service === 'feed').length;
+  await mailFromMegan('Racing the timer');
+  await timerRound();
+  await until(async () => subjectsIn(await feed()).includes('Racing the timer'), 'the racing mail');
+  // Past the grace period (1 s), the re-check (if the round ran before the notification) has run.
+  await sleep(2500);
+  expect((await feed()).filter((e) => e.service === 'feed')).toHaveLength(feedBefore);
+
+  const me = (await (await t.call(adele, 'GET', '/connections/me')).json()) as Json;
+  expect(me.feed).toEqual({ status: 'healthy', degraded: [] });
+  const health = (await (await fetch(`${t.api}/health`)).json()) as Json;
+  expect(health.metrics.feed).toMatchObject({ degraded: expect.any(Number), recovered: expect.any(Number) });
+  expect(health.metrics.feed.recovered).toBeGreaterThanOrEqual(1);
+});
