@@ -4,6 +4,7 @@
  * with like on whatever machine runs them. `npm run bench -- core` runs only the named suites.
  */
 import { contentLibraries } from './content';
+import { eventsLatency } from './events';
 import { actionOverhead, coldStart, sandboxStart } from './core';
 import { filesStream } from './files-stream';
 import { load } from './load';
@@ -20,6 +21,7 @@ const suites: Record<string, Suite> = {
   sync: async () => await syncBench(),
   load: async () => await load(),
   content: async () => await contentLibraries(),
+  events: async () => await eventsLatency(),
 };
 
 async function main(): Promise<void> {

@@ -17,7 +17,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { getConfig } from '../config';
 import { getSecret } from '../secrets';
-import { enqueue, table } from '../storage/clients';
+import { enqueue, erasePartition, table } from '../storage/clients';
+import { getConnection } from '../storage/connections';
 import { latestSeq, listChanges, type ChangeEntry } from '../sync/feed';
 import { disableEndpoint, listEndpoints, type Endpoint } from './endpoints';
 import { parseSecrets, signatureHeader } from './sign';
@@ -322,6 +323,11 @@ async function signingKeys(log: Logger): Promise<Buffer[] | undefined> {
 export async function deliverUserEvents(kick: EventsKick, log: Logger): Promise<void> {
   const endpoints = (await listEndpoints({ fresh: true })).filter((e) => !e.disabled);
   if (endpoints.length === 0) return;
+  // An erased user (a message queued before the erase): no cursor may be left behind for them.
+  if (!(await getConnection(kick.userId))) {
+    await erasePartition(await table(CURSORS_TABLE), kick.userId);
+    return;
+  }
   const keys = await signingKeys(log);
   // Without a secret nothing can be signed: the message fails and is retried (then poison).
   if (!keys) throw new Error('EVENTS_SIGNING_SECRETS is not set');

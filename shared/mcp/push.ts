@@ -4,22 +4,32 @@
  * resources the session subscribed to (https://modelcontextprotocol.io/specification/2025-06-18/server/resources#subscriptions).
  *
  * The instance holding the stream learns of new entries from storage, never from another
- * instance's memory: it polls the user's feed counter (one table read every POLL_MS) and, when it
- * moved, the session's subscriptions and the new entries' services. Each notification's SSE `id`
- * is the feed sequence it covers, so a client reconnecting with `Last-Event-ID` is told about
- * whatever arrived while it was away. The stream opens with a priming event (an id, no data) and
- * ends after MAX_STREAM_MS; the SDK client reconnects with the last id (the `retry` field says
- * how soon).
+ * instance's memory: each feed push writes a tick (shared/mcp/ticks.ts) that one poller per
+ * instance reads every 250 ms, waking the streams of that user; the stream then reads the feed
+ * counter, the session's subscriptions and the new entries' services. (A check every 30 s, in
+ * case a tick was missed, costs one read.) Each notification's SSE `id` is the feed sequence it
+ * covers, so a client reconnecting with `Last-Event-ID` is told about whatever arrived while it
+ * was away. The stream opens with a priming event (an id, no data) and ends after MAX_STREAM_MS;
+ * the SDK client reconnects with the last id (the `retry` field says how soon).
  */
-import { listChanges } from '../sync/feed';
+import { listChanges, onPushed } from '../sync/feed';
 import { subscribedService } from './changes';
 import { latestFeedSeq } from './feed';
 import { sessionSubscriptions } from './subscriptions';
+import { recordTick, watchUser } from './ticks';
 
-export const POLL_MS = 250;
+const FALLBACK_CHECK_MS = 30_000;
 const PING_MS = 15_000;
 const MAX_STREAM_MS = 5 * 60_000;
 const RETRY_MS = 500;
+/** How often a stream looks at its wake flag (in memory: no storage read unless woken). */
+const WAKE_MS = 50;
+
+// Every feed push leaves a tick for the instances holding streams (shared/mcp/ticks.ts).
+onPushed(async (userId, entries) => {
+  const last = entries.at(-1);
+  if (last) await recordTick(userId, last.seq);
+});
 
 const encoder = new TextEncoder();
 
@@ -48,21 +58,28 @@ export function pushStream(
   log: { warn(msg: string): void },
 ): ReadableStream<Uint8Array> {
   let timer: NodeJS.Timeout | undefined;
+  let unwatch: (() => void) | undefined;
   let closed = false;
   return new ReadableStream<Uint8Array>({
     async start(controller) {
       const started = Date.now();
       let cursor = lastEventId ?? (await latestFeedSeq(userId));
       let lastWrite = Date.now();
+      let lastCheck = 0;
+      let woken = lastEventId !== undefined; // a resumed stream looks at once
       const write = (text: string) => {
         if (closed) return;
         controller.enqueue(encoder.encode(text));
         lastWrite = Date.now();
       };
+      const stopWatching = watchUser(userId, (seq) => {
+        if (seq > cursor) woken = true;
+      });
       const close = () => {
         if (closed) return;
         closed = true;
         clearTimeout(timer);
+        stopWatching();
         controller.close();
       };
       signal?.addEventListener('abort', close, { once: true });
@@ -71,27 +88,42 @@ export function pushStream(
       const tick = async () => {
         if (closed) return;
         try {
-          const latest = await latestFeedSeq(userId);
-          if (latest > cursor) {
-            const uris = await sessionSubscriptions(userId, session);
-            for (const uri of uris.length ? await touched(userId, uris, cursor, latest) : []) {
-              const message = { jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } };
-              write(`id: ${latest}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`);
+          if (woken || Date.now() - lastCheck >= FALLBACK_CHECK_MS) {
+            woken = false;
+            lastCheck = Date.now();
+            const latest = await latestFeedSeq(userId);
+            if (latest > cursor) {
+              const uris = await sessionSubscriptions(userId, session);
+              for (const uri of uris.length ? await touched(userId, uris, cursor, latest) : []) {
+                const message = {
+                  jsonrpc: '2.0',
+                  method: 'notifications/resources/updated',
+                  params: { uri },
+                };
+                write(`id: ${latest}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`);
+              }
+              cursor = latest;
             }
-            cursor = latest;
           }
           if (Date.now() - lastWrite >= PING_MS) write(': ping\n\n');
         } catch (err) {
-          log.warn(JSON.stringify({ event: 'mcp_push_poll_failed', error: (err as Error).name }));
+          log.warn(JSON.stringify({ event: 'mcp_push_check_failed', error: (err as Error).name }));
         }
         if (Date.now() - started >= MAX_STREAM_MS) close();
-        else if (!closed) timer = setTimeout(() => void tick(), POLL_MS);
+        else if (!closed) {
+          timer = setTimeout(() => void tick(), WAKE_MS);
+          // A stream never keeps a process alive by itself (tests, shutdown).
+          timer.unref?.();
+        }
       };
-      timer = setTimeout(() => void tick(), POLL_MS);
+      unwatch = stopWatching;
+      timer = setTimeout(() => void tick(), WAKE_MS);
+      timer.unref?.();
     },
     cancel() {
       closed = true;
       clearTimeout(timer);
+      unwatch?.();
     },
   });
 }
