@@ -4,7 +4,9 @@
  * notification announced, and none comes in the grace period (1 s here): the feed says
  * `feed.degraded`, the round has reconciled them by delta,
  * the subscription is replaced, the feed says `feed.recovered`, and every change is in the feed
- * once. GET /api/connections/me and the health metrics show it.
+ * once. GET /api/connections/me and the health metrics show it. Also: a subscription Graph
+ * removes is `subscription.lost` then `subscription.recovered`; an expired delta token's resync is
+ * `sync.gap_recovered`.
  */
 import { InvocationContext } from '@azure/functions';
 import type { ChangeEntry } from '../../shared/sync/feed';
@@ -150,4 +152,38 @@ test('notifications that go quiet: degraded, reconciled by delta, resubscribed, 
   const health = (await (await fetch(`${t.api}/health`)).json()) as Json;
   expect(health.metrics.feed).toMatchObject({ degraded: expect.any(Number), recovered: expect.any(Number) });
   expect(health.metrics.feed.recovered).toBeGreaterThanOrEqual(1);
+});
+
+test('a subscription Graph removes is subscription.lost, then subscription.recovered once replaced', async () => {
+  const [sub] = (await controlCall<{ value: Json[] }>(t.sandbox, 'GET', '/subscriptions')).value.filter((s) =>
+    String(s.resource).includes('Inbox'),
+  );
+  expect(sub).toBeDefined();
+  await controlCall(t.sandbox, 'POST', `/subscriptions/${String(sub!.id)}/lifecycle`, {
+    event: 'subscriptionRemoved',
+  });
+  let kinds: string[] = [];
+  await until(async () => {
+    kinds = (await feed()).filter((e) => e.service === 'subscription').map((e) => `${e.service}.${e.type}`);
+    return kinds.includes('subscription.recovered');
+  }, 'subscription.recovered');
+  expect(kinds).toEqual(['subscription.lost', 'subscription.recovered']);
+  const lost = (await feed()).find((e) => e.service === 'subscription' && e.type === 'lost')!;
+  expect(lost.summary).toEqual({ resource: 'mail:inbox', reason: 'subscriptionRemoved' });
+  const now = (await controlCall<{ value: Json[] }>(t.sandbox, 'GET', '/subscriptions')).value;
+  expect(now.map((s) => s.id as string)).not.toContain(sub!.id);
+});
+
+test('an expired delta token: the resync reports the gap as sync.gap_recovered, each change once', async () => {
+  await controlCall(t.sandbox, 'POST', '/delta/invalidate', { userId: ADELE });
+  await mailFromMegan('Across the gap');
+  await timerRound();
+  let entries: ChangeEntry[] = [];
+  await until(async () => {
+    entries = await feed();
+    return entries.some((e) => e.service === 'sync' && e.type === 'gap_recovered');
+  }, 'sync.gap_recovered');
+  const gap = entries.find((e) => e.service === 'sync')!;
+  expect(gap.summary).toMatchObject({ resource: 'mail:inbox', reason: 'delta_reset', created: 1 });
+  expect(subjectsIn(entries).filter((s) => s === 'Across the gap')).toHaveLength(1);
 });
