@@ -171,9 +171,9 @@ async function deliverTo(
   userId: string,
   endpoint: Endpoint,
   from: number | undefined,
-  keys: Buffer[],
+  keys: () => Promise<Buffer[]>,
   log: Logger,
-): Promise<'done' | 'busy'> {
+): Promise<'done' | 'busy' | 'more'> {
   const client = await table(CURSORS_TABLE);
   const leaseId = randomUUID();
   let cursor = await readCursor(client, userId, endpoint.id);
@@ -240,7 +240,7 @@ async function deliverTo(
           delivered = e.seq;
           continue;
         }
-        const outcome = await post(endpoint.url, userId, e, keys);
+        const outcome = await post(endpoint.url, userId, e, await keys());
         if (outcome.kind === 'ok') {
           delivered = e.seq;
           attempts = 0;
@@ -303,8 +303,7 @@ async function deliverTo(
     throw err;
   }
   // An entry appended while we held the lease may have had its message skipped as busy: look again.
-  if ((await latestSeq(userId)) > delivered) return await deliverTo(userId, endpoint, undefined, keys, log);
-  return 'done';
+  return (await latestSeq(userId)) > delivered ? 'more' : 'done';
 }
 
 /** Signing keys, or undefined (logged) when EVENTS_SIGNING_SECRETS is not set. */
@@ -321,20 +320,31 @@ async function signingKeys(log: Logger): Promise<Buffer[] | undefined> {
 
 /** Handles one `m365-events` message: every enabled endpoint gets the user's pending events. */
 export async function deliverUserEvents(kick: EventsKick, log: Logger): Promise<void> {
-  const endpoints = (await listEndpoints({ fresh: true })).filter((e) => !e.disabled);
+  // The list cached for a few seconds (one read per instance, not per message); a disabled
+  // endpoint is also dropped from this instance's copy at once (disableEndpoint).
+  const endpoints = (await listEndpoints()).filter((e) => !e.disabled);
   if (endpoints.length === 0) return;
   // An erased user (a message queued before the erase): no cursor may be left behind for them.
   if (!(await getConnection(kick.userId))) {
     await erasePartition(await table(CURSORS_TABLE), kick.userId);
     return;
   }
-  const keys = await signingKeys(log);
   // Without a secret nothing can be signed: the message fails and is retried (then poison).
-  if (!keys) throw new Error('EVENTS_SIGNING_SECRETS is not set');
+  if (!(await signingKeys(log))) throw new Error('EVENTS_SIGNING_SECRETS is not set');
+  // Read for every event (a cached secret, or a setting): one sent after a rotation has the new set.
+  const keys = async () => (await signingKeys(log)) ?? [];
   let busy = false;
-  for (const endpoint of endpoints) {
-    if ((await deliverTo(kick.userId, endpoint, kick.from, keys, log)) === 'busy') busy = true;
+  let pending = endpoints;
+  for (let pass = 0; pending.length > 0 && pass < 10; pass++) {
+    const more: Endpoint[] = [];
+    for (const endpoint of pending) {
+      const outcome = await deliverTo(kick.userId, endpoint, pass === 0 ? kick.from : undefined, keys, log);
+      if (outcome === 'busy') busy = true;
+      if (outcome === 'more') more.push(endpoint);
+    }
+    pending = more;
   }
+  if (pending.length > 0) busy = true;
   if (busy)
     await enqueue(EVENTS_QUEUE, { userId: kick.userId } satisfies EventsKick, {
       visibilityTimeoutSeconds: 1,

@@ -7,7 +7,7 @@ import { onConnected } from '../auth/lifecycle';
 import { registerUserData } from '../privacy';
 import { erasePartition, partitionRows, table } from '../storage/clients';
 import { getConnection } from '../storage/connections';
-import { appendChanges, onPushed } from '../sync/feed';
+import { appendEvent, onPushed } from '../sync/feed';
 import { CURSORS_TABLE, DEAD_LETTERS_TABLE, kickDelivery } from './deliver';
 
 let installed = false;
@@ -19,21 +19,15 @@ export function installEventHooks(): void {
 
   onConnected(async (userId) => {
     const connection = await getConnection(userId);
-    await appendChanges(userId, [
-      {
-        service: 'connection',
-        resource: 'connection',
-        id: 'microsoft',
-        type: 'connected',
-        summary: { status: 'connected', username: connection?.username ?? null },
-        // One entry per connect: the connection's own time stamps it.
-        dedupe: JSON.stringify([
-          'connection',
-          'connected',
-          connection?.connectedAt ?? new Date().toISOString(),
-        ]),
-      },
-    ]);
+    // One entry per connect: the connection's own time stamps it.
+    await appendEvent(userId, {
+      service: 'connection',
+      resource: 'connection',
+      id: 'microsoft',
+      type: 'connected',
+      summary: { status: 'connected', username: connection?.username ?? null },
+      ...(connection?.connectedAt ? { occurrence: connection.connectedAt } : {}),
+    });
   });
 
   registerUserData({

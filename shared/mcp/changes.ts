@@ -121,7 +121,6 @@ export const serviceChangesResources: Resource[] = FEED_SERVICES.map((service) =
  * or not the feed).
  */
 export function subscribedService(uri: string): string | undefined | null {
-  if (uri === CHANGES_URI) return undefined;
-  const m = /^m365:\/\/changes\/([a-z]+)$/.exec(uri);
-  return m && (FEED_SERVICES as readonly string[]).includes(m[1]!) ? m[1]! : null;
+  if (uri.includes('?')) return null;
+  return parseChangesUri(uri)?.service ?? (uri === CHANGES_URI ? undefined : null);
 }

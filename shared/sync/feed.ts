@@ -267,6 +267,36 @@ export async function appendChanges(
   return written;
 }
 
+/**
+ * A connection event (connected, reauth_required, feed degraded, subscription lost, ...) as a
+ * feed entry, and so an outbound event: one entry per occurrence (`occurrence` defaults to now).
+ */
+export async function appendEvent(
+  userId: string,
+  event: {
+    service: FeedService;
+    resource: string;
+    type: ChangeType;
+    summary: Record<string, unknown>;
+    /** The entry's item id (default: the resource). */
+    id?: string;
+    occurrence?: string;
+  },
+): Promise<void> {
+  const { service, resource, type, summary } = event;
+  const occurrence = event.occurrence ?? new Date().toISOString();
+  await appendChanges(userId, [
+    {
+      service,
+      resource,
+      id: event.id ?? resource,
+      type,
+      summary,
+      dedupe: JSON.stringify([service, resource, type, occurrence]),
+    },
+  ]);
+}
+
 export interface FeedPage {
   items: ChangeEntry[];
   /** Pass as `after` to read on; stays at `after` when nothing new arrived. */

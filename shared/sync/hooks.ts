@@ -7,7 +7,7 @@ import { onConnected } from '../auth/lifecycle';
 import { onReauthRequired } from '../auth/token-vault';
 import { registerUserData } from '../privacy';
 import { getConnection } from '../storage/connections';
-import { appendChanges, eraseChanges, exportChanges } from './feed';
+import { appendEvent, eraseChanges, exportChanges } from './feed';
 import { eraseIndexed, exportIndexed } from './items';
 import { enqueueUserJobs } from './plan';
 import { eraseSyncStates, listSyncStates } from './state';
@@ -26,17 +26,14 @@ export function installSyncHooks(): void {
   });
 
   onReauthRequired(async (userId, reason) => {
-    await appendChanges(userId, [
-      {
-        service: 'connection',
-        resource: 'connection',
-        id: 'microsoft',
-        type: 'reauth_required',
-        summary: { status: 'reauth_required', reason },
-        // One entry per transition: markReauthRequired runs once when the status changes.
-        dedupe: JSON.stringify(['connection', 'reauth_required', reason, new Date().toISOString()]),
-      },
-    ]);
+    // One entry per transition: markReauthRequired runs once when the status changes.
+    await appendEvent(userId, {
+      service: 'connection',
+      resource: 'connection',
+      id: 'microsoft',
+      type: 'reauth_required',
+      summary: { status: 'reauth_required', reason },
+    });
   });
 
   registerUserData({

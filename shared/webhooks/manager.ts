@@ -15,6 +15,7 @@ import { GraphError } from '../graph/client';
 import { Problem } from '../http/problem';
 import { markReauthRequired } from '../auth/token-vault';
 import { getConnection } from '../storage/connections';
+import { appendEvent } from '../sync/feed';
 import { enqueueSyncJob, type SyncJob } from '../sync/jobs';
 import { hashClientState, newClientState } from './client-state';
 import {
@@ -26,7 +27,6 @@ import {
   renewGraphSubscription,
   type GraphSubscription,
 } from './graph';
-import { feedEvent } from './feed-events';
 import { forgetLookup } from './lookup-cache';
 import {
   desiredSubscriptions,
@@ -222,9 +222,14 @@ async function reconcileNow(userId: string, log: Logger, trigger: Trigger): Prom
           if (!isGone(err)) throw err;
           // Gone at Graph (pain point 2: "when renew returned 404 the source stayed dead").
           await removeSubscription(userId, row.subscriptionId, false);
-          await feedEvent(userId, 'subscription', row.key, 'lost', {
+          await appendEvent(userId, {
+            service: 'subscription',
             resource: row.key,
-            reason: 'renewal_not_found',
+            type: 'lost',
+            summary: {
+              resource: row.key,
+              reason: 'renewal_not_found',
+            },
           });
           recreate.add(row.key);
           continue;
@@ -253,9 +258,14 @@ async function reconcileNow(userId: string, log: Logger, trigger: Trigger): Prom
     }
     if (recreate.has(spec.key)) {
       report.recreated += 1;
-      await feedEvent(userId, 'subscription', spec.key, 'recovered', {
+      await appendEvent(userId, {
+        service: 'subscription',
         resource: spec.key,
-        reason: 'resubscribed',
+        type: 'recovered',
+        summary: {
+          resource: spec.key,
+          reason: 'resubscribed',
+        },
       });
       // No notifications arrived in the gap: catch up by delta (§6.5 [INT], §6.6).
       await catchUp(userId, spec.key, syncReason);
@@ -310,11 +320,21 @@ export async function replaceRemoved(
 ): Promise<void> {
   await deleteSubscriptionRecord(userId, subscriptionId);
   forgetLookup(subscriptionId);
-  await feedEvent(userId, 'subscription', key, 'lost', { resource: key, reason: 'subscriptionRemoved' });
+  await appendEvent(userId, {
+    service: 'subscription',
+    resource: key,
+    type: 'lost',
+    summary: { resource: key, reason: 'subscriptionRemoved' },
+  });
   const report = await reconcileUser(userId, log, 'lifecycle');
   if (!report.skipped) await catchUp(userId, key, 'lifecycle');
   if ((await listSubscriptions(userId)).some((r) => r.key === key)) {
-    await feedEvent(userId, 'subscription', key, 'recovered', { resource: key, reason: 'resubscribed' });
+    await appendEvent(userId, {
+      service: 'subscription',
+      resource: key,
+      type: 'recovered',
+      summary: { resource: key, reason: 'resubscribed' },
+    });
   }
 }
 

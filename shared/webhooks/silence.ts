@@ -17,8 +17,8 @@ import { registerUserData } from '../privacy';
 import { erasePartition, partitionRows, table } from '../storage/clients';
 import { enqueueSyncJob, type SyncJob } from '../sync/jobs';
 import type { RoundResult } from '../sync/engine';
+import { appendEvent } from '../sync/feed';
 import { rowKeyOf } from '../sync/state';
-import { feedEvent } from './feed-events';
 import { replaceSubscription } from './manager';
 import { listSubscriptions } from './store';
 
@@ -123,7 +123,12 @@ async function recover(userId: string, resource: string, log: Logger): Promise<v
   }
   const at = new Date().toISOString();
   await setHealth(userId, resource, { status: 'healthy', recoveredAt: at, since: '', reason: '' });
-  await feedEvent(userId, 'feed', resource, 'recovered', { resource, reason: 'resubscribed' });
+  await appendEvent(userId, {
+    service: 'feed',
+    resource,
+    type: 'recovered',
+    summary: { resource, reason: 'resubscribed' },
+  });
   feedStats.recovered += 1;
   log.log(JSON.stringify({ event: 'feed_recovered', resource }));
 }
@@ -138,12 +143,17 @@ async function recover(userId: string, resource: string, log: Logger): Promise<v
  */
 export async function afterRound(job: SyncJob, result: RoundResult, log: Logger): Promise<void> {
   if (result.mode === 'resync' && result.entries > 0) {
-    await feedEvent(job.userId, 'sync', job.resource, 'gap_recovered', {
+    await appendEvent(job.userId, {
+      service: 'sync',
       resource: job.resource,
-      reason: 'delta_reset',
-      created: result.created,
-      updated: result.updated,
-      deleted: result.deleted,
+      type: 'gap_recovered',
+      summary: {
+        resource: job.resource,
+        reason: 'delta_reset',
+        created: result.created,
+        updated: result.updated,
+        deleted: result.deleted,
+      },
     });
     feedStats.gapsRecovered += 1;
   }
@@ -167,10 +177,15 @@ export async function afterRound(job: SyncJob, result: RoundResult, log: Logger)
       reason: 'changes_without_notification',
       suspectAt: '',
     });
-    await feedEvent(job.userId, 'feed', job.resource, 'degraded', {
+    await appendEvent(job.userId, {
+      service: 'feed',
       resource: job.resource,
-      reason: 'changes_without_notification',
-      unannounced: health.unannounced ?? 0,
+      type: 'degraded',
+      summary: {
+        resource: job.resource,
+        reason: 'changes_without_notification',
+        unannounced: health.unannounced ?? 0,
+      },
     });
     feedStats.degraded += 1;
     log.warn(

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { appendChanges } from '../../shared/sync/feed';
 import { MASTER_KEY, startTestApp, type TestApp } from '../support/app';
-import { controlCall } from '../support/sandbox';
+import { sendMailAs } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -208,22 +208,7 @@ test('replay from a cursor redelivers the same webhook-ids, in order', async () 
 
 test('a mail arriving in the sandbox becomes a signed mail.created event', async () => {
   const before = receiver.unique().length;
-  const { access_token } = await controlCall<{ access_token: string }>(t.sandbox, 'POST', '/tokens', {
-    user: MEGAN,
-    scopes: ['Mail.Send'],
-  });
-  const sent = await fetch(`${t.sandbox.graphBaseUrl}/me/sendMail`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      message: {
-        subject: 'Pushed to the platform',
-        body: { contentType: 'text', content: 'not in the event' },
-        toRecipients: [{ emailAddress: { address: ADELE } }],
-      },
-    }),
-  });
-  expect(sent.status).toBe(202);
+  await sendMailAs(t.sandbox, MEGAN, ADELE, 'Pushed to the platform', 'not in the event');
   for (let i = 0; i < 600; i++) {
     if (
       receiver

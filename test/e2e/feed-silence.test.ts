@@ -10,9 +10,11 @@
  */
 import { InvocationContext } from '@azure/functions';
 import type { ChangeEntry } from '../../shared/sync/feed';
+import { queueClient } from '../../shared/storage/clients';
+import { SYNC_JOBS_QUEUE } from '../../shared/sync/jobs';
 import { handleSyncJob } from '../../shared/sync/worker';
 import { startTestApp, type TestApp } from '../support/app';
-import { controlCall } from '../support/sandbox';
+import { controlCall, sendMailAs } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -35,24 +37,7 @@ async function feed(): Promise<ChangeEntry[]> {
   return ((await res.json()) as Json).items as ChangeEntry[];
 }
 
-async function mailFromMegan(subject: string): Promise<void> {
-  const { access_token } = await controlCall<{ access_token: string }>(t.sandbox, 'POST', '/tokens', {
-    user: MEGAN,
-    scopes: ['Mail.Send'],
-  });
-  const res = await fetch(`${t.sandbox.graphBaseUrl}/me/sendMail`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      message: {
-        subject,
-        body: { contentType: 'text', content: 'x' },
-        toRecipients: [{ emailAddress: { address: ADELE } }],
-      },
-    }),
-  });
-  expect(res.status).toBe(202);
-}
+const mailFromMegan = (subject: string) => sendMailAs(t.sandbox, MEGAN, ADELE, subject, 'x');
 
 /** The safety-net round the sync timer enqueues every SYNC_INTERVAL_MINUTES. */
 async function timerRound(): Promise<void> {
@@ -70,6 +55,17 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
     await sleep(50);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** No sync job waiting, visible or delayed (a trailing notification job would sync the inbox). */
+async function syncIdle(): Promise<void> {
+  const queue = await queueClient(SYNC_JOBS_QUEUE);
+  await until(
+    async () => (await queue.getProperties()).approximateMessagesCount === 0,
+    'no pending sync job',
+  );
+  // The last job taken may still be running: the inbox's lease is free once it is done.
+  await timerRound();
 }
 
 const subjectsIn = (entries: ChangeEntry[]) =>
@@ -90,7 +86,7 @@ test('notifications that go quiet: degraded, reconciled by delta, resubscribed, 
   await timerRound();
   await mailFromMegan('Announced');
   await until(async () => subjectsIn(await feed()).includes('Announced'), 'the announced mail');
-  await timerRound();
+  await syncIdle();
   expect((await feed()).filter((e) => e.service === 'feed')).toEqual([]);
 
   const before = (await controlCall<{ value: Json[] }>(t.sandbox, 'GET', '/subscriptions')).value;

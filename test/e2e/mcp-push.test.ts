@@ -10,7 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { appendChanges, latestSeq } from '../../shared/sync/feed';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
-import { controlCall } from '../support/sandbox';
+import { sendMailAs } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -65,22 +65,7 @@ test('an MCP SDK client subscribes, a mail arrives, it is notified and reads the
     await c.subscribeResource({ uri: 'm365://changes/calendar' });
     const cursor = await latestSeq(adele);
 
-    const { access_token } = await controlCall<{ access_token: string }>(t.sandbox, 'POST', '/tokens', {
-      user: MEGAN,
-      scopes: ['Mail.Send'],
-    });
-    const sent = await fetch(`${t.sandbox.graphBaseUrl}/me/sendMail`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        message: {
-          subject: 'Told at once',
-          body: { contentType: 'text', content: 'hello' },
-          toRecipients: [{ emailAddress: { address: ADELE } }],
-        },
-      }),
-    });
-    expect(sent.status).toBe(202);
+    await sendMailAs(t.sandbox, MEGAN, ADELE, 'Told at once');
 
     await until(() => updates.includes('m365://changes'), 'notifications/resources/updated');
     // Only the whole feed changed: the calendar resource was not touched.

@@ -266,12 +266,24 @@ describe('POST /search/query', () => {
       }),
     );
     expect(Object.keys(picked.hits[0].resource).sort()).toEqual(['@odata.type', 'subject', 'toRecipients']);
-    const top = await search({
-      entityTypes: ['message'],
-      query: { queryString: 'contoso' },
-      enableTopResults: true,
-    });
-    expect(top.status).toBe(200);
+    // enableTopResults: the most relevant messages first, the rest by date (search-api-overview,
+    // "Get the most relevant emails"). The older message mentions the word four times.
+    for (const [subject, content] of [
+      ['Zebrafish report', 'zebrafish zebrafish zebrafish zebrafish'],
+      ['Zebrafish note', 'one zebrafish'],
+    ]) {
+      expect(
+        (await call('POST', '/me/messages', { subject, body: { contentType: 'text', content } })).status,
+      ).toBe(201);
+    }
+    const order = async (enableTopResults: boolean) =>
+      (
+        (container(
+          await search({ entityTypes: ['message'], query: { queryString: 'zebrafish' }, enableTopResults }),
+        ).hits ?? []) as Json[]
+      ).map((h) => h.resource.subject as string);
+    expect(await order(false)).toEqual(['Zebrafish note', 'Zebrafish report']);
+    expect(await order(true)).toEqual(['Zebrafish report', 'Zebrafish note']);
   });
 
   test('each entity type needs its permission (search-api-overview entity table)', async () => {

@@ -84,7 +84,13 @@ export async function waitFor<T>(
 }
 
 /** A mail `from` sends to `to` straight through the sandbox's Graph (not through the app). */
-export async function sendMailAs(sandbox: Sandbox, from: string, to: string, subject: string): Promise<void> {
+export async function sendMailAs(
+  sandbox: Sandbox,
+  from: string,
+  to: string,
+  subject: string,
+  content = 'hi',
+): Promise<void> {
   const { access_token } = await controlCall<{ access_token: string }>(sandbox, 'POST', '/tokens', {
     user: from,
     scopes: ['Mail.Send'],
@@ -95,7 +101,7 @@ export async function sendMailAs(sandbox: Sandbox, from: string, to: string, sub
     body: JSON.stringify({
       message: {
         subject,
-        body: { contentType: 'text', content: 'hi' },
+        body: { contentType: 'text', content },
         toRecipients: [{ emailAddress: { address: to } }],
       },
     }),

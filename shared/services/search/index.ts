@@ -199,6 +199,7 @@ defineAction({
   kind: 'read',
   idempotent: true,
   run: async (input, ctx) => {
+    const granted = grantedKinds(ctx);
     const state: CursorState = input.cursor
       ? decodeState(input.cursor)
       : {
@@ -206,9 +207,8 @@ defineAction({
           q: input.query,
           t: input.top ?? 10,
           ...(input.timeZone ? { z: input.timeZone } : {}),
-          o: Object.fromEntries((input.kinds ?? grantedKinds(ctx)).map((k) => [k, 0])),
+          o: Object.fromEntries((input.kinds ?? granted).map((k) => [k, 0])),
         };
-    const granted = grantedKinds(ctx);
     const wanted = Object.keys(state.o) as Kind[];
     const searched = wanted.filter((k) => granted.includes(k));
     const skipped = (input.cursor || input.kinds ? [] : KINDS.filter((k) => !granted.includes(k))).map(
