@@ -174,35 +174,7 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
     api,
     tokenFor,
     call,
-    async connect(upn, opts = {}) {
-      const userId = opts.userId ?? `user-${randomUUID()}`;
-      const start = await call(userId, 'POST', '/auth/microsoft/start', {
-        ...(opts.features ? { features: opts.features } : {}),
-        loginHint: upn,
-        returnUrl: PLATFORM_RETURN_URL,
-      });
-      if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
-      const { authorizationUrl } = (await start.json()) as { authorizationUrl: string };
-      const authorize = await fetch(authorizationUrl, { redirect: 'manual' });
-      const callbackUrl = authorize.headers.get('location');
-      if (!callbackUrl) throw new Error(`authorize did not redirect: ${authorize.status}`);
-      const callback = await fetch(callbackUrl, { redirect: 'manual' });
-      const back = callback.headers.get('location');
-      if (callback.status !== 302 || !back)
-        throw new Error(`callback failed: ${callback.status} ${await callback.text()}`);
-      // The platform's return page: confirms with the same user's caller JWT (docs/security.md).
-      const returned = new URL(back).searchParams;
-      if (returned.get('status') === 'confirm') {
-        const complete = await call(userId, 'POST', '/auth/microsoft/complete', {
-          completionCode: returned.get('completion'),
-        });
-        if (complete.status !== 200)
-          throw new Error(`complete failed: ${complete.status} ${await complete.text()}`);
-      } else if (returned.get('status') !== 'connected') {
-        throw new Error(`callback returned ${back}`);
-      }
-      return userId;
-    },
+    connect: async (upn, opts = {}) => await connectUser(call, upn, opts),
     storage: process.env.AzureWebJobsStorage ?? '',
     async stop() {
       await host.stop();
@@ -210,4 +182,45 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
       await own?.stop();
     },
   };
+}
+
+type Caller = (userId: string, method: string, path: string, body?: unknown) => Promise<Response>;
+
+/**
+ * Runs the whole connect flow for a sandbox user (the sandbox auto-approves) through an app's
+ * routes, called with `call`; returns the platform user id. Also used against an app running in
+ * another process (test/e2e/events-crash.test.ts).
+ */
+export async function connectUser(
+  call: Caller,
+  upn: string,
+  opts: { features?: string[]; userId?: string } = {},
+): Promise<string> {
+  const userId = opts.userId ?? `user-${randomUUID()}`;
+  const start = await call(userId, 'POST', '/auth/microsoft/start', {
+    ...(opts.features ? { features: opts.features } : {}),
+    loginHint: upn,
+    returnUrl: PLATFORM_RETURN_URL,
+  });
+  if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
+  const { authorizationUrl } = (await start.json()) as { authorizationUrl: string };
+  const authorize = await fetch(authorizationUrl, { redirect: 'manual' });
+  const callbackUrl = authorize.headers.get('location');
+  if (!callbackUrl) throw new Error(`authorize did not redirect: ${authorize.status}`);
+  const callback = await fetch(callbackUrl, { redirect: 'manual' });
+  const back = callback.headers.get('location');
+  if (callback.status !== 302 || !back)
+    throw new Error(`callback failed: ${callback.status} ${await callback.text()}`);
+  // The platform's return page: confirms with the same user's caller JWT (docs/security.md).
+  const returned = new URL(back).searchParams;
+  if (returned.get('status') === 'confirm') {
+    const complete = await call(userId, 'POST', '/auth/microsoft/complete', {
+      completionCode: returned.get('completion'),
+    });
+    if (complete.status !== 200)
+      throw new Error(`complete failed: ${complete.status} ${await complete.text()}`);
+  } else if (returned.get('status') !== 'connected') {
+    throw new Error(`callback returned ${back}`);
+  }
+  return userId;
 }

@@ -214,6 +214,12 @@ export const configSchema = z.object({
     .min(1)
     .max(7 * 86400)
     .default(86400),
+  /**
+   * Seconds a receiver has to answer one event before the attempt counts as failed. The delivery
+   * lease is this plus 5 s (renewed after every event), so a worker killed mid-delivery blocks the
+   * user's stream for at most that long.
+   */
+  EVENTS_TIMEOUT_SECONDS: z.coerce.number().int('must be a whole number').min(1).max(60).default(15),
   MCP_READ_ONLY: boolFlag.default(false),
   /**
    * Browser origins allowed to call /api/mcp (the MCP transport spec: servers must validate

@@ -27,10 +27,10 @@ import { accepts } from './types';
 export const EVENTS_QUEUE = 'm365-events';
 export const CURSORS_TABLE = 'eventcursors';
 export const DEAD_LETTERS_TABLE = 'eventdeadletters';
-const LEASE_MS = 60_000;
+/** Beyond the POST timeout, what the lease allows for the storage reads and writes around it. */
+const LEASE_SLACK_MS = 5_000;
 const PAGE = 50;
 const MAX_BACKOFF_SECONDS = 3600;
-const TIMEOUT_MS = 15_000;
 
 export interface EventsKick {
   userId: string;
@@ -119,7 +119,7 @@ async function post(url: string, userId: string, e: ChangeEntry, keys: Buffer[])
     const res = await fetch(url, {
       method: 'POST',
       redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(getConfig().EVENTS_TIMEOUT_SECONDS * 1000),
       headers: {
         'content-type': 'application/json',
         'user-agent': 'm365-integration-events/1',
@@ -176,6 +176,9 @@ async function deliverTo(
 ): Promise<'done' | 'busy' | 'more'> {
   const client = await table(CURSORS_TABLE);
   const leaseId = randomUUID();
+  // Long enough for one POST and its cursor write, and renewed by each: a worker killed
+  // mid-delivery (kill -9, a lost instance) holds the stream for one timeout plus the slack.
+  const leaseMs = getConfig().EVENTS_TIMEOUT_SECONDS * 1000 + LEASE_SLACK_MS;
   let cursor = await readCursor(client, userId, endpoint.id);
   const now = Date.now();
   if (!cursor) {
@@ -202,7 +205,7 @@ async function deliverTo(
   let etag: string;
   try {
     const res = await client.updateEntity(
-      { partitionKey: userId, rowKey: endpoint.id, leaseUntil: now + LEASE_MS, leaseId },
+      { partitionKey: userId, rowKey: endpoint.id, leaseUntil: now + leaseMs, leaseId },
       'Merge',
       { etag: cursor.etag },
     );
@@ -224,6 +227,7 @@ async function deliverTo(
         firstFailureAt,
         replayAfter: -1,
         retryAt: 0,
+        leaseUntil: Date.now() + leaseMs,
         ...extra,
       },
       'Merge',

@@ -1,0 +1,228 @@
+/**
+ * Signed events survive a `kill -9` of the app mid-delivery (issue 36, docs/events.md): the app
+ * runs in its own process (the local host over the built dist/, as `npm start` runs it) against
+ * this test's sandbox and Azurite; a receiver verifying with the `standardwebhooks` package holds
+ * one event's POST open and the test kills the app at that moment. After a restart every mail is
+ * delivered once by `webhook-id` and in order, the interrupted one again with the same id.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { configureEnv, connectUser, startHarnessSandbox, TEST_APP } from '../../scripts/harness';
+import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
+import type { Sandbox } from '../../sandbox';
+import { mintCallerToken } from '../../shared/http/caller';
+import { queueClient } from '../../shared/storage/clients';
+import { SYNC_JOBS_QUEUE } from '../../shared/sync/jobs';
+import { listSyncStates } from '../../shared/sync/state';
+import { freePort } from '../support/ports';
+import { sendMailAs } from '../support/sandbox';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const SECRET = 'whsec_' + Buffer.from('events-secret-for-the-kill-9-test').toString('base64');
+const ADELE = 'adele.vance@contoso.test';
+const MEGAN = 'megan.bowen@contoso.test';
+const FUNCTION_KEY = 'crash-test-function-key';
+const MASTER_KEY = 'crash-test-master-key';
+const root = join(__dirname, '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The app alone (no sandbox, no Azurite): the local host over dist/, as scripts/dev.ts starts it. */
+const APP_PROCESS = `
+const { join } = require('node:path');
+const [dist, port, functionKey, masterKey] = process.argv.slice(1);
+const { loadFunctions } = require(join(dist, 'shared', 'runtime', 'load.js'));
+const { startLocalHost } = require(join(dist, 'scripts', 'localhost.js'));
+startLocalHost({
+  registrations: loadFunctions(join(dist, 'functions')),
+  port: Number(port), functionKey, masterKey, timers: false, queuePollMs: 100, log: () => undefined,
+}).then((host) => console.log('up ' + host.url));`;
+
+interface Delivery {
+  id: string;
+  body: Json;
+}
+
+/** A platform's receiver: verifies every delivery, records the 2xx ones, can hold one open. */
+class Receiver {
+  server!: Server;
+  url = '';
+  deliveries: Delivery[] = [];
+  rejected = 0;
+  answer: () => number = () => 204;
+  /** A delivery whose subject this names is held open (never answered); `held` resolves. */
+  holdSubject?: string;
+  held?: (id: string) => void;
+
+  async start(): Promise<void> {
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const payload = Buffer.concat(chunks).toString('utf8');
+        const headers = Object.fromEntries(
+          ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((h) => [h, String(req.headers[h])]),
+        );
+        try {
+          new Webhook(SECRET).verify(payload, headers);
+        } catch {
+          this.rejected++;
+          res.writeHead(401).end();
+          return;
+        }
+        const body = JSON.parse(payload) as Json;
+        if (this.holdSubject && body.data?.summary?.subject === this.holdSubject) {
+          this.holdSubject = undefined;
+          res.on('error', () => undefined);
+          this.held?.(headers['webhook-id']!);
+          return;
+        }
+        const status = this.answer();
+        if (status >= 200 && status < 300) this.deliveries.push({ id: headers['webhook-id']!, body });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/m365/events`;
+  }
+
+  unique(): Delivery[] {
+    const seen = new Set<string>();
+    return this.deliveries.filter((d) => !seen.has(d.id) && seen.add(d.id));
+  }
+
+  mailSubjects(): string[] {
+    return this.unique()
+      .filter((d) => d.body.type === 'mail.created')
+      .map((d) => String(d.body.data.summary.subject));
+  }
+}
+
+let sandbox: Sandbox;
+let azurite: RunningAzurite;
+let port: number;
+let app: ChildProcess | undefined;
+let appOutput = '';
+const receiver = new Receiver();
+
+async function startApp(): Promise<void> {
+  appOutput = '';
+  const child = spawn(
+    process.execPath,
+    ['-e', APP_PROCESS, join(root, 'dist'), String(port), FUNCTION_KEY, MASTER_KEY],
+    { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  app = child;
+  child.stderr.on('data', (d: Buffer) => (appOutput += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      appOutput += d.toString();
+      if (appOutput.includes('up http')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the app exited (${code}):\n${appOutput}`)));
+  });
+}
+
+async function killApp(): Promise<void> {
+  const child = app!;
+  app = undefined;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function call(userId: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return await fetch(`http://127.0.0.1:${port}/api${path}`, {
+    method,
+    redirect: 'manual',
+    headers: {
+      'x-functions-key': FUNCTION_KEY,
+      authorization: `Bearer ${await mintCallerToken(userId)}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string, ms = 30000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}\n${appOutput.slice(-2000)}`);
+}
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-fast.mjs'), '--quiet'], { cwd: root });
+  sandbox = await startHarnessSandbox({ autoApprove: true });
+  azurite = await startAzurite();
+  port = await freePort();
+  const redirectUri = `http://127.0.0.1:${port}/api/auth/microsoft/callback`;
+  configureEnv(sandbox, redirectUri, {
+    AzureWebJobsStorage: azurite.connectionString,
+    EVENTS_SIGNING_SECRETS: SECRET,
+    EVENTS_RETRY_SECONDS: '1',
+    EVENTS_TIMEOUT_SECONDS: '3',
+  });
+  sandbox.directory.apps.get(TEST_APP.clientId)!.redirectUris = [redirectUri];
+  await receiver.start();
+  await startApp();
+}, 60000);
+
+afterAll(async () => {
+  if (app) await killApp();
+  await new Promise((r) => receiver.server.close(r));
+  await sandbox.stop();
+  await azurite.stop();
+});
+
+test('kill -9 while a receiver holds an event open: after a restart every mail arrives once, in order', async () => {
+  const registered = await fetch(`http://127.0.0.1:${port}/api/events/endpoints`, {
+    method: 'PUT',
+    headers: { 'x-functions-key': MASTER_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: receiver.url }),
+  });
+  expect(registered.status).toBe(200);
+  const adele = await connectUser(call, ADELE, { features: ['mail'] });
+  await until(() => receiver.unique().some((d) => d.body.type === 'connection.connected'), 'connected');
+
+  // The receiver is down while five mails arrive and are synced into the feed.
+  receiver.answer = () => 503;
+  const subjects = ['crash-1', 'crash-2', 'crash-3', 'crash-4', 'crash-5'];
+  for (const s of subjects) await sendMailAs(sandbox, MEGAN, ADELE, s);
+  await until(async () => {
+    const res = await call(adele, 'GET', '/changes?after=0');
+    const items = ((await res.json()) as { items: Json[] }).items;
+    return items.filter((e) => e.service === 'mail').length >= subjects.length;
+  }, 'five mails in the feed');
+  // No sync round may be left holding its lease when the app dies (it would outlive the test).
+  const jobs = await queueClient(SYNC_JOBS_QUEUE);
+  await until(async () => (await jobs.getProperties()).approximateMessagesCount === 0, 'no sync job');
+  await until(async () => (await listSyncStates(adele)).every((s) => !s.leaseId), 'the inbox round finished');
+
+  // It comes back; the third mail's POST is held open and the app is killed right then.
+  const held = new Promise<string>((resolve) => (receiver.held = resolve));
+  receiver.holdSubject = 'crash-3';
+  receiver.answer = () => 204;
+  const heldId = await held;
+  await killApp();
+  expect(receiver.mailSubjects()).toEqual(['crash-1', 'crash-2']);
+
+  // Restarted, the next change resumes the stream where the dead instance left it.
+  await startApp();
+  await sendMailAs(sandbox, MEGAN, ADELE, 'crash-6');
+  await until(() => receiver.mailSubjects().length >= 6, 'all six mails delivered', 60000);
+
+  expect(receiver.mailSubjects()).toEqual([...subjects, 'crash-6']);
+  // The interrupted event came again with the id it had when the app died.
+  const third = receiver.unique().find((d) => d.body.data?.summary?.subject === 'crash-3');
+  expect(third?.id).toBe(heldId);
+  // Every delivery verified, and the stream kept the feed's order.
+  expect(receiver.rejected).toBe(0);
+  const seqs = receiver.unique().map((d) => d.body.data.seq as number);
+  expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+}, 120000);
