@@ -12,6 +12,7 @@ import { InvocationContext } from '@azure/functions';
 import type { ChangeEntry } from '../../shared/sync/feed';
 import { queueClient } from '../../shared/storage/clients';
 import { SYNC_JOBS_QUEUE } from '../../shared/sync/jobs';
+import { NOTIFICATIONS_QUEUE } from '../../shared/webhooks/notifications';
 import { handleSyncJob } from '../../shared/sync/worker';
 import { startTestApp, type TestApp } from '../support/app';
 import { controlCall, sendMailAs } from '../support/sandbox';
@@ -57,13 +58,24 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** No sync job waiting, visible or delayed (a trailing notification job would sync the inbox). */
+/**
+ * Nothing left that would sync the inbox on its own: no notification the sandbox still has to
+ * deliver (on a busy machine a slow answer makes Graph send it again, later), none queued for the
+ * notification worker, no sync job waiting, visible or delayed (a trailing notification job), and
+ * no round running.
+ */
 async function syncIdle(): Promise<void> {
-  const queue = await queueClient(SYNC_JOBS_QUEUE);
   await until(
-    async () => (await queue.getProperties()).approximateMessagesCount === 0,
-    'no pending sync job',
+    async () =>
+      (await controlCall<{ outstanding: number }>(t.sandbox, 'GET', '/subscriptions/stats?last=0'))
+        .outstanding === 0,
+    'every notification delivered',
   );
+  // Azurite, like Azure, counts invisible (delayed or taken) messages too.
+  for (const name of [NOTIFICATIONS_QUEUE, SYNC_JOBS_QUEUE]) {
+    const queue = await queueClient(name);
+    await until(async () => (await queue.getProperties()).approximateMessagesCount === 0, `${name} empty`);
+  }
   // The last job taken may still be running: the inbox's lease is free once it is done.
   await timerRound();
 }

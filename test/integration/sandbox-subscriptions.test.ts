@@ -371,7 +371,26 @@ describe('delivery (§6.4)', () => {
     await sendMail(ADELE, 'Retry me');
     await waitFor(() => notificationsFor(sub.id).length >= 3 || undefined);
     const stats = await controlCall<Json>(sandbox, 'GET', '/subscriptions/stats');
-    expect(stats).toMatchObject({ failedAttempts: 2, retries: 2, delivered: 1, dropped: 0 });
+    expect(stats).toMatchObject({ failedAttempts: 2, retries: 2, delivered: 1, dropped: 0, outstanding: 0 });
+  });
+
+  test('`outstanding` counts a notification waiting for its retry until it is delivered', async () => {
+    await controlCall(sandbox, 'PUT', '/subscriptions/settings', { retryDelaysMs: [1500] });
+    const token = await tokenFor(ADELE, ADELE_SCOPES);
+    const sub = await created(await subscribe(token));
+    endpoint.failNext = 1;
+    await sendMail(ADELE, 'Wait for me');
+    const failed = await waitFor(async () => {
+      const s = await controlCall<Json>(sandbox, 'GET', '/subscriptions/stats');
+      return s.failedAttempts >= 1 ? s : undefined;
+    });
+    expect(failed).toMatchObject({ delivered: 0, outstanding: 1 });
+    await waitFor(() => notificationsFor(sub.id).length >= 2 || undefined);
+    const done = await waitFor(async () => {
+      const s = await controlCall<Json>(sandbox, 'GET', '/subscriptions/stats');
+      return s.outstanding === 0 ? s : undefined;
+    });
+    expect(done).toMatchObject({ delivered: 1, failedAttempts: 1 });
   });
 
   test('after the last retry the notification is dropped and the subscription hears `missed` (§6.4, §6.6)', async () => {

@@ -2,8 +2,9 @@
  * Control routes for change notifications (under /_sandbox/, tests and demos only):
  * - `GET /_sandbox/subscriptions`: every live subscription (clientState is not shown);
  * - `GET /_sandbox/subscriptions/stats`: delivery counters (posts, delivered, failed attempts,
- *   retries, dropped, answers slower than 2.9 s, lifecycle events, validations) plus the last
- *   deliveries (`?last=N`, default 50); `DELETE` resets them;
+ *   retries, dropped, answers slower than 2.9 s, lifecycle events, validations), `outstanding`
+ *   (notifications still to be answered: queued, on their way or waiting for a retry) and the last
+ *   deliveries (`?last=N`, default 50); `DELETE` resets the counters;
  * - `GET|PUT /_sandbox/subscriptions/settings`: maxima, retry delays (compress them for tests),
  *   timeouts, batch size, per-mailbox quota;
  * - `POST /_sandbox/subscriptions/{id}/lifecycle {event}`: sends `reauthorizationRequired`,
@@ -54,7 +55,11 @@ export function installSubscriptionsControl(sandbox: Sandbox): void {
 
   c.on('GET', '/subscriptions/stats', (ctx) => {
     const last = Math.max(0, Number(ctx.query.get('last') ?? 50) || 0);
-    return json(200, { ...state().stats, deliveries: state().deliveries.slice(-last) });
+    // `outstanding`: notifications not yet answered or waiting (flush, retry): 0 when all went out.
+    const s = state();
+    const outstanding =
+      s.inFlight + s.timers.size + [...s.pending.values()].reduce((n, l) => n + l.length, 0);
+    return json(200, { ...s.stats, outstanding, deliveries: s.deliveries.slice(-last) });
   });
   c.on('DELETE', '/subscriptions/stats', () => {
     state().stats = emptyStats();

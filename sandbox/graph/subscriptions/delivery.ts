@@ -181,6 +181,7 @@ async function deliver(
   const started = performance.now();
   let status = 0;
   let outcome: DeliveryRecord['outcome'] = 'failed';
+  state.inFlight += 1;
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -193,6 +194,8 @@ async function deliver(
     outcome = res.ok ? 'ok' : 'failed';
   } catch (err) {
     outcome = (err as Error).name === 'TimeoutError' ? 'timeout' : 'failed';
+  } finally {
+    state.inFlight -= 1;
   }
   const durationMs = Math.round(performance.now() - started);
   if (durationMs > state.settings.slowThresholdMs || outcome === 'timeout') state.stats.slow += 1;

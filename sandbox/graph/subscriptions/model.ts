@@ -106,6 +106,8 @@ export interface SubscriptionsModule {
   pending: Map<string, Array<{ subId: string; notification: Record<string, unknown> }>>;
   flushScheduled: boolean;
   timers: Set<NodeJS.Timeout>;
+  /** POSTs on their way to an endpoint (a test waits for none before it changes the rules). */
+  inFlight: number;
   /**
    * Subscriptions gone quiet (a fault for tests): their notifications are silently not sent, no
    * retry, no lifecycle event, as when Graph stops delivering without a word. New ones are not.
@@ -144,6 +146,7 @@ export function subscriptionsState(sandbox: Sandbox): SubscriptionsModule {
       pending: new Map(),
       flushScheduled: false,
       timers: new Set(),
+      inFlight: 0,
       silenced: new Set(),
     };
     sandbox.modules.subscriptions = state;
