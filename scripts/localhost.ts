@@ -27,6 +27,7 @@ import { Problem, problemResponse } from '../shared/http/problem';
 import { decodeOrRaw, tryDecode } from '../shared/http/url';
 import type { HttpSpec, QueueSpec, TimerSpec, TriggerSpec } from '../shared/runtime/register';
 import { queueClient } from '../shared/storage/clients';
+import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 
 export interface HostJson {
   extensions?: {
@@ -35,6 +36,7 @@ export interface HostJson {
       maxDequeueCount?: number;
       visibilityTimeout?: string;
       batchSize?: number;
+      newBatchThreshold?: number;
       maxPollingInterval?: string;
     };
   };
@@ -235,6 +237,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const visibilityMs = options.queueVisibilityTimeoutMs ?? parseTimeSpan(queueSettings.visibilityTimeout, 0);
   const maxPollMs = options.queuePollMs ?? parseTimeSpan(queueSettings.maxPollingInterval, 2000);
   const batchSize = Math.min(32, queueSettings.batchSize ?? 16);
+  const newBatchThreshold = queueSettings.newBatchThreshold ?? Math.floor(batchSize / 2);
 
   function decodeQueueMessage(text: string): unknown {
     const decoded = Buffer.from(text, 'base64').toString('utf8');
@@ -254,74 +257,103 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     await spec.handler(input, context);
   }
 
+  /**
+   * The host's queue listener: it fetches `batchSize` messages and runs them concurrently, and
+   * fetches the next batch as soon as the number still running falls to `newBatchThreshold`
+   * (default half the batch), so one slow message does not hold back the ones behind it. An empty
+   * queue is polled again after a delay that doubles up to `maxPollingInterval`.
+   * https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue#host-json
+   */
   function pollQueue(spec: QueueSpec): void {
     let idleMs = 50;
     let timer: NodeJS.Timeout | undefined;
-    let active: Promise<void> = Promise.resolve();
-    const tick = async () => {
-      const client = await queueClient(spec.queueName, spec.connection);
-      await client.createIfNotExists();
-      const received = await client.receiveMessages({
-        numberOfMessages: batchSize,
-        visibilityTimeout: 600,
-      });
-      if (received.receivedMessageItems.length === 0) {
-        idleMs = Math.min(maxPollMs, idleMs * 2);
-        return;
+    let created = false;
+    let polling: Promise<void> = Promise.resolve();
+    const running = new Set<Promise<void>>();
+    const handle = async (client: QueueClient, msg: DequeuedMessageItem) => {
+      const metadata = {
+        id: msg.messageId,
+        dequeueCount: msg.dequeueCount,
+        insertionTime: msg.insertedOn.toISOString(),
+        expirationTime: msg.expiresOn.toISOString(),
+        nextVisibleTime: msg.nextVisibleOn.toISOString(),
+        popReceipt: msg.popReceipt,
+        queueTrigger: Buffer.from(msg.messageText, 'base64').toString('utf8'),
+      };
+      try {
+        await runQueueMessage(spec, decodeQueueMessage(msg.messageText), metadata);
+        await client.deleteMessage(msg.messageId, msg.popReceipt);
+      } catch (err) {
+        if (msg.dequeueCount >= maxDequeueCount) {
+          const poison = await queueClient(`${spec.queueName}-poison`, spec.connection);
+          await poison.createIfNotExists();
+          await poison.sendMessage(msg.messageText);
+          await client.deleteMessage(msg.messageId, msg.popReceipt);
+          log(
+            `queue ${spec.queueName}: message ${msg.messageId} moved to ${spec.queueName}-poison after ${msg.dequeueCount} attempts (${(err as Error).message})`,
+          );
+        } else {
+          await client.updateMessage(
+            msg.messageId,
+            msg.popReceipt,
+            undefined,
+            Math.ceil(visibilityMs / 1000),
+          );
+        }
       }
-      idleMs = 50;
-      await Promise.all(
-        received.receivedMessageItems.map(async (msg) => {
-          const metadata = {
-            id: msg.messageId,
-            dequeueCount: msg.dequeueCount,
-            insertionTime: msg.insertedOn.toISOString(),
-            expirationTime: msg.expiresOn.toISOString(),
-            nextVisibleTime: msg.nextVisibleOn.toISOString(),
-            popReceipt: msg.popReceipt,
-            queueTrigger: Buffer.from(msg.messageText, 'base64').toString('utf8'),
-          };
-          try {
-            await runQueueMessage(spec, decodeQueueMessage(msg.messageText), metadata);
-            await client.deleteMessage(msg.messageId, msg.popReceipt);
-          } catch (err) {
-            if (msg.dequeueCount >= maxDequeueCount) {
-              const poison = await queueClient(`${spec.queueName}-poison`, spec.connection);
-              await poison.createIfNotExists();
-              await poison.sendMessage(msg.messageText);
-              await client.deleteMessage(msg.messageId, msg.popReceipt);
-              log(
-                `queue ${spec.queueName}: message ${msg.messageId} moved to ${spec.queueName}-poison after ${msg.dequeueCount} attempts (${(err as Error).message})`,
-              );
-            } else {
-              await client.updateMessage(
-                msg.messageId,
-                msg.popReceipt,
-                undefined,
-                Math.ceil(visibilityMs / 1000),
-              );
-            }
-          }
-        }),
-      );
     };
+    /** Fetches one batch and starts it; true when messages came. */
+    const fetchBatch = async (): Promise<boolean> => {
+      const client = await queueClient(spec.queueName, spec.connection);
+      if (!created) {
+        await client.createIfNotExists();
+        created = true;
+      }
+      const received = await client.receiveMessages({ numberOfMessages: batchSize, visibilityTimeout: 600 });
+      for (const msg of received.receivedMessageItems) {
+        const run: Promise<void> = handle(client, msg)
+          .catch((err: unknown) => log(`queue ${spec.queueName}: ${(err as Error).message}`))
+          .finally(() => {
+            running.delete(run);
+            // Room for the next batch: fetch it now rather than at the next idle poll.
+            if (running.size === newBatchThreshold && !stopping) schedule(0);
+          });
+        running.add(run);
+      }
+      return received.receivedMessageItems.length > 0;
+    };
+    let fetching = false;
     const loop = () => {
-      if (stopping) return;
-      active = tick()
+      timer = undefined;
+      // Busy: a fetch on its way, or more running than the threshold (a finishing one calls again).
+      if (stopping || fetching || running.size > newBatchThreshold) return;
+      fetching = true;
+      polling = fetchBatch()
+        .finally(() => (fetching = false))
+        .then((got) => {
+          idleMs = got ? 50 : Math.min(maxPollMs, idleMs * 2);
+          if (got) schedule(0);
+          else schedule(idleMs);
+        })
         .catch((err: unknown) => {
           idleMs = maxPollMs;
           log(`queue ${spec.queueName}: polling failed (${(err as Error).message})`);
-        })
-        .finally(() => {
-          if (!stopping) {
-            timer = setTimeout(loop, idleMs);
-          }
+          schedule(idleMs);
         });
+    };
+    const schedule = (ms: number) => {
+      if (stopping) return;
+      if (timer) {
+        if (ms > 0) return;
+        clearTimeout(timer);
+      }
+      timer = setTimeout(loop, ms);
     };
     loop();
     stoppers.push(async () => {
       clearTimeout(timer);
-      await active;
+      await polling;
+      await Promise.all(running);
     });
   }
 

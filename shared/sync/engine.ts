@@ -48,6 +48,8 @@ export interface RoundResult {
   status: 'completed' | 'busy' | 'reauth_required' | 'not_connected';
   /** For `busy`: when the other round's lease runs out (a dead round's work is taken over then). */
   leaseHeldUntil?: number;
+  /** For `busy`: the holding round's lease id; for `completed`: this round's. */
+  leaseId?: string;
   mode?: RoundMode;
   pages: number;
   /** Graph requests made (pages fetched, restarts included). */
@@ -95,7 +97,7 @@ class RoundState {
   }
 
   /** The round's figures as a RoundResult reports them. */
-  counts(): Omit<RoundResult, 'status' | 'leaseHeldUntil' | 'mode' | 'lists'> {
+  counts(): Omit<RoundResult, 'status' | 'leaseHeldUntil' | 'leaseId' | 'mode' | 'lists'> {
     return {
       pages: this.pages,
       requests: this.requests,
@@ -145,7 +147,12 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
   const lease = await acquireLease(job.userId, job.resource, now());
   if ('heldUntil' in lease) {
     log.log(JSON.stringify({ event: 'sync_busy', resource: job.resource }));
-    return { status: 'busy', leaseHeldUntil: lease.heldUntil, ...new RoundState(0).counts() };
+    return {
+      status: 'busy',
+      leaseHeldUntil: lease.heldUntil,
+      ...(lease.holder ? { leaseId: lease.holder } : {}),
+      ...new RoundState(0).counts(),
+    };
   }
   const def = resourceDef(job.resource);
   const previous = lease.state;
@@ -231,7 +238,13 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
         deleted: round.deleted,
       }),
     );
-    return { status: 'completed', mode, ...round.counts(), ...(job.resource === 'todo' ? { lists } : {}) };
+    return {
+      status: 'completed',
+      mode,
+      leaseId: lease.id,
+      ...round.counts(),
+      ...(job.resource === 'todo' ? { lists } : {}),
+    };
   } catch (err) {
     if (err instanceof LeaseLost) throw err;
     const problem = err instanceof Problem ? err : undefined;

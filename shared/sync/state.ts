@@ -8,10 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import type { TableEntityResult } from '@azure/data-tables';
 import { decodeOrRaw } from '../http/url';
-import { table } from '../storage/clients';
+import { erasePartition, table } from '../storage/clients';
 import type { ResourceKey } from './jobs';
 
 export const SYNCSTATE_TABLE = 'syncstate';
+/** Requests for one more round, made while a round held the lease (see requestRerun). */
+export const SYNC_RERUNS_TABLE = 'syncreruns';
 /** A lease outlives a stalled page request (Graph timeout 30 s plus retries) with room to spare. */
 export const LEASE_MS = 3 * 60 * 1000;
 /** Clock difference tolerated between instances. */
@@ -109,6 +111,8 @@ export class LeaseLost extends Error {
 /** Another round holds the lease until `until` (ms since the epoch): come back then. */
 export interface LeaseHeld {
   heldUntil: number;
+  /** The holding round's lease id (absent when the row kept changing under us). */
+  holder?: string;
 }
 
 /**
@@ -130,7 +134,8 @@ export async function acquireLease(
       const left = Date.parse(current.leaseUntil) - now;
       // Held, unless it runs further ahead than any lease could: the clock of whoever wrote it
       // (or ours, before a jump back) was off, and such a lease would block the resource for hours.
-      if (left > 0 && left <= LEASE_MS + CLOCK_SKEW_MS) return { heldUntil: now + left };
+      if (left > 0 && left <= LEASE_MS + CLOCK_SKEW_MS)
+        return { heldUntil: now + left, holder: current.leaseId };
     }
     const patch = { userId, resource, leaseId: id, leaseUntil, lastRunAt: new Date(now).toISOString() };
     try {
@@ -193,5 +198,42 @@ export async function deleteSyncState(userId: string, resource: string): Promise
 export async function eraseSyncStates(userId: string): Promise<number> {
   const states = await listSyncStates(userId);
   for (const s of states) await deleteSyncState(userId, s.resource);
-  return states.length;
+  return states.length + (await erasePartition(await table(SYNC_RERUNS_TABLE), userId));
+}
+
+/**
+ * A change arrived while the round with lease `holder` runs (it may have read Graph before the
+ * change): asks that round to run once more when it ends. One row per (user, resource) names the
+ * round asked; returns false when that round was already asked (nothing more to do).
+ */
+export async function requestRerun(userId: string, resource: ResourceKey, holder: string): Promise<boolean> {
+  const client = await table(SYNC_RERUNS_TABLE);
+  const current = await client
+    .getEntity<{ holder?: string }>(userId, rowKeyOf(resource))
+    .catch((err: unknown) => {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    });
+  if (current?.holder === holder) return false;
+  await client.upsertEntity(
+    { partitionKey: userId, rowKey: rowKeyOf(resource), holder, at: new Date().toISOString() },
+    'Replace',
+  );
+  return true;
+}
+
+/** Whether a change asked the round that held lease `leaseId` to run once more. */
+export async function rerunRequested(
+  userId: string,
+  resource: ResourceKey,
+  leaseId: string,
+): Promise<boolean> {
+  const client = await table(SYNC_RERUNS_TABLE);
+  try {
+    const row = await client.getEntity<{ holder?: string }>(userId, rowKeyOf(resource));
+    return row.holder === leaseId;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw err;
+  }
 }

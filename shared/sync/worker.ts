@@ -12,15 +12,21 @@ import { enqueue } from '../storage/clients';
 import { runSyncRound, type RoundResult } from './engine';
 import { enqueueSyncJob, isResourceKey, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from './jobs';
 import { retireResource } from './plan';
+import { requestRerun, rerunRequested } from './state';
 
 /**
- * A change-driven job that found its resource busy comes back later (2, 4, 8 ... 60 s): the
- * running round may have started before the change. Its last return is timed for when the other
- * round's lease runs out, so a round that died (a crash, kill -9) is taken over then and the work
- * resumes without waiting for the timer (up to 15 minutes).
+ * A change-driven job (a notification, a connect) that finds a round running cannot know whether
+ * that round read Graph before or after its change. It asks the running round to run once more
+ * when it ends (requestRerun, one storage row): the change is picked up right after the running
+ * round, not seconds later. The job that asked also comes back later (2, 4, 8 ... 60 s, never
+ * after the lease's end) in case the running round dies (a crash, kill -9): its last return is
+ * timed for the end of the lease, when a dead round's work is taken over, without waiting for the
+ * timer (up to 15 minutes). Other jobs finding the same round running just add to its request.
  */
 const MAX_BUSY_RETRIES = 6;
 const busyRetrySeconds = (hops: number): number => Math.min(60, 2 * 2 ** hops);
+/** Follow-up rounds one job runs for changes that arrived during the previous one. */
+const MAX_RERUNS = 10;
 /** Azure Queue visibility timeouts may be up to 7 days; a lease is at most a few minutes. */
 const MAX_DELAY_SECONDS = 15 * 60;
 
@@ -55,11 +61,26 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
     return { status: 'invalid' }; // can never succeed: drop rather than poison
   }
   const job: SyncJob = parsed.data;
-  const hops = job.hops ?? 0;
+  let outcome = await runOnce(job, context);
+  // Changes that arrived during the round asked for one more (a delta round: cheap when empty).
+  for (
+    let n = 0;
+    n < MAX_RERUNS &&
+    outcome.status === 'completed' &&
+    outcome.leaseId !== undefined &&
+    (await rerunRequested(job.userId, job.resource, outcome.leaseId));
+    n++
+  ) {
+    context.log(JSON.stringify({ event: 'sync_rerun', resource: job.resource }));
+    outcome = await runOnce({ userId: job.userId, resource: job.resource, reason: 'notification' }, context);
+  }
+  return outcome;
+}
 
-  let result: RoundResult;
+/** One round; a To Do list that answers 404 is retired instead. */
+async function roundOrRetire(job: SyncJob, context: InvocationContext): Promise<WorkerOutcome> {
   try {
-    result = await runSyncRound(job, { log: context });
+    return await runSyncRound(job, { log: context });
   } catch (err) {
     // A To Do list that no longer exists (deleted, or left behind by an account the user no
     // longer holds) answers 404 for ever: retire it instead of sending the job to the poison queue.
@@ -72,21 +93,38 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
     }
     throw err;
   }
+}
+
+async function runOnce(job: SyncJob, context: InvocationContext): Promise<WorkerOutcome> {
+  let result = await roundOrRetire(job, context);
   if (result.status === 'busy') {
     const changeDriven =
       job.reason === 'notification' || job.reason === 'connect' || job.reason === 'lifecycle';
-    const leaseLeft = Math.ceil(((result.leaseHeldUntil ?? Date.now()) - Date.now()) / 1000);
-    if (changeDriven && hops <= MAX_BUSY_RETRIES) {
-      // Quick retries never later than the lease's end; the last one at its end (a live round has
-      // finished by then and this one finds nothing new; a dead one is taken over).
-      const wait = hops < MAX_BUSY_RETRIES ? Math.min(busyRetrySeconds(hops), leaseLeft + 1) : leaseLeft + 1;
-      await enqueue(
-        SYNC_JOBS_QUEUE,
-        { ...job, hops: hops + 1 },
-        { visibilityTimeoutSeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, wait)) },
-      );
+    if (!changeDriven) return result;
+    const hops = job.hops ?? 0;
+    let comingBack = false;
+    for (let tries = 0; result.status === 'busy' && tries < 3; tries++) {
+      const holder = result.leaseId;
+      const asked = holder !== undefined && (await requestRerun(job.userId, job.resource, holder));
+      // The job that asked (or one already coming back) comes back: the holder may die.
+      if (!comingBack && (asked || hops > 0 || !holder) && hops <= MAX_BUSY_RETRIES) {
+        comingBack = true;
+        const leaseLeft = Math.ceil(((result.leaseHeldUntil ?? Date.now()) - Date.now()) / 1000);
+        const wait =
+          hops < MAX_BUSY_RETRIES ? Math.min(busyRetrySeconds(hops), leaseLeft + 1) : leaseLeft + 1;
+        await enqueue(
+          SYNC_JOBS_QUEUE,
+          { ...job, hops: hops + 1 },
+          { visibilityTimeoutSeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, wait)) },
+        );
+      }
+      // The holder looks for requests after it ends: if it ended before ours was written, the
+      // lease is free now and this job runs the round itself; if it still holds it, it sees ours.
+      const again = await roundOrRetire(job, context);
+      if (again.status === 'busy' && again.leaseId === holder) return again;
+      result = again;
     }
-    return result;
+    if (result.status === 'busy') return result;
   }
   if (result.status === 'completed' && job.resource === 'todo' && result.lists) {
     for (const id of result.lists.added) {

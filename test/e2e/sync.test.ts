@@ -382,6 +382,49 @@ test('a round that died holding the lease is taken over when the lease ends, wit
   expect(Date.parse(state?.lastSuccessAt ?? '')).toBeGreaterThan(deadUntil);
 });
 
+test('a change whose job finds a round running is synced by that round running once more, not seconds later', async () => {
+  const userId = await t.connect(MEGAN, { features: ['mail'] });
+  const oid = t.sandbox.directory.findUser(MEGAN)!.id;
+  for (let i = 0; i < 200; i++) {
+    const state = (await listSyncStates(userId)).find((s) => s.resource === 'mail:inbox');
+    if (state?.lastSuccessAt && !state.leaseId) break;
+    await sleep(50);
+  }
+  // Round A stalls in its delta request, holding the lease.
+  await injectFault(t.sandbox, { method: 'GET', path: 'messages/delta', userId: oid, delayMs: 1500 });
+  const from = t.sandbox.log.lastSeq;
+  const logged: string[] = [];
+  const roundA = handleSyncJob(
+    { userId, resource: 'mail:inbox', reason: 'timer' },
+    capturingContext('syncWorker', logged),
+  );
+  for (let i = 0; i < 100 && !(await requestLog(t.sandbox, from)).some((e) => e.path.includes('delta')); i++)
+    await sleep(20);
+  // A mail arrives meanwhile; its job finds A running and asks it for one more round.
+  const { access_token } = await controlCall<{ access_token: string }>(t.sandbox, 'POST', '/tokens', {
+    user: LEE,
+    scopes: ['Mail.Send'],
+  });
+  const sent = await fetch(`${t.sandbox.graphBaseUrl}/me/sendMail`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      message: { subject: 'During round A', toRecipients: [{ emailAddress: { address: MEGAN } }] },
+    }),
+  });
+  expect(sent.status).toBe(202);
+  const busy = await handleSyncJob(
+    { userId, resource: 'mail:inbox', reason: 'notification' },
+    capturingContext('syncWorker', []),
+  );
+  expect(busy.status).toBe('busy');
+  // When A's job ends it has run the follow-up round: the mail is in the feed already.
+  expect((await roundA).status).toBe('completed');
+  expect(logged.filter((l) => l.includes('sync_rerun'))).toHaveLength(1);
+  const feed = (await changes(userId, '?service=mail')).body.items as ChangeEntry[];
+  expect(feed.map((e) => (e.summary as { subject?: string }).subject)).toContain('During round A');
+});
+
 test('an erase during a running round leaves no row of the user: the round removes what it wrote after the erase', async () => {
   const userId = await t.connect(MEGAN, { features: ['mail'] });
   const oid = t.sandbox.directory.findUser(MEGAN)!.id;

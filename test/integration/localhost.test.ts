@@ -75,6 +75,19 @@ registerQueue('alwaysFails', {
   },
 });
 registerQueue('works', { queueName: okQueue, handler: async (msg: unknown) => void received.push(msg) });
+// One message that waits for the test, and quick ones queued behind it.
+const mixedQueue = `mixed-${suffix}`;
+let releaseSlow: () => void = () => undefined;
+const slowDone = new Promise<void>((r) => (releaseSlow = r));
+const quickDone: number[] = [];
+registerQueue('mixed', {
+  queueName: mixedQueue,
+  handler: async (msg: unknown) => {
+    const { n } = msg as { n: number };
+    if (n === 0) await slowDone;
+    else quickDone.push(n);
+  },
+});
 const scheduledRuns: number[] = [];
 let startupRuns = 0;
 registerTimer('everySecond', {
@@ -240,6 +253,18 @@ describe('queue triggers', () => {
       failingQueue,
     );
     expect((await main.getProperties()).approximateMessagesCount).toBe(0);
+  }, 30000);
+
+  test('one slow message does not hold back the batches behind it (newBatchThreshold)', async () => {
+    // The slow one first, then more quick ones than one batch (host.json batchSize 16) holds.
+    try {
+      await enqueue(mixedQueue, { n: 0 });
+      for (let n = 1; n <= 40; n++) await enqueue(mixedQueue, { n });
+      await waitFor(() => quickDone.length === 40, 20000);
+      expect(quickDone.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    } finally {
+      releaseSlow(); // the host's stop waits for it
+    }
   }, 30000);
 });
 
