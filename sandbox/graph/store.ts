@@ -121,9 +121,14 @@ export class ChangeStore {
     return this.col(ref).records.get(id);
   }
 
-  /** All records (tombstones too) in creation order; delta reads this. */
-  records(ref: CollectionRef): StoredRecord[] {
-    return [...this.col(ref).records.values()].sort((a, b) => a.createdSeq - b.createdSeq);
+  /**
+   * All records (tombstones too) in creation order; delta reads this. The map is already in that
+   * order (insert moves a re-created id to the end, with the newest createdSeq), so it is iterated
+   * as it is: no copy and no sort per delta page, which for a 10,000-item folder made the sandbox's
+   * own work and garbage grow with the folder.
+   */
+  records(ref: CollectionRef): IterableIterator<StoredRecord> {
+    return this.col(ref).records.values();
   }
 
   /**

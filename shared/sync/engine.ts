@@ -280,10 +280,8 @@ async function followPages(
   round: RoundState,
   args: FollowArgs,
 ): Promise<string> {
-  let call: GraphCall = args.first;
-  for (;;) {
-    const started = performance.now();
-    const res = await graphRequest<{
+  const fetchPage = (call: GraphCall) =>
+    graphRequest<{
       value?: Item[];
       '@odata.nextLink'?: string;
       '@odata.deltaLink'?: string;
@@ -293,19 +291,26 @@ async function followPages(
       headers: { Prefer: `odata.maxpagesize=${args.pageSize}` },
       ...(def.service === 'calendar' ? { timezone: 'UTC' } : {}),
     });
+  let pending = fetchPage(args.first);
+  for (;;) {
+    const started = performance.now();
+    const res = await pending;
     const fetched = performance.now();
     round.graphMs += fetched - started;
     round.requests++;
     round.pages++;
+    // The next page is fetched while this one is written (two pages in memory at most). Its
+    // failure, if any, surfaces when it is awaited, after this page is safely stored.
+    const next = res.body['@odata.nextLink'];
+    if (next) {
+      pending = fetchPage({ method: 'GET', url: next });
+      pending.catch(() => undefined);
+    }
     await processPage(job, def, round, res.body.value ?? [], args);
     await renewLease(lease);
     round.storageMs += performance.now() - fetched;
     await args.options.afterPage?.(round.pages);
-    const next = res.body['@odata.nextLink'];
-    if (next) {
-      call = { method: 'GET', url: next };
-      continue;
-    }
+    if (next) continue;
     const delta = res.body['@odata.deltaLink'];
     if (!delta) throw new Error('Delta response without @odata.nextLink or @odata.deltaLink');
     return delta;
@@ -367,7 +372,7 @@ async function processPage(
   }
   // Feed first, index second: a crash in between replays the page and the markers dedupe it.
   if (!def.silent) round.entries += (await appendChanges(job.userId, changes)).length;
-  await putIndexed(job.userId, job.resource, rows);
+  await putIndexed(job.userId, job.resource, rows, { fresh: args.mode === 'baseline' });
 }
 
 function change(

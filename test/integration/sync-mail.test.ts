@@ -255,18 +255,32 @@ describe('interrupted and invalidated rounds', () => {
     expect(uninterrupted).toMatchObject({ status: 'completed', pages: 10, updated: 100, entries: 100 });
 
     // Lee's round loses its connection on the nextLink of page 4 (retries give up after 1 s).
+    // Each next page is requested while the one before is written: when page 2 is stored, page 3
+    // is already on its way and the next request made is page 4's.
     const leeOid = t.sandbox.directory.findUser(LEE)!.id;
+    const before = t.sandbox.log.lastSeq;
+    const nextLinksSeen = async () =>
+      (await requestLog(t.sandbox, before)).filter(
+        (e) =>
+          e.mailbox === leeOid &&
+          e.path.endsWith('messages/delta') &&
+          Object.keys(e.query).some((k) => k.endsWith('skiptoken')),
+      ).length;
     const killed = runSyncRound(
       { userId: lee, resource: 'mail:archive', reason: 'manual' },
       {
         afterPage: async (page) => {
-          if (page === 3)
-            await injectFault(t.sandbox, {
-              path: 'messages/delta\\?(\\$|%24)skiptoken=',
-              userId: leeOid,
-              drop: true,
-              count: 50,
-            });
+          if (page !== 2) return;
+          // Page 3's request (the second nextLink) has reached the sandbox before the fault is set.
+          for (let i = 0; i < 200 && (await nextLinksSeen()) < 2; i++)
+            await new Promise((r) => setTimeout(r, 10));
+          expect(await nextLinksSeen()).toBe(2);
+          await injectFault(t.sandbox, {
+            path: 'messages/delta\\?(\\$|%24)skiptoken=',
+            userId: leeOid,
+            drop: true,
+            count: 50,
+          });
         },
       },
     );
