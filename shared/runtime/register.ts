@@ -11,6 +11,7 @@ import {
   type StorageQueueHandler,
   type TimerHandler,
 } from '@azure/functions';
+import { takeOrigin, traced } from '../correlation';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
 
@@ -40,6 +41,21 @@ export type TriggerSpec = HttpSpec | TimerSpec | QueueSpec;
 
 const registry = new Map<string, TriggerSpec>();
 
+// Every handler runs traced (shared/correlation.ts): its log lines carry its invocation id
+// and the id of the invocation that started the work; a queue message continues its origin.
+const tracedHttp =
+  (handler: HttpHandler): HttpHandler =>
+  async (request, context) =>
+    await traced(context, undefined, async () => await handler(request, context));
+const tracedTimer =
+  (handler: TimerHandler): TimerHandler =>
+  async (timer, context) =>
+    await traced(context, undefined, async () => await handler(timer, context));
+const tracedQueue =
+  (handler: StorageQueueHandler): StorageQueueHandler =>
+  async (message, context) =>
+    await traced(context, takeOrigin(message), async () => await handler(message, context));
+
 // Streams let large uploads and downloads pass through without being buffered whole.
 app.setup({ enableHttpStream: true });
 
@@ -52,12 +68,13 @@ export function registerHttp(
   name: string,
   options: { route: string; methods: HttpMethod[]; authLevel: AuthLevel; handler: HttpHandler },
 ): void {
-  record({ kind: 'http', name, ...options });
+  const handler = tracedHttp(options.handler);
+  record({ kind: 'http', name, ...options, handler });
   const httpOptions: HttpFunctionOptions = {
     route: options.route,
     methods: options.methods,
     authLevel: options.authLevel,
-    handler: options.handler,
+    handler,
   };
   app.http(name, httpOptions);
 }
@@ -67,8 +84,9 @@ export function registerTimer(
   options: { schedule: string; runOnStartup?: boolean; handler: TimerHandler },
 ): void {
   const runOnStartup = options.runOnStartup ?? false;
-  record({ kind: 'timer', name, schedule: options.schedule, runOnStartup, handler: options.handler });
-  app.timer(name, { schedule: options.schedule, runOnStartup, handler: options.handler });
+  const handler = tracedTimer(options.handler);
+  record({ kind: 'timer', name, schedule: options.schedule, runOnStartup, handler });
+  app.timer(name, { schedule: options.schedule, runOnStartup, handler });
 }
 
 export function registerQueue(
@@ -76,8 +94,9 @@ export function registerQueue(
   options: { queueName: string; connection?: string; handler: StorageQueueHandler },
 ): void {
   const connection = options.connection ?? 'AzureWebJobsStorage';
-  record({ kind: 'queue', name, queueName: options.queueName, connection, handler: options.handler });
-  app.storageQueue(name, { queueName: options.queueName, connection, handler: options.handler });
+  const handler = tracedQueue(options.handler);
+  record({ kind: 'queue', name, queueName: options.queueName, connection, handler });
+  app.storageQueue(name, { queueName: options.queueName, connection, handler });
 }
 
 /** What has been registered so far (the local host and tests read this). */

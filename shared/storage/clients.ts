@@ -8,6 +8,7 @@ import type { TableClient } from '@azure/data-tables';
 import type * as Identity from '@azure/identity';
 import type * as StorageQueue from '@azure/storage-queue';
 import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { withOrigin } from '../correlation';
 
 // Loaded on first use: these SDKs cost tens of milliseconds each at cold start (toolchain.md).
 const lazyTables = (): typeof DataTables => require('@azure/data-tables') as typeof DataTables;
@@ -139,7 +140,8 @@ export async function enqueue(
     await client.createIfNotExists();
     ensuredQueues.add(client.url);
   }
-  const text = typeof message === 'string' ? message : JSON.stringify(message);
+  // Object messages carry the origin of the work on (shared/correlation.ts).
+  const text = typeof message === 'string' ? message : JSON.stringify(withOrigin(message));
   await client.sendMessage(Buffer.from(text, 'utf8').toString('base64'), {
     visibilityTimeout: options.visibilityTimeoutSeconds,
   });

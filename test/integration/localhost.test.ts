@@ -75,6 +75,34 @@ registerQueue('alwaysFails', {
   },
 });
 registerQueue('works', { queueName: okQueue, handler: async (msg: unknown) => void received.push(msg) });
+// Correlation: a request queues work, that work queues more; every line names where it began.
+const firstHop = `hop-one-${suffix}`;
+const secondHop = `hop-two-${suffix}`;
+const hostLines: string[] = [];
+registerHttp('startsWork', {
+  route: 'starts-work',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: async (_req, ctx) => {
+    ctx.log(JSON.stringify({ event: 'work_started' }));
+    await enqueue(firstHop, { step: 1 });
+    return { status: 202, jsonBody: { invocationId: ctx.invocationId } };
+  },
+});
+registerQueue('hopOne', {
+  queueName: firstHop,
+  handler: async (msg: unknown, ctx: InvocationContext) => {
+    ctx.log(JSON.stringify({ event: 'hop_one', message: msg }));
+    await enqueue(secondHop, { step: 2 });
+  },
+});
+registerQueue('hopTwo', {
+  queueName: secondHop,
+  handler: async (_msg: unknown, ctx: InvocationContext) => {
+    ctx.warn('plain text line');
+  },
+});
+
 // One message that waits for the test, and quick ones queued behind it.
 const mixedQueue = `mixed-${suffix}`;
 let releaseSlow: () => void = () => undefined;
@@ -113,7 +141,7 @@ beforeAll(async () => {
     masterKey: 'master-key',
     queueVisibilityTimeoutMs: 0,
     queuePollMs: 100,
-    log: () => undefined,
+    log: (line) => void hostLines.push(line),
   });
 });
 afterAll(async () => await host.stop());
@@ -266,6 +294,28 @@ describe('queue triggers', () => {
       releaseSlow(); // the host's stop waits for it
     }
   }, 30000);
+});
+
+describe('correlation', () => {
+  test('every line carries its invocation id and the id of the request that started the work, across two queue hops', async () => {
+    const res = await fetch(`${host.url}/api/starts-work`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const { invocationId } = (await res.json()) as { invocationId: string };
+    await waitFor(() => hostLines.some((l) => l.includes('plain text line')));
+    const json = (marker: string) => {
+      const line = hostLines.find((l) => l.includes(marker))!;
+      return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+    };
+    expect(json('work_started')).toMatchObject({ invocationId, originId: invocationId });
+    const hop = json('hop_one');
+    expect(hop.originId).toBe(invocationId);
+    expect(hop.invocationId).not.toBe(invocationId);
+    // The handler never sees the field: its message is what was queued.
+    expect(hop.message).toEqual({ step: 1 });
+    const plain = hostLines.find((l) => l.includes('plain text line'))!;
+    expect(plain).toContain(`originId=${invocationId}`);
+    expect(plain).not.toContain(`invocationId=${invocationId}`);
+  });
 });
 
 describe('timers', () => {

@@ -16,7 +16,7 @@ const edges = importGraph(root, ['functions', 'shared', 'sandbox', 'scripts', 'b
  */
 const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['config'],
-  ['crypto', 'secrets'],
+  ['crypto', 'secrets', 'correlation'],
   ['storage', 'http', 'runtime'],
   ['audit', 'privacy', 'health', 'content'],
   ['auth'],

@@ -1,0 +1,85 @@
+/**
+ * Correlation: every log line of an invocation names the invocation (`invocationId`) and the
+ * invocation that started the chain of work it belongs to (`originId`), so one search in
+ * Application Insights for a request's invocation id finds the request and everything it caused:
+ * the notification it queued, the sync job that notification queued, the events that sync wrote.
+ *
+ * register.ts runs every handler inside `traced`; `enqueue` (shared/storage/clients.ts) stamps
+ * object messages with the current `originId`, and a queue handler continues that origin instead
+ * of starting its own. The Functions host also tags each context log with its InvocationId
+ * (customDimensions); the fields in the line itself make the link searchable across invocations.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { InvocationContext } from '@azure/functions';
+
+export interface Trace {
+  invocationId: string;
+  originId: string;
+}
+
+/** The field a queued message carries its origin in. */
+export const ORIGIN_FIELD = 'originId';
+
+const storage = new AsyncLocalStorage<Trace>();
+
+export function currentTrace(): Trace | undefined {
+  return storage.getStore();
+}
+
+const ID = /^[A-Za-z0-9-]{1,100}$/;
+
+/**
+ * Reads (and removes) the origin a queued message carries: handlers validate their messages, some
+ * strictly, so they never see the field. Returns undefined for messages without one.
+ */
+export function takeOrigin(message: unknown): string | undefined {
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return undefined;
+  const record = message as Record<string, unknown>;
+  const origin = record[ORIGIN_FIELD];
+  delete record[ORIGIN_FIELD];
+  return typeof origin === 'string' && ID.test(origin) ? origin : undefined;
+}
+
+/** The message to queue, with the current origin (objects only; strings go as they are). */
+export function withOrigin(message: unknown): unknown {
+  const trace = currentTrace();
+  if (!trace || !message || typeof message !== 'object' || Array.isArray(message)) return message;
+  if (ORIGIN_FIELD in (message as Record<string, unknown>)) return message;
+  return { ...(message as Record<string, unknown>), [ORIGIN_FIELD]: trace.originId };
+}
+
+/** A log line with the trace's ids: added to a JSON object line, appended to any other line. */
+export function stampLine(line: unknown, trace: Trace): unknown {
+  if (typeof line !== 'string') return line;
+  if (line.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(line) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        return JSON.stringify({ ...parsed, invocationId: trace.invocationId, originId: trace.originId });
+      }
+    } catch {
+      // not JSON after all: appended below
+    }
+  }
+  return `${line} [invocationId=${trace.invocationId} originId=${trace.originId}]`;
+}
+
+const LEVELS = ['log', 'trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * Runs a handler with its trace: the context's log methods stamp every line, and anything the
+ * handler queues carries the origin on.
+ */
+export async function traced<T>(
+  context: InvocationContext,
+  originId: string | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  const trace: Trace = { invocationId: context.invocationId, originId: originId ?? context.invocationId };
+  for (const level of LEVELS) {
+    const original = context[level].bind(context);
+    context[level] = (...args: unknown[]) =>
+      original(...args.map((a, i) => (i === 0 ? stampLine(a, trace) : a)));
+  }
+  return await storage.run(trace, run);
+}
