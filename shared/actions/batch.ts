@@ -234,7 +234,7 @@ export async function runBatch(
   }
 
   const requestIds: string[] = [];
-  const opts = { log: env.log, requestIds };
+  const opts = { log: env.log, requestIds, connection };
   const throttled: Array<{ p: Prepared; retryAfterMs: number }> = [];
 
   for (const call of calls) {

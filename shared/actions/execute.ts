@@ -62,7 +62,7 @@ export function actionContext(
   requestIds: string[],
   writes: { count: number } = { count: 0 },
 ): ActionContext {
-  const opts = { log: env.log, requestIds };
+  const opts = { log: env.log, requestIds, connection };
   const counted = async <T>(call: GraphCall, result: Promise<T>): Promise<T> => {
     const value = await result;
     if (call.method !== 'GET') writes.count++;

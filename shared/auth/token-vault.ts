@@ -46,9 +46,33 @@ export function onReauthRequired(listener: (userId: string, reason: string) => P
   reauthListeners.push(listener);
 }
 
+/**
+ * The hot path reads the connection row once: an action (a batch, an MCP call) reads it to check
+ * status and features and hands it to its Graph calls (CallOptions.connection), whose token lookup
+ * uses it instead of reading the row again; other callers' lookups read it themselves.
+ *
+ * Access tokens this instance acquired are kept, each valid only while the connection row it came
+ * from is unchanged (same ETag). Every lookup has a row read by the same request, so a disconnect
+ * (row gone), reauth, scope change, reconnect or a refresh by another instance takes effect at the
+ * next request, on every instance; a 401 from Graph forces a refresh that bypasses and replaces the
+ * kept token. One is reused while it has more than TOKEN_REUSE_MARGIN_MS left (MSAL itself
+ * refreshes 5 minutes ahead). Kept in memory only, never logged or stored.
+ */
+const TOKEN_REUSE_MARGIN_MS = 5 * 60 * 1000;
+const TOKEN_MEMO_MAX = 5000;
+const tokenMemo = new Map<string, { etag: string; token: AccessToken }>();
+
+function memoize(etag: string | undefined, userId: string, token: AccessToken): void {
+  if (!etag) return;
+  tokenMemo.delete(userId);
+  tokenMemo.set(userId, { etag, token });
+  if (tokenMemo.size > TOKEN_MEMO_MAX) tokenMemo.delete(tokenMemo.keys().next().value!);
+}
+
 export async function loadConnection(userId: string): Promise<Connection> {
   const connection = await getConnection(userId);
   if (!connection) {
+    tokenMemo.delete(userId);
     throw new Problem(
       'not_connected',
       'No Microsoft account is connected: start with POST /api/auth/microsoft/start.',
@@ -116,29 +140,36 @@ export async function markReauthRequired(
   for (const listener of reauthListeners) await listener(connection.userId, reason).catch(() => undefined);
 }
 
-/** Persists a changed MSAL cache; on an ETag conflict keeps whichever cache is newer. */
-async function persistCache(connection: Connection, serialized: string, refreshedAt: string): Promise<void> {
+/**
+ * Persists a changed MSAL cache; on an ETag conflict keeps whichever cache is newer. Returns the
+ * saved row's ETag (undefined when another writer's row was kept).
+ */
+async function persistCache(
+  connection: Connection,
+  serialized: string,
+  refreshedAt: string,
+): Promise<string | undefined> {
   const keys = await encryptionKeys();
   let current: Connection = connection;
   for (let attempt = 0; attempt < 3; attempt++) {
     const sealed = encrypt(serialized, { userId: connection.userId, purpose: CACHE_PURPOSE }, keys);
     try {
-      await saveConnection({
+      return await saveConnection({
         ...current,
         cacheKeyId: sealed.keyId,
         cacheData: sealed.data,
         lastRefreshAt: refreshedAt,
         lastUsedAt: refreshedAt,
       });
-      return;
     } catch (err) {
       if (!(err instanceof ConcurrencyConflict)) throw err;
       const latest = await getConnection(connection.userId);
-      if (!latest) return; // disconnected meanwhile: nothing to keep
-      if (latest.lastRefreshAt >= refreshedAt || latest.status !== 'connected') return; // theirs is newer
+      if (!latest) return undefined; // disconnected meanwhile: nothing to keep
+      if (latest.lastRefreshAt >= refreshedAt || latest.status !== 'connected') return undefined; // theirs is newer
       current = latest;
     }
   }
+  return undefined;
 }
 
 /** One acquisition without sharing (what a second instance does); use getAccessToken. */
@@ -146,8 +177,9 @@ export async function acquireToken(
   userId: string,
   request: TokenRequest = {},
   log: Logger = silent,
+  known?: Connection,
 ): Promise<AccessToken> {
-  const connection = await loadConnection(userId);
+  const connection = known ?? (await loadConnection(userId));
   if (connection.status === 'reauth_required') throw await reauthProblem(connection);
   const keys = await encryptionKeys();
   let serialized: string;
@@ -216,18 +248,43 @@ export async function acquireToken(
     }
     throw new Problem('upstream_error', 'Token acquisition failed unexpectedly; retry later.');
   }
+  let rowEtag = connection.etag;
   if (plugin.changed && plugin.serialized) {
-    await persistCache(connection, plugin.serialized, new Date().toISOString());
+    rowEtag = await persistCache(connection, plugin.serialized, new Date().toISOString());
   }
-  return { token: result.accessToken, expiresOn: result.expiresOn ?? new Date(Date.now() + 300_000) };
+  const token = { token: result.accessToken, expiresOn: result.expiresOn ?? new Date(Date.now() + 300_000) };
+  // A plain acquisition is kept for the next requests; one made for CAE claims is not.
+  if (!request.claims) memoize(rowEtag, userId, token);
+  return token;
 }
 
-/** An access token for the user's Graph calls. Concurrent calls for one user share one acquisition. */
+/**
+ * An access token for the user's Graph calls. Concurrent calls for one user share one acquisition.
+ * `connection`: the row this request already read (the token is checked against it).
+ */
 export async function getAccessToken(
   userId: string,
   request: TokenRequest = {},
   log: Logger = silent,
+  connection?: Connection,
 ): Promise<AccessToken> {
+  let known: Connection | undefined;
+  if (request.forceRefresh || request.claims) {
+    tokenMemo.delete(userId); // Graph refused it, or it lacks the claims: never reused again
+  } else {
+    known = connection ?? (await loadConnection(userId));
+    const held = tokenMemo.get(userId);
+    if (
+      held &&
+      known.status === 'connected' &&
+      held.etag === known.etag &&
+      held.token.expiresOn.getTime() - Date.now() > TOKEN_REUSE_MARGIN_MS
+    ) {
+      return held.token;
+    }
+  }
+  // A miss acquires from a fresh read of the row: the one this request holds may predate a refresh
+  // that another request of this instance just saved (its cache is then the one to use).
   const key = `${userId}|${request.forceRefresh ? 'force' : ''}|${request.claims ?? ''}`;
   let pending = inflight.get(key);
   if (!pending) {

@@ -12,6 +12,7 @@ import { Problem } from '../http/problem';
 import { HEADER_SAFE } from '../http/headers';
 import { decodeOrRaw } from '../http/url';
 import { graphErrorFrom, GraphError, parseRetryAfter } from './errors';
+import type { Connection } from '../storage/connections';
 import { MailboxLimiter } from './limiter';
 import {
   AuthMiddleware,
@@ -54,6 +55,8 @@ export interface CallOptions {
   /** Collects Graph request ids (audit). */
   requestIds?: string[];
   maxWaitMs?: number;
+  /** The connection row the caller already read: the token lookup uses it (one read per request). */
+  connection?: Connection;
 }
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -152,6 +155,7 @@ function buildRequest(
     opts.log ?? silent,
     onResponse,
     opts.maxWaitMs,
+    opts.connection,
   );
   return { request: request.middlewareOptions([options]), options };
 }

@@ -15,6 +15,7 @@
 import type { Context, Middleware, MiddlewareOptions } from '@microsoft/microsoft-graph-client';
 import pRetry, { AbortError } from 'p-retry';
 import { getAccessToken } from '../auth/token-vault';
+import type { Connection } from '../storage/connections';
 import { getConfig } from '../config';
 import { Problem } from '../http/problem';
 import { parseRetryAfter } from './errors';
@@ -33,6 +34,8 @@ export class ChokepointOptions implements MiddlewareOptions {
     readonly onResponse?: (status: number, requestId: string | undefined) => void,
     /** Max total wait for retries (ms); defaults to GRAPH_MAX_RETRY_WAIT_SECONDS. */
     readonly maxWaitMs?: number,
+    /** The connection row the caller read for this request (the token lookup reuses it). */
+    readonly connection?: Connection,
   ) {}
   /**
    * What the chain finally threw. The Graph SDK wraps anything thrown by middleware into its own
@@ -173,7 +176,7 @@ async function invalidToken(res: Response): Promise<boolean> {
 export class AuthMiddleware extends Link {
   async execute(context: Context): Promise<void> {
     const opt = optionsOf(context);
-    const first = await getAccessToken(opt.userId, {}, opt.log);
+    const first = await getAccessToken(opt.userId, {}, opt.log, opt.connection);
     setHeader(context, 'Authorization', `Bearer ${first.token}`);
     await this.next.execute(context);
     const res = context.response;

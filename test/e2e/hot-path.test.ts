@@ -1,0 +1,83 @@
+/**
+ * The hot path (issue 29, part 2): an action whose token is valid reads the connection row once,
+ * and the token this instance keeps is used only while that row is unchanged: a change made
+ * elsewhere (another instance marking reauth, a reconnect) takes effect at the next request, and
+ * a token Graph refuses is never used again (shared/auth/token-vault.ts).
+ */
+import http from 'node:http';
+import { patchConnection } from '../../shared/storage/connections';
+import { startTestApp, type TestApp } from '../support/app';
+import { waitForQuiet } from '../support/sandbox';
+
+const ADELE = 'adele.vance@contoso.test';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => await t.stop());
+
+const settings = async (userId: string) =>
+  await t.call(userId, 'POST', '/profile/getMailboxSettings', {}, { 'cache-control': 'no-cache' });
+
+/** Storage requests this process makes for the user's connection row while `run` runs. */
+async function connectionReads(userId: string, run: () => Promise<void>): Promise<number> {
+  const original = http.request;
+  let reads = 0;
+  const spy = function (this: unknown, ...args: unknown[]) {
+    const opts = args[0] as { method?: string; path?: string } | string | URL;
+    const path = typeof opts === 'string' || opts instanceof URL ? String(opts) : (opts.path ?? '');
+    const method = typeof opts === 'object' && !(opts instanceof URL) ? (opts.method ?? 'GET') : 'GET';
+    if (method === 'GET' && path.includes('/connections(') && decodeURIComponent(path).includes(userId))
+      reads++;
+    return (original as (...a: unknown[]) => http.ClientRequest).apply(this, args);
+  };
+  (http as { request: unknown }).request = spy;
+  try {
+    await run();
+  } finally {
+    (http as { request: unknown }).request = original;
+  }
+  return reads;
+}
+
+test('an action with a valid token reads the connection row once', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+  await waitForQuiet(t.sandbox);
+  expect((await settings(userId)).status).toBe(200); // the token is acquired and kept
+  const reads = await connectionReads(userId, async () => {
+    expect((await settings(userId)).status).toBe(200);
+  });
+  expect(reads).toBe(1);
+});
+
+test('a change to the connection made elsewhere takes effect at the next request', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+  expect((await settings(userId)).status).toBe(200);
+  // Another instance marks the connection for sign-in (as after invalid_grant there).
+  await patchConnection(userId, { status: 'reauth_required', reauthReason: 'AADSTS700082' });
+  const refused = await settings(userId);
+  expect(refused.status).toBe(401);
+  expect(((await refused.json()) as { code: string }).code).toBe('reauth_required');
+  // Connected again: the new row's token works.
+  await t.connect(ADELE, { features: ['mail', 'calendar'], userId });
+  expect((await settings(userId)).status).toBe(200);
+});
+
+test('a token Graph refuses is not used again: revoked sessions answer reauth_required at once', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+  expect((await settings(userId)).status).toBe(200);
+  const user = t.sandbox.directory.findUser(ADELE)!;
+  // Revocation counts whole seconds: a token minted in the revocation's second stays valid. The
+  // sandbox's clock moves on a few seconds so the kept token is plainly older than the revocation.
+  await fetch(`${t.sandbox.url}/_sandbox/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advanceSeconds: 5 }),
+  });
+  const revoked = await fetch(`${t.sandbox.url}/_sandbox/users/${user.id}/revoke`, { method: 'POST' });
+  expect(revoked.status).toBe(200);
+  const refused = await settings(userId);
+  expect(refused.status).toBe(401);
+  expect(((await refused.json()) as { code: string }).code).toBe('reauth_required');
+});
