@@ -216,7 +216,8 @@ export function onPushed(listener: PushListener): void {
 }
 
 async function push(client: TableClient, userId: string, entries: readonly ChangeEntry[]): Promise<void> {
-  for (const e of entries) await enqueue(CHANGES_QUEUE, { userId, ...e });
+  // One message per entry, sent together (a queue keeps no order anyway: consumers sort by seq).
+  await Promise.all(entries.map((e) => enqueue(CHANGES_QUEUE, { userId, ...e })));
   for (const listener of pushListeners) await listener(userId, entries);
   for (let i = 0; i < entries.length; i += TX_MAX) {
     await client.submitTransaction(
