@@ -3,12 +3,14 @@
  * runs in its own process (the local host over the built dist/, as `npm start` runs it) against
  * this test's sandbox and Azurite; a receiver verifying with the `standardwebhooks` package holds
  * one event's POST open and the test kills the app at that moment. After a restart every mail is
- * delivered once by `webhook-id` and in order, the interrupted one again with the same id.
+ * delivered once by `webhook-id` and in order, the interrupted one again with the same id. And a
+ * burst of actions cut by a kill -9 loses no audit entry: every action answered 200 has its entry.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { TableClient } from '@azure/data-tables';
 import { Webhook } from 'standardwebhooks';
 import { configureEnv, connectUser, startHarnessSandbox, TEST_APP } from '../../scripts/harness';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
@@ -225,4 +227,32 @@ test('kill -9 while a receiver holds an event open: after a restart every mail a
   expect(receiver.rejected).toBe(0);
   const seqs = receiver.unique().map((d) => d.body.data.seq as number);
   expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+}, 120000);
+
+test('kill -9 in the middle of a burst of actions: every action that answered 200 has its audit entry', async () => {
+  if (!app) await startApp();
+  const userId = await connectUser(call, MEGAN, { features: ['mail', 'calendar'] });
+  let answered = 0;
+  let killed: Promise<void> | undefined;
+  const burst = Array.from({ length: 40 }, async () => {
+    const res = await call(userId, 'POST', '/profile/getMailboxSettings', {});
+    await res.text();
+    if (res.status === 200) answered++;
+    // The process dies while most of the burst is still in flight.
+    if (answered === 8 && !killed) killed = killApp();
+  });
+  await Promise.allSettled(burst);
+  await killed;
+  expect(answered).toBeGreaterThanOrEqual(8);
+  const audit = TableClient.fromConnectionString(azurite.connectionString, 'audit', {
+    allowInsecureConnection: true,
+  });
+  let entries = 0;
+  for await (const row of audit.listEntities<{ action?: string; outcome?: string }>({
+    queryOptions: { filter: `PartitionKey eq '${userId}'` },
+  })) {
+    if (row.action === 'profile.getMailboxSettings' && row.outcome === 'success') entries++;
+  }
+  expect(entries).toBeGreaterThanOrEqual(answered);
+  await startApp();
 }, 120000);
