@@ -177,9 +177,8 @@ export async function acquireToken(
   userId: string,
   request: TokenRequest = {},
   log: Logger = silent,
-  known?: Connection,
 ): Promise<AccessToken> {
-  const connection = known ?? (await loadConnection(userId));
+  const connection = await loadConnection(userId);
   if (connection.status === 'reauth_required') throw await reauthProblem(connection);
   const keys = await encryptionKeys();
   let serialized: string;

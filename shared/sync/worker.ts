@@ -95,37 +95,43 @@ async function roundOrRetire(job: SyncJob, context: InvocationContext): Promise<
   }
 }
 
+/**
+ * A change-driven job found a round running: asks the holder for one more round and, if this job
+ * is the one that asked (or already a comeback), comes back later in case the holder dies. The
+ * holder looks for requests after it ends, so if it ended before ours was written the lease is
+ * free now and this job runs the round itself; if it still holds it, it will see ours.
+ */
+async function whenBusy(job: SyncJob, busy: RoundResult, context: InvocationContext): Promise<WorkerOutcome> {
+  const hops = job.hops ?? 0;
+  let result = busy;
+  let comingBack = false;
+  for (let tries = 0; tries < 3; tries++) {
+    const holder = result.leaseId;
+    const asked = holder !== undefined && (await requestRerun(job.userId, job.resource, holder));
+    if (!comingBack && (asked || hops > 0 || !holder) && hops <= MAX_BUSY_RETRIES) {
+      comingBack = true;
+      const leaseLeft = Math.ceil(((result.leaseHeldUntil ?? Date.now()) - Date.now()) / 1000);
+      const wait = hops < MAX_BUSY_RETRIES ? Math.min(busyRetrySeconds(hops), leaseLeft + 1) : leaseLeft + 1;
+      await enqueue(
+        SYNC_JOBS_QUEUE,
+        { ...job, hops: hops + 1 },
+        { visibilityTimeoutSeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, wait)) },
+      );
+    }
+    const again = await roundOrRetire(job, context);
+    if (again.status !== 'busy' || (holder !== undefined && again.leaseId === holder)) return again;
+    result = again;
+  }
+  return result;
+}
+
+const CHANGE_DRIVEN: ReadonlySet<SyncJob['reason']> = new Set(['notification', 'connect', 'lifecycle']);
+
 async function runOnce(job: SyncJob, context: InvocationContext): Promise<WorkerOutcome> {
   let result = await roundOrRetire(job, context);
-  if (result.status === 'busy') {
-    const changeDriven =
-      job.reason === 'notification' || job.reason === 'connect' || job.reason === 'lifecycle';
-    if (!changeDriven) return result;
-    const hops = job.hops ?? 0;
-    let comingBack = false;
-    for (let tries = 0; result.status === 'busy' && tries < 3; tries++) {
-      const holder = result.leaseId;
-      const asked = holder !== undefined && (await requestRerun(job.userId, job.resource, holder));
-      // The job that asked (or one already coming back) comes back: the holder may die.
-      if (!comingBack && (asked || hops > 0 || !holder) && hops <= MAX_BUSY_RETRIES) {
-        comingBack = true;
-        const leaseLeft = Math.ceil(((result.leaseHeldUntil ?? Date.now()) - Date.now()) / 1000);
-        const wait =
-          hops < MAX_BUSY_RETRIES ? Math.min(busyRetrySeconds(hops), leaseLeft + 1) : leaseLeft + 1;
-        await enqueue(
-          SYNC_JOBS_QUEUE,
-          { ...job, hops: hops + 1 },
-          { visibilityTimeoutSeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, wait)) },
-        );
-      }
-      // The holder looks for requests after it ends: if it ended before ours was written, the
-      // lease is free now and this job runs the round itself; if it still holds it, it sees ours.
-      const again = await roundOrRetire(job, context);
-      if (again.status === 'busy' && again.leaseId === holder) return again;
-      result = again;
-    }
-    if (result.status === 'busy') return result;
-  }
+  if (result.status === 'busy' && CHANGE_DRIVEN.has(job.reason))
+    result = await whenBusy(job, result, context);
+  if (result.status === 'busy') return result;
   if (result.status === 'completed' && job.resource === 'todo' && result.lists) {
     for (const id of result.lists.added) {
       const resource = `todo:${id}`;

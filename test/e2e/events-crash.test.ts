@@ -7,11 +7,8 @@
  * burst of actions cut by a kill -9 loses no audit entry: every action answered 200 has its entry.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
-import { Webhook } from 'standardwebhooks';
 import { configureEnv, connectUser, startHarnessSandbox, TEST_APP } from '../../scripts/harness';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 import type { Sandbox } from '../../sandbox';
@@ -20,6 +17,7 @@ import { queueClient } from '../../shared/storage/clients';
 import { SYNC_JOBS_QUEUE } from '../../shared/sync/jobs';
 import { listSyncStates } from '../../shared/sync/state';
 import { freePort } from '../support/ports';
+import { EventReceiver } from '../support/receiver';
 import { sendMailAs } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -43,72 +41,19 @@ startLocalHost({
   port: Number(port), functionKey, masterKey, timers: false, queuePollMs: 100, log: () => undefined,
 }).then((host) => console.log('up ' + host.url));`;
 
-interface Delivery {
-  id: string;
-  body: Json;
-}
-
-/** A platform's receiver: verifies every delivery, records the 2xx ones, can hold one open. */
-class Receiver {
-  server!: Server;
-  url = '';
-  deliveries: Delivery[] = [];
-  rejected = 0;
-  answer: () => number = () => 204;
-  /** A delivery whose subject this names is held open (never answered); `held` resolves. */
-  holdSubject?: string;
-  held?: (id: string) => void;
-
-  async start(): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const payload = Buffer.concat(chunks).toString('utf8');
-        const headers = Object.fromEntries(
-          ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((h) => [h, String(req.headers[h])]),
-        );
-        try {
-          new Webhook(SECRET).verify(payload, headers);
-        } catch {
-          this.rejected++;
-          res.writeHead(401).end();
-          return;
-        }
-        const body = JSON.parse(payload) as Json;
-        if (this.holdSubject && body.data?.summary?.subject === this.holdSubject) {
-          this.holdSubject = undefined;
-          res.on('error', () => undefined);
-          this.held?.(headers['webhook-id']!);
-          return;
-        }
-        const status = this.answer();
-        if (status >= 200 && status < 300) this.deliveries.push({ id: headers['webhook-id']!, body });
-        res.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/m365/events`;
-  }
-
-  unique(): Delivery[] {
-    const seen = new Set<string>();
-    return this.deliveries.filter((d) => !seen.has(d.id) && seen.add(d.id));
-  }
-
-  mailSubjects(): string[] {
-    return this.unique()
-      .filter((d) => d.body.type === 'mail.created')
-      .map((d) => String(d.body.data.summary.subject));
-  }
-}
+/** Mail subjects delivered, once each by webhook-id, in arrival order. */
+const mailSubjects = (r: EventReceiver): string[] =>
+  r
+    .unique()
+    .filter((d) => d.body.type === 'mail.created')
+    .map((d) => String(d.body.data.summary.subject));
 
 let sandbox: Sandbox;
 let azurite: RunningAzurite;
 let port: number;
 let app: ChildProcess | undefined;
 let appOutput = '';
-const receiver = new Receiver();
+const receiver = new EventReceiver([SECRET]);
 
 async function startApp(): Promise<void> {
   appOutput = '';
@@ -177,7 +122,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (app) await killApp();
-  await new Promise((r) => receiver.server.close(r));
+  await receiver.stop();
   await sandbox.stop();
   await azurite.stop();
 });
@@ -212,14 +157,14 @@ test('kill -9 while a receiver holds an event open: after a restart every mail a
   receiver.answer = () => 204;
   const heldId = await held;
   await killApp();
-  expect(receiver.mailSubjects()).toEqual(['crash-1', 'crash-2']);
+  expect(mailSubjects(receiver)).toEqual(['crash-1', 'crash-2']);
 
   // Restarted, the next change resumes the stream where the dead instance left it.
   await startApp();
   await sendMailAs(sandbox, MEGAN, ADELE, 'crash-6');
-  await until(() => receiver.mailSubjects().length >= 6, 'all six mails delivered', 60000);
+  await until(() => mailSubjects(receiver).length >= 6, 'all six mails delivered', 60000);
 
-  expect(receiver.mailSubjects()).toEqual([...subjects, 'crash-6']);
+  expect(mailSubjects(receiver)).toEqual([...subjects, 'crash-6']);
   // The interrupted event came again with the id it had when the app died.
   const third = receiver.unique().find((d) => d.body.data?.summary?.subject === 'crash-3');
   expect(third?.id).toBe(heldId);

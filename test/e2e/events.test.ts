@@ -5,11 +5,9 @@
  * retries and a secret rotation; replay redelivers the same ids; 410 disables the endpoint; a mail
  * arriving in the sandbox becomes a signed `mail.created`; bad registrations and cursors are 400s.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { appendChanges } from '../../shared/sync/feed';
 import { MASTER_KEY, startTestApp, type TestApp } from '../support/app';
+import { EventReceiver } from '../support/receiver';
 import { sendMailAs } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -20,76 +18,9 @@ const ADELE = 'adele.vance@contoso.test';
 const MEGAN = 'megan.bowen@contoso.test';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Delivery {
-  id: string;
-  body: Json;
-  verifiedWith: string[];
-}
-
-/** A platform's receiver: verifies with each secret it knows, answers what `answer` says. */
-class Receiver {
-  server!: Server;
-  url = '';
-  deliveries: Delivery[] = [];
-  rejected = 0;
-  secrets = [OLD_SECRET];
-  answer: () => number = () => 204;
-
-  async start(): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const status = this.answer();
-        if (status >= 200 && status < 300) {
-          const payload = Buffer.concat(chunks).toString('utf8');
-          const headers = Object.fromEntries(
-            ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((h) => [h, String(req.headers[h])]),
-          );
-          const verifiedWith = this.secrets.filter((s) => {
-            try {
-              new Webhook(s).verify(payload, headers);
-              return true;
-            } catch {
-              return false;
-            }
-          });
-          if (verifiedWith.length === 0) {
-            this.rejected++;
-            res.writeHead(401).end();
-            return;
-          }
-          this.deliveries.push({
-            id: headers['webhook-id']!,
-            body: JSON.parse(payload) as Json,
-            verifiedWith,
-          });
-        }
-        res.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/m365/events`;
-  }
-
-  /** Unique deliveries by webhook-id, in first-arrival order. */
-  unique(): Delivery[] {
-    const seen = new Set<string>();
-    return this.deliveries.filter((d) => !seen.has(d.id) && seen.add(d.id));
-  }
-
-  async waitFor(count: number, what: string): Promise<Delivery[]> {
-    for (let i = 0; i < 600; i++) {
-      if (this.unique().length >= count) return this.unique();
-      await sleep(50);
-    }
-    throw new Error(`receiver got ${this.unique().length} of ${count} ${what}`);
-  }
-}
-
 let t: TestApp;
 let adele: string;
-const receiver = new Receiver();
+const receiver = new EventReceiver([OLD_SECRET]);
 
 async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
   const res = await fetch(`${t.api}${path}`, {
@@ -142,7 +73,7 @@ afterAll(async () => {
   if (secretsBefore === undefined) delete process.env.EVENTS_SIGNING_SECRETS;
   else process.env.EVENTS_SIGNING_SECRETS = secretsBefore;
   await t.stop();
-  await new Promise((r) => receiver.server.close(r));
+  await receiver.stop();
 });
 
 test('every change arrives signed, once by webhook-id and in order, across an outage of several retries', async () => {

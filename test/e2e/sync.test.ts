@@ -20,7 +20,7 @@ import { fanOutSync } from '../../shared/sync/plan';
 import { listSyncStates } from '../../shared/sync/state';
 import { handleSyncJob } from '../../shared/sync/worker';
 import { startTestApp, type TestApp } from '../support/app';
-import { controlCall, injectFault, requestLog } from '../support/sandbox';
+import { controlCall, injectFault, requestLog, sendMailAs } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -60,6 +60,21 @@ async function graph(upn: string, method: string, path: string, body?: unknown, 
 async function changes(userId: string, query = ''): Promise<{ status: number; body: Json }> {
   const res = await t.call(userId, 'GET', `/changes${query}`);
   return { status: res.status, body: (await res.json()) as Json };
+}
+
+/** The inbox's first round (started by the connect) has finished and let go of its lease. */
+async function inboxSettled(userId: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const state = (await listSyncStates(userId)).find((s) => s.resource === 'mail:inbox');
+    if (state?.lastSuccessAt && !state.leaseId) return;
+    await sleep(50);
+  }
+}
+
+/** A delta request has reached the sandbox since log sequence `from` (a round is under way). */
+async function deltaRequested(from: number): Promise<void> {
+  for (let i = 0; i < 100 && !(await requestLog(t.sandbox, from)).some((e) => e.path.includes('delta')); i++)
+    await sleep(20);
 }
 
 /** Every resource of the user has completed a round since `since` (ISO), To Do lists included. */
@@ -395,11 +410,7 @@ test('a round that died holding the lease is taken over when the lease ends, wit
 test('a change whose job finds a round running is synced by that round running once more, not seconds later', async () => {
   const userId = await t.connect(MEGAN, { features: ['mail'] });
   const oid = t.sandbox.directory.findUser(MEGAN)!.id;
-  for (let i = 0; i < 200; i++) {
-    const state = (await listSyncStates(userId)).find((s) => s.resource === 'mail:inbox');
-    if (state?.lastSuccessAt && !state.leaseId) break;
-    await sleep(50);
-  }
+  await inboxSettled(userId);
   // Round A stalls in its delta request, holding the lease.
   await injectFault(t.sandbox, { method: 'GET', path: 'messages/delta', userId: oid, delayMs: 1500 });
   const from = t.sandbox.log.lastSeq;
@@ -408,21 +419,9 @@ test('a change whose job finds a round running is synced by that round running o
     { userId, resource: 'mail:inbox', reason: 'timer' },
     capturingContext('syncWorker', logged),
   );
-  for (let i = 0; i < 100 && !(await requestLog(t.sandbox, from)).some((e) => e.path.includes('delta')); i++)
-    await sleep(20);
+  await deltaRequested(from);
   // A mail arrives meanwhile; its job finds A running and asks it for one more round.
-  const { access_token } = await controlCall<{ access_token: string }>(t.sandbox, 'POST', '/tokens', {
-    user: LEE,
-    scopes: ['Mail.Send'],
-  });
-  const sent = await fetch(`${t.sandbox.graphBaseUrl}/me/sendMail`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      message: { subject: 'During round A', toRecipients: [{ emailAddress: { address: MEGAN } }] },
-    }),
-  });
-  expect(sent.status).toBe(202);
+  await sendMailAs(t.sandbox, LEE, MEGAN, 'During round A');
   const busy = await handleSyncJob(
     { userId, resource: 'mail:inbox', reason: 'notification' },
     capturingContext('syncWorker', []),
@@ -438,17 +437,12 @@ test('a change whose job finds a round running is synced by that round running o
 test('an erase during a running round leaves no row of the user: the round removes what it wrote after the erase', async () => {
   const userId = await t.connect(MEGAN, { features: ['mail'] });
   const oid = t.sandbox.directory.findUser(MEGAN)!.id;
-  for (let i = 0; i < 200; i++) {
-    const state = (await listSyncStates(userId)).find((s) => s.resource === 'mail:inbox');
-    if (state?.lastSuccessAt && !state.leaseId) break;
-    await sleep(50);
-  }
+  await inboxSettled(userId);
   // The next delta request stalls for a second: the erase happens while the round runs.
   await injectFault(t.sandbox, { method: 'GET', path: 'messages/delta', userId: oid, delayMs: 1000 });
   const from = t.sandbox.log.lastSeq;
   const running = runSyncRound({ userId, resource: 'mail:inbox', reason: 'manual', full: true });
-  for (let i = 0; i < 100 && !(await requestLog(t.sandbox, from)).some((e) => e.path.includes('delta')); i++)
-    await sleep(20);
+  await deltaRequested(from);
   expect((await t.call(userId, 'DELETE', '/connections/me')).status).toBe(200);
   await running.catch(() => undefined);
   const service = TableServiceClient.fromConnectionString(t.storage, { allowInsecureConnection: true });
