@@ -10,8 +10,10 @@ export default tseslint.config(
       'dist/**',
       'coverage/**',
       '.local/**',
+      '.package/**',
       'node_modules/**',
       'scripts/*.mjs',
+      'scripts/*.cjs',
       // Plain ESM run as a child process (an ESM-only SDK outside Jest's module system).
       'test/support/clients/*.mjs',
       'eslint.config.mjs',

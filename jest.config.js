@@ -12,6 +12,8 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   setupFiles: ['<rootDir>/test/support/quiet.ts'],
+  // Deployment packages (npm run package) carry their own package.json and node_modules.
+  modulePathIgnorePatterns: ['<rootDir>/.package/', '<rootDir>/.local/'],
 };
 module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',

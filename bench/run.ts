@@ -15,7 +15,7 @@ import { withAzurite, writeResults, type BenchResult } from './harness';
 type Suite = () => Promise<BenchResult | BenchResult[]>;
 
 const suites: Record<string, Suite> = {
-  core: async () => [await coldStart(), await sandboxStart(), ...(await actionOverhead())],
+  core: async () => [...(await coldStart()), await sandboxStart(), ...(await actionOverhead())],
   files: async () => await filesStream(100),
   webhooks: async () => await webhookBenchmarks(),
   sync: async () => await syncBench(),

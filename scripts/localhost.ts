@@ -155,6 +155,20 @@ function loadHostJson(): HostJson {
   }
 }
 
+/**
+ * A handler loaded from the deployment package (scripts/package.mjs) answers with that package's
+ * copy of @azure/functions' HttpResponse, which is not an instance of ours: recognise it by shape.
+ */
+function isHttpResponse(init: HttpResponseInit | HttpResponse): init is HttpResponse {
+  if (init instanceof HttpResponse) return true;
+  const candidate = init as Partial<HttpResponse>;
+  return (
+    typeof candidate.arrayBuffer === 'function' &&
+    Array.isArray(candidate.cookies) &&
+    typeof candidate.headers?.forEach === 'function'
+  );
+}
+
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const hostJson = options.hostJson ?? loadHostJson();
   const log = options.log ?? ((line: string) => console.log(line));
@@ -392,7 +406,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   async function send(res: ServerResponse, init: HttpResponseInit | HttpResponse): Promise<void> {
-    const response = init instanceof HttpResponse ? init : new HttpResponse(init);
+    const response = isHttpResponse(init) ? init : new HttpResponse(init);
     const headers: Record<string, string | string[]> = {};
     response.headers.forEach((value, key) => {
       headers[key] = value;

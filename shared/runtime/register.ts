@@ -41,6 +41,15 @@ export type TriggerSpec = HttpSpec | TimerSpec | QueueSpec;
 
 const registry = new Map<string, TriggerSpec>();
 
+/**
+ * In the deployment package (scripts/package.mjs) the host indexes the functions from a small
+ * entry (shared/runtime/deferred.ts) and the app's code is loaded on the first invocation, after
+ * indexing: there these helpers only record (the package build defines `__RECORD_ONLY__`), since
+ * the host accepts registrations during startup only.
+ */
+declare const __RECORD_ONLY__: boolean | undefined;
+const recordOnly = typeof __RECORD_ONLY__ !== 'undefined' && __RECORD_ONLY__ === true;
+
 // Every handler runs traced (shared/correlation.ts): its log lines carry its invocation id
 // and the id of the invocation that started the work; a queue message continues its origin.
 const tracedHttp =
@@ -57,7 +66,7 @@ const tracedQueue =
     await traced(context, takeOrigin(message), async () => await handler(message, context));
 
 // Streams let large uploads and downloads pass through without being buffered whole.
-app.setup({ enableHttpStream: true });
+if (!recordOnly) app.setup({ enableHttpStream: true });
 
 function record(spec: TriggerSpec): void {
   if (registry.has(spec.name)) throw new Error(`Function "${spec.name}" is registered twice`);
@@ -76,7 +85,7 @@ export function registerHttp(
     authLevel: options.authLevel,
     handler,
   };
-  app.http(name, httpOptions);
+  if (!recordOnly) app.http(name, httpOptions);
 }
 
 export function registerTimer(
@@ -86,7 +95,7 @@ export function registerTimer(
   const runOnStartup = options.runOnStartup ?? false;
   const handler = tracedTimer(options.handler);
   record({ kind: 'timer', name, schedule: options.schedule, runOnStartup, handler });
-  app.timer(name, { schedule: options.schedule, runOnStartup, handler });
+  if (!recordOnly) app.timer(name, { schedule: options.schedule, runOnStartup, handler });
 }
 
 export function registerQueue(
@@ -96,7 +105,7 @@ export function registerQueue(
   const connection = options.connection ?? 'AzureWebJobsStorage';
   const handler = tracedQueue(options.handler);
   record({ kind: 'queue', name, queueName: options.queueName, connection, handler });
-  app.storageQueue(name, { queueName: options.queueName, connection, handler });
+  if (!recordOnly) app.storageQueue(name, { queueName: options.queueName, connection, handler });
 }
 
 /** What has been registered so far (the local host and tests read this). */
