@@ -4,7 +4,8 @@
  * entry is pushed, (b) the signed event reaches a local receiver (verified with the
  * `standardwebhooks` package), (c) the user's MCP client gets notifications/resources/updated.
  * Once for single changes one after another, once for a burst of 500 changes across 50 users.
- * Everything (Azurite, sandbox, app, receiver, MCP clients) shares this process and its CPU.
+ * The sandbox, app, receiver and MCP clients share this process; Azurite runs in its own (as
+ * Storage is a separate service in Azure).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -205,7 +206,7 @@ export async function eventsLatency(
     const many = measure(subjects);
     const burstSeconds = (performance.now() - burstStarted) / 1000;
 
-    const setup = 'single process: in-process Azurite, sandbox, local host, receiver and 50 MCP clients';
+    const setup = 'one process: sandbox, local host, receiver and 50 MCP clients; Azurite in a child process';
     return [
       {
         name: 'push latency p95, one change: mail sent → signed event received',

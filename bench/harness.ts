@@ -1,8 +1,10 @@
 /** Shared pieces for benchmarks: Azurite + the app harness, timing helpers, the results file. */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAzurite, type RunningAzurite } from '../scripts/azurite';
 import { projectRoot } from '../scripts/harness';
+import { resetStorageClients } from '../shared/storage/clients';
 
 export interface BenchResult {
   name: string;
@@ -20,6 +22,43 @@ export async function withAzurite<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } finally {
     await azurite.stop();
+  }
+}
+
+/**
+ * Runs `fn` against Azurite in a child process (then the in-process one again): storage work
+ * runs on its own core and heap, as Storage does in Azure, instead of in the benchmark's event loop.
+ */
+export async function withChildAzurite<T>(fn: () => Promise<T>): Promise<T> {
+  const script = join(__dirname, '..', 'scripts', 'azurite.js');
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require(${JSON.stringify(script)}).startAzurite().then((a) => console.log('AZURITE ' + a.connectionString))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const connectionString = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /AZURITE (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`Azurite exited (${code})`)));
+  });
+  const previous = { harness: process.env.HARNESS_STORAGE, storage: process.env.AzureWebJobsStorage };
+  process.env.HARNESS_STORAGE = connectionString;
+  process.env.AzureWebJobsStorage = connectionString;
+  resetStorageClients();
+  try {
+    return await fn();
+  } finally {
+    child.kill();
+    process.env.HARNESS_STORAGE = previous.harness;
+    process.env.AzureWebJobsStorage = previous.storage;
+    resetStorageClients();
   }
 }
 

@@ -10,7 +10,7 @@ import { filesStream } from './files-stream';
 import { load } from './load';
 import { syncBench } from './sync';
 import { webhookBenchmarks } from './webhooks';
-import { withAzurite, writeResults, type BenchResult } from './harness';
+import { withAzurite, withChildAzurite, writeResults, type BenchResult } from './harness';
 
 type Suite = () => Promise<BenchResult | BenchResult[]>;
 
@@ -21,7 +21,7 @@ const suites: Record<string, Suite> = {
   sync: async () => await syncBench(),
   load: async () => await load(),
   content: async () => await contentLibraries(),
-  events: async () => await eventsLatency(),
+  events: async () => await withChildAzurite(() => eventsLatency()),
 };
 
 async function main(): Promise<void> {

@@ -6,13 +6,10 @@
  * folder (flat memory: pages are processed as they arrive) — and the following no-change round
  * (one request).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { startAppHarness, type TestApp } from '../scripts/harness';
-import { resetStorageClients } from '../shared/storage/clients';
 import { runSyncRound } from '../shared/sync/engine';
 import { syncSettings } from '../shared/sync/settings';
-import { round, type BenchResult } from './harness';
+import { round, withChildAzurite, type BenchResult } from './harness';
 
 const USER = 'adele.vance@contoso.test';
 
@@ -128,38 +125,12 @@ async function measuredRound(userId: string, resource: 'mail:archive' | 'mail:dr
   }
 }
 
-/**
- * Azurite in a child process for this suite: in-process Azurite keeps every table row on the
- * benchmark's own heap, which would hide whether the sync engine's memory stays flat.
- */
-async function childAzurite(): Promise<{ connectionString: string; child: ChildProcess }> {
-  const script = join(__dirname, '..', 'scripts', 'azurite.js');
-  const child = spawn(
-    process.execPath,
-    [
-      '-e',
-      `require(${JSON.stringify(script)}).startAzurite().then((a) => console.log('AZURITE ' + a.connectionString))`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const connectionString = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const m = /AZURITE (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`Azurite exited (${code})`)));
-  });
-  return { connectionString, child };
-}
+// Azurite in a child process: in-process Azurite keeps every table row on the benchmark's own
+// heap, which would hide whether the sync engine's memory stays flat.
+export const syncBench = (large = 10_000, small = 2_000): Promise<BenchResult[]> =>
+  withChildAzurite(() => syncRounds(large, small));
 
-export async function syncBench(large = 10_000, small = 2_000): Promise<BenchResult[]> {
-  const azurite = await childAzurite();
-  const previous = { harness: process.env.HARNESS_STORAGE, storage: process.env.AzureWebJobsStorage };
-  process.env.HARNESS_STORAGE = azurite.connectionString;
-  process.env.AzureWebJobsStorage = azurite.connectionString;
-  resetStorageClients();
+async function syncRounds(large: number, small: number): Promise<BenchResult[]> {
   const t = await startAppHarness({ env: { SYNC_MAIL_FOLDERS: 'inbox' } });
   try {
     const userId = await t.connect(USER, { features: ['mail'] });
@@ -222,9 +193,5 @@ export async function syncBench(large = 10_000, small = 2_000): Promise<BenchRes
     ];
   } finally {
     await t.stop();
-    azurite.child.kill();
-    process.env.HARNESS_STORAGE = previous.harness;
-    process.env.AzureWebJobsStorage = previous.storage;
-    resetStorageClients();
   }
 }
