@@ -15,6 +15,7 @@ import { installMail, seedMail } from './mail';
 import { installPeople } from './people';
 import { installSearch } from './search';
 import { installSubscriptions } from './subscriptions';
+import { installSharePoint, seedSharePoint } from './sharepoint';
 import { installTeams, seedTeams } from './teams';
 import { installTodo, seedTodo } from './todo';
 import { installUsers } from './users';
@@ -62,6 +63,7 @@ const SERVICES: ReadonlyArray<{ install(sandbox: Sandbox): void; seed?(sandbox: 
   { install: installTeams, seed: seedTeams },
   { install: installContacts, seed: seedContacts },
   { install: installTodo, seed: seedTodo },
+  { install: installSharePoint, seed: seedSharePoint },
   // Computed from the services' data: nothing of their own to seed.
   { install: installPeople },
   { install: installSearch },

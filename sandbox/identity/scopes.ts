@@ -146,6 +146,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'chat.read': 'Read your chat messages',
   'files.read.all': 'Read all files that you have access to',
   'sites.read.all': 'Read items in all site collections',
+  'sites.readwrite.all': 'Edit or delete items in all site collections',
   user_impersonation: 'Access Azure Key Vault as you',
 };
 

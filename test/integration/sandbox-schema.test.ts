@@ -36,6 +36,7 @@ beforeAll(async () => {
     'Channel.ReadBasic.All',
     'MailboxSettings.ReadWrite',
     'Calendars.Read.Shared',
+    'Sites.ReadWrite.All',
   ]);
 });
 afterAll(async () => await sandbox.stop());
@@ -121,6 +122,26 @@ test('calendar: calendars, events, instances, schedules, meeting times', async (
     await graph('POST', '/me/findMeetingTimes', {
       attendees: [{ emailAddress: { address: MEGAN }, type: 'required' }],
     }),
+  );
+});
+
+test('SharePoint: sites, lists, columns, list items and their fields, delta', async () => {
+  const sites = expectShape('site', await graph('GET', '/sites?search=*'));
+  expectShape('site', await graph('GET', '/sites/root'));
+  expectShape('site', await graph('GET', '/me/followedSites'));
+  const marketing = sites.find((s) => s.displayName === 'Marketing')!;
+  const lists = expectShape('list', await graph('GET', `/sites/${marketing.id}/lists`));
+  const list = lists[0]!;
+  expectShape('columnDefinition', await graph('GET', `/sites/${marketing.id}/lists/${list.id}/columns`));
+  expectShape('listItem', await graph('GET', `/sites/${marketing.id}/lists/${list.id}/items?$expand=fields`));
+  expectShape('listItem', await graph('GET', `/sites/${marketing.id}/lists/${list.id}/items/delta`));
+  const created = await graph('POST', `/sites/${marketing.id}/lists/${list.id}/items`, {
+    fields: { Title: 'Shape' },
+  });
+  expectShape('listItem', created);
+  expectShape(
+    'fieldValueSet',
+    await graph('GET', `/sites/${marketing.id}/lists/${list.id}/items/${created.id}/fields`),
   );
 });
 

@@ -72,6 +72,8 @@ export function loadModel(): Model {
   return model;
 }
 
+const DYNAMIC_ENTITIES = new Set(['microsoft.graph.fieldValueSet']);
+
 function property(m: Model, typeName: string, name: string): Property | undefined {
   for (let t = m.types.get(typeName); t; t = t.base ? m.types.get(t.base) : undefined) {
     const p = t.properties.get(name);
@@ -188,8 +190,12 @@ export function schemaIssues(typeName: string, value: unknown, path = '$'): stri
       if (!p) {
         // Open complex types (identity and its kin) carry documented extras such as a drive
         // item's `createdBy.user.email` or a chat message sender's `tenantId`; entities may not.
+        // fieldValueSet is the one entity made of dynamic properties: a list item's column
+        // values, one property per column (https://learn.microsoft.com/graph/api/resources/fieldvalueset).
         const t = m.types.get(actual)!;
-        if (!(t.open && !t.isEntity && (x === null || typeof x !== 'object')))
+        const dynamic =
+          DYNAMIC_ENTITIES.has(actual) && (x === null || typeof x !== 'object' || Array.isArray(x));
+        if (!dynamic && !(t.open && !t.isEntity && (x === null || typeof x !== 'object')))
           issues.push(`${at}.${key}: not a property of ${actual}`);
         continue;
       }
