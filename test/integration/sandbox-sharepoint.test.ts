@@ -211,3 +211,61 @@ describe('lists, columns and items', () => {
     expect(byId[b.id].deleted).toBeUndefined();
   });
 });
+
+describe('document libraries: drives served by the drive model', () => {
+  test('a site has its Documents library, listed as a list and as a drive', async () => {
+    // drive-list.md: GET /sites/{siteId}/drives; drive-get.md: GET /sites/{siteId}/drive.
+    const drives = await ro.api(`/sites/${marketing.id}/drives`).get();
+    expect(drives.value).toHaveLength(1);
+    const library = drives.value[0] as Json;
+    expect(library).toMatchObject({ driveType: 'documentLibrary', name: 'Documents' });
+    expect((await ro.api(`/sites/${marketing.id}/drive`).get()).id).toBe(library.id);
+    const lists = await ro.api(`/sites/${marketing.id}/lists`).get();
+    const documents = (lists.value as Json[]).find((l) => l.list.template === 'documentLibrary');
+    expect(documents?.displayName).toBe('Documents');
+    expect(documents?.webUrl).toBe(`https://${HOST}/sites/marketing/Shared%20Documents`);
+    expect((await ro.api(`/sites/${marketing.id}/lists/${documents!.id}/drive`).get()).id).toBe(library.id);
+
+    const children = await ro.api(`/drives/${library.id}/root/children`).get();
+    expect((children.value as Json[]).map((i) => String(i.name)).sort()).toEqual(['Brand', 'Campaigns']);
+    const plan = await ro
+      .api(`/sites/${marketing.id}/drive/root:/Campaigns/Spring/Spring Launch Plan.docx`)
+      .get();
+    expect(plan.parentReference).toMatchObject({ driveId: library.id, driveType: 'documentLibrary' });
+    expect(plan.webUrl).toBe(
+      `https://${HOST}/sites/marketing/Shared%20Documents/Campaigns/Spring/Spring%20Launch%20Plan.docx`,
+    );
+  });
+
+  test('upload, download, delta and delete in a library, with either Files.*.All or Sites.*.All', async () => {
+    const library = await ro.api(`/sites/${marketing.id}/drive`).get();
+    const files = graphClientFor(sandbox, await mintToken(sandbox, ADELE, ['Files.ReadWrite.All']));
+    const start = await files.api(`/drives/${library.id}/root/delta`).get();
+    const deltaLink = start['@odata.deltaLink'] as string;
+
+    const put = await files
+      .api(`/sites/${marketing.id}/drive/root:/Uploads/hello.txt:/content`)
+      .header('content-type', 'text/plain')
+      .put('hello library');
+    expect(put.parentReference.driveId).toBe(library.id);
+    const res = await fetch(`${sandbox.graphBaseUrl}/drives/${library.id}/items/${put.id}/content`, {
+      headers: { authorization: `Bearer ${await mintToken(sandbox, ADELE, ['Sites.Read.All'])}` },
+    });
+    expect(await res.text()).toBe('hello library');
+
+    const changed = await files.api(deltaLink).get();
+    expect((changed.value as Json[]).map((i) => String(i.name))).toEqual(
+      expect.arrayContaining(['hello.txt']),
+    );
+
+    // Files.ReadWrite (the user's own files) does not reach a site's library.
+    const own = graphClientFor(sandbox, await mintToken(sandbox, ADELE, ['Files.ReadWrite']));
+    expect((await graphFailure(own.api(`/drives/${library.id}/root/children`).get())).statusCode).toBe(403);
+    // Reading with Sites.Read.All is not writing.
+    expect((await graphFailure(ro.api(`/drives/${library.id}/items/${put.id}`).delete())).statusCode).toBe(
+      403,
+    );
+    await rw.api(`/drives/${library.id}/items/${put.id}`).delete();
+    expect((await graphFailure(ro.api(`/drives/${library.id}/items/${put.id}`).get())).statusCode).toBe(404);
+  });
+});

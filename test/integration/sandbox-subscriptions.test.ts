@@ -364,6 +364,37 @@ describe('delivery (§6.4)', () => {
     expect(notificationsFor(drive.id)[0]!.resourceData).toBeUndefined();
   });
 
+  test('SharePoint: a list and a document library notify `updated` on the subscribed resource', async () => {
+    // list resource ("subscriptions": updated only) and driveItem on /drives/{id}/root.
+    const token = await tokenFor(ADELE, ['Sites.ReadWrite.All']);
+    const sites = (await (await graph(token, 'GET', '/sites?search=marketing')).json()) as Json;
+    const site = (sites.value as Json[]).find((s) => s.displayName === 'Marketing')!;
+    const campaigns = (await (await graph(token, 'GET', `/sites/${site.id}/lists/Campaigns`)).json()) as Json;
+    const library = (await (await graph(token, 'GET', `/sites/${site.id}/drive`)).json()) as Json;
+    const listResource = `sites/${site.id}/lists/${campaigns.id}`;
+    const list = await created(await subscribe(token, { resource: listResource, changeType: 'updated' }));
+    const driveResource = `drives/${library.id}/root`;
+    const drive = await created(await subscribe(token, { resource: driveResource, changeType: 'updated' }));
+
+    const item = await graph(token, 'POST', `/sites/${site.id}/lists/${campaigns.id}/items`, {
+      fields: { Title: 'Notified' },
+    });
+    expect(item.status).toBe(201);
+    const put = await graph(token, 'PUT', `/drives/${library.id}/root:/notified.txt:/content`, 'x');
+    expect(put.status).toBe(201);
+
+    await waitFor(() => notificationsFor(list.id).length > 0 || undefined);
+    await waitFor(() => notificationsFor(drive.id).length > 0 || undefined);
+    expect(notificationsFor(list.id)[0]).toMatchObject({ changeType: 'updated', resource: listResource });
+    expect(notificationsFor(drive.id)[0]).toMatchObject({ changeType: 'updated', resource: driveResource });
+    // An unknown list is a 404.
+    const missing = await subscribe(token, {
+      resource: `sites/${site.id}/lists/nope`,
+      changeType: 'updated',
+    });
+    expect(missing.status).toBe(404);
+  });
+
   test('a failing endpoint is retried with backoff until it answers 2xx', async () => {
     const token = await tokenFor(ADELE, ADELE_SCOPES);
     const sub = await created(await subscribe(token));

@@ -60,14 +60,20 @@ import {
   writeSmallFile,
   downloadUrl,
   type DriveCtx,
+  type DriveOwner,
 } from './state';
 import { createUploadSession, dropSession, installUploadUrls, simpleUpload } from './upload';
 import type { Entity } from '../store';
 
 export { DRIVE_ITEMS };
 
-const READ = { anyOf: ['Files.Read'], other: ['Files.Read.All'] };
-const WRITE = { anyOf: ['Files.ReadWrite'], other: ['Files.ReadWrite.All'] };
+// driveitem-get.md and its kin list Sites.Read.All / Sites.ReadWrite.All among the permissions of
+// every drive call: they reach OneDrive as well as the document libraries of sites.
+const READ = { anyOf: ['Files.Read', 'Sites.Read.All'], other: ['Files.Read.All', 'Sites.Read.All'] };
+const WRITE = {
+  anyOf: ['Files.ReadWrite', 'Sites.ReadWrite.All'],
+  other: ['Files.ReadWrite.All', 'Sites.ReadWrite.All'],
+};
 
 /** An item address inside a drive: a base (root or id) plus an optional path below it. */
 interface Address {
@@ -182,15 +188,19 @@ function allDrives(sandbox: Sandbox): DriveCtx[] {
 
 // ---------------------------------------------------------------- GET
 
-/** The drive resource (drive.md): a user's OneDrive. */
-function driveJson(d: DriveCtx): Record<string, unknown> {
+/** The drive resource (drive.md): a user's OneDrive or a site's document library. */
+export function driveJson(d: DriveCtx): Record<string, unknown> {
   const used = usedBytes(d);
   const total = filesState(d.sandbox).settings.quotaBytes;
+  const library = (d.owner as DriveOwner).library;
   return {
     id: driveIdOf(d.owner.id),
     driveType: driveType(d.owner),
-    name: 'OneDrive',
-    owner: { user: { id: d.owner.id, displayName: d.owner.displayName } },
+    name: library ? library.name : 'OneDrive',
+    ...(library ? { webUrl: library.webUrl } : {}),
+    owner: library
+      ? { group: { id: library.siteId, displayName: library.siteName } }
+      : { user: { id: d.owner.id, displayName: d.owner.displayName } },
     quota: { total, used, remaining: total - used, deleted: 0, state: 'normal' },
   };
 }
@@ -525,10 +535,53 @@ function requestFor(ctx: GraphCtx): Request {
   const drives = /^\/v1\.0\/drives\/([^/]+)(\/.*)?$/i.exec(ctx.path);
   const owner = drives ? ownerOfDrive(ctx.sandbox, safeDecode(drives[1] ?? '')) : undefined;
   if (!drives || !owner) throw notFound('drive');
+  if (owner.library) return libraryRequest(ctx, owner, drives[2] ?? '');
   const caller: SandboxUser | undefined = ctx.caller;
   const foreign = !ctx.auth.appOnly && caller?.id !== owner.id;
   if (foreign && !hasScope(ctx, 'Files.Read.All', 'Files.ReadWrite.All')) throw accessDenied('drive');
   return { ctx, d: driveCtx(ctx.sandbox, owner, caller), parsed: parseDrivePath(drives[2] ?? ''), foreign };
+}
+
+/**
+ * A document library: every member of the site reaches all of it (the sandbox's sites are open
+ * to the whole tenant), with a tenant-wide permission: Files.Read.All or Sites.Read.All to read,
+ * Files.ReadWrite.All or Sites.ReadWrite.All to write (driveitem-get.md, driveitem-put-content.md).
+ */
+function libraryRequest(ctx: GraphCtx, owner: DriveOwner, rest: string): Request {
+  const write = ctx.method !== 'GET';
+  const allowed = write
+    ? hasScope(ctx, 'Files.ReadWrite.All', 'Sites.ReadWrite.All')
+    : hasScope(ctx, 'Files.Read.All', 'Files.ReadWrite.All', 'Sites.Read.All', 'Sites.ReadWrite.All');
+  if (!ctx.auth.appOnly && !allowed) {
+    throw accessDenied(
+      'drive',
+      `A document library needs ${write ? 'Files.ReadWrite.All or Sites.ReadWrite.All' : 'Files.Read.All or Sites.Read.All'}.`,
+    );
+  }
+  return { ctx, d: driveCtx(ctx.sandbox, owner, ctx.caller), parsed: parseDrivePath(rest), foreign: false };
+}
+
+/** Serves a library request reached through its site (`/sites/{id}/drive/...`, sharepoint/). */
+export async function handleLibrary(
+  ctx: GraphCtx,
+  owner: DriveOwner,
+  rest: string,
+): Promise<SandboxResponse> {
+  const r = libraryRequest(ctx, owner, rest);
+  switch (ctx.method) {
+    case 'GET':
+      return handleGet(r);
+    case 'POST':
+      return await handlePost(r);
+    case 'PUT':
+      return await handlePut(r);
+    case 'PATCH':
+      return await handlePatch(r);
+    case 'DELETE':
+      return handleDelete(r);
+    default:
+      throw badRequest('drive', `${ctx.method} is not supported here.`);
+  }
 }
 
 export function installFiles(sandbox: Sandbox): void {

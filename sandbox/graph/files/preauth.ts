@@ -9,7 +9,15 @@ import type { Ctx } from '../../context';
 import { createReadStream, statSync } from 'node:fs';
 import type { Sandbox } from '../../context';
 import { graphError, json, type SandboxResponse } from '../../http';
-import { contentKey, driveCtx, filesState, getItem, verifyDownloadToken, type CopyJob } from './state';
+import {
+  contentKey,
+  driveCtx,
+  driveOwnerById,
+  filesState,
+  getItem,
+  verifyDownloadToken,
+  type CopyJob,
+} from './state';
 
 function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -44,7 +52,7 @@ export function parseRange(
 function download(sandbox: Sandbox, ctx: Ctx): SandboxResponse {
   const token = verifyDownloadToken(sandbox, ctx.params.token ?? '');
   if (!token) return graphError(ctx, 401, 'unauthenticated', 'The download URL is invalid or has expired.');
-  const owner = sandbox.directory.users.get(token.userId);
+  const owner = driveOwnerById(sandbox, token.userId);
   const d = owner ? driveCtx(sandbox, owner) : undefined;
   const item = d ? getItem(d, token.itemId) : undefined;
   const path = filesState(sandbox).content.get(contentKey(token.userId, token.itemId));

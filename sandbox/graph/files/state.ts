@@ -184,13 +184,48 @@ export function driveIdOf(userId: string): string {
   return `b!${Buffer.from(userId).toString('base64url')}`;
 }
 
-export function ownerOfDrive(sandbox: Sandbox, driveId: string): SandboxUser | undefined {
-  if (!driveId.startsWith('b!')) return undefined;
-  const userId = Buffer.from(driveId.slice(2), 'base64url').toString('utf8');
-  return sandbox.directory.users.get(userId);
+/**
+ * The owner of a drive: a user (their OneDrive) or a SharePoint document library, which the
+ * drive model serves the same way (items, upload sessions, delta, permissions). A library is an
+ * owner with `library` set; sharepoint/ registers how to find them (registerDriveOwners).
+ */
+export interface DriveOwner extends SandboxUser {
+  library?: {
+    siteId: string;
+    siteName: string;
+    listId: string;
+    name: string;
+    /** The library's address: https://{host}/sites/x/Shared%20Documents */
+    webUrl: string;
+  };
 }
 
-export function driveType(user: SandboxUser): 'business' | 'personal' {
+type OwnerResolver = (ownerId: string) => DriveOwner | undefined;
+const ownerResolvers = new WeakMap<Sandbox, OwnerResolver[]>();
+
+/** Lets another module (sharepoint/) own drives: `resolve` answers for the owner ids it knows. */
+export function registerDriveOwners(sandbox: Sandbox, resolve: OwnerResolver): void {
+  ownerResolvers.set(sandbox, [...(ownerResolvers.get(sandbox) ?? []), resolve]);
+}
+
+/** A drive's owner by id: a directory user, else a registered owner (a document library). */
+export function driveOwnerById(sandbox: Sandbox, ownerId: string): DriveOwner | undefined {
+  const user = sandbox.directory.users.get(ownerId);
+  if (user) return user;
+  for (const resolve of ownerResolvers.get(sandbox) ?? []) {
+    const owner = resolve(ownerId);
+    if (owner) return owner;
+  }
+  return undefined;
+}
+
+export function ownerOfDrive(sandbox: Sandbox, driveId: string): DriveOwner | undefined {
+  if (!driveId.startsWith('b!')) return undefined;
+  return driveOwnerById(sandbox, Buffer.from(driveId.slice(2), 'base64url').toString('utf8'));
+}
+
+export function driveType(user: DriveOwner): 'business' | 'personal' | 'documentLibrary' {
+  if (user.library) return 'documentLibrary';
   return user.accountType === 'personal' ? 'personal' : 'business';
 }
 
@@ -568,8 +603,11 @@ export function usedBytes(d: DriveCtx): number {
 // ---------------------------------------------------------------- rendering
 
 function webUrlOf(d: DriveCtx, names: string[]): string {
+  const below = names.map((n) => `/${encodeURIComponent(n)}`).join('');
+  const library = (d.owner as DriveOwner).library;
+  if (library) return `${library.webUrl}${below}`;
   const site = d.owner.userPrincipalName.replace(/[@.]/g, '_');
-  return `https://contoso-my.sharepoint.test/personal/${site}/Documents${names.map((n) => `/${encodeURIComponent(n)}`).join('')}`;
+  return `https://contoso-my.sharepoint.test/personal/${site}/Documents${below}`;
 }
 
 /** A signed, short-lived pre-authenticated download URL on the preauth host (get-content.md). */

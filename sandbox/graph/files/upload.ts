@@ -22,6 +22,7 @@ import {
   commitContent,
   conflictBehaviorOf,
   driveCtx,
+  driveOwnerById,
   filesState,
   getItem,
   isFolder,
@@ -266,7 +267,7 @@ function invalidRange(inner: string, message: string): GraphHttpError {
 
 /** Commits a complete session: conflict check, then the file is created or replaced. */
 function commitSession(sandbox: Sandbox, session: UploadSession): SandboxResponse {
-  const owner = sandbox.directory.users.get(session.userId);
+  const owner = driveOwnerById(sandbox, session.userId);
   if (!owner) throw sessionGone();
   const d = driveCtx(sandbox, owner);
   if (!getItem(d, session.parentId)) throw notFound('drive', 'The destination folder no longer exists.');

@@ -20,6 +20,9 @@ import { randomUUID } from 'node:crypto';
 import type { Sandbox } from '../../context';
 import { empty, safeDecode, type SandboxResponse } from '../../http';
 import { entityResponse, graphRoute, type GraphCtx } from '../core';
+import { driveJson, handleLibrary } from '../files';
+import { driveCtx, registerDriveOwners } from '../files/state';
+import { libraryOwner, resolveLibraryOwner } from './libraries';
 import { deltaResponse } from '../delta';
 import { badQuery, badRequest, GraphHttpError, notFound } from '../errors';
 import { filterProperties, parseODataQuery } from '../odata';
@@ -28,6 +31,8 @@ import type { Entity } from '../store';
 import {
   allColumns,
   columnFromBody,
+  DEFAULT_LIBRARY,
+  isLibrary,
   fieldsOf,
   identity,
   itemsRef,
@@ -46,7 +51,11 @@ export { seedSharePoint } from './seed';
 
 const READ = { anyOf: ['Sites.Read.All'], app: ['Sites.Read.All', 'Sites.ReadWrite.All'] };
 const WRITE = { anyOf: ['Sites.ReadWrite.All'], app: ['Sites.ReadWrite.All'] };
-const options = (scopes: typeof READ) => ({ scopes, workload: 'drive' as const, throttle: 'none' as const });
+const options = (scopes: { anyOf: string[]; app: string[] }) => ({
+  scopes,
+  workload: 'drive' as const,
+  throttle: 'none' as const,
+});
 const HONOR_NON_INDEXED = 'honornonindexedquerieswarningmayfailrandomly';
 
 function siteNotFound(): GraphHttpError {
@@ -61,7 +70,7 @@ function allSites(ctx: GraphCtx): Entity[] {
  * Parses what follows `/sites/`: the site reference and the rest of the path. Forms: `root`,
  * a hostname (the root site), `hostname:/path` or `hostname:/path:/rest`, or a composite id.
  */
-function resolveSite(ctx: GraphCtx, raw: string): { site: Entity; rest: string[] } {
+function resolveSite(ctx: GraphCtx, raw: string): { site: Entity; rest: string[]; restRaw: string } {
   let ref: string;
   let restText: string;
   const pathForm = /^([^/:]+):(\/[^:]*)(?::(.*))?$/.exec(raw);
@@ -81,7 +90,15 @@ function resolveSite(ctx: GraphCtx, raw: string): { site: Entity; rest: string[]
     else site = allSites(ctx).find((s) => String(s.id).toLowerCase() === lower);
   }
   if (!site) throw siteNotFound();
-  return { site, rest: restText.split('/').filter(Boolean).map(safeDecode) };
+  return { site, rest: restText.split('/').filter(Boolean).map(safeDecode), restRaw: restText };
+}
+
+/** The site's default "Documents" library (every site has one). */
+function defaultLibrary(ctx: GraphCtx, site: Entity): Entity {
+  const lists = ctx.graph.store.list(listsRef(ctx.graph.store, site.id));
+  const library = lists.find((l) => isLibrary(l) && l.name === DEFAULT_LIBRARY.name) ?? lists.find(isLibrary);
+  if (!library) throw notFound('drive', 'The site has no document library.');
+  return library;
 }
 
 function siteResponse(ctx: GraphCtx, site: Entity): SandboxResponse {
@@ -185,8 +202,26 @@ function checkIfMatch(ctx: GraphCtx, item: Entity): void {
 
 async function handle(ctx: GraphCtx, method: string): Promise<SandboxResponse> {
   const raw = ctx.path.replace(/^\/v1\.0\/sites\//i, '');
-  const { site, rest } = resolveSite(ctx, raw);
+  const { site, rest, restRaw } = resolveSite(ctx, raw);
   const store = ctx.graph.store;
+  // Document libraries are drives: the drive model serves them (files/handleLibrary).
+  const drive = /^\/drive(?=$|[/:])(.*)$/.exec(restRaw);
+  if (drive)
+    return await handleLibrary(ctx, libraryOwner(ctx.sandbox, site, defaultLibrary(ctx, site)), drive[1]!);
+  if (restRaw === '/drives' && method === 'GET') {
+    const libraries = store.list(listsRef(store, site.id)).filter(isLibrary);
+    return collection(
+      ctx,
+      libraries.map((l) => driveJson(driveCtx(ctx.sandbox, libraryOwner(ctx.sandbox, site, l), ctx.caller))),
+      { kind: 'skiptoken', context: 'drives' },
+    );
+  }
+  const listDrive = /^\/lists\/([^/]+)\/drive(?=$|[/:])(.*)$/.exec(restRaw);
+  if (listDrive) {
+    const list = findList(ctx, site, safeDecode(listDrive[1]!));
+    if (!isLibrary(list)) throw notFound('drive', 'The list is not a document library: it has no drive.');
+    return await handleLibrary(ctx, libraryOwner(ctx.sandbox, site, list), listDrive[2]!);
+  }
   const [first, listRef, third, itemId, fifth] = rest;
   const unsupported = () =>
     new GraphHttpError(400, 'invalidRequest', `Unsupported request for this site: ${method} ${ctx.path}`);
@@ -336,10 +371,10 @@ async function createList(ctx: GraphCtx, site: Entity): Promise<SandboxResponse>
     throw badRequest('drive', 'The list displayName is required.');
   }
   const template = body.list?.template ?? 'genericList';
-  if (template !== 'genericList') {
+  if (template !== 'genericList' && template !== 'documentLibrary') {
     throw badRequest(
       'drive',
-      `The list template '${JSON.stringify(template)}' is not supported here; use genericList.`,
+      `The list template ${JSON.stringify(template)} is not supported here; use genericList or documentLibrary.`,
     );
   }
   const store = ctx.graph.store;
@@ -399,6 +434,22 @@ export function installSharePoint(sandbox: Sandbox): void {
     );
     return collection(ctx, followed, { kind: 'skiptoken', render: renderSite, context: 'sites' });
   });
+  registerDriveOwners(sandbox, (ownerId) => resolveLibraryOwner(sandbox, ownerId));
+  // A site's libraries take the drive permissions (Files.*.All or Sites.*.All); the files module
+  // checks which. Registered first: the generic site route below would ask for Sites.* only.
+  const drives = /^\/sites\/(?:[^/:]+|[^/:]+:\/[^:]*:)\/(?:drives?|lists\/[^/]+\/drive)(?:[/:].*)?$/;
+  const filesRead = {
+    anyOf: ['Files.Read.All', 'Sites.Read.All'],
+    app: ['Files.Read.All', 'Files.ReadWrite.All', 'Sites.Read.All', 'Sites.ReadWrite.All'],
+  };
+  const filesWrite = {
+    anyOf: ['Files.ReadWrite.All', 'Sites.ReadWrite.All'],
+    app: ['Files.ReadWrite.All', 'Sites.ReadWrite.All'],
+  };
+  graphRoute(sandbox, 'GET', drives, options(filesRead), (ctx) => handle(ctx, 'GET'));
+  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+    graphRoute(sandbox, method, drives, options(filesWrite), (ctx) => handle(ctx, method));
+  }
   const site = /^\/sites\/(?<site>.+)$/;
   graphRoute(sandbox, 'GET', site, options(READ), (ctx) => handle(ctx, 'GET'));
   for (const method of ['POST', 'PATCH', 'DELETE']) {

@@ -127,6 +127,22 @@ export function renderColumn(column: Column): Record<string, unknown> {
   };
 }
 
+/** A document library's list name (its URL segment) and title, as SharePoint names the default one. */
+export const DEFAULT_LIBRARY = { name: 'Shared Documents', displayName: 'Documents' };
+
+export function isLibrary(list: Entity): boolean {
+  return list.template === 'documentLibrary';
+}
+
+export function listWebUrl(list: Entity, site: Entity): string {
+  const base = siteUrl(String(site.path));
+  const segment = encodeURIComponent(String(list.name));
+  return isLibrary(list) ? `${base}/${segment}` : `${base}/Lists/${segment}`;
+}
+
+/** The drive owner id of a document library (files/ serves its drive). */
+export const libraryOwnerId = (listId: string): string => `splib-${listId}`;
+
 export function renderList(list: Entity, site: Entity, version: number): Record<string, unknown> {
   return {
     '@odata.etag': `"${list.id},${version}"`,
@@ -134,7 +150,7 @@ export function renderList(list: Entity, site: Entity, version: number): Record<
     name: list.name,
     displayName: list.displayName,
     description: list.description,
-    webUrl: `${siteUrl(String(site.path))}/Lists/${encodeURIComponent(String(list.name))}`,
+    webUrl: listWebUrl(list, site),
     createdDateTime: list.createdDateTime,
     lastModifiedDateTime: list.lastModifiedDateTime,
     createdBy: list.createdBy,

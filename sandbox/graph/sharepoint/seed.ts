@@ -6,8 +6,11 @@
  */
 import type { Sandbox } from '../../context';
 import { graphState } from '../core';
+import { driveCtx, ensureFolders, rootOf, writeSmallFile } from '../files/state';
+import { libraryOwner } from './libraries';
 import {
   column,
+  DEFAULT_LIBRARY,
   identity,
   itemsRef,
   listsRef,
@@ -34,6 +37,7 @@ interface SeedSite {
   description: string;
   followers: string[];
   lists: SeedList[];
+  files?: Array<{ folder: string[]; name: string; text: string }>;
 }
 
 const ADELE = 'adele.vance@contoso.test';
@@ -62,6 +66,18 @@ function sites(sandbox: Sandbox): SeedSite[] {
       displayName: 'Marketing',
       description: 'Campaigns, brand and events',
       followers: [ADELE, MEGAN],
+      files: [
+        {
+          folder: ['Brand'],
+          name: 'Brand Guidelines.docx',
+          text: 'Contoso brand guidelines: logo, colours, tone.\n',
+        },
+        {
+          folder: ['Campaigns', 'Spring'],
+          name: 'Spring Launch Plan.docx',
+          text: 'Spring launch: channels and dates.\n',
+        },
+      ],
       lists: [
         {
           displayName: 'Campaigns',
@@ -134,6 +150,13 @@ function sites(sandbox: Sandbox): SeedSite[] {
       displayName: 'Engineering',
       description: 'Platform, releases and incidents',
       followers: [LEE],
+      files: [
+        {
+          folder: ['Runbooks'],
+          name: 'Incident Runbook.md',
+          text: '# Incident runbook\n\nPage, triage, fix, review.\n',
+        },
+      ],
       lists: [
         {
           displayName: 'Incidents',
@@ -187,6 +210,29 @@ export function seedSharePoint(sandbox: Sandbox): void {
         tenantId,
         followedBy: seed.followers.map((upn) => sandbox.directory.findUser(upn)?.id).filter(Boolean),
       });
+    }
+    // Every site has its "Documents" library (list template documentLibrary, URL Shared Documents).
+    const libraryId = stableGuid(`library:${seed.path}:${DEFAULT_LIBRARY.name}`);
+    const libraries = listsRef(store, id);
+    if (!store.get(libraries, libraryId)) {
+      store.insert(libraries, {
+        id: libraryId,
+        name: DEFAULT_LIBRARY.name,
+        displayName: DEFAULT_LIBRARY.displayName,
+        description: '',
+        template: 'documentLibrary',
+        columns: [],
+        createdBy: identity(author),
+      });
+      const site = store.get(siteRef, id)!;
+      const files = seed.files ?? [];
+      if (files.length > 0) {
+        const d = driveCtx(sandbox, libraryOwner(sandbox, site, store.get(libraries, libraryId)!), author);
+        for (const f of files) {
+          const folder = ensureFolders(d, rootOf(sandbox, d.owner).id, f.folder);
+          writeSmallFile(d, folder.id, f.name, Buffer.from(f.text, 'utf8'));
+        }
+      }
     }
     for (const list of seed.lists) {
       const lists = listsRef(store, id);

@@ -35,6 +35,8 @@ import { graphState } from '../core';
 import { GraphHttpError } from '../errors';
 import { ensureMailbox, folderDeltaCollection, refs as mailRefs, wellKnownFolderId } from '../mail/model';
 import type { Change, Entity } from '../store';
+import { ownerOfDrive } from '../files/state';
+import { itemsCollection, listsRef, sitesRef, SP_OWNER } from '../sharepoint/model';
 import { isMember, teamRefs, TEAMS_COLLECTIONS } from '../teams/model';
 
 export type ChangeType = 'created' | 'updated' | 'deleted';
@@ -187,7 +189,10 @@ export function newSubscriptionId(): string {
 
 const invalid = (message: string) => new GraphHttpError(400, 'InvalidRequest', message);
 
-const typeName: Record<Exclude<ResourceKind, 'driveItem'>, { segment: string; odataType: string }> = {
+const typeName: Record<
+  Exclude<ResourceKind, 'driveItem' | 'list'>,
+  { segment: string; odataType: string }
+> = {
   message: { segment: 'Messages', odataType: '#Microsoft.Graph.Message' },
   event: { segment: 'Events', odataType: '#Microsoft.Graph.Event' },
   contact: { segment: 'Contacts', odataType: '#Microsoft.Graph.Contact' },
@@ -201,7 +206,11 @@ function etagOf(item: Entity): string | undefined {
 }
 
 /** resource + resourceData as Outlook sends them: `Users/{id}/Messages/{id}` (§6.4). */
-function outlookShape(kind: Exclude<ResourceKind, 'driveItem' | 'chatMessage'>, userId: string, prefix = '') {
+function outlookShape(
+  kind: Exclude<ResourceKind, 'driveItem' | 'list' | 'chatMessage'>,
+  userId: string,
+  prefix = '',
+) {
   return (change: Change) => {
     const t = typeName[kind];
     const path = `Users/${userId}/${prefix}${t.segment}/${change.id}`;
@@ -328,6 +337,36 @@ export function parseResource(
           : undefined,
     };
   }
+  if ((m = /^drives\/([^/]+)\/root$/i.exec(path))) {
+    // A drive by id: a user's OneDrive or a site's document library, reported as /me/drive/root is.
+    const owner = ownerOfDrive(sandbox, safeDecode(m[1]!));
+    if (!owner) throw new GraphHttpError(404, 'itemNotFound', 'Item not found');
+    return {
+      kind: 'driveItem',
+      userId: owner.id,
+      match: (c) =>
+        c.userId === owner.id && c.collection === 'driveItems'
+          ? { changeType: 'updated', resource: path }
+          : undefined,
+    };
+  }
+  if ((m = /^sites\/([^/]+)\/lists\/([^/]+)$/i.exec(path))) {
+    // A SharePoint list: `updated` only, no resource data; the app runs list item delta
+    // (https://learn.microsoft.com/graph/api/resources/list: "subscriptions", changeType updated).
+    const siteId = safeDecode(m[1]!).toLowerCase();
+    const listId = safeDecode(m[2]!);
+    const site = store.list(sitesRef(store)).find((s) => s.id.toLowerCase() === siteId);
+    const list = site ? store.get(listsRef(store, site.id), listId) : undefined;
+    if (!list) throw new GraphHttpError(404, 'itemNotFound', 'The specified list was not found');
+    const collection = itemsCollection(list.id);
+    return {
+      kind: 'list',
+      match: (c) =>
+        c.userId === SP_OWNER && c.collection === collection
+          ? { changeType: 'updated', resource: path }
+          : undefined,
+    };
+  }
   if ((m = new RegExp(`^${USER}/todo/lists${KEY('list')}/tasks$`, 'i').exec(path))) {
     const user = who(m);
     const listId = safeDecode(group(m, 'list')!);
@@ -392,7 +431,8 @@ export const DELEGATED_SCOPES: Record<ResourceKind, string[]> = {
   message: ['Mail.ReadBasic', 'Mail.Read'],
   event: ['Calendars.Read'],
   contact: ['Contacts.Read'],
-  driveItem: ['Files.ReadWrite', 'Files.ReadWrite.All'],
+  driveItem: ['Files.ReadWrite', 'Files.ReadWrite.All', 'Sites.ReadWrite.All'],
+  list: ['Sites.ReadWrite.All'],
   todoTask: ['Tasks.ReadWrite'],
   chatMessage: ['Chat.Read', 'ChannelMessage.Read.All'],
 };
@@ -400,7 +440,8 @@ export const APP_ROLES: Record<ResourceKind, string[]> = {
   message: ['Mail.Read'],
   event: ['Calendars.Read'],
   contact: ['Contacts.Read'],
-  driveItem: ['Files.ReadWrite.All'],
+  driveItem: ['Files.ReadWrite.All', 'Sites.ReadWrite.All'],
+  list: ['Sites.ReadWrite.All'],
   todoTask: [], // delegated only (subscription-reauthorize.md table)
   chatMessage: ['Chat.Read.All', 'ChannelMessage.Read.All'],
 };

@@ -3,7 +3,8 @@
  * Its own module so the sandbox's options (context.ts) can name them without importing the
  * subscription model.
  */
-export type ResourceKind = 'message' | 'event' | 'contact' | 'driveItem' | 'todoTask' | 'chatMessage';
+export type ResourceKind =
+  'message' | 'event' | 'contact' | 'driveItem' | 'list' | 'todoTask' | 'chatMessage';
 
 /** Tunables; defaults follow §6.2–6.4. Set with SandboxOptions.subscriptions or PUT /_sandbox/subscriptions/settings. */
 export interface SubscriptionSettings {
@@ -35,6 +36,8 @@ export const DEFAULT_SETTINGS: SubscriptionSettings = {
     todoTask: 4230,
     chatMessage: 4320,
     driveItem: 42300,
+    // SharePoint list: 42,300 minutes, as drive items (§6.2 lifetime table).
+    list: 42300,
   },
   richOutlookMaxMinutes: 1440,
   minMinutes: 45,
