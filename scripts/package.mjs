@@ -11,7 +11,8 @@
 //                  devDependencies
 //   host.json, package.json
 //
-// Usage: node scripts/package.mjs [--out <dir>] [--no-zip]
+// Usage: node scripts/package.mjs [--out <dir>] [--no-zip] [--fast-zip]
+// (--fast-zip: deflate level 1, for tests: a slightly larger zip for a third of the CPU)
 import {
   cpSync,
   createWriteStream,
@@ -34,6 +35,7 @@ const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const out = resolve(outIndex >= 0 ? args[outIndex + 1] : join(root, '.package', 'app'));
 const zip = !args.includes('--no-zip');
+const zipLevel = args.includes('--fast-zip') ? 1 : 6;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** Packages compiled into the bundle: small, pure JS, on the path of most requests. */
@@ -241,7 +243,13 @@ if (zip) {
   const zipPath = `${out}.zip`;
   await new Promise((done, fail) =>
     archive
-      .generateNodeStream({ type: 'nodebuffer', streamFiles: true, compression: 'DEFLATE', platform: 'UNIX' })
+      .generateNodeStream({
+        type: 'nodebuffer',
+        streamFiles: true,
+        compression: 'DEFLATE',
+        compressionOptions: { level: zipLevel },
+        platform: 'UNIX',
+      })
       .pipe(createWriteStream(zipPath))
       .on('finish', done)
       .on('error', fail),

@@ -16,6 +16,8 @@ export const FEATURES = [
   'contacts',
   'todo',
   'people',
+  'sharepoint',
+  'sharepoint-write',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

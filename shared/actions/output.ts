@@ -62,7 +62,7 @@ export function checkOutput(action: Action, output: unknown): void {
 export const UNTRUSTED = 'x-untrusted';
 
 /** Where untrusted text comes from; MCP envelopes name it with the id of the item holding it. */
-export type UntrustedSource = 'mail' | 'event' | 'file' | 'teams' | 'task';
+export type UntrustedSource = 'mail' | 'event' | 'file' | 'teams' | 'task' | 'list';
 
 /**
  * Marks text that comes from outside the user's control: mail subjects and bodies, chat and

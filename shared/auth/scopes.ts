@@ -26,10 +26,22 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
   todo: ['Tasks.ReadWrite'],
   // People API (relevance-ranked), the directory for colleagues not yet met, Teams presence.
   people: ['People.Read', 'User.ReadBasic.All', 'Presence.Read.All'],
+  // SharePoint sites, lists and list items (libraries' files also need Sites.*.All or Files.*.All).
+  // Delegated, so never more than the user can reach in SharePoint; no admin consent. Admins who
+  // restrict the app to chosen sites use Sites.Selected instead (docs/deployment.md).
+  sharepoint: ['Sites.Read.All'],
+  'sharepoint-write': ['Sites.Read.All', 'Sites.ReadWrite.All'],
 };
 
-/** Features a personal Microsoft account cannot have (Teams is work/school only). */
-export const WORK_ONLY_FEATURES: readonly Feature[] = ['teams', 'teams-history', 'mail-shared', 'people'];
+/** Features a personal Microsoft account cannot have (Teams and SharePoint are work/school only). */
+export const WORK_ONLY_FEATURES: readonly Feature[] = [
+  'teams',
+  'teams-history',
+  'mail-shared',
+  'people',
+  'sharepoint',
+  'sharepoint-write',
+];
 
 /** Scopes that always need an administrator's consent. */
 export const ADMIN_CONSENT_SCOPES: readonly string[] = ['ChannelMessage.Read.All'];

@@ -17,6 +17,7 @@ const loaders = {
   todo: () => void require('./todo'),
   search: () => void require('./search'),
   people: () => void require('./people'),
+  sharepoint: () => void require('./sharepoint'),
 } satisfies Record<string, () => void>;
 
 /** A service's name: its folder under shared/services and its route, /api/<service>/<action>. */

@@ -110,7 +110,7 @@ beforeAll(async () => {
   // Outside the project: the package must run on its own node_modules.
   work = mkdtempSync(join(tmpdir(), 'm365-package-'));
   pkg = join(work, 'app');
-  execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs'), '--out', pkg], {
+  execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs'), '--out', pkg, '--fast-zip'], {
     cwd: root,
     stdio: 'pipe',
   });

@@ -13,8 +13,12 @@ import { headerText } from '../../http/validate';
 import { decodeCursor, toPage } from '../../actions/cursor';
 import { pageOf, untrusted } from '../../actions/output';
 import {
+  driveBase,
+  driveOf,
   FileItemSchema,
   itemUrl,
+  oneDrive,
+  type DriveAddress,
   oneAddress,
   pathSegments,
   PermissionSchema,
@@ -40,8 +44,17 @@ const driveId = z
   .min(1)
   .max(400)
   .describe(
-    'Drive id of an item in another user’s drive (from a shared or remote item); omit for the user’s own drive.',
+    'Drive id: a SharePoint document library (from sharepoint.listLibraries) or another user’s drive (from a shared or remote item); omit for the user’s own OneDrive.',
   );
+const siteId = z
+  .string()
+  .min(1)
+  .max(400)
+  .describe(
+    'SharePoint site id (from sharepoint.searchSites or sharepoint.getSite): work in the site’s default document library ("Documents") instead of the user’s OneDrive.',
+  );
+/** Every files action works in the user's OneDrive, a library (driveId) or a site's library (siteId). */
+const drive = { driveId: driveId.optional(), siteId: siteId.optional() };
 const cursor = z
   .string()
   .min(1)
@@ -90,9 +103,9 @@ function page(actionId: string, body: unknown): Page<FileItem> {
 }
 
 /** The item an action works on by id: recorded for the audit log, addressed in the user's drive. */
-function targetItem(ctx: ActionContext, itemId: string): string {
+function targetItem(ctx: ActionContext, itemId: string, drive: DriveAddress): string {
   ctx.targets.push(itemId);
-  return itemUrl({ itemId });
+  return itemUrl({ itemId, ...driveOf(drive) });
 }
 
 // ---------------------------------------------------------------- browse
@@ -108,14 +121,15 @@ defineAction({
     .object({
       path: path.optional(),
       itemId: itemId.optional(),
-      driveId: driveId.optional(),
+      ...drive,
       orderBy: z.enum(['name', 'modifiedAt', 'size']).optional().describe('Sort key (default name).'),
       descending: z.boolean().optional().describe('Sort descending.'),
       top: top.optional(),
       cursor: cursor.optional(),
     })
     .strict()
-    .refine((v) => !(v.path !== undefined && v.itemId !== undefined), oneAddress.message),
+    .refine((v) => !(v.path !== undefined && v.itemId !== undefined), oneAddress.message)
+    .refine(oneDrive.check, oneDrive.message),
   output: FileItemPage,
   feature: 'files',
   scopes: READ_SCOPES,
@@ -147,9 +161,10 @@ defineAction({
   description:
     'Returns the metadata of a OneDrive file or folder by path ("/Reports/q3.pdf") or itemId: name, kind, size, mime type, path, parent, modification time and author, eTag and quickXorHash. Use it to check that a file exists or to get its id before other actions.',
   input: z
-    .object({ path: path.optional(), itemId: itemId.optional(), driveId: driveId.optional() })
+    .object({ path: path.optional(), itemId: itemId.optional(), ...drive })
     .strict()
-    .refine(oneAddress.check, oneAddress.message),
+    .refine(oneAddress.check, oneAddress.message)
+    .refine(oneDrive.check, oneDrive.message),
   output: FileItemSchema,
   feature: 'files',
   scopes: READ_SCOPES,
@@ -173,10 +188,12 @@ defineAction({
   input: z
     .object({
       query: z.string().min(1).max(512).describe('Words to search for.'),
+      ...drive,
       top: top.optional(),
       cursor: cursor.optional(),
     })
-    .strict(),
+    .strict()
+    .refine(oneDrive.check, oneDrive.message),
   output: FileItemPage,
   feature: 'files',
   scopes: READ_SCOPES,
@@ -187,7 +204,10 @@ defineAction({
       ? { method: 'GET', url: decodeCursor('files.search', input.cursor) }
       : {
           method: 'GET',
-          url: `/me/drive/search(q=${pathFunctionString(input.query)})`,
+          url:
+            input.driveId || input.siteId
+              ? `${driveBase(input)}/root/search(q=${pathFunctionString(input.query)})`
+              : `/me/drive/search(q=${pathFunctionString(input.query)})`,
           query: { $top: input.top },
         },
   fromGraph: (res) => page('files.search', res.body),
@@ -255,14 +275,15 @@ defineAction({
     .object({
       path: path.optional(),
       itemId: itemId.optional(),
-      driveId: driveId.optional(),
+      ...drive,
       redirect: z
         .stringbool()
         .optional()
         .describe('true: answer 302 to the pre-authenticated URL instead of streaming.'),
     })
     .strict()
-    .refine(oneAddress.check, oneAddress.message),
+    .refine(oneAddress.check, oneAddress.message)
+    .refine(oneDrive.check, oneDrive.message),
   feature: 'files',
   scopes: READ_SCOPES,
   kind: 'read',
@@ -337,9 +358,10 @@ defineAction({
   description:
     'Returns a pre-authenticated download URL for a OneDrive file (valid for a short time, about an hour; anyone holding it can download the file, so hand it only to the user) with the file name, size and type. Use it to give the user a file; to read a document yourself use files.readText.',
   input: z
-    .object({ path: path.optional(), itemId: itemId.optional(), driveId: driveId.optional() })
+    .object({ path: path.optional(), itemId: itemId.optional(), ...drive })
     .strict()
-    .refine(oneAddress.check, oneAddress.message),
+    .refine(oneAddress.check, oneAddress.message)
+    .refine(oneDrive.check, oneDrive.message),
   output: z.object({
     id: z.string(),
     name: untrusted(z.string(), 'file'),
@@ -404,11 +426,12 @@ defineAction({
     .object({
       path: path.optional(),
       itemId: itemId.optional(),
-      driveId: driveId.optional(),
+      ...drive,
       ...sliceInputFields,
     })
     .strict()
-    .refine(oneAddress.check, oneAddress.message),
+    .refine(oneAddress.check, oneAddress.message)
+    .refine(oneDrive.check, oneDrive.message),
   output: z.object({ id: z.string(), ...sliceOutputFields('file') }),
   feature: 'files',
   scopes: READ_SCOPES,
@@ -439,6 +462,7 @@ defineAction({
     'Uploads the raw HTTP request body as a file at `path` (query parameters; missing folders are created). Any size: small files go in one request, larger ones through a resumable OneDrive upload session in 320 KiB-multiple chunks, resumed after errors without re-sending completed chunks. Send Content-Length (or the size parameter) for files of 4 MiB or more. conflictBehavior decides what happens when the name exists (default fail). Returns the uploaded item.',
   input: z
     .object({
+      ...drive,
       path: path.describe('Target path including the file name, e.g. "/Reports/q3.pdf".'),
       conflictBehavior: conflictBehavior.default('fail'),
       size: z.coerce
@@ -448,7 +472,8 @@ defineAction({
         .optional()
         .describe('Size in bytes when Content-Length is not sent.'),
     })
-    .strict(),
+    .strict()
+    .refine(oneDrive.check, oneDrive.message),
   output: FileItemSchema,
   feature: 'files',
   scopes: WRITE_SCOPES,
@@ -470,7 +495,7 @@ defineAction({
     const header = ctx.headers.get('content-length');
     const size = input.size ?? (header !== null && /^\d+$/.test(header) ? Number(header) : undefined);
     const result = await uploadStream(ctx, {
-      targetUrl: itemUrl({ path: input.path }),
+      targetUrl: itemUrl({ path: input.path, ...driveOf(input) }),
       conflictBehavior: input.conflictBehavior,
       body: ctx.bodyStream,
       ...(size !== undefined ? { size } : {}),
@@ -492,17 +517,28 @@ defineAction({
 
 // ---------------------------------------------------------------- organise
 
-async function postFolder(ctx: ActionContext, parent: string[], name: string, behavior: 'fail' | 'rename') {
+async function postFolder(
+  ctx: ActionContext,
+  drive: DriveAddress,
+  parent: string[],
+  name: string,
+  behavior: 'fail' | 'rename',
+) {
   return await ctx.graph({
     method: 'POST',
-    url: `${itemUrl({ path: `/${parent.join('/')}` })}/children`,
+    url: `${itemUrl({ path: `/${parent.join('/')}`, ...driveOf(drive) })}/children`,
     body: { name, folder: {}, '@microsoft.graph.conflictBehavior': behavior },
   });
 }
 
-async function existingFolder(ctx: ActionContext, segments: string[]): Promise<FileItem> {
+async function existingFolder(
+  ctx: ActionContext,
+  drive: DriveAddress,
+  segments: string[],
+): Promise<FileItem> {
   const item = toFileItem(
-    (await ctx.graph({ method: 'GET', url: itemUrl({ path: `/${segments.join('/')}` }) })).body,
+    (await ctx.graph({ method: 'GET', url: itemUrl({ path: `/${segments.join('/')}`, ...driveOf(drive) }) }))
+      .body,
   );
   if (item.kind !== 'folder') {
     throw new Problem('conflict', `"/${segments.join('/')}" exists and is a file, not a folder.`);
@@ -513,24 +549,24 @@ async function existingFolder(ctx: ActionContext, segments: string[]): Promise<F
 const status = (err: unknown) => (err as { status?: number }).status;
 
 /** Creates a folder path level by level (mkdir -p); existing levels are reused. */
-async function ensureFolder(ctx: ActionContext, segments: string[]): Promise<void> {
+async function ensureFolder(ctx: ActionContext, drive: DriveAddress, segments: string[]): Promise<void> {
   if (segments.length === 0) return;
   const parent = segments.slice(0, -1);
   const name = segments[segments.length - 1] as string;
   try {
-    await postFolder(ctx, parent, name, 'fail');
+    await postFolder(ctx, drive, parent, name, 'fail');
   } catch (err) {
     if (status(err) === 409) {
-      await existingFolder(ctx, segments);
+      await existingFolder(ctx, drive, segments);
       return;
     }
     if (status(err) !== 404) throw err;
-    await ensureFolder(ctx, parent);
+    await ensureFolder(ctx, drive, parent);
     try {
-      await postFolder(ctx, parent, name, 'fail');
+      await postFolder(ctx, drive, parent, name, 'fail');
     } catch (again) {
       if (status(again) !== 409) throw again;
-      await existingFolder(ctx, segments);
+      await existingFolder(ctx, drive, segments);
     }
   }
 }
@@ -544,13 +580,15 @@ defineAction({
     'Creates a folder at `path` ("/Clients/Contoso/2025"), creating missing parent folders. If the folder already exists: useExisting (default) returns it, fail answers 409 conflict, rename creates "name 1". Returns the folder and created=true/false.',
   input: z
     .object({
+      ...drive,
       path: path.describe('Folder path to create, e.g. "/Clients/Contoso".'),
       conflictBehavior: z
         .enum(['useExisting', 'fail', 'rename'])
         .default('useExisting')
         .describe('When the folder exists.'),
     })
-    .strict(),
+    .strict()
+    .refine(oneDrive.check, oneDrive.message),
   output: FileItemSchema.extend({ created: z.boolean() }),
   feature: 'files',
   scopes: WRITE_SCOPES,
@@ -566,18 +604,18 @@ defineAction({
     const parent = segments.slice(0, -1);
     const name = segments[segments.length - 1] as string;
     const behavior = input.conflictBehavior === 'rename' ? 'rename' : 'fail';
-    const create = async () => toFileItem((await postFolder(ctx, parent, name, behavior)).body);
+    const create = async () => toFileItem((await postFolder(ctx, input, parent, name, behavior)).body);
     let folder: FileItem;
     try {
       folder = await create();
     } catch (err) {
       if (status(err) === 409 && input.conflictBehavior === 'useExisting') {
-        const existing = await existingFolder(ctx, segments);
+        const existing = await existingFolder(ctx, input, segments);
         ctx.targets.push(existing.id);
         return { ...existing, created: false };
       }
       if (status(err) !== 404) throw err;
-      await ensureFolder(ctx, parent);
+      await ensureFolder(ctx, input, parent);
       folder = await create();
     }
     ctx.targets.push(folder.id);
@@ -595,11 +633,13 @@ defineAction({
     'Gives a OneDrive item a new name in the same folder. Fails with 409 conflict when the name is taken, unless conflictBehavior is rename or replace. Returns the renamed item.',
   input: z
     .object({
+      ...drive,
       itemId,
       name: z.string().min(1).max(255).describe('The new name, with extension for files.'),
       conflictBehavior: conflictBehavior.default('fail'),
     })
-    .strict(),
+    .strict()
+    .refine(oneDrive.check, oneDrive.message),
   output: FileItemSchema,
   feature: 'files',
   scopes: WRITE_SCOPES,
@@ -608,7 +648,7 @@ defineAction({
   toGraph: (input, ctx) => {
     return {
       method: 'PATCH',
-      url: targetItem(ctx, input.itemId),
+      url: targetItem(ctx, input.itemId, input),
       query: { '@microsoft.graph.conflictBehavior': input.conflictBehavior },
       body: { name: input.name },
     };
@@ -634,11 +674,11 @@ const oneDestination = {
 
 async function destinationFolder(
   ctx: ActionContext,
-  input: { destinationFolderId?: string | undefined; destinationPath?: string | undefined },
+  input: { destinationFolderId?: string | undefined; destinationPath?: string | undefined } & DriveAddress,
 ): Promise<FileItem> {
   const address = input.destinationFolderId
-    ? { itemId: input.destinationFolderId }
-    : { path: input.destinationPath ?? '/' };
+    ? { itemId: input.destinationFolderId, ...driveOf(input) }
+    : { path: input.destinationPath ?? '/', ...driveOf(input) };
   const res = await ctx.graph({ method: 'GET', url: itemUrl(address, 'destinationPath') });
   const folder = toFileItem(res.body);
   if (folder.kind !== 'folder') {
@@ -663,20 +703,22 @@ defineAction({
     'Moves a OneDrive item into another folder (by destinationFolderId or destinationPath), optionally renaming it. Fails with 409 conflict when the destination has an item of that name, unless conflictBehavior is rename or replace. Returns the moved item with its new path.',
   input: z
     .object({
+      ...drive,
       itemId,
       ...destination,
       name: z.string().min(1).max(255).optional().describe('New name (optional).'),
       conflictBehavior: conflictBehavior.default('fail'),
     })
     .strict()
-    .refine(oneDestination.check, oneDestination.message),
+    .refine(oneDestination.check, oneDestination.message)
+    .refine(oneDrive.check, oneDrive.message),
   output: FileItemSchema,
   feature: 'files',
   scopes: WRITE_SCOPES,
   kind: 'write',
   idempotent: true,
   run: async (input, ctx) => {
-    const url = targetItem(ctx, input.itemId);
+    const url = targetItem(ctx, input.itemId, input);
     const folder = await destinationFolder(ctx, input);
     const res = await ctx.graph({
       method: 'PATCH',
@@ -707,6 +749,7 @@ defineAction({
     "Copies a OneDrive item (folders with everything inside) into a folder, optionally under a new name. OneDrive copies in the background: this action follows the copy's progress for up to waitSeconds (default 30) and returns status completed with the new item, or inProgress with percentageComplete if it takes longer. A name clash fails with 409 conflict unless conflictBehavior is rename or replace.",
   input: z
     .object({
+      ...drive,
       itemId,
       ...destination,
       name: z.string().min(1).max(255).optional().describe('Name of the copy (default: the same name).'),
@@ -720,7 +763,8 @@ defineAction({
         .describe('How long to follow the copy before answering inProgress.'),
     })
     .strict()
-    .refine(oneDestination.check, oneDestination.message),
+    .refine(oneDestination.check, oneDestination.message)
+    .refine(oneDrive.check, oneDrive.message),
   output: z.object({
     status: z.enum(['completed', 'inProgress']),
     percentageComplete: z.number().nullable(),
@@ -731,7 +775,7 @@ defineAction({
   kind: 'write',
   idempotent: false,
   run: async (input, ctx) => {
-    const url = targetItem(ctx, input.itemId);
+    const url = targetItem(ctx, input.itemId, input);
     const folder = await destinationFolder(ctx, input);
     const res = await ctx.graph({
       method: 'POST',
@@ -797,10 +841,12 @@ defineAction({
     'Deletes a OneDrive item; folders go with everything inside. The item moves to the recycle bin, where the user can restore it. Pass eTag to delete only if the item did not change since it was read (412 precondition_failed otherwise).',
   input: z
     .object({
+      ...drive,
       itemId,
       eTag: headerText(200).optional().describe('Delete only if the item still has this eTag.'),
     })
-    .strict(),
+    .strict()
+    .refine(oneDrive.check, oneDrive.message),
   output: z.object({ id: z.string(), deleted: z.literal(true) }),
   feature: 'files',
   scopes: WRITE_SCOPES,
@@ -809,7 +855,7 @@ defineAction({
   toGraph: (input, ctx) => {
     return {
       method: 'DELETE',
-      url: targetItem(ctx, input.itemId),
+      url: targetItem(ctx, input.itemId, input),
       ...(input.eTag ? { headers: { 'If-Match': input.eTag } } : {}),
     };
   },
@@ -828,6 +874,7 @@ defineAction({
     'Creates a sharing link for a OneDrive item: type view (read-only) or edit, scope organization (people in the tenant, work accounts only) or anonymous (anyone with the link; admins may disable it, then 403), with an optional expiry. If a link of that type and scope exists it is returned instead (created=false). Returns the link URL and its permission id (for files.removePermission).',
   input: z
     .object({
+      ...drive,
       itemId,
       type: z.enum(['view', 'edit']).describe('view = read-only, edit = can change the item.'),
       scope: z
@@ -839,7 +886,8 @@ defineAction({
         .optional()
         .describe('When the link stops working (ISO 8601).'),
     })
-    .strict(),
+    .strict()
+    .refine(oneDrive.check, oneDrive.message),
   output: z.object({
     permissionId: z.string(),
     url: z.string().nullable(),
@@ -856,7 +904,7 @@ defineAction({
   toGraph: (input, ctx) => {
     return {
       method: 'POST',
-      url: `${targetItem(ctx, input.itemId)}/createLink`,
+      url: `${targetItem(ctx, input.itemId, input)}/createLink`,
       body: {
         type: input.type,
         scope: input.scope,
@@ -885,14 +933,17 @@ defineAction({
   summary: 'List who can access an item',
   description:
     'Lists the permissions of a OneDrive item: the owner, sharing links (type, scope, URL, expiry) and people it was shared with, including permissions inherited from parent folders (inherited=true; remove those on the folder). Returns a page.',
-  input: z.object({ itemId, cursor: cursor.optional() }).strict(),
+  input: z
+    .object({ itemId, ...drive, cursor: cursor.optional() })
+    .strict()
+    .refine(oneDrive.check, oneDrive.message),
   output: z.object({ items: z.array(PermissionSchema), nextCursor: z.string().optional() }),
   feature: 'files',
   scopes: READ_SCOPES,
   kind: 'read',
   idempotent: true,
   toGraph: (input, ctx) => {
-    const url = `${targetItem(ctx, input.itemId)}/permissions`;
+    const url = `${targetItem(ctx, input.itemId, input)}/permissions`;
     return input.cursor
       ? { method: 'GET', url: decodeCursor('files.listPermissions', input.cursor) }
       : { method: 'GET', url };
@@ -909,8 +960,9 @@ defineAction({
   description:
     'Removes one permission (a sharing link or a person) from a OneDrive item, by the id from files.listPermissions or files.createLink. Inherited permissions and the owner cannot be removed here (403 forbidden).',
   input: z
-    .object({ itemId, permissionId: z.string().min(1).max(400).describe('The permission id.') })
-    .strict(),
+    .object({ itemId, ...drive, permissionId: z.string().min(1).max(400).describe('The permission id.') })
+    .strict()
+    .refine(oneDrive.check, oneDrive.message),
   output: z.object({ removed: z.literal(true) }),
   feature: 'files',
   scopes: WRITE_SCOPES,
@@ -919,7 +971,7 @@ defineAction({
   toGraph: (input, ctx) => {
     return {
       method: 'DELETE',
-      url: `${targetItem(ctx, input.itemId)}/permissions/${encodeURIComponent(input.permissionId)}`,
+      url: `${targetItem(ctx, input.itemId, input)}/permissions/${encodeURIComponent(input.permissionId)}`,
     };
   },
   fromGraph: () => ({ removed: true as const }),

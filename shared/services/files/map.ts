@@ -163,17 +163,44 @@ export function pathSegments(path: string, field = 'path'): string[] {
   return segments;
 }
 
+/** Which drive: the user's OneDrive (neither), a drive by id, or a site's default library. */
+export interface DriveAddress {
+  driveId?: string | undefined;
+  siteId?: string | undefined;
+}
+
+/** The Graph address of a drive: `/me/drive`, `/drives/{id}` or `/sites/{id}/drive` (drive-get.md). */
+export function driveBase(drive: DriveAddress): string {
+  if (drive.driveId) return `/drives/${seg(drive.driveId)}`;
+  if (drive.siteId) return `/sites/${seg(drive.siteId)}/drive`;
+  return '/me/drive';
+}
+
+/** Only the drive fields of an input (so a later spread cannot carry other fields along). */
+export function driveOf(input: DriveAddress): DriveAddress {
+  return {
+    ...(input.driveId ? { driveId: input.driveId } : {}),
+    ...(input.siteId ? { siteId: input.siteId } : {}),
+  };
+}
+
 /**
- * The Graph address of an item: by id (`/drives/{driveId}/items/{id}` for items of other drives)
- * or by path (`/me/drive/root:/a/b.txt:`), every segment encoded.
+ * The Graph address of an item: by id (`{drive}/items/{id}`) or by path
+ * (`{drive}/root:/a/b.txt:`), every segment encoded, in the drive `input` names.
  */
-export function itemUrl(input: { itemId?: string; path?: string; driveId?: string }, field = 'path'): string {
-  const drive = input.driveId ? `/drives/${seg(input.driveId)}` : '/me/drive';
+export function itemUrl(input: { itemId?: string; path?: string } & DriveAddress, field = 'path'): string {
+  const drive = driveBase(input);
   if (input.itemId) return `${drive}/items/${seg(input.itemId)}`;
   const segments = pathSegments(input.path ?? '/', field);
   if (segments.length === 0) return `${drive}/root`;
   return `${drive}/root:/${segments.map(seg).join('/')}:`;
 }
+
+/** At most one of driveId / siteId (refine for input schemas). */
+export const oneDrive = {
+  check: (v: DriveAddress) => !(v.driveId !== undefined && v.siteId !== undefined),
+  message: { message: 'Give driveId or siteId, not both.', path: ['siteId'] },
+};
 
 /** Exactly one of itemId / path (refine for input schemas). */
 export const oneAddress = {
