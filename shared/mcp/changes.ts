@@ -18,6 +18,7 @@ export const FEED_SERVICES = [
   'files',
   'contacts',
   'todo',
+  'sharepoint',
   'connection',
   'feed',
   'subscription',

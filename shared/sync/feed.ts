@@ -37,6 +37,7 @@ export type FeedService =
   | 'files'
   | 'contacts'
   | 'todo'
+  | 'sharepoint'
   | 'connection'
   // Connection events about the feed itself (shared/webhooks/silence.ts).
   | 'feed'

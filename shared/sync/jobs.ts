@@ -15,8 +15,18 @@ export const SYNC_JOBS_QUEUE = 'sync-jobs';
  * - `contacts`: the default contacts folder
  * - `todo:<listId>`: tasks of one To Do list
  * - `todo`: the user's To Do lists (discovers `todo:<listId>` resources; emits no entries itself)
+ * - `splib:<id>` / `splist:<id>`: a SharePoint library or list the user chose to sync
+ *   (shared/sync/sharepoint.ts: the ids inside, base64url-encoded)
  */
-export type ResourceKey = `mail:${string}` | 'calendar' | 'files' | 'contacts' | 'todo' | `todo:${string}`;
+export type ResourceKey =
+  | `mail:${string}`
+  | 'calendar'
+  | 'files'
+  | 'contacts'
+  | 'todo'
+  | `todo:${string}`
+  | `splib:${string}`
+  | `splist:${string}`;
 
 export interface SyncJob {
   userId: string;
@@ -29,7 +39,7 @@ export interface SyncJob {
 }
 
 export function isResourceKey(value: string): value is ResourceKey {
-  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo|todo:[A-Za-z0-9=_+/-]{1,200})$/.test(
+  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo|todo:[A-Za-z0-9=_+/-]{1,200}|splib:[A-Za-z0-9_-]{1,600}|splist:[A-Za-z0-9_-]{1,900})$/.test(
     value,
   );
 }

@@ -2,7 +2,8 @@
  * Which resources a user syncs, and the fan-out: one `sync-jobs` message per (user, resource),
  * never a loop over users doing Graph work in one invocation (DESIGN "Fan-out through queues").
  * A connection syncs what its granted features cover: mail (the Inbox and SYNC_MAIL_FOLDERS),
- * calendar, files, contacts, and To Do (the list of lists, which discovers one resource per list).
+ * calendar, files, contacts, To Do (the list of lists, which discovers one resource per list), and
+ * the SharePoint libraries and lists the user chose (shared/sync/sharepoint.ts).
  */
 import { grantedFeatures } from '../auth/scopes';
 import { listConnections, type Connection } from '../storage/connections';
@@ -10,6 +11,7 @@ import { appendChanges, changeKeyOf, type NewChange } from './feed';
 import { allIndexed, eraseIndexed } from './items';
 import { enqueueSyncJob, type ResourceKey, type SyncJob } from './jobs';
 import { syncSettings } from './settings';
+import { isChosenKey } from './sharepoint';
 import { deleteSyncState, listSyncStates } from './state';
 
 /** The resources a connection syncs (To Do lists come from the `todo` round's discoveries). */
@@ -21,10 +23,15 @@ export async function resourcesFor(connection: Connection): Promise<ResourceKey[
   if (features.includes('calendar')) out.push('calendar');
   if (features.includes('files')) out.push('files');
   if (features.includes('contacts')) out.push('contacts');
-  if (features.includes('todo')) {
-    out.push('todo');
+  const todo = features.includes('todo');
+  const sharepoint = features.includes('sharepoint');
+  if (todo) out.push('todo');
+  if (todo || sharepoint) {
     for (const s of await listSyncStates(connection.userId)) {
-      if (s.resource.startsWith('todo:') && s.status !== 'removed') out.push(s.resource);
+      if (s.status === 'removed') continue;
+      if (todo && s.resource.startsWith('todo:')) out.push(s.resource);
+      // SharePoint libraries and lists the user chose (shared/sync/sharepoint.ts).
+      if (sharepoint && isChosenKey(s.resource)) out.push(s.resource);
     }
   }
   return out;

@@ -7,8 +7,9 @@ import { decodeOrRaw } from '../http/url';
 import type { Feature } from '../config';
 import { seg, type GraphCall } from '../graph/client';
 import type { ResourceKey } from './jobs';
+import { parseChosenKey } from './sharepoint';
 
-export type Service = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo';
+export type Service = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'sharepoint';
 export type Item = Record<string, unknown> & { id: string };
 export type Summary = Record<string, unknown>;
 
@@ -113,10 +114,11 @@ const calendar: ResourceDef = {
   }),
 };
 
-const files: ResourceDef = {
-  service: 'files',
-  feature: 'files',
-  initial: () => ({ method: 'GET', url: '/me/drive/root/delta' }),
+/** Drive items: the user's OneDrive (`files`) or a SharePoint library (drive delta on its id). */
+const driveItems = (service: 'files' | 'sharepoint', url: string): ResourceDef => ({
+  service,
+  feature: service === 'files' ? 'files' : 'sharepoint',
+  initial: () => ({ method: 'GET', url }),
   // Deleted drive items carry the `deleted` facet, not @removed (driveitem-delta.md).
   isRemoved: (i) => i.deleted !== undefined || i['@removed'] !== undefined,
   // A folder's eTag changes with every change below it (its ancestors show in delta): only its
@@ -134,7 +136,31 @@ const files: ResourceDef = {
     ...(i.folder !== undefined ? { folder: true } : {}),
   }),
   skip: (i) => i.root !== undefined,
-};
+});
+
+const files = driveItems('files', '/me/drive/root/delta');
+
+/**
+ * A SharePoint list's items (listitem-delta.md): drive-style, deleted items carry the `deleted`
+ * facet; `fields` expanded for the title (the expansion lives on in the delta token).
+ */
+const listItems = (siteId: string, listId: string): ResourceDef => ({
+  service: 'sharepoint',
+  feature: 'sharepoint',
+  initial: () => ({
+    method: 'GET',
+    url: `/sites/${seg(siteId)}/lists/${seg(listId)}/items/delta`,
+    query: { $expand: 'fields($select=Title)' },
+  }),
+  isRemoved: (i) => i.deleted !== undefined || i['@removed'] !== undefined,
+  version: (i) => str(i.eTag) || str(i['@odata.etag']) || str(i.lastModifiedDateTime),
+  summary: (i) => ({
+    title: text(obj(i.fields).Title),
+    listId,
+    lastModifiedBy:
+      text(obj(obj(i.lastModifiedBy).user).email) ?? text(obj(obj(i.lastModifiedBy).user).displayName),
+  }),
+});
 
 const contacts: ResourceDef = {
   service: 'contacts',
@@ -184,6 +210,10 @@ export function resourceDef(resource: ResourceKey): ResourceDef {
   if (resource === 'contacts') return contacts;
   if (resource === 'todo') return todoLists;
   if (resource.startsWith('mail:')) return mail(resource.slice('mail:'.length));
+  const chosen = parseChosenKey(resource);
+  if (chosen?.kind === 'library')
+    return driveItems('sharepoint', `/drives/${seg(chosen.driveId)}/root/delta`);
+  if (chosen?.kind === 'list') return listItems(chosen.siteId, chosen.listId);
   return todoTasks(resource.slice('todo:'.length));
 }
 

@@ -12,7 +12,8 @@ import { enqueue } from '../storage/clients';
 import { runSyncRound, type RoundResult } from './engine';
 import { enqueueSyncJob, isResourceKey, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from './jobs';
 import { retireResource } from './plan';
-import { requestRerun, rerunRequested } from './state';
+import { isChosenKey } from './sharepoint';
+import { getSyncState, requestRerun, rerunRequested } from './state';
 
 /**
  * A change-driven job (a notification, a connect) that finds a round running cannot know whether
@@ -61,6 +62,16 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
     return { status: 'invalid' }; // can never succeed: drop rather than poison
   }
   const job: SyncJob = parsed.data;
+  // A SharePoint library or list the user stopped syncing: a late notification or a queued job
+  // must not start it again (only the choosing action does, with reason manual).
+  if (
+    isChosenKey(job.resource) &&
+    job.reason !== 'manual' &&
+    !(await getSyncState(job.userId, job.resource))
+  ) {
+    context.log(JSON.stringify({ event: 'sync_not_chosen', reason: job.reason }));
+    return { status: 'retired' };
+  }
   let outcome = await runOnce(job, context);
   // Changes that arrived during the round asked for one more (a delta round: cheap when empty).
   for (

@@ -10,6 +10,7 @@ import { deleteAllSubscriptions, reconcileUser } from './manager';
 import { deleteSubscriptionRecord, listSubscriptions } from './store';
 import { onRoundCompleted } from '../sync/worker';
 import { afterRound } from './silence';
+import { isChosenKey } from '../sync/sharepoint';
 
 let installed = false;
 
@@ -23,6 +24,19 @@ export function installWebhookHooks(): void {
 
   // Silence: a timer round finding changes no notification announced (shared/webhooks/silence.ts).
   onRoundCompleted(afterRound);
+
+  // A SharePoint library or list the user just chose: its first round done, it gets its
+  // subscription now rather than at the next renewal sweep.
+  onRoundCompleted(async (job, result, log) => {
+    if (!isChosenKey(job.resource) || job.reason !== 'manual' || result.status !== 'completed') return;
+    if ((await listSubscriptions(job.userId)).some((s) => s.key === job.resource)) return;
+    const logger = {
+      log: (...a: unknown[]) => log.log(a.map(String).join(' ')),
+      warn: (...a: unknown[]) => log.warn(a.map(String).join(' ')),
+      error: (...a: unknown[]) => log.warn(a.map(String).join(' ')),
+    };
+    await reconcileUser(job.userId, logger, 'connect');
+  });
 
   onDisconnecting(async (userId, context) => {
     const n = await deleteAllSubscriptions(userId, context);

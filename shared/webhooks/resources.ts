@@ -10,8 +10,10 @@ import { grantedFeatures } from '../auth/scopes';
 import { graphRequest } from '../graph/client';
 import type { Connection } from '../storage/connections';
 import type { ResourceKey } from '../sync/jobs';
+import { isChosenKey, parseChosenKey } from '../sync/sharepoint';
+import { listSyncStates } from '../sync/state';
 
-export type WebhookService = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'teams';
+export type WebhookService = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'teams' | 'sharepoint';
 
 export interface DesiredSubscription {
   /** Stable identity of the desired subscription: the sync ResourceKey, or `teams:chats`. */
@@ -30,6 +32,8 @@ export const MAX_LIFETIME_MINUTES: Record<WebhookService, number> = {
   todo: 4230,
   files: 42300,
   teams: 4320,
+  // driveItem and SharePoint list: 42,300 minutes (§6.2).
+  sharepoint: 42300,
 };
 /** Asked-for expiry = maximum minus this margin, so clock skew never makes Graph answer 400. */
 export const LIFETIME_MARGIN_MINUTES = 60;
@@ -46,9 +50,11 @@ export const CACHE_TAGS: Record<WebhookService, string[]> = {
   contacts: ['contacts', 'contactFolders'],
   todo: ['todo', 'todoLists'],
   teams: ['teams', 'teamsChannels', 'teamsChats'],
+  sharepoint: ['sharepoint.lists'],
 };
 
 export function serviceOfKey(key: string): WebhookService {
+  if (isChosenKey(key)) return 'sharepoint';
   const service = key.split(':')[0] as WebhookService;
   return service in MAX_LIFETIME_MINUTES ? service : 'mail';
 }
@@ -105,6 +111,19 @@ export async function desiredSubscriptions(
         `me/todo/lists/${encodeURIComponent(listId)}/tasks`,
         'created,updated,deleted',
       );
+    }
+  }
+  if (features.has('sharepoint')) {
+    // The libraries and lists the user chose to sync: `updated` on the library's root or the
+    // list, without resource data; the sync runs delta (driveitem and list subscriptions, §6.1).
+    for (const state of await listSyncStates(userId)) {
+      const chosen = state.status === 'removed' ? undefined : parseChosenKey(state.resource);
+      if (chosen?.kind === 'library')
+        add(state.resource, 'sharepoint', `drives/${encodeURIComponent(chosen.driveId)}/root`, 'updated');
+      if (chosen?.kind === 'list') {
+        const list = `sites/${encodeURIComponent(chosen.siteId)}/lists/${encodeURIComponent(chosen.listId)}`;
+        add(state.resource, 'sharepoint', list, 'updated');
+      }
     }
   }
   if (

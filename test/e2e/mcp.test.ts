@@ -317,9 +317,18 @@ test('the change feed is a resource: m365://changes, read on with ?after=<nextCu
   const client = await mcp(userId);
   expect((await client.listResources()).resources.map((r) => r.uri)).toEqual([
     'm365://changes',
-    ...['mail', 'calendar', 'files', 'contacts', 'todo', 'connection', 'feed', 'subscription', 'sync'].map(
-      (s) => `m365://changes/${s}`,
-    ),
+    ...[
+      'mail',
+      'calendar',
+      'files',
+      'contacts',
+      'todo',
+      'sharepoint',
+      'connection',
+      'feed',
+      'subscription',
+      'sync',
+    ].map((s) => `m365://changes/${s}`),
   ]);
   expect((await client.listResourceTemplates()).resourceTemplates[0]!.uriTemplate).toBe(
     'm365://changes{?after,service}',

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { startTestApp } from '../support/app';
+import { controlCall, mintToken, waitFor, waitForQuiet } from '../support/sandbox';
 import type { TestApp } from '../../scripts/harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -199,3 +200,85 @@ test('bad input: a filter column that is not a name, a URL that is not https, an
   expect(denied.status).toBe(403);
   expect(((await denied.json()) as Json).code).toBe('feature_not_granted');
 });
+
+test('a document added to a synced library and an item added to a synced list reach the change feed once', async () => {
+  const site = (await call('searchSites', { query: 'marketing' })).body.items.find(
+    (s: Json) => s.name === 'Marketing',
+  ) as Json;
+  const library = await call('syncLibrary', { siteId: site.id });
+  expect(library.status).toBe(200);
+  expect(library.body).toMatchObject({ kind: 'library', status: 'running' });
+  const list = await call('syncList', { siteId: site.id, listId: 'Campaigns' });
+  expect(list.body).toMatchObject({ kind: 'list', siteId: site.id });
+  // A library is not a list to follow, and the user's OneDrive is not a library.
+  expect((await call('syncList', { siteId: site.id, listId: 'Documents' })).status).toBe(400);
+
+  // The first rounds index what exists (nothing reported), then the subscriptions follow.
+  await waitFor(async () => {
+    const synced = (await call('listSynced', {})).body.items as Json[];
+    return synced.length === 2 && synced.every((x) => x.lastSyncedAt !== null);
+  }, 30000);
+  await waitForQuiet(t.sandbox, 500, 30000);
+  const feed = async () => {
+    const res = await t.call(adele, 'GET', '/changes?after=0');
+    return ((await res.json()) as { items: Json[] }).items.filter((e) => e.service === 'sharepoint');
+  };
+  expect(await feed()).toEqual([]);
+  // Each got its subscription right after its first round: changes are pushed, not polled.
+  const subscriptions = (await controlCall<{ value: Json[] }>(t.sandbox, 'GET', '/subscriptions')).value;
+  expect(subscriptions.map((x) => String(x.resource))).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^drives\/.+\/root$/),
+      expect.stringMatching(new RegExp(`^sites/.+/lists/`)),
+    ]),
+  );
+
+  // Megan adds a document to the library and an item to the list, straight through Graph.
+  const megan = await mintToken(t.sandbox, 'megan.bowen@contoso.test', ['Sites.ReadWrite.All']);
+  const put = await fetch(
+    `${t.sandbox.graphBaseUrl}/sites/${site.id}/drive/root:/Brand/Logo pack.zip:/content`,
+    {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${megan}`, 'content-type': 'application/zip' },
+      body: 'zip bytes',
+    },
+  );
+  expect(put.status).toBe(201);
+  const item = await fetch(`${t.sandbox.graphBaseUrl}/sites/${site.id}/lists/Campaigns/items`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${megan}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ fields: { Title: 'Autumn teaser', Status: 'Planned' } }),
+  });
+  expect(item.status).toBe(201);
+
+  await waitFor(async () => {
+    const entries = await feed();
+    return (
+      entries.some((e) => e.summary?.name === 'Logo pack.zip') &&
+      entries.some((e) => e.summary?.title === 'Autumn teaser')
+    );
+  }, 30000);
+  await waitForQuiet(t.sandbox, 1000, 30000);
+  const entries = await feed();
+  const doc = entries.filter((e) => e.summary?.name === 'Logo pack.zip');
+  expect(doc).toHaveLength(1);
+  expect(doc[0]).toMatchObject({ type: 'created', resource: library.body.resource });
+  expect(doc[0]!.summary.path).toBe('/Brand/Logo pack.zip');
+  const row = entries.filter((e) => e.summary?.title === 'Autumn teaser');
+  expect(row).toHaveLength(1);
+  expect(row[0]).toMatchObject({ type: 'created', resource: list.body.resource });
+
+  // Stopped: later changes stay out of the feed, even when a notification still arrives.
+  expect((await call('stopSync', { resource: library.body.resource })).body).toEqual({
+    resource: library.body.resource,
+    stopped: true,
+  });
+  await fetch(`${t.sandbox.graphBaseUrl}/sites/${site.id}/drive/root:/Brand/After.txt:/content`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${megan}`, 'content-type': 'text/plain' },
+    body: 'later',
+  });
+  await waitForQuiet(t.sandbox, 1000, 30000);
+  expect((await feed()).some((e) => e.summary?.name === 'After.txt')).toBe(false);
+  expect(((await call('listSynced', {})).body.items as Json[]).map((x) => String(x.kind))).toEqual(['list']);
+}, 120000);

@@ -13,6 +13,10 @@ import { seg } from '../../graph/client';
 import type { GraphError } from '../../graph/errors';
 import { odataString } from '../../graph/odata';
 import { Problem } from '../../http/problem';
+import { eraseIndexed } from '../../sync/items';
+import { enqueueSyncJob, type ResourceKey } from '../../sync/jobs';
+import { isChosenKey, libraryKey, listKey, parseChosenKey } from '../../sync/sharepoint';
+import { deleteSyncState, listSyncStates } from '../../sync/state';
 import {
   ColumnOut,
   LibraryOut,
@@ -458,4 +462,175 @@ defineAction({
   },
   fromGraph: (_res, input) => ({ itemId: input.itemId, deleted: true as const }),
   mapError: sharepointError,
+});
+
+// ---------------------------------------------------------------- sync into the change feed
+
+const SyncedOut = z.object({
+  resource: z
+    .string()
+    .describe('The sync resource key: the change feed entries carry it; pass it to stopSync.'),
+  kind: z.enum(['library', 'list']),
+  driveId: z.string().nullable(),
+  siteId: z.string().nullable(),
+  listId: z.string().nullable(),
+  status: z.string().describe('idle, running or error (first round pending: running).'),
+  items: z.number().describe('Items known to the sync.'),
+  lastSyncedAt: z.string().nullable(),
+});
+
+/** Starts syncing a chosen resource: its first round indexes what exists (no feed entries). */
+async function startSync(ctx: ActionContext, resource: ResourceKey) {
+  await enqueueSyncJob({ userId: ctx.userId, resource, reason: 'manual' });
+  const chosen = parseChosenKey(resource)!;
+  return {
+    resource,
+    kind: chosen.kind,
+    driveId: chosen.kind === 'library' ? chosen.driveId : null,
+    siteId: chosen.kind === 'list' ? chosen.siteId : null,
+    listId: chosen.kind === 'list' ? chosen.listId : null,
+    status: 'running',
+    items: 0,
+    lastSyncedAt: null,
+  };
+}
+
+// https://learn.microsoft.com/graph/api/driveitem-delta (a library is a drive)
+defineAction({
+  id: 'sharepoint.syncLibrary',
+  service: 'sharepoint',
+  summary: 'Follow a document library in the change feed',
+  description:
+    'Starts syncing a document library (by driveId from sharepoint.listLibraries, or a site’s default library by siteId): from now on, documents added, changed or deleted there appear in the change feed (GET /api/changes, m365://changes, signed events) as service "sharepoint". The first sync indexes what exists without reporting it. Returns the sync {resource, kind, status}.',
+  input: z
+    .object({
+      driveId: z.string().min(1).max(400).optional().describe('The library’s driveId.'),
+      siteId: siteId.optional().describe('A site id: its default "Documents" library.'),
+    })
+    .strict()
+    .refine((v) => (v.driveId === undefined) !== (v.siteId === undefined), {
+      message: 'Give exactly one of driveId or siteId.',
+      path: ['driveId'],
+    }),
+  output: SyncedOut,
+  feature: 'sharepoint',
+  scopes: READ,
+  kind: 'write',
+  idempotent: true,
+  run: async (input, ctx) => {
+    // The library must exist and be readable; its id is the key (a siteId resolves to it).
+    const url = input.driveId ? `/drives/${seg(input.driveId)}` : `${sitePath(input.siteId!)}/drive`;
+    const drive = (await ctx.graph({ method: 'GET', url, query: { $select: 'id,driveType' } })).body as {
+      id?: string;
+      driveType?: string;
+    };
+    if (!drive.id) throw new Problem('upstream_error', 'Graph answered a drive without an id.');
+    if (drive.driveType !== 'documentLibrary') {
+      throw new Problem(
+        'invalid_input',
+        'That drive is not a SharePoint document library: the user’s OneDrive syncs with the files feature already.',
+        { errors: [{ field: input.driveId ? 'driveId' : 'siteId', message: 'is not a document library' }] },
+      );
+    }
+    ctx.targets.push(drive.id);
+    return await startSync(ctx, libraryKey(drive.id));
+  },
+  mapError: sharepointError,
+});
+
+// https://learn.microsoft.com/graph/api/listitem-delta
+defineAction({
+  id: 'sharepoint.syncList',
+  service: 'sharepoint',
+  summary: 'Follow a SharePoint list in the change feed',
+  description:
+    'Starts syncing a list: from now on its items added, changed or deleted appear in the change feed as service "sharepoint" (with the item title). The first sync indexes what exists without reporting it. For document libraries use sharepoint.syncLibrary. Returns the sync {resource, kind, status}.',
+  input: z.object({ siteId, listId }).strict(),
+  output: SyncedOut,
+  feature: 'sharepoint',
+  scopes: READ,
+  kind: 'write',
+  idempotent: true,
+  run: async (input, ctx) => {
+    const res = await ctx.graph({ method: 'GET', url: listPath(input.siteId, input.listId) });
+    const list = toList(res.body);
+    if (list.template === 'documentLibrary') {
+      throw new Problem(
+        'invalid_input',
+        'That list is a document library: follow it with sharepoint.syncLibrary.',
+        {
+          errors: [{ field: 'listId', message: 'is a document library' }],
+        },
+      );
+    }
+    ctx.targets.push(list.id);
+    // The site id as the user gave it may be another form (a URL path); Graph's list answer names
+    // the list by id, and the site id the user passed reached it: both go into the key.
+    return await startSync(ctx, listKey(input.siteId, list.id));
+  },
+  mapError: sharepointError,
+});
+
+defineAction({
+  id: 'sharepoint.listSynced',
+  service: 'sharepoint',
+  summary: 'List the libraries and lists followed in the change feed',
+  description:
+    'Lists the SharePoint libraries and lists whose changes reach the change feed {resource, kind, driveId | siteId + listId, status, items, lastSyncedAt}.',
+  input: z.object({}).strict(),
+  output: z.object({ items: z.array(SyncedOut) }),
+  feature: 'sharepoint',
+  scopes: READ,
+  kind: 'read',
+  idempotent: true,
+  run: async (_input, ctx) => {
+    const items = [];
+    for (const state of await listSyncStates(ctx.userId)) {
+      const chosen = parseChosenKey(state.resource);
+      if (!chosen || state.status === 'removed') continue;
+      items.push({
+        resource: state.resource,
+        kind: chosen.kind,
+        driveId: chosen.kind === 'library' ? chosen.driveId : null,
+        siteId: chosen.kind === 'list' ? chosen.siteId : null,
+        listId: chosen.kind === 'list' ? chosen.listId : null,
+        status: state.status,
+        items: state.items,
+        lastSyncedAt: state.lastSuccessAt ?? null,
+      });
+    }
+    return { items };
+  },
+});
+
+defineAction({
+  id: 'sharepoint.stopSync',
+  service: 'sharepoint',
+  summary: 'Stop following a library or list in the change feed',
+  description:
+    'Stops syncing a SharePoint library or list (resource from sharepoint.listSynced): no more feed entries come from it and what the sync knew of it is erased (the feed keeps its past entries). Its change notification subscription goes at the next renewal sweep; notifications until then are ignored. Returns {resource, stopped: true}.',
+  input: z
+    .object({
+      resource: z.string().min(1).max(1000).describe('The resource key from sharepoint.listSynced.'),
+    })
+    .strict(),
+  output: z.object({ resource: z.string(), stopped: z.literal(true) }),
+  feature: 'sharepoint',
+  scopes: READ,
+  kind: 'destructive',
+  idempotent: true,
+  run: async (input, ctx) => {
+    if (!isChosenKey(input.resource) || !parseChosenKey(input.resource)) {
+      throw new Problem(
+        'invalid_input',
+        'resource is not a SharePoint sync: take it from sharepoint.listSynced.',
+        {
+          errors: [{ field: 'resource', message: 'is not a SharePoint sync resource' }],
+        },
+      );
+    }
+    await deleteSyncState(ctx.userId, input.resource);
+    await eraseIndexed(ctx.userId, input.resource);
+    return { resource: input.resource, stopped: true as const };
+  },
 });
