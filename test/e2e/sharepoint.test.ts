@@ -112,6 +112,19 @@ test('a 20 MB file uploaded into a library downloads identical; files actions br
   const both = await t.call(adele, 'POST', '/files/getItem', { path: '/x', driveId, siteId: site.id });
   expect(both.status).toBe(400);
 
+  // Sharing works in a library as in OneDrive: an organization link, then who can access.
+  const link = await t.call(adele, 'POST', '/files/createLink', { itemId: item.id, driveId, type: 'view' });
+  expect(link.status).toBe(200);
+  const shared = (await link.json()) as Json;
+  expect(shared).toMatchObject({ type: 'view', scope: 'organization', created: true });
+  const permissions = await t.call(adele, 'POST', '/files/listPermissions', {
+    itemId: item.id,
+    siteId: site.id,
+  });
+  expect(((await permissions.json()) as Json).items.map((p: Json) => String(p.id))).toContain(
+    shared.permissionId,
+  );
+
   const deleted = await t.call(adele, 'POST', '/files/deleteItem', { itemId: item.id, driveId });
   expect(deleted.status).toBe(200);
 }, 120000);
