@@ -149,24 +149,7 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
   const api = `${host.url}/api`;
 
   const tokenFor = async (userId: string) => await mintCallerToken(userId);
-  const call = async (
-    userId: string,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) =>
-    await fetch(`${api}${path}`, {
-      method,
-      redirect: 'manual',
-      headers: {
-        'x-functions-key': FUNCTION_KEY,
-        authorization: `Bearer ${await tokenFor(userId)}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const call = apiCaller(api, FUNCTION_KEY);
 
   return {
     sandbox,
@@ -184,7 +167,32 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
   };
 }
 
-type Caller = (userId: string, method: string, path: string, body?: unknown) => Promise<Response>;
+export type Caller = (
+  userId: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<Response>;
+
+/**
+ * Calls an app's API routes (`api` = http://host:port/api) as the platform does: the function key
+ * and the user's caller JWT; a body goes as JSON. Also used for an app in another process.
+ */
+export function apiCaller(api: string, functionKey: string): Caller {
+  return async (userId, method, path, body, headers = {}) =>
+    await fetch(`${api}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        'x-functions-key': functionKey,
+        authorization: `Bearer ${await mintCallerToken(userId)}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+}
 
 /**
  * Runs the whole connect flow for a sandbox user (the sandbox auto-approves) through an app's

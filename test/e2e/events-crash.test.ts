@@ -9,10 +9,16 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
-import { configureEnv, connectUser, startHarnessSandbox, TEST_APP } from '../../scripts/harness';
+import {
+  apiCaller,
+  configureEnv,
+  connectUser,
+  startHarnessSandbox,
+  TEST_APP,
+  type Caller,
+} from '../../scripts/harness';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 import type { Sandbox } from '../../sandbox';
-import { mintCallerToken } from '../../shared/http/caller';
 import { queueClient } from '../../shared/storage/clients';
 import { SYNC_JOBS_QUEUE } from '../../shared/sync/jobs';
 import { listSyncStates } from '../../shared/sync/state';
@@ -81,18 +87,7 @@ async function killApp(): Promise<void> {
   await exited;
 }
 
-async function call(userId: string, method: string, path: string, body?: unknown): Promise<Response> {
-  return await fetch(`http://127.0.0.1:${port}/api${path}`, {
-    method,
-    redirect: 'manual',
-    headers: {
-      'x-functions-key': FUNCTION_KEY,
-      authorization: `Bearer ${await mintCallerToken(userId)}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const call: Caller = (...args) => apiCaller(`http://127.0.0.1:${port}/api`, FUNCTION_KEY)(...args);
 
 // Deadlines are generous: the app runs in its own process, which a busy CI machine (the whole
 // suite on 2 cores) can slow several-fold; nothing here depends on how fast it is.

@@ -13,10 +13,16 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import JSZip from 'jszip';
-import { configureEnv, connectUser, startHarnessSandbox, TEST_APP } from '../../scripts/harness';
+import {
+  apiCaller,
+  configureEnv,
+  connectUser,
+  startHarnessSandbox,
+  TEST_APP,
+  type Caller,
+} from '../../scripts/harness';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 import type { Sandbox } from '../../sandbox';
-import { mintCallerToken } from '../../shared/http/caller';
 import { freePort } from '../support/ports';
 import { sendMailAs } from '../support/sandbox';
 
@@ -92,18 +98,7 @@ let port: number;
 let app: ChildProcess | undefined;
 let appOutput = '';
 
-async function call(userId: string, method: string, path: string, body?: unknown): Promise<Response> {
-  return await fetch(`http://127.0.0.1:${port}/api${path}`, {
-    method,
-    redirect: 'manual',
-    headers: {
-      'x-functions-key': FUNCTION_KEY,
-      authorization: `Bearer ${await mintCallerToken(userId)}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const call: Caller = (...args) => apiCaller(`http://127.0.0.1:${port}/api`, FUNCTION_KEY)(...args);
 
 beforeAll(async () => {
   execFileSync(process.execPath, [join(root, 'scripts', 'build-fast.mjs'), '--quiet'], { cwd: root });
