@@ -38,6 +38,8 @@ export const ADMIN_ONLY_SCOPES = new Set(
     'People.Read.All',
     'TeamMember.Read.All',
     'OnlineMeetingTranscript.Read.All',
+    'OnlineMeetingRecording.Read.All',
+    'OnlineMeetingArtifact.Read.All',
     'AuditLog.Read.All',
   ].map((s) => s.toLowerCase()),
 );
@@ -147,6 +149,10 @@ const DESCRIPTIONS: Record<string, string> = {
   'files.read.all': 'Read all files that you have access to',
   'sites.read.all': 'Read items in all site collections',
   'sites.readwrite.all': 'Edit or delete items in all site collections',
+  'onlinemeetings.readwrite': 'Read and create your online meetings',
+  'onlinemeetingtranscript.read.all': 'Read all transcripts of online meetings (admin consent required)',
+  'onlinemeetingrecording.read.all': 'Read all recordings of online meetings (admin consent required)',
+  'onlinemeetingartifact.read.all': 'Read online meeting artifacts (admin consent required)',
   user_impersonation: 'Access Azure Key Vault as you',
 };
 

@@ -37,6 +37,10 @@ beforeAll(async () => {
     'MailboxSettings.ReadWrite',
     'Calendars.Read.Shared',
     'Sites.ReadWrite.All',
+    'OnlineMeetings.ReadWrite',
+    'OnlineMeetingTranscript.Read.All',
+    'OnlineMeetingRecording.Read.All',
+    'OnlineMeetingArtifact.Read.All',
   ]);
 });
 afterAll(async () => await sandbox.stop());
@@ -142,6 +146,39 @@ test('SharePoint: sites, lists, columns, list items and their fields, delta', as
   expectShape(
     'fieldValueSet',
     await graph('GET', `/sites/${marketing.id}/lists/${list.id}/items/${created.id}/fields`),
+  );
+});
+
+test('online meetings and their transcripts, recordings and attendance reports', async () => {
+  const meeting = await graph('POST', '/me/onlineMeetings', {
+    subject: 'Shape',
+    startDateTime: '2027-01-01T10:00:00Z',
+    endDateTime: '2027-01-01T11:00:00Z',
+    participants: { attendees: [{ upn: MEGAN }] },
+  });
+  expectShape('onlineMeeting', meeting);
+  expectShape('onlineMeeting', await graph('GET', `/me/onlineMeetings/${meeting.id}`));
+  const control = (path: string, body: unknown) =>
+    fetch(`${sandbox.url}/_sandbox/meetings/${ADELE}/${meeting.id}/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await control('transcripts', { lines: [{ speaker: 'Adele Vance', start: 0, end: 2, text: 'Hello' }] });
+  await control('recordings', { size: 10 });
+  await control('attendance', { records: [{ email: MEGAN, intervals: [{ join: 0, leave: 60 }] }] });
+  expectShape('callTranscript', await graph('GET', `/me/onlineMeetings/${meeting.id}/transcripts`));
+  expectShape('callRecording', await graph('GET', `/me/onlineMeetings/${meeting.id}/recordings`));
+  const reports = expectShape(
+    'meetingAttendanceReport',
+    await graph('GET', `/me/onlineMeetings/${meeting.id}/attendanceReports`),
+  );
+  expectShape(
+    'attendanceRecord',
+    await graph(
+      'GET',
+      `/me/onlineMeetings/${meeting.id}/attendanceReports/${reports[0]!.id}/attendanceRecords`,
+    ),
   );
 });
 
