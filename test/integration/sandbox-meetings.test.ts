@@ -22,10 +22,32 @@ beforeAll(async () => {
     'OnlineMeetingTranscript.Read.All',
     'OnlineMeetingRecording.Read.All',
     'OnlineMeetingArtifact.Read.All',
+    'Calendars.ReadWrite',
   ]);
   client = graphClientFor(sandbox, token);
 });
 afterAll(async () => await sandbox.stop());
+
+/**
+ * The meeting behind a Teams event: Graph keeps transcripts and recordings only for meetings on a
+ * calendar (calltranscript-get.md), found by the event's join URL (onlinemeeting-get.md).
+ */
+async function teamsMeeting(subject: string): Promise<Json> {
+  const event = (await client.api('/me/events').post({
+    subject,
+    start: { dateTime: '2027-03-04T10:00:00', timeZone: 'Europe/Berlin' },
+    end: { dateTime: '2027-03-04T11:00:00', timeZone: 'Europe/Berlin' },
+    attendees: [{ emailAddress: { address: MEGAN }, type: 'required' }],
+    isOnlineMeeting: true,
+    onlineMeetingProvider: 'teamsForBusiness',
+  })) as Json;
+  const found = await client
+    .api('/me/onlineMeetings')
+    .filter(`JoinWebUrl eq '${event.onlineMeeting.joinUrl}'`)
+    .get();
+  expect(found.value).toHaveLength(1);
+  return found.value[0] as Json;
+}
 
 async function createMeeting(subject = 'Roadmap review'): Promise<Json> {
   return (await client.api('/me/onlineMeetings').post({
@@ -63,8 +85,30 @@ test('a meeting is created with its join URL and found again by it, never listed
   expect((await graphFailure(megan.api(`/me/onlineMeetings/${meeting.id}`).get())).statusCode).toBe(404);
 });
 
+test("a Teams event's meeting is found by its join URL, with the event's subject, times and attendees", async () => {
+  const meeting = await teamsMeeting('Planning');
+  expect(meeting).toMatchObject({
+    subject: 'Planning',
+    startDateTime: '2027-03-04T09:00:00.000Z',
+    endDateTime: '2027-03-04T10:00:00.000Z',
+    participants: { organizer: { upn: ADELE }, attendees: [{ upn: MEGAN }] },
+  });
+  // Found again, it is the same meeting.
+  const again = await client.api('/me/onlineMeetings').filter(`JoinWebUrl eq '${meeting.joinWebUrl}'`).get();
+  expect(again.value.map((m: Json) => String(m.id))).toEqual([meeting.id]);
+  // A standalone meeting has no transcripts or recordings to add (the sandbox says why).
+  const standalone = await createMeeting('Standalone');
+  const res = await fetch(`${sandbox.url}/_sandbox/meetings/${ADELE}/${standalone.id}/transcripts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ lines: [{ speaker: 'A', start: 0, end: 1, text: 'x' }] }),
+  });
+  expect(res.status).toBe(409);
+  expect(((await res.json()) as Json).error.message).toContain('calltranscript-get.md');
+});
+
 test('a transcript is WebVTT with <v Speaker> tags, or without speakers when asked by Accept', async () => {
-  const meeting = await createMeeting('Decisions');
+  const meeting = await teamsMeeting('Decisions');
   await controlCall(sandbox, 'POST', `/meetings/${ADELE}/${meeting.id}/transcripts`, {
     lines: [
       { speaker: 'Adele Vance', start: 0, end: 4.5, text: 'We ship the beta in May.' },
@@ -102,7 +146,7 @@ test('a transcript is WebVTT with <v Speaker> tags, or without speakers when ask
 });
 
 test('recordings stream their content; attendance reports list each attendee with durations', async () => {
-  const meeting = await createMeeting('Launch sync');
+  const meeting = await teamsMeeting('Launch sync');
   await controlCall(sandbox, 'POST', `/meetings/${ADELE}/${meeting.id}/recordings`, { size: 50_000 });
   const recordings = await client.api(`/me/onlineMeetings/${meeting.id}/recordings`).get();
   const recording = recordings.value[0] as Json;

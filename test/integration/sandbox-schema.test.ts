@@ -158,8 +158,21 @@ test('online meetings and their transcripts, recordings and attendance reports',
   });
   expectShape('onlineMeeting', meeting);
   expectShape('onlineMeeting', await graph('GET', `/me/onlineMeetings/${meeting.id}`));
+  // Artifacts belong to the meeting of a Teams event (calltranscript-get.md).
+  const event = await graph('POST', '/me/events', {
+    subject: 'Shape event',
+    start: { dateTime: '2027-01-02T10:00:00', timeZone: 'UTC' },
+    end: { dateTime: '2027-01-02T11:00:00', timeZone: 'UTC' },
+    isOnlineMeeting: true,
+    onlineMeetingProvider: 'teamsForBusiness',
+  });
+  const joinUrl = String(event.onlineMeeting.joinUrl);
+  const teams = expectShape(
+    'onlineMeeting',
+    await graph('GET', `/me/onlineMeetings?$filter=${encodeURIComponent(`JoinWebUrl eq '${joinUrl}'`)}`),
+  )[0]!;
   const control = (path: string, body: unknown) =>
-    fetch(`${sandbox.url}/_sandbox/meetings/${ADELE}/${meeting.id}/${path}`, {
+    fetch(`${sandbox.url}/_sandbox/meetings/${ADELE}/${teams.id}/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -167,18 +180,14 @@ test('online meetings and their transcripts, recordings and attendance reports',
   await control('transcripts', { lines: [{ speaker: 'Adele Vance', start: 0, end: 2, text: 'Hello' }] });
   await control('recordings', { size: 10 });
   await control('attendance', { records: [{ email: MEGAN, intervals: [{ join: 0, leave: 60 }] }] });
-  expectShape('callTranscript', await graph('GET', `/me/onlineMeetings/${meeting.id}/transcripts`));
-  expectShape('callRecording', await graph('GET', `/me/onlineMeetings/${meeting.id}/recordings`));
-  const reports = expectShape(
-    'meetingAttendanceReport',
-    await graph('GET', `/me/onlineMeetings/${meeting.id}/attendanceReports`),
-  );
+  const base = `/me/onlineMeetings/${teams.id}`;
+  const transcripts = expectShape('callTranscript', await graph('GET', `${base}/transcripts`));
+  const recordings = expectShape('callRecording', await graph('GET', `${base}/recordings`));
+  const reports = expectShape('meetingAttendanceReport', await graph('GET', `${base}/attendanceReports`));
+  expect([transcripts.length, recordings.length, reports.length]).toEqual([1, 1, 1]);
   expectShape(
     'attendanceRecord',
-    await graph(
-      'GET',
-      `/me/onlineMeetings/${meeting.id}/attendanceReports/${reports[0]!.id}/attendanceRecords`,
-    ),
+    await graph('GET', `${base}/attendanceReports/${reports[0]!.id}/attendanceRecords`),
   );
 });
 

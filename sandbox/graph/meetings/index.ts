@@ -20,6 +20,8 @@ import type { Sandbox } from '../../context';
 import { empty, json, text } from '../../http';
 import { entityResponse, graphRoute, graphState, type GraphCtx } from '../core';
 import { badRequest, GraphHttpError, notFound } from '../errors';
+import { eventsRef } from '../calendar/events';
+import { parseDateTimeTimeZone } from '../calendar/time';
 import { parseFilter } from '../odata';
 import type { ChangeStore, CollectionRef, Entity } from '../store';
 
@@ -100,6 +102,8 @@ function renderMeeting(meeting: Entity): Record<string, unknown> {
     transcripts: _t,
     recordings: _r,
     attendance: _a,
+    standalone: _s,
+    eventId: _e,
     createdDateTime: _c,
     lastModifiedDateTime: _l,
     ...rest
@@ -195,7 +199,58 @@ function newMeeting(ctx: GraphCtx, body: Record<string, unknown>): Record<string
     transcripts: [],
     recordings: [],
     attendance: [],
+    // Made by POST /me/onlineMeetings, not behind a calendar event (see meetingOfEvent).
+    standalone: true,
   };
+}
+
+/**
+ * The onlineMeeting behind a Teams event the user organizes, found by the event's join URL and
+ * kept from then on. Graph keeps transcripts and recordings only for meetings that are on a
+ * calendar: "This API doesn't support meetings created using the create onlineMeeting API that
+ * aren't associated with an event on the user's calendar" (calltranscript-get.md, callrecording-get.md).
+ */
+function meetingOfEvent(ctx: GraphCtx, joinUrl: string): Entity | undefined {
+  const store = ctx.graph.store;
+  const user = ctx.user!;
+  const event = store
+    .list(eventsRef(store, user.id))
+    .find(
+      (e) =>
+        (e.responseStatus as { response?: string } | undefined)?.response === 'organizer' &&
+        sameUrl((e.onlineMeeting as { joinUrl?: string } | null | undefined)?.joinUrl, joinUrl),
+    );
+  if (!event) return undefined;
+  const start = parseDateTimeTimeZone(event.start, 'start').ms;
+  const end = parseDateTimeTimeZone(event.end, 'end').ms;
+  const attendees = ((event.attendees as Array<{ emailAddress?: { address?: string } }> | undefined) ?? [])
+    .map((a) => a.emailAddress?.address)
+    .filter((a): a is string => typeof a === 'string' && ctx.sandbox.directory.findUser(a) !== undefined)
+    .map((upn) => ({ upn }));
+  const meeting = newMeeting(ctx, {
+    subject: event.subject,
+    startDateTime: new Date(start).toISOString(),
+    endDateTime: new Date(end).toISOString(),
+    participants: { attendees },
+  });
+  return store.insert(meetingsRef(store, user.id), {
+    ...meeting,
+    joinWebUrl: joinUrl,
+    standalone: false,
+    eventId: event.id,
+  });
+}
+
+function sameUrl(a: string | undefined, b: string): boolean {
+  if (!a) return false;
+  const norm = (u: string) => {
+    try {
+      return decodeURIComponent(u);
+    } catch {
+      return u;
+    }
+  };
+  return norm(a) === norm(b);
 }
 
 // ---------------------------------------------------------------- artifacts
@@ -315,13 +370,17 @@ export function installMeetings(sandbox: Sandbox): void {
       throw badRequest('teams', 'Only JoinWebUrl or joinMeetingIdSettings/joinMeetingId can be filtered on.');
     const value = m[2]!.replace(/''/g, "'");
     const byUrl = m[1]!.toLowerCase() === 'joinweburl';
-    const found = ctx.graph.store
+    let found = ctx.graph.store
       .list(meetingsRef(ctx.graph.store, ctx.user!.id))
       .filter((x) =>
         byUrl
-          ? decodeURIComponent(String(x.joinWebUrl)) === decodeURIComponent(value)
+          ? sameUrl(String(x.joinWebUrl), value)
           : (x.joinMeetingIdSettings as { joinMeetingId: string }).joinMeetingId === value,
       );
+    if (found.length === 0 && byUrl) {
+      const fromEvent = meetingOfEvent(ctx, value);
+      if (fromEvent) found = [fromEvent];
+    }
     return json(200, {
       '@odata.context': `${ctx.sandbox.graphBaseUrl}/$metadata#users('${ctx.user!.id}')/onlineMeetings`,
       value: found.map(renderMeeting),
@@ -500,6 +559,14 @@ function installMeetingsControl(sandbox: Sandbox): void {
   ) => {
     try {
       const { store, ref, meeting } = find(ctx.params.user ?? '', ctx.params.meetingId ?? '');
+      if (meeting.standalone === true && kind !== 'attendance') {
+        // Graph keeps no transcripts or recordings for meetings without a calendar event.
+        throw new GraphHttpError(
+          409,
+          'Conflict',
+          'This meeting was made by POST /onlineMeetings, not by a Teams event: Graph has no transcripts or recordings for it (calltranscript-get.md). Create a Teams event and find its meeting by join URL.',
+        );
+      }
       const artifact = build(meeting, (await ctx.json<Record<string, unknown>>()) ?? {});
       store.update(ref, meeting.id, { [kind]: [...artifactIds(meeting, kind), artifact] });
       return json(201, { id: artifact.id });
