@@ -3,7 +3,16 @@
 // transpiled to dist/ with swc (about a second), no type-checking. Types are checked by
 // `npm run typecheck` (and `npm run build`, the tsc build used for deployment) — the same split
 // the tests use (@swc/jest plus tsc --noEmit, toolchain.md).
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformFile } from '@swc/core';
@@ -19,6 +28,18 @@ function walk(dir, out) {
   }
 }
 
+/**
+ * Another process may be running the app from dist/ while this build runs (two test files, or
+ * npm start and a test): a file is replaced by rename, never truncated and rewritten, so a
+ * require() never reads half of one; and an unchanged file is not touched at all.
+ */
+function writeIfChanged(path, text) {
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, path);
+}
+
 const files = [];
 for (const dir of sources) walk(join(root, dir), files);
 const started = Date.now();
@@ -32,8 +53,8 @@ await Promise.all(
       outputPath: out,
     });
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${code}\n//# sourceMappingURL=${out.split('/').pop()}.map\n`);
-    if (map) writeFileSync(`${out}.map`, map);
+    writeIfChanged(out, `${code}\n//# sourceMappingURL=${out.split('/').pop()}.map\n`);
+    if (map) writeIfChanged(`${out}.map`, map);
   }),
 );
 // Output whose source is gone (a moved or deleted file) is removed: the Functions host and the

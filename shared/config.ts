@@ -18,6 +18,8 @@ export const FEATURES = [
   'people',
   'sharepoint',
   'sharepoint-write',
+  'meetings',
+  'meetings-content',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

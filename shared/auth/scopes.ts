@@ -31,6 +31,14 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
   // restrict the app to chosen sites use Sites.Selected instead (docs/deployment.md).
   sharepoint: ['Sites.Read.All'],
   'sharepoint-write': ['Sites.Read.All', 'Sites.ReadWrite.All'],
+  // Teams meetings the user organizes (create, find by join URL): users can consent.
+  meetings: ['OnlineMeetings.ReadWrite'],
+  // What meetings leave behind (transcripts, recordings, attendance): admin consent, so apart.
+  'meetings-content': [
+    'OnlineMeetingTranscript.Read.All',
+    'OnlineMeetingRecording.Read.All',
+    'OnlineMeetingArtifact.Read.All',
+  ],
 };
 
 /** Features a personal Microsoft account cannot have (Teams and SharePoint are work/school only). */
@@ -41,10 +49,17 @@ export const WORK_ONLY_FEATURES: readonly Feature[] = [
   'people',
   'sharepoint',
   'sharepoint-write',
+  'meetings',
+  'meetings-content',
 ];
 
 /** Scopes that always need an administrator's consent. */
-export const ADMIN_CONSENT_SCOPES: readonly string[] = ['ChannelMessage.Read.All'];
+export const ADMIN_CONSENT_SCOPES: readonly string[] = [
+  'ChannelMessage.Read.All',
+  'OnlineMeetingTranscript.Read.All',
+  'OnlineMeetingRecording.Read.All',
+  'OnlineMeetingArtifact.Read.All',
+];
 
 const OIDC = new Set(['openid', 'profile', 'offline_access']);
 

@@ -18,6 +18,7 @@ const loaders = {
   search: () => void require('./search'),
   people: () => void require('./people'),
   sharepoint: () => void require('./sharepoint'),
+  meetings: () => void require('./meetings'),
 } satisfies Record<string, () => void>;
 
 /** A service's name: its folder under shared/services and its route, /api/<service>/<action>. */

@@ -12,6 +12,7 @@ import { seedMail } from '../../sandbox/graph/mail';
 import { SEED_USERS } from '../../sandbox/seed';
 import { getAccessToken } from '../../shared/auth/token-vault';
 import { appendChanges } from '../../shared/sync/feed';
+import { ADMIN_CONSENT_SCOPES } from '../../shared/auth/scopes';
 import { FEATURES, resetConfig } from '../../shared/config';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
 import { controlCall, injectFault, requestLog, TEST_APP } from '../support/sandbox';
@@ -399,9 +400,9 @@ describe('MCP_READ_ONLY', () => {
 });
 
 test('tool names and input schemas stay in step with the OpenAPI document', async () => {
-  // teams-history (ChannelMessage.Read.All) needs an administrator's consent first.
+  // teams-history and meetings-content need an administrator's consent first.
   await controlCall(t.sandbox, 'PATCH', `/apps/${TEST_APP.clientId}`, {
-    adminConsentedScopes: ['ChannelMessage.Read.All'],
+    adminConsentedScopes: [...ADMIN_CONSENT_SCOPES],
   });
   const userId = await t.connect(ADELE, { features: [...FEATURES] });
   const { tools } = await (await mcp(userId)).listTools();
