@@ -64,6 +64,12 @@ function when(v: unknown): string | null {
 
 const address = (r: unknown): string | null => text(obj(obj(r).emailAddress).address);
 
+/** Who changed a drive or list item last: their address, else their name (identitySet.user). */
+function modifiedBy(item: Item): string | null {
+  const user = obj(obj(item.lastModifiedBy).user);
+  return text(user.email) ?? text(user.displayName);
+}
+
 function drivePath(item: Item): string | null {
   const parent = text(obj(item.parentReference).path);
   const name = text(item.name);
@@ -131,8 +137,7 @@ const driveItems = (service: 'files' | 'sharepoint', url: string): ResourceDef =
     name: text(i.name),
     path: drivePath(i),
     size: typeof i.size === 'number' ? i.size : null,
-    lastModifiedBy:
-      text(obj(obj(i.lastModifiedBy).user).email) ?? text(obj(obj(i.lastModifiedBy).user).displayName),
+    lastModifiedBy: modifiedBy(i),
     ...(i.folder !== undefined ? { folder: true } : {}),
   }),
   skip: (i) => i.root !== undefined,
@@ -157,8 +162,7 @@ const listItems = (siteId: string, listId: string): ResourceDef => ({
   summary: (i) => ({
     title: text(obj(i.fields).Title),
     listId,
-    lastModifiedBy:
-      text(obj(obj(i.lastModifiedBy).user).email) ?? text(obj(obj(i.lastModifiedBy).user).displayName),
+    lastModifiedBy: modifiedBy(i),
   }),
 });
 

@@ -9,6 +9,7 @@
  * (`host,guid,guid`) hold characters a key may not.
  */
 import type { ResourceKey } from './jobs';
+import { listSyncStates, type SyncState } from './state';
 
 export type Chosen = { kind: 'library'; driveId: string } | { kind: 'list'; siteId: string; listId: string };
 
@@ -44,4 +45,14 @@ export function parseChosenKey(key: string): Chosen | undefined {
     }
   }
   return undefined;
+}
+
+/** The libraries and lists the user chose and still syncs, each with its sync state. */
+export async function chosenSyncs(userId: string): Promise<Array<{ state: SyncState; chosen: Chosen }>> {
+  const out: Array<{ state: SyncState; chosen: Chosen }> = [];
+  for (const state of await listSyncStates(userId)) {
+    const chosen = state.status === 'removed' ? undefined : parseChosenKey(state.resource);
+    if (chosen) out.push({ state, chosen });
+  }
+  return out;
 }

@@ -10,8 +10,7 @@ import { grantedFeatures } from '../auth/scopes';
 import { graphRequest } from '../graph/client';
 import type { Connection } from '../storage/connections';
 import type { ResourceKey } from '../sync/jobs';
-import { isChosenKey, parseChosenKey } from '../sync/sharepoint';
-import { listSyncStates } from '../sync/state';
+import { chosenSyncs, isChosenKey } from '../sync/sharepoint';
 
 export type WebhookService = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'teams' | 'sharepoint';
 
@@ -116,11 +115,10 @@ export async function desiredSubscriptions(
   if (features.has('sharepoint')) {
     // The libraries and lists the user chose to sync: `updated` on the library's root or the
     // list, without resource data; the sync runs delta (driveitem and list subscriptions, §6.1).
-    for (const state of await listSyncStates(userId)) {
-      const chosen = state.status === 'removed' ? undefined : parseChosenKey(state.resource);
-      if (chosen?.kind === 'library')
+    for (const { state, chosen } of await chosenSyncs(userId)) {
+      if (chosen.kind === 'library')
         add(state.resource, 'sharepoint', `drives/${encodeURIComponent(chosen.driveId)}/root`, 'updated');
-      if (chosen?.kind === 'list') {
+      if (chosen.kind === 'list') {
         const list = `sites/${encodeURIComponent(chosen.siteId)}/lists/${encodeURIComponent(chosen.listId)}`;
         add(state.resource, 'sharepoint', list, 'updated');
       }

@@ -15,8 +15,15 @@ import { odataString } from '../../graph/odata';
 import { Problem } from '../../http/problem';
 import { eraseIndexed } from '../../sync/items';
 import { enqueueSyncJob, type ResourceKey } from '../../sync/jobs';
-import { isChosenKey, libraryKey, listKey, parseChosenKey } from '../../sync/sharepoint';
-import { deleteSyncState, listSyncStates } from '../../sync/state';
+import {
+  chosenSyncs,
+  isChosenKey,
+  libraryKey,
+  listKey,
+  parseChosenKey,
+  type Chosen,
+} from '../../sync/sharepoint';
+import { deleteSyncState, type SyncState } from '../../sync/state';
 import {
   ColumnOut,
   LibraryOut,
@@ -479,20 +486,24 @@ const SyncedOut = z.object({
   lastSyncedAt: z.string().nullable(),
 });
 
-/** Starts syncing a chosen resource: its first round indexes what exists (no feed entries). */
-async function startSync(ctx: ActionContext, resource: ResourceKey) {
-  await enqueueSyncJob({ userId: ctx.userId, resource, reason: 'manual' });
-  const chosen = parseChosenKey(resource)!;
+/** A chosen sync as the actions show it; without a state yet, its first round is pending. */
+function syncedOut(resource: string, chosen: Chosen, state?: SyncState): z.infer<typeof SyncedOut> {
   return {
     resource,
     kind: chosen.kind,
     driveId: chosen.kind === 'library' ? chosen.driveId : null,
     siteId: chosen.kind === 'list' ? chosen.siteId : null,
     listId: chosen.kind === 'list' ? chosen.listId : null,
-    status: 'running',
-    items: 0,
-    lastSyncedAt: null,
+    status: state?.status ?? 'running',
+    items: state?.items ?? 0,
+    lastSyncedAt: state?.lastSuccessAt ?? null,
   };
+}
+
+/** Starts syncing a chosen resource: its first round indexes what exists (no feed entries). */
+async function startSync(ctx: ActionContext, resource: ResourceKey) {
+  await enqueueSyncJob({ userId: ctx.userId, resource, reason: 'manual' });
+  return syncedOut(resource, parseChosenKey(resource)!);
 }
 
 // https://learn.microsoft.com/graph/api/driveitem-delta (a library is a drive)
@@ -583,24 +594,11 @@ defineAction({
   scopes: READ,
   kind: 'read',
   idempotent: true,
-  run: async (_input, ctx) => {
-    const items = [];
-    for (const state of await listSyncStates(ctx.userId)) {
-      const chosen = parseChosenKey(state.resource);
-      if (!chosen || state.status === 'removed') continue;
-      items.push({
-        resource: state.resource,
-        kind: chosen.kind,
-        driveId: chosen.kind === 'library' ? chosen.driveId : null,
-        siteId: chosen.kind === 'list' ? chosen.siteId : null,
-        listId: chosen.kind === 'list' ? chosen.listId : null,
-        status: state.status,
-        items: state.items,
-        lastSyncedAt: state.lastSuccessAt ?? null,
-      });
-    }
-    return { items };
-  },
+  run: async (_input, ctx) => ({
+    items: (await chosenSyncs(ctx.userId)).map(({ state, chosen }) =>
+      syncedOut(state.resource, chosen, state),
+    ),
+  }),
 });
 
 defineAction({
