@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startSandbox } from '../sandbox';
-import { startAppHarness, projectRoot } from '../scripts/harness';
+import { FUNCTION_KEY, startAppHarness, projectRoot } from '../scripts/harness';
 import { median, round, type BenchResult } from './harness';
 
 function sandboxLog(url: string, since: number): Promise<Array<{ seq: number; path: string }>> {
@@ -127,15 +127,21 @@ export async function actionOverhead(iterations = 60): Promise<BenchResult[]> {
       await res.text();
       return performance.now() - s;
     };
+    // The platform mints its caller JWT once and reuses it while valid (up to 15 minutes), as the
+    // direct call reuses its access token: neither mint is part of the measured call.
+    const callerJwt = await t.tokenFor(userId);
     const viaAction = async () => {
       const s = performance.now();
-      const res = await t.call(
-        userId,
-        'POST',
-        '/profile/getMailboxSettings',
-        {},
-        { 'cache-control': 'no-cache' },
-      );
+      const res = await fetch(`${t.api}/profile/getMailboxSettings`, {
+        method: 'POST',
+        headers: {
+          'x-functions-key': FUNCTION_KEY,
+          authorization: `Bearer ${callerJwt}`,
+          'content-type': 'application/json',
+          'cache-control': 'no-cache',
+        },
+        body: '{}',
+      });
       await res.text();
       if (res.status !== 200) throw new Error(`action failed ${res.status}`);
       return performance.now() - s;
@@ -158,7 +164,9 @@ export async function actionOverhead(iterations = 60): Promise<BenchResult[]> {
         actionMedianMs: round(median(a)),
         directMedianMs: round(median(d)),
         iterations,
-        includes: 'caller JWT, token vault read, chokepoint, audit write',
+        includes:
+          'local host HTTP hop, caller JWT check, connection row read (in parallel with the Graph call), chokepoint, audit write',
+        storage: 'Azurite in its own process',
       },
     };
 
@@ -195,10 +203,12 @@ export async function actionOverhead(iterations = 60): Promise<BenchResult[]> {
       'profile.getMe',
       'profile.getMe',
     ];
+    // Only the session's own calls count: a new connection's first sync rounds run meanwhile.
+    const sessionPaths = new Set(['/v1.0/me', '/v1.0/me/mailboxSettings']);
     const count = async (headers: Record<string, string>) => {
       const from = await lastSeq(t.sandbox.url);
       for (const id of session) await t.call(userId, 'POST', `/${id.replace('.', '/')}`, {}, headers);
-      return (await sandboxLog(t.sandbox.url, from)).filter((e) => e.path.startsWith('/v1.0/')).length;
+      return (await sandboxLog(t.sandbox.url, from)).filter((e) => sessionPaths.has(e.path)).length;
     };
     const uncached = await count({ 'cache-control': 'no-cache' });
     const fresh = `cache-${Date.now()}`;
@@ -210,7 +220,7 @@ export async function actionOverhead(iterations = 60): Promise<BenchResult[]> {
     const cachedFrom = await lastSeq(t.sandbox.url);
     for (const id of session) await t.call(fresh, 'POST', `/${id.replace('.', '/')}`, {});
     const cached = (await sandboxLog(t.sandbox.url, cachedFrom)).filter((e) =>
-      e.path.startsWith('/v1.0/'),
+      sessionPaths.has(e.path),
     ).length;
     const cache: BenchResult = {
       name: 'Graph requests saved by the cache in an assistant session',

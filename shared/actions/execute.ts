@@ -6,9 +6,10 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import { audit } from '../audit';
-import { ensureFeature, loadConnection, reauthProblem } from '../auth/token-vault';
+import { grantedFeatures } from '../auth/scopes';
+import { ensureFeature, loadConnection, readAheadConnection, reauthProblem } from '../auth/token-vault';
 import { getConfig } from '../config';
-import { graphRaw, graphRequest, type GraphCall } from '../graph/client';
+import { graphRaw, graphRequest, type GraphCall, type GraphResponse } from '../graph/client';
 import { GraphError } from '../graph/errors';
 import { graphProblem } from '../graph/problems';
 import { toProblem } from '../http/handler';
@@ -157,11 +158,20 @@ export async function executeAction(
   let produced: { output: unknown } | undefined;
   try {
     input = parseInput(action, rawInput);
-    const connection = await loadConnection(env.userId);
+    const reading = loadConnection(env.userId);
+    const early = readAhead(action, input, env);
+    const connection = await reading;
     if (connection.status === 'reauth_required') throw await reauthProblem(connection);
     if (action.feature !== 'base') await ensureFeature(connection, action.feature);
     for (const feature of action.requires?.(input) ?? []) await ensureFeature(connection, feature);
-    ctx = actionContext(action, env, connection, requestIds, writes);
+    if (early && early.ctx.connection.etag === connection.etag) {
+      // The row is unchanged since the call started: its answer stands (see readAhead).
+      ctx = early.ctx;
+      const response = await early.response;
+      requestIds.push(...early.requestIds);
+      produced = { output: action.fromGraph!(response, input, ctx) };
+    }
+    ctx ??= actionContext(action, env, connection, requestIds, writes);
 
     const key = action.idempotencyKey ? (env.headers?.get('idempotency-key') ?? undefined) : undefined;
     if (key) {
@@ -272,6 +282,44 @@ export async function executeAction(
   return output instanceof RawResult
     ? { kind: 'raw', result: output }
     : { kind: 'json', status, body: output };
+}
+
+/**
+ * Starts a read-only action's Graph call before the request's read of the connection row returns,
+ * when this instance holds a token from the row it read last (token-vault readAheadConnection).
+ * The answer is used only if the request's read finds that same row (same ETag) and it passes the
+ * status and feature checks; otherwise it is dropped and the action runs from the row just read.
+ * So a disconnect, reauth or scope change anywhere still takes effect at the next request, and the
+ * connection read costs no time on the path. Writes never start early: nothing may change at
+ * Microsoft for a user whose row has not been read by this request.
+ */
+function readAhead(
+  action: Action,
+  input: unknown,
+  env: ExecuteEnv,
+): { ctx: ActionContext; requestIds: string[]; response: Promise<GraphResponse> } | undefined {
+  if (action.kind !== 'read' || !action.toGraph || action.guard || env.release || env.bodyStream) return;
+  const row = readAheadConnection(env.userId);
+  if (!row) return;
+  try {
+    const granted = grantedFeatures(row.scopes.split(' '));
+    const needed = [
+      ...(action.feature === 'base' ? [] : [action.feature]),
+      ...(action.requires?.(input) ?? []),
+    ];
+    if (!needed.every((f) => granted.includes(f))) return;
+    const requestIds: string[] = [];
+    const ctx = actionContext(action, env, row, requestIds);
+    if (action.cache && !env.noCache && cacheGet(cacheOwner(env, ctx), action.id, input) !== undefined)
+      return;
+    const call = action.toGraph(input, ctx);
+    if (call.method !== 'GET') return;
+    const response = ctx.graph(call);
+    response.catch(() => undefined); // dropped when the row changed; awaited (and thrown) otherwise
+    return { ctx, requestIds, response };
+  } catch {
+    return; // the ordinary path meets the same input and reports it
+  }
 }
 
 function cacheOwner(env: ExecuteEnv, ctx: ActionContext) {

@@ -15,6 +15,7 @@ import { Problem } from '../http/problem';
 import {
   ConcurrencyConflict,
   getConnection,
+  onConnectionWritten,
   patchConnection,
   saveConnection,
   type Connection,
@@ -57,6 +58,11 @@ export function onReauthRequired(listener: (userId: string, reason: string) => P
  * next request, on every instance; a 401 from Graph forces a refresh that bypasses and replaces the
  * kept token. One is reused while it has more than TOKEN_REUSE_MARGIN_MS left (MSAL itself
  * refreshes 5 minutes ahead). Kept in memory only, never logged or stored.
+ *
+ * A read-only action may start its Graph call with a kept token before its own read of the row
+ * returns (readAheadConnection; shared/actions/execute.ts readAhead): the answer is used only if
+ * that read finds the row unchanged, so the guarantee above holds for every answer, and a read's
+ * row lookup runs in parallel with its Graph call instead of before it.
  */
 const TOKEN_REUSE_MARGIN_MS = 5 * 60 * 1000;
 const TOKEN_MEMO_MAX = 5000;
@@ -69,8 +75,20 @@ function memoize(etag: string | undefined, userId: string, token: AccessToken): 
   if (tokenMemo.size > TOKEN_MEMO_MAX) tokenMemo.delete(tokenMemo.keys().next().value!);
 }
 
+/** The row each user's last request read in this instance (for readAheadConnection). */
+const rowMemo = new Map<string, Connection>();
+onConnectionWritten((userId) => {
+  rowMemo.delete(userId);
+  tokenMemo.delete(userId);
+});
+
 export async function loadConnection(userId: string): Promise<Connection> {
   const connection = await getConnection(userId);
+  rowMemo.delete(userId);
+  if (connection) {
+    rowMemo.set(userId, connection);
+    if (rowMemo.size > TOKEN_MEMO_MAX) rowMemo.delete(rowMemo.keys().next().value!);
+  }
   if (!connection) {
     tokenMemo.delete(userId);
     throw new Problem(
@@ -79,6 +97,19 @@ export async function loadConnection(userId: string): Promise<Connection> {
     );
   }
   return connection;
+}
+
+/**
+ * The row this instance last read for the user, when a kept token came from it: a read-only call
+ * may start with it while the request reads the row again, and is answered only if that read finds
+ * the same ETag (shared/actions/execute.ts readAhead). Nothing is ever answered from it alone.
+ */
+export function readAheadConnection(userId: string): Connection | undefined {
+  const row = rowMemo.get(userId);
+  const held = tokenMemo.get(userId);
+  if (!row?.etag || !held || row.status !== 'connected' || held.etag !== row.etag) return undefined;
+  if (held.token.expiresOn.getTime() - Date.now() <= TOKEN_REUSE_MARGIN_MS) return undefined;
+  return row;
 }
 
 /** The problem an action answers when the user must sign in again, with a working URL. */

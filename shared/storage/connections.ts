@@ -115,6 +115,20 @@ export class ConcurrencyConflict extends Error {
   }
 }
 
+const writeListeners: Array<(userId: string) => void> = [];
+
+/**
+ * Called whenever this instance writes or deletes a user's row: what it remembers of the row (the
+ * token vault's kept token and last read) is dropped at once, before the next request reads anew.
+ */
+export function onConnectionWritten(listener: (userId: string) => void): void {
+  writeListeners.push(listener);
+}
+
+function written(userId: string): void {
+  for (const listener of writeListeners) listener(userId);
+}
+
 /**
  * Writes a connection. With an etag the write is conditional (If-Match) and a conflict throws
  * ConcurrencyConflict; without one it creates the row (or replaces it when `replace` is set).
@@ -134,6 +148,8 @@ export async function saveConnection(
   } catch (err) {
     if (status(err) === 412 || status(err) === 409) throw new ConcurrencyConflict();
     throw err;
+  } finally {
+    written(c.userId);
   }
 }
 
@@ -146,7 +162,11 @@ export async function patchConnection(
   const client = await table(CONNECTIONS_TABLE);
   const entity: Row = { partitionKey: userId, rowKey: ROW };
   for (const [key, value] of Object.entries(fields)) entity[key] = value ?? '';
-  await client.updateEntity(entity, 'Merge', { etag });
+  try {
+    await client.updateEntity(entity, 'Merge', { etag });
+  } finally {
+    written(userId);
+  }
 }
 
 export async function deleteConnection(userId: string): Promise<boolean> {
@@ -157,6 +177,8 @@ export async function deleteConnection(userId: string): Promise<boolean> {
   } catch (err) {
     if (status(err) === 404) return false;
     throw err;
+  } finally {
+    written(userId);
   }
 }
 

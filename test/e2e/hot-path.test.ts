@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { patchConnection } from '../../shared/storage/connections';
 import { startTestApp, type TestApp } from '../support/app';
-import { waitForQuiet } from '../support/sandbox';
+import { waitFor, waitForQuiet } from '../support/sandbox';
 
 const ADELE = 'adele.vance@contoso.test';
 
@@ -40,6 +40,88 @@ async function connectionReads(userId: string, run: () => Promise<void>): Promis
   }
   return reads;
 }
+
+/**
+ * Runs `run` while the answers to this process's reads of the user's connection row are held back
+ * until `release` resolves (the request reached Azurite; only its answer waits).
+ */
+async function holdingConnectionReads(
+  userId: string,
+  release: () => Promise<void>,
+  run: () => Promise<void>,
+): Promise<void> {
+  const original = http.request;
+  const spy = function (this: unknown, ...args: unknown[]) {
+    const req = (original as (...a: unknown[]) => http.ClientRequest).apply(this, args);
+    const opts = args[0] as { method?: string; path?: string } | string | URL;
+    const path = typeof opts === 'string' || opts instanceof URL ? String(opts) : (opts.path ?? '');
+    if (path.includes('/connections(') && decodeURIComponent(path).includes(userId)) {
+      const emit = req.emit.bind(req);
+      req.emit = (event: string | symbol, ...rest: unknown[]): boolean => {
+        if (event !== 'response') return emit(event, ...rest);
+        void release().then(() => emit(event, ...rest));
+        return true;
+      };
+    }
+    return req;
+  };
+  (http as { request: unknown }).request = spy;
+  try {
+    await run();
+  } finally {
+    (http as { request: unknown }).request = original;
+  }
+}
+
+/** Resolves once the sandbox has seen a request matching `match` after `since`, or after 3 s. */
+const seenBySandbox = (since: number, match: (path: string, method: string) => boolean) => async () => {
+  await waitFor(
+    () => t.sandbox.log.since(since).some((e) => match(e.path, e.method)) || undefined,
+    3000,
+  ).catch(() => undefined);
+};
+
+test('a read starts its Graph call while the connection row is read: the read adds no time to the path', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+  await waitForQuiet(t.sandbox);
+  expect((await settings(userId)).status).toBe(200); // the token is acquired and kept
+  const since = t.sandbox.log.lastSeq;
+  let graphWhileRowHeld = false;
+  const graphCall = (path: string) => path.endsWith('/mailboxSettings');
+  await holdingConnectionReads(
+    userId,
+    async () => {
+      await seenBySandbox(since, graphCall)();
+      graphWhileRowHeld ||= t.sandbox.log.since(since).some((e) => graphCall(e.path));
+    },
+    async () => {
+      expect((await settings(userId)).status).toBe(200);
+    },
+  );
+  expect(graphWhileRowHeld).toBe(true);
+});
+
+test('a write waits for the connection row: nothing reaches Graph before the row is read', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail', 'calendar', 'todo'] });
+  await waitForQuiet(t.sandbox);
+  expect((await settings(userId)).status).toBe(200);
+  const since = t.sandbox.log.lastSeq;
+  let writesWhileRowHeld = -1;
+  const write = (path: string, method: string) => method !== 'GET' && path.includes('/todo/');
+  await holdingConnectionReads(
+    userId,
+    async () => {
+      await seenBySandbox(since, write)(); // waits the 3 s out when (as it must) nothing comes
+      writesWhileRowHeld = Math.max(writesWhileRowHeld, 0);
+      writesWhileRowHeld += t.sandbox.log.since(since).filter((e) => write(e.path, e.method)).length;
+    },
+    async () => {
+      const res = await t.call(userId, 'POST', '/todo/createTask', { title: 'Held until the row is read' });
+      expect(res.status).toBe(201);
+    },
+  );
+  expect(writesWhileRowHeld).toBe(0);
+});
 
 test('an action with a valid token reads the connection row once', async () => {
   const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
@@ -80,4 +162,16 @@ test('a token Graph refuses is not used again: revoked sessions answer reauth_re
   const refused = await settings(userId);
   expect(refused.status).toBe(401);
   expect(((await refused.json()) as { code: string }).code).toBe('reauth_required');
+});
+
+test('after a disconnect through this instance, a read calls Graph no more, not even ahead of the row', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+  expect((await settings(userId)).status).toBe(200); // a token is kept
+  expect((await t.call(userId, 'DELETE', '/connections/me')).status).toBe(200);
+  await waitForQuiet(t.sandbox);
+  const since = t.sandbox.log.lastSeq;
+  const res = await settings(userId);
+  expect(res.status).toBe(409);
+  expect(((await res.json()) as { code: string }).code).toBe('not_connected');
+  expect(t.sandbox.log.since(since).filter((e) => e.path.endsWith('/mailboxSettings'))).toEqual([]);
 });
