@@ -20,6 +20,7 @@ export const FEATURES = [
   'sharepoint-write',
   'meetings',
   'meetings-content',
+  'rooms',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

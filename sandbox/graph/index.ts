@@ -12,6 +12,7 @@ import { installCalendar, seedCalendar } from './calendar';
 import { installContacts, seedContacts } from './contacts';
 import { installFiles, seedFiles } from './files';
 import { installMail, seedMail } from './mail';
+import { installPlaces, seedPlaces } from './places';
 import { installMeetings } from './meetings';
 import { installPeople } from './people';
 import { installSearch } from './search';
@@ -67,6 +68,7 @@ const SERVICES: ReadonlyArray<{ install(sandbox: Sandbox): void; seed?(sandbox: 
   { install: installSharePoint, seed: seedSharePoint },
   // Meetings' artifacts come from the control API (a sandbox hosts no calls): nothing to seed.
   { install: installMeetings },
+  { install: installPlaces, seed: seedPlaces },
   // Computed from the services' data: nothing of their own to seed.
   { install: installPeople },
   { install: installSearch },

@@ -40,6 +40,7 @@ export const ADMIN_ONLY_SCOPES = new Set(
     'OnlineMeetingTranscript.Read.All',
     'OnlineMeetingRecording.Read.All',
     'OnlineMeetingArtifact.Read.All',
+    'Place.Read.All',
     'AuditLog.Read.All',
   ].map((s) => s.toLowerCase()),
 );
@@ -153,6 +154,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'onlinemeetingtranscript.read.all': 'Read all transcripts of online meetings (admin consent required)',
   'onlinemeetingrecording.read.all': 'Read all recordings of online meetings (admin consent required)',
   'onlinemeetingartifact.read.all': 'Read online meeting artifacts (admin consent required)',
+  'place.read.all': 'Read all company places (admin consent required)',
   user_impersonation: 'Access Azure Key Vault as you',
 };
 

@@ -39,6 +39,8 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
     'OnlineMeetingRecording.Read.All',
     'OnlineMeetingArtifact.Read.All',
   ],
+  // The tenant's rooms and room lists (place-list.md): admin consent, so apart from calendar.
+  rooms: ['Place.Read.All'],
 };
 
 /** Features a personal Microsoft account cannot have (Teams and SharePoint are work/school only). */
@@ -51,6 +53,7 @@ export const WORK_ONLY_FEATURES: readonly Feature[] = [
   'sharepoint-write',
   'meetings',
   'meetings-content',
+  'rooms',
 ];
 
 /** Scopes that always need an administrator's consent. */
@@ -59,6 +62,7 @@ export const ADMIN_CONSENT_SCOPES: readonly string[] = [
   'OnlineMeetingTranscript.Read.All',
   'OnlineMeetingRecording.Read.All',
   'OnlineMeetingArtifact.Read.All',
+  'Place.Read.All',
 ];
 
 const OIDC = new Set(['openid', 'profile', 'offline_access']);

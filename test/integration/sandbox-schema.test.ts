@@ -41,6 +41,7 @@ beforeAll(async () => {
     'OnlineMeetingTranscript.Read.All',
     'OnlineMeetingRecording.Read.All',
     'OnlineMeetingArtifact.Read.All',
+    'Place.Read.All',
   ]);
 });
 afterAll(async () => await sandbox.stop());
@@ -127,6 +128,19 @@ test('calendar: calendars, events, instances, schedules, meeting times', async (
       attendees: [{ emailAddress: { address: MEGAN }, type: 'required' }],
     }),
   );
+});
+
+test('places: rooms and room lists', async () => {
+  expect(expectShape('room', await graph('GET', '/places/microsoft.graph.room')).length).toBeGreaterThan(0);
+  const lists = expectShape('roomList', await graph('GET', '/places/microsoft.graph.roomlist'));
+  expectShape(
+    'room',
+    await graph(
+      'GET',
+      `/places/${encodeURIComponent(String(lists[0]!.emailAddress))}/microsoft.graph.roomlist/rooms`,
+    ),
+  );
+  expectShape('roomList', await graph('GET', `/places/${String(lists[0]!.id)}`));
 });
 
 test('SharePoint: sites, lists, columns, list items and their fields, delta', async () => {

@@ -558,7 +558,8 @@ const SHARED = [
   'originalStart',
 ] as const;
 
-function shared(ev: Record<string, unknown>): Record<string, unknown> {
+/** The fields every copy of a meeting shares with the organizer's event. */
+export function shared(ev: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of SHARED) if (k in ev) out[k] = ev[k];
   return out;

@@ -36,6 +36,7 @@ import {
   str,
   type EventView,
 } from './events';
+import { processRoomRequests, releaseRooms } from './rooms';
 import { findMeetingTimes, getSchedule } from './schedule';
 import { parseWindowParam } from './time';
 import {
@@ -201,10 +202,13 @@ async function createEvent(ctx: GraphCtx, calendarId?: string) {
   }
   const event = store.insert(ref, newEvent(body, user, String(calendar.id), ctx.sandbox.directory));
   sendInvitations(store, ctx.sandbox.directory, user, event);
-  return entityResponse(ctx, renderEvent(event, viewOf(ctx)), {
+  const answer = entityResponse(ctx, renderEvent(event, viewOf(ctx)), {
     status: 201,
     context: `users('${user.id}')/events/$entity`,
   });
+  // Rooms answer after the POST has been answered (rooms.ts).
+  processRoomRequests(store, user, event, ctx.sandbox.now());
+  return answer;
 }
 
 function getEvent(ctx: GraphCtx) {
@@ -244,6 +248,7 @@ async function updateEvent(ctx: GraphCtx) {
     if (event.type === 'seriesMaster') syncExceptions(store, user, result, changed);
     if (result.isOrganizer === true) {
       sendInvitations(store, directory, user, result);
+      processRoomRequests(store, user, result, ctx.sandbox.now());
       const now = attendeeUsers(result, directory, user.id).map((u) => u.id);
       const removed = previousAttendees.filter((u) => !now.includes(u.id));
       for (const u of removed) {
@@ -348,7 +353,10 @@ function removeEvent(ctx: GraphCtx, user: SandboxUser, id: string): void {
   }
   // "Deleting the event on the organizer's calendar sends a cancellation message to the meeting
   // attendees" (event-delete.md).
-  if (event.isOrganizer === true) cancelForAttendees(store, ctx.sandbox.directory, user, event);
+  if (event.isOrganizer === true) {
+    cancelForAttendees(store, ctx.sandbox.directory, user, event);
+    releaseRooms(store, event);
+  }
 }
 
 function cancelOccurrence(store: ChangeStore, userId: string, master: Entity, date: string): void {

@@ -12,6 +12,7 @@ import { eventsRef, instancesInWindow, str, type EventView } from './events';
 import { weekdayNumber } from './recurrence';
 import { parseDateTimeTimeZone, toDateTimeTimeZone } from './time';
 import type { ChangeStore } from '../store';
+import { findRoom, roomMailbox, type ScheduleMailbox } from '../places/model';
 import { toWindowsZone } from '../timezones';
 
 const DAY = 24 * 3600 * 1000;
@@ -29,8 +30,14 @@ export interface BusyBlock {
  * What occupies a user's time in a window: events that are not cancelled, not declined and not
  * shown as free. All-day events take the user's own mailbox zone.
  */
-export function busyBlocks(store: ChangeStore, user: SandboxUser, fromMs: number, toMs: number): BusyBlock[] {
-  const events = store.list(eventsRef(store, user.id));
+export function busyBlocks(
+  store: ChangeStore,
+  user: Pick<SandboxUser, 'id' | 'timeZone'>,
+  fromMs: number,
+  toMs: number,
+  exceptId?: string,
+): BusyBlock[] {
+  const events = store.list(eventsRef(store, user.id)).filter((e) => e.id !== exceptId);
   return instancesInWindow(events, fromMs, toMs, user.timeZone)
     .filter(({ event }) => {
       const response = (event.responseStatus as { response?: string } | undefined)?.response;
@@ -70,7 +77,7 @@ function strongest(blocks: BusyBlock[]): string {
   return best;
 }
 
-export function workingHours(user: SandboxUser): Record<string, unknown> {
+export function workingHours(user: Pick<SandboxUser, 'timeZone' | 'workingHours'>): Record<string, unknown> {
   return {
     daysOfWeek: user.workingHours.daysOfWeek,
     startTime: user.workingHours.startTime,
@@ -108,7 +115,9 @@ export function getSchedule(
     throw invalidParameter('availabilityViewInterval must be between 5 and 1440 minutes.');
   }
   return (schedules as string[]).map((scheduleId) => {
-    const user = directory.findUser(scheduleId);
+    // Rooms are mailboxes too (room mailboxes): their free/busy comes from their bookings.
+    const room = findRoom(store, scheduleId);
+    const user: ScheduleMailbox | undefined = directory.findUser(scheduleId) ?? (room && roomMailbox(room));
     if (!user) {
       // An unknown address is reported in its own entry; the call still succeeds (§8.2).
       return {
@@ -151,13 +160,13 @@ interface Participant {
   type: string;
   address: string;
   name: string;
-  user?: SandboxUser;
+  user?: ScheduleMailbox;
 }
 
 const STEP = 30 * 60_000;
 
 /** Whether [s, e) lies inside the user's working hours on one of their working days. */
-function inWorkingHours(user: SandboxUser, s: number, e: number): boolean {
+function inWorkingHours(user: Pick<SandboxUser, 'timeZone' | 'workingHours'>, s: number, e: number): boolean {
   const local = DateTime.fromMillis(s, { zone: user.timeZone });
   const days = user.workingHours.daysOfWeek.map(weekdayNumber);
   if (!days.includes(local.weekday)) return false;
@@ -201,7 +210,8 @@ export function findMeetingTimes(
   const participants: Participant[] = rawAttendees.map((a) => {
     const email = (a.emailAddress ?? {}) as { address?: string; name?: string };
     const address = String(email.address ?? '');
-    const user = directory.findUser(address);
+    const room = findRoom(store, address);
+    const user: ScheduleMailbox | undefined = directory.findUser(address) ?? (room && roomMailbox(room));
     return {
       type: str(a.type, 'required').toLowerCase(),
       address,
@@ -239,7 +249,7 @@ export function findMeetingTimes(
   // "work" keeps to the working hours of the organizer and every known required attendee.
   const hoursOf = [
     organizer,
-    ...participants.filter((p) => p.type === 'required' && p.user).map((p) => p.user as SandboxUser),
+    ...participants.filter((p) => p.type === 'required' && p.user).map((p) => p.user as ScheduleMailbox),
   ];
 
   const suggestions: Array<{

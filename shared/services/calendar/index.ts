@@ -14,20 +14,17 @@ import { deletedOf, pageOf, untrusted } from '../../actions/output';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { seg, type GraphCall } from '../../graph/client';
-import type { GraphError } from '../../graph/errors';
-import { Problem } from '../../http/problem';
 import { explainEmpty, mergeBusy } from './availability';
+import { checkWindow, mapTimeZoneError, timeZone, zoneFor } from './common';
+import './rooms';
 import { eventFields, GraphCalendar, mapEvent, toGraphEvent, EventOutSchema, TimeOutSchema } from './shape';
 import {
-  callerZone,
   DateTimeInput,
   graphInstant,
   graphZoneName,
   ianaZone,
-  TimeZoneField,
   timeOut,
   toGraphDateTime,
-  toMillis,
   toUtcIso,
 } from './time';
 import { decodeCursor, toPage } from '../../actions/cursor';
@@ -46,11 +43,6 @@ function requireWindowUnlessCursor(
     ctx.addIssue({ code: 'custom', path: ['end'], message: 'is required (unless cursor is given)' });
 }
 
-const DAY_MS = 24 * 3600 * 1000;
-
-const timeZone = TimeZoneField.optional().describe(
-  'IANA zone (e.g. Europe/Berlin) for every time in the output. Default: the request zone (Prefer: outlook.timezone / X-Timezone), else UTC.',
-);
 const eventId = z
   .string()
   .min(1)
@@ -58,34 +50,6 @@ const eventId = z
   .describe('Event id (an occurrence id addresses one occurrence of a series).');
 const cursor = z.string().max(8192).optional().describe('nextCursor of the previous page, unchanged.');
 const pageSize = z.number().int().min(1).max(100).optional().describe('Items per page (default 25).');
-
-function zoneFor(input: { timeZone?: string | undefined }, ctx: ActionContext): string {
-  return callerZone(input.timeZone, ctx.timezone);
-}
-
-function invalid(field: string, message: string): Problem {
-  return new Problem('invalid_input', `${field} ${message}`, { errors: [{ field, message }] });
-}
-
-/** A window [start, end): end after start, at most `maxDays` long. */
-function checkWindow(start: DateTimeInput, end: DateTimeInput, zone: string, maxDays?: number): void {
-  const s = toMillis(start, 'start', zone);
-  const e = toMillis(end, 'end', zone);
-  if (e <= s) throw invalid('end', 'must be after start');
-  if (maxDays !== undefined && e - s >= maxDays * DAY_MS)
-    throw invalid('end', `must be less than ${maxDays} days after start`);
-}
-
-/** Graph's zone answers (an unknown zone name) become invalid_input naming the field (§1.1 codes). */
-function mapTimeZoneError(err: GraphError): Problem | undefined {
-  if (err.code === 'TimeZoneNotSupportedException') {
-    return new Problem('invalid_input', 'Microsoft Graph does not support the time zone given.', {
-      graphCode: err.code,
-      errors: [{ field: 'timeZone', message: 'is not supported by Microsoft Graph' }],
-    });
-  }
-  return undefined;
-}
 
 function eventPath(id: string): string {
   return `/me/events/${seg(id)}`;
@@ -355,7 +319,7 @@ defineAction({
   service: 'calendar',
   summary: 'Create an event or meeting (time zones, all-day, recurrence, attendees, Teams)',
   description:
-    'Creates an event in the default calendar (or calendarId). Give start/end as an ISO instant with offset, as {dateTime, timeZone} (local time in an IANA or Windows zone; use this for recurring meetings so they stay at the same local time across DST), or as {date} for all-day events (end date exclusive). With attendees it becomes a meeting and Outlook sends the invitations; teamsMeeting adds a Teams join link. recurrence makes a daily/weekly/monthly/yearly series with an end date, a count or no end. Returns the created event, times in the requested zone. Send an Idempotency-Key header to make retries safe.',
+    'Creates an event in the default calendar (or calendarId). Give start/end as an ISO instant with offset, as {dateTime, timeZone} (local time in an IANA or Windows zone; use this for recurring meetings so they stay at the same local time across DST), or as {date} for all-day events (end date exclusive). With attendees it becomes a meeting and Outlook sends the invitations; to book a meeting room, add its email (from findRooms) as an attendee of type resource: the room accepts by itself when free, declines on a conflict (its answer shows in getEvent). teamsMeeting adds a Teams join link. recurrence makes a daily/weekly/monthly/yearly series with an end date, a count or no end. Returns the created event, times in the requested zone. Send an Idempotency-Key header to make retries safe.',
   input: CreateEventInput,
   output: EventOutSchema,
   feature: 'calendar',

@@ -1,0 +1,42 @@
+/**
+ * What every calendar action file shares: the output zone field, the caller's zone, windows and
+ * Graph's time zone errors.
+ */
+import type { GraphError } from '../../graph/errors';
+import { Problem } from '../../http/problem';
+import type { ActionContext } from '../../actions/types';
+import { callerZone, TimeZoneField, toMillis, type DateTimeInput } from './time';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export const timeZone = TimeZoneField.optional().describe(
+  'IANA zone (e.g. Europe/Berlin) for every time in the output. Default: the request zone (Prefer: outlook.timezone / X-Timezone), else UTC.',
+);
+
+export function zoneFor(input: { timeZone?: string | undefined }, ctx: ActionContext): string {
+  return callerZone(input.timeZone, ctx.timezone);
+}
+
+export function invalid(field: string, message: string): Problem {
+  return new Problem('invalid_input', `${field} ${message}`, { errors: [{ field, message }] });
+}
+
+/** A window [start, end): end after start, at most `maxDays` long. */
+export function checkWindow(start: DateTimeInput, end: DateTimeInput, zone: string, maxDays?: number): void {
+  const s = toMillis(start, 'start', zone);
+  const e = toMillis(end, 'end', zone);
+  if (e <= s) throw invalid('end', 'must be after start');
+  if (maxDays !== undefined && e - s >= maxDays * DAY_MS)
+    throw invalid('end', `must be less than ${maxDays} days after start`);
+}
+
+/** Graph's zone answers (an unknown zone name) become invalid_input naming the field (§1.1 codes). */
+export function mapTimeZoneError(err: GraphError): Problem | undefined {
+  if (err.code === 'TimeZoneNotSupportedException') {
+    return new Problem('invalid_input', 'Microsoft Graph does not support the time zone given.', {
+      graphCode: err.code,
+      errors: [{ field: 'timeZone', message: 'is not supported by Microsoft Graph' }],
+    });
+  }
+  return undefined;
+}
