@@ -97,7 +97,7 @@ export interface GraphRouteOptions {
    * the target in the caller's Directory `mailboxRights`; `directory` only needs the `other`
    * scopes (user profiles); `deny` always answers 403 (e.g. `me`-only APIs).
    */
-  otherUsers?: 'mailboxRights' | 'directory' | 'deny';
+  otherUsers?: 'mailboxRights' | 'directory' | 'deny' | OtherUserRule;
   /** `/me` only with delegated tokens (§7.6); `delegatedOnly` rejects app-only tokens on every form. */
   delegatedOnly?: boolean;
   /** The mailbox a request counts against, when not the path's user (e.g. a group). */
@@ -105,6 +105,12 @@ export interface GraphRouteOptions {
   /** `mailbox` (default) applies the per-mailbox Outlook limits; `none` skips them. */
   throttle?: 'mailbox' | 'none';
 }
+
+/**
+ * A resource's own sharing rule for another user (e.g. a shared calendar): true lets the caller
+ * in; full access to the mailbox always does.
+ */
+export type OtherUserRule = (ctx: GraphCtx, caller: SandboxUser | undefined, target: SandboxUser) => boolean;
 
 const USER_PARAM = 'targetUser';
 
@@ -195,7 +201,7 @@ function wrapGraphHandler(sandbox: Sandbox, options: GraphRouteOptions, handler:
                 `Resource '${targetParam}' does not exist or one of its queried reference-property objects are not present.`,
               );
         }
-        if (otherUser && !auth.appOnly) checkOtherUser(gctx.caller, target, options, workload);
+        if (otherUser && !auth.appOnly) checkOtherUser(gctx, target, options, workload);
       }
       gctx.user = target;
       ctx.mailbox = options.mailbox?.(gctx) ?? target?.id;
@@ -417,14 +423,16 @@ function checkPermissions(
 }
 
 function checkOtherUser(
-  caller: SandboxUser | undefined,
+  ctx: GraphCtx,
   target: SandboxUser,
   options: GraphRouteOptions,
   workload: Workload,
 ): void {
+  const caller = ctx.caller;
   const mode = options.otherUsers ?? 'mailboxRights';
   if (mode === 'directory') return;
-  if (mode === 'mailboxRights' && caller?.mailboxRights[target.id]?.fullAccess) return;
+  if (mode !== 'deny' && caller?.mailboxRights[target.id]?.fullAccess) return;
+  if (typeof mode === 'function' && mode(ctx, caller, target)) return;
   throw accessDenied(workload);
 }
 

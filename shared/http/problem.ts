@@ -19,6 +19,7 @@ export const PROBLEM_TYPES = {
     title: 'This feature is not available for this kind of Microsoft account',
   },
   forbidden: { status: 403, title: 'Microsoft Graph denied access' },
+  calendar_not_shared: { status: 403, title: 'That calendar is not shared with the user' },
   origin_not_allowed: { status: 403, title: 'Requests from this browser origin are not allowed' },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No function serves this route' },

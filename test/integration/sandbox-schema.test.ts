@@ -101,6 +101,8 @@ test('mail: folders, messages, attachments, delta', async () => {
 
 test('calendar: calendars, events, instances, schedules, meeting times', async () => {
   expectShape('calendar', await graph('GET', '/me/calendars'));
+  await graph('POST', '/me/calendar/calendarPermissions', { emailAddress: { address: MEGAN }, role: 'read' });
+  expectShape('calendarPermission', await graph('GET', '/me/calendar/calendarPermissions'));
   const events = expectShape('event', await graph('GET', '/me/events?$top=20'));
   expect(events.length).toBeGreaterThan(0);
   const start = new Date(Date.now() - 7 * 24 * 3600e3).toISOString();

@@ -46,6 +46,10 @@ export interface EventView {
   zone: string;
   name: string;
   bodyType?: 'text' | 'html';
+  /** Another user's calendar (sharing.ts): what the caller's role on the event's calendar shows. */
+  redact?: (ev: Record<string, unknown>) => Record<string, unknown>;
+  /** Another user's calendar: whether the caller may see events of the event's calendar at all. */
+  readable?: (ev: Record<string, unknown>) => boolean;
 }
 
 export function eventsRef(store: ChangeStore, userId: string): CollectionRef {
@@ -475,7 +479,8 @@ export function seriesHasDate(master: Entity, date: string): boolean {
 // ---------------------------------------------------------------- rendering
 
 /** An event as Graph returns it: times in the view's zone, all-day events as dates. */
-export function renderEvent(ev: Record<string, unknown>, view: EventView): Record<string, unknown> {
+export function renderEvent(shown: Record<string, unknown>, view: EventView): Record<string, unknown> {
+  const ev = view.redact ? view.redact(shown) : shown;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(ev)) {
     if (k.startsWith('_') || k === 'calendarId') continue;

@@ -37,6 +37,14 @@ import {
   type EventView,
 } from './events';
 import { processRoomRequests, releaseRooms } from './rooms';
+import {
+  canReadShared,
+  canWriteShared,
+  installCalendarSharing,
+  redactFor,
+  roleOf,
+  SHOWS_EVENTS,
+} from './sharing';
 import { findMeetingTimes, getSchedule } from './schedule';
 import { parseWindowParam } from './time';
 import {
@@ -70,8 +78,25 @@ function viewOf(ctx: GraphCtx): EventView {
     zone: iana ?? 'UTC',
     name: iana ? (ctx.prefs.timeZone ?? iana) : 'UTC',
     ...(ctx.prefs.bodyContentType ? { bodyType: ctx.prefs.bodyContentType } : {}),
+    ...sharedView(ctx),
   };
 }
+
+/** Someone else's calendar, seen through a sharing role rather than full mailbox access. */
+function sharedView(ctx: GraphCtx): Pick<EventView, 'redact' | 'readable'> {
+  const caller = ctx.caller;
+  const owner = ctx.user;
+  if (!caller || !owner || caller.id === owner.id || caller.mailboxRights[owner.id]?.fullAccess) return {};
+  const role = (ev: Record<string, unknown>) => roleOf(ctx.graph.store, owner, String(ev.calendarId), caller);
+  return {
+    redact: (ev) => redactFor(role(ev), ev),
+    readable: (ev) => SHOWS_EVENTS.includes(role(ev)),
+  };
+}
+
+/** Both reading and sharing rules for another user's calendar (sharing.ts). */
+const SHARED_READ: GraphRouteOptions = { ...READ, otherUsers: canReadShared };
+const SHARED_WRITE: GraphRouteOptions = { ...WRITE, otherUsers: canWriteShared };
 
 function queryParam(query: URLSearchParams, name: string): string | undefined {
   for (const [k, v] of query) if (k.toLowerCase() === name.toLowerCase()) return v;
@@ -159,7 +184,7 @@ function calendarView(ctx: GraphCtx, calendarId?: string) {
   const user = userOf(ctx);
   const view = viewOf(ctx);
   const instances = instancesInWindow(
-    eventsOf(ctx.graph.store, user, calendarId),
+    eventsOf(ctx.graph.store, user, calendarId).filter(view.readable ?? (() => true)),
     from,
     to,
     ctx.prefs.timeZoneIana,
@@ -176,7 +201,9 @@ function listEvents(ctx: GraphCtx, calendarId?: string) {
   const user = userOf(ctx);
   const view = viewOf(ctx);
   // /events lists single instances and series masters, not occurrences (user-list-events.md).
-  const items = eventsOf(ctx.graph.store, user, calendarId).filter((e) => e.type !== 'exception');
+  const items = eventsOf(ctx.graph.store, user, calendarId).filter(
+    (e) => e.type !== 'exception' && (view.readable?.(e) ?? true),
+  );
   return collection(
     ctx,
     items.map((e) => renderEvent(e, view)),
@@ -485,20 +512,21 @@ export function installCalendar(sandbox: Sandbox): void {
   const on = (method: string, pattern: string, options: GraphRouteOptions, handler: GraphHandler) =>
     graphRoute(sandbox, method, pattern, options, handler);
 
+  installCalendarSharing(sandbox);
   on('GET', '/me/calendars', READ, listCalendarsHandler);
   on('POST', '/me/calendars', WRITE, createCalendar);
-  on('GET', '/me/calendar', READ, (ctx) =>
+  on('GET', '/me/calendar', SHARED_READ, (ctx) =>
     entityResponse(ctx, defaultCalendar(ctx.graph.store, userOf(ctx)), {
       context: `users('${userOf(ctx).id}')/calendar/$entity`,
     }),
   );
-  on('GET', '/me/calendar/calendarView', READ, (ctx) =>
+  on('GET', '/me/calendar/calendarView', SHARED_READ, (ctx) =>
     calendarView(ctx, String(defaultCalendar(ctx.graph.store, userOf(ctx)).id)),
   );
-  on('GET', '/me/calendar/events', READ, (ctx) =>
+  on('GET', '/me/calendar/events', SHARED_READ, (ctx) =>
     listEvents(ctx, String(defaultCalendar(ctx.graph.store, userOf(ctx)).id)),
   );
-  on('POST', '/me/calendar/events', WRITE, (ctx) => createEvent(ctx));
+  on('POST', '/me/calendar/events', SHARED_WRITE, (ctx) => createEvent(ctx));
   // getSchedule reads free/busy of anyone in the organisation (calendar-getschedule.md).
   on(
     'POST',
@@ -543,7 +571,7 @@ export function installCalendar(sandbox: Sandbox): void {
       context: 'Collection(event)',
     });
   });
-  on('GET', '/me/calendarView', READ, (ctx) => calendarView(ctx));
+  on('GET', '/me/calendarView', SHARED_READ, (ctx) => calendarView(ctx));
   on(
     'POST',
     '/me/findMeetingTimes',
@@ -563,9 +591,9 @@ export function installCalendar(sandbox: Sandbox): void {
       });
     },
   );
-  on('GET', '/me/events', READ, (ctx) => listEvents(ctx));
+  on('GET', '/me/events', SHARED_READ, (ctx) => listEvents(ctx));
   on('POST', '/me/events', WRITE, (ctx) => createEvent(ctx));
-  on('GET', '/me/calendars/:calendarId', READ, (ctx) =>
+  on('GET', '/me/calendars/:calendarId', SHARED_READ, (ctx) =>
     entityResponse(
       ctx,
       renderCalendar(findCalendar(ctx.graph.store, userOf(ctx), ctx.params.calendarId ?? '')),
@@ -574,23 +602,25 @@ export function installCalendar(sandbox: Sandbox): void {
       },
     ),
   );
-  on('GET', '/me/calendars/:calendarId/events', READ, (ctx) => {
+  on('GET', '/me/calendars/:calendarId/events', SHARED_READ, (ctx) => {
     findCalendar(ctx.graph.store, userOf(ctx), ctx.params.calendarId ?? '');
     return listEvents(ctx, ctx.params.calendarId);
   });
-  on('POST', '/me/calendars/:calendarId/events', WRITE, (ctx) => createEvent(ctx, ctx.params.calendarId));
-  on('GET', '/me/calendars/:calendarId/calendarView', READ, (ctx) => {
+  on('POST', '/me/calendars/:calendarId/events', SHARED_WRITE, (ctx) =>
+    createEvent(ctx, ctx.params.calendarId),
+  );
+  on('GET', '/me/calendars/:calendarId/calendarView', SHARED_READ, (ctx) => {
     findCalendar(ctx.graph.store, userOf(ctx), ctx.params.calendarId ?? '');
     return calendarView(ctx, ctx.params.calendarId);
   });
-  on('GET', '/me/events/:id/instances', READ, instances);
+  on('GET', '/me/events/:id/instances', SHARED_READ, instances);
   for (const action of ['accept', 'tentativelyAccept', 'decline']) {
     on('POST', `/me/events/:id/${action}`, WRITE, (ctx) => respond(ctx, action));
   }
   on('POST', '/me/events/:id/cancel', WRITE, cancel);
-  on('GET', '/me/events/:id', READ, getEvent);
-  on('PATCH', '/me/events/:id', WRITE, updateEvent);
-  on('DELETE', '/me/events/:id', WRITE, deleteEvent);
+  on('GET', '/me/events/:id', SHARED_READ, getEvent);
+  on('PATCH', '/me/events/:id', SHARED_WRITE, updateEvent);
+  on('DELETE', '/me/events/:id', SHARED_WRITE, deleteEvent);
 }
 
 // ---------------------------------------------------------------- seed

@@ -28,6 +28,8 @@ import {
   toUtcIso,
 } from './time';
 import { decodeCursor, toPage } from '../../actions/cursor';
+import type { GraphError } from '../../graph/errors';
+import { Problem } from '../../http/problem';
 import { defineAction } from '../../actions/registry';
 import type { ActionContext } from '../../actions/types';
 
@@ -48,6 +50,19 @@ const eventId = z
   .min(1)
   .max(1024)
   .describe('Event id (an occurrence id addresses one occurrence of a series).');
+const otherUser = z
+  .string()
+  .email()
+  .max(320)
+  .optional()
+  .describe(
+    "Another person's calendar, by their email address: they must have shared it with the user in Outlook (or made the user their delegate). Without it: the user's own calendar.",
+  );
+
+function mailboxPath(user: string | undefined): string {
+  return user ? `/users/${seg(user)}` : '/me';
+}
+
 const cursor = z.string().max(8192).optional().describe('nextCursor of the previous page, unchanged.');
 const pageSize = z.number().int().min(1).max(100).optional().describe('Items per page (default 25).');
 
@@ -163,6 +178,7 @@ const ListEventsInput = z
       .max(1024)
       .optional()
       .describe('Read one calendar (default: the default calendar and all others in the view).'),
+    user: otherUser,
     timeZone,
     pageSize,
     cursor,
@@ -177,11 +193,11 @@ defineAction({
   service: 'calendar',
   summary: 'List events in a time window (recurring series expanded)',
   description:
-    'Lists the events that overlap a time window, with recurring series expanded into their individual occurrences (type occurrence / exception, seriesMasterId set). start and end are required. Every time in the result is {dateTime, timeZone, utc} in the requested IANA zone (timeZone input or request zone, default UTC); all-day events are {date} and stay on their date in any zone. Ordered by start. Paged: pass nextCursor back as cursor.',
+    'Lists the events that overlap a time window, with recurring series expanded into their individual occurrences (type occurrence / exception, seriesMasterId set). start and end are required. Every time in the result is {dateTime, timeZone, utc} in the requested IANA zone (timeZone input or request zone, default UTC); all-day events are {date} and stay on their date in any zone. Ordered by start. Paged: pass nextCursor back as cursor. With user, reads a colleague’s calendar they have shared with the user (calendar_not_shared when they have not: use getSchedule for their free/busy).',
   input: ListEventsInput,
   output: pageOf(EventOutSchema),
   feature: 'calendar',
-  scopes: ['Calendars.Read'],
+  scopes: ['Calendars.Read', 'Calendars.Read.Shared'],
   kind: 'read',
   idempotent: true,
   toGraph: (input, ctx): GraphCall => {
@@ -192,9 +208,14 @@ defineAction({
     const start = input.start as DateTimeInput;
     const end = input.end as DateTimeInput;
     checkWindow(start, end, zone);
+    const base = mailboxPath(input.user);
     return {
       method: 'GET',
-      url: input.calendarId ? `/me/calendars/${seg(input.calendarId)}/calendarView` : '/me/calendarView',
+      url: input.calendarId
+        ? `${base}/calendars/${seg(input.calendarId)}/calendarView`
+        : input.user
+          ? `${base}/calendar/calendarView`
+          : `${base}/calendarView`,
       query: {
         startDateTime: toUtcIso(start, 'start', zone),
         endDateTime: toUtcIso(end, 'end', zone),
@@ -206,6 +227,7 @@ defineAction({
   },
   fromGraph: (res, input, ctx) =>
     toPage('calendar.listEvents', res.body, (e) => mapEvent(e, zoneFor(input, ctx))),
+  mapError: (err, input) => notShared(err, input.user) ?? mapTimeZoneError(err),
 });
 
 // https://learn.microsoft.com/graph/api/event-get
@@ -215,22 +237,36 @@ defineAction({
   summary: 'Get one event',
   description:
     'Returns one event (or one occurrence of a series) with subject, body, start/end in the requested IANA zone ({dateTime, timeZone, utc}; all-day as {date}), location, attendees with their responses, organizer, recurrence, Teams join URL, show-as, sensitivity and reminder.',
-  input: z.object({ eventId, timeZone }).strict(),
+  input: z.object({ eventId, user: otherUser, timeZone }).strict(),
   output: EventOutSchema,
   feature: 'calendar',
-  scopes: ['Calendars.Read'],
+  scopes: ['Calendars.Read', 'Calendars.Read.Shared'],
   kind: 'read',
   idempotent: true,
   toGraph: (input, ctx) => ({
     method: 'GET',
-    url: eventPath(input.eventId),
+    url: `${mailboxPath(input.user)}/events/${seg(input.eventId)}`,
     timezone: graphZoneName(zoneFor(input, ctx)),
   }),
   fromGraph: (res, input, ctx) => {
     ctx.targets.push(input.eventId);
     return mapEvent(res.body, zoneFor(input, ctx));
   },
+  mapError: (err, input) => notShared(err, input.user),
 });
+
+/**
+ * Another person's calendar (outlook-get-shared-events-calendars.md): Graph answers 403 when it
+ * is not shared with the user, or shared only as free/busy (the organisation's default).
+ */
+function notShared(err: GraphError, user: string | undefined): Problem | undefined {
+  if (!user || err.status !== 403) return undefined;
+  return new Problem(
+    'calendar_not_shared',
+    `${user} has not shared their calendar with this user (or shares only free/busy). Ask them to share it in Outlook ("Can view all details"), or use calendar.getSchedule for their free/busy.`,
+    { user, graphCode: err.code },
+  );
+}
 
 // https://learn.microsoft.com/graph/api/event-list-instances
 defineAction({
