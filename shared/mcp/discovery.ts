@@ -43,6 +43,7 @@ export const TASK_PRESETS: Record<string, { description: string; tools: readonly
       'calendar.getEvent',
       'calendar.getSchedule',
       'calendar.findMeetingTimes',
+      'calendar.findRooms',
       'calendar.createEvent',
       'calendar.updateEvent',
       'calendar.respondToEvent',

@@ -31,7 +31,12 @@ test('every action with a JSON result declares its output schema', () => {
     allActions()
       .filter(answersBytes)
       .map((a) => a.id),
-  ).toEqual(['files.download', 'mail.downloadAttachment', 'meetings.downloadRecording']);
+  ).toEqual([
+    'calendar.downloadEventAttachment',
+    'files.download',
+    'mail.downloadAttachment',
+    'meetings.downloadRecording',
+  ]);
 });
 
 describe('the output check', () => {

@@ -33,6 +33,7 @@ const event = {
   sensitivity: 'normal',
   importance: 'normal',
   isCancelled: false,
+  hasAttachments: false,
   reminderMinutesBeforeStart: 15,
   categories: [],
   webLink: null,

@@ -1,6 +1,7 @@
 /**
- * Message attachments and attachment upload sessions (graph-behaviour.md §8.1, §9;
- * https://learn.microsoft.com/graph/outlook-large-attachments).
+ * Attachments of messages and of events, and attachment upload sessions (graph-behaviour.md §8.1,
+ * §9; https://learn.microsoft.com/graph/outlook-large-attachments, which covers "an Outlook
+ * message or event item" alike: the same routes under /messages/{id} and /events/{id}).
  *
  * - Small files: `POST .../attachments` with base64 `contentBytes` → 201 (the whole request
  *   stays under Graph's 4 MB limit, else 413).
@@ -11,13 +12,15 @@
  *   `ExpirationDateTime` (as the docs show), the last one 201, empty, with a `Location` naming
  *   the attachment. `DELETE {uploadUrl}` cancels (204). Under 3 MB → 400
  *   `ErrorAttachmentSizeShouldNotBeLessThanMinimumSize`.
+ * - Events take attachments up to 150 MB in all (outlook-large-attachments.md); only stored events
+ *   (not an occurrence computed from its series) hold them, and `hasAttachments` follows them.
  */
 import type { Ctx } from '../../context';
 import { randomBytes } from 'node:crypto';
 import type { Sandbox } from '../../context';
 import { empty, graphError, json, type SandboxResponse } from '../../http';
 import type { SandboxUser } from '../../state';
-import { entityResponse, graphRoute, graphState, type GraphCtx } from '../core';
+import { entityResponse, graphRoute, graphState, type GraphCtx, type GraphRouteOptions } from '../core';
 import { GraphHttpError, notFound } from '../errors';
 import {
   attachmentsOf,
@@ -38,22 +41,89 @@ import {
   type UploadSession,
 } from './model';
 import { collection } from '../paging';
-import { graphTimestamp, type Entity } from '../store';
+import { graphTimestamp, type ChangeStore, type CollectionRef, type Entity } from '../store';
+import { eventsRef, findEvent } from '../calendar/events';
+import { canReadShared, canWriteShared } from '../calendar/sharing';
 
-const READ = { scopes: { anyOf: ['Mail.Read'] } };
-const WRITE = { scopes: { anyOf: ['Mail.ReadWrite'] } };
+/** An Outlook item that holds attachments: a message or an event. */
+interface AttachmentHost {
+  /** Collection under the user in Graph paths. */
+  path: 'messages' | 'events';
+  /** The same collection in the Outlook REST (v2.0) upload URLs. */
+  entitySet: 'Messages' | 'Events';
+  read: GraphRouteOptions;
+  write: GraphRouteOptions;
+  ref(store: ChangeStore, userId: string): CollectionRef;
+  find(ctx: GraphCtx, id: string): Entity;
+  /** Largest size of the item with its attachments. */
+  limit(sandbox: Sandbox): number;
+  /** Fields recomputed whenever the attachments change. */
+  derive(item: Record<string, unknown>): Record<string, unknown>;
+}
+
+const EVENT_LIMIT_BYTES = 150 * 1024 * 1024;
+
+const HOSTS: Record<AttachmentHost['path'], AttachmentHost> = {
+  messages: {
+    path: 'messages',
+    entitySet: 'Messages',
+    read: { scopes: { anyOf: ['Mail.Read'] } },
+    write: { scopes: { anyOf: ['Mail.ReadWrite'] } },
+    ref: (store, userId) => refs(store, userId).messages,
+    find: (ctx, id) => findMessage(ctx, id),
+    limit: (sandbox) => mailState(sandbox).maxMessageSizeBytes,
+    derive: derived,
+  },
+  events: {
+    path: 'events',
+    entitySet: 'Events',
+    // event-list-attachments.md, event-post-attachments.md, attachment-createuploadsession.md.
+    // Another user's event: by the sharing role on its calendar, as its other reads (sharing.ts).
+    read: { scopes: { anyOf: ['Calendars.Read'] }, otherUsers: canReadShared },
+    write: { scopes: { anyOf: ['Calendars.ReadWrite'] }, otherUsers: canWriteShared },
+    ref: eventsRef,
+    find: (ctx, id) => {
+      const { event, stored } = findEvent(ctx.graph.store, (ctx.user as SandboxUser).id, id);
+      if (!stored)
+        throw new GraphHttpError(
+          400,
+          'ErrorInvalidRequest',
+          'Attachments belong to the series or to an exception, not to an unchanged occurrence.',
+        );
+      return event;
+    },
+    limit: () => EVENT_LIMIT_BYTES,
+    derive: (e) => ({ hasAttachments: attachmentsOf(e as Entity).some((a) => !a.isInline) }),
+  },
+};
 /** How long an upload URL stays valid (the sandbox's choice; real sessions expire after some hours). */
 const SESSION_LIFETIME_MS = 6 * 3600 * 1000;
 
-function addAttachment(ctx: GraphCtx, owner: SandboxUser, message: Entity, meta: AttachmentMeta): Entity {
-  const limit = mailState(ctx.sandbox).maxMessageSizeBytes;
-  const next = { ...message, _attachments: [...attachmentsOf(message), meta] };
-  if (messageSize(next) > limit) throw messageTooLarge(limit);
-  const store = ctx.graph.store;
-  return store.update(refs(store, owner.id).messages, message.id, (cur) => {
-    const updated = { ...cur, _attachments: [...attachmentsOf(cur), meta] };
-    return { ...updated, ...derived(updated) };
+/** Replaces an item's attachments, keeping its derived fields in step. */
+function setAttachments(
+  store: ChangeStore,
+  host: AttachmentHost,
+  userId: string,
+  itemId: string,
+  change: (current: AttachmentMeta[]) => AttachmentMeta[],
+): Entity {
+  return store.update(host.ref(store, userId), itemId, (cur) => {
+    const updated = { ...cur, _attachments: change(attachmentsOf(cur)) };
+    return { ...updated, ...host.derive(updated) };
   }) as Entity;
+}
+
+function addAttachment(
+  ctx: GraphCtx,
+  host: AttachmentHost,
+  owner: SandboxUser,
+  item: Entity,
+  meta: AttachmentMeta,
+): Entity {
+  const limit = host.limit(ctx.sandbox);
+  if (messageSize({ ...item, _attachments: [...attachmentsOf(item), meta] }) > limit)
+    throw messageTooLarge(limit);
+  return setAttachments(ctx.graph.store, host, owner.id, item.id, (atts) => [...atts, meta]);
 }
 
 function findAttachment(message: Entity, id: string): AttachmentMeta {
@@ -62,11 +132,12 @@ function findAttachment(message: Entity, id: string): AttachmentMeta {
   return a;
 }
 
-export function installMailAttachments(sandbox: Sandbox): void {
-  // https://learn.microsoft.com/graph/api/message-list-attachments
-  graphRoute(sandbox, 'GET', '/me/messages/:id/attachments', READ, (ctx) => {
-    const message = findMessage(ctx, ctx.params.id!);
-    const list = attachmentsOf(message) as unknown as Array<Record<string, unknown>>;
+function installAttachmentRoutes(sandbox: Sandbox, host: AttachmentHost): void {
+  const base = `/me/${host.path}/:id/attachments`;
+  // https://learn.microsoft.com/graph/api/message-list-attachments (event-list-attachments.md)
+  graphRoute(sandbox, 'GET', base, host.read, (ctx) => {
+    const item = host.find(ctx, ctx.params.id!);
+    const list = attachmentsOf(item) as unknown as Array<Record<string, unknown>>;
     return collection(ctx, list, {
       kind: 'outlook',
       supports: { orderby: false },
@@ -75,16 +146,19 @@ export function installMailAttachments(sandbox: Sandbox): void {
   });
 
   // https://learn.microsoft.com/graph/api/attachment-createuploadsession
-  graphRoute(sandbox, 'POST', '/me/messages/:id/attachments/createUploadSession', WRITE, async (ctx) => {
+  graphRoute(sandbox, 'POST', `${base}/createUploadSession`, host.write, async (ctx) => {
     const owner = ctx.user as SandboxUser;
-    const message = findMessage(ctx, ctx.params.id!);
+    const item = host.find(ctx, ctx.params.id!);
     const body = await limitedJson<Record<string, Record<string, unknown> | undefined>>(ctx);
-    const item = body.AttachmentItem ?? body.attachmentItem;
-    if (!item || typeof item !== 'object') {
+    const attachment = body.AttachmentItem ?? body.attachmentItem;
+    if (!attachment || typeof attachment !== 'object') {
       throw new GraphHttpError(400, 'ErrorInvalidRequest', "The 'AttachmentItem' parameter is required.");
     }
-    const size = Number(item.size);
-    if (str(item.attachmentType, 'file').toLowerCase() !== 'file' || typeof item.name !== 'string') {
+    const size = Number(attachment.size);
+    if (
+      str(attachment.attachmentType, 'file').toLowerCase() !== 'file' ||
+      typeof attachment.name !== 'string'
+    ) {
       throw new GraphHttpError(
         400,
         'ErrorInvalidRequest',
@@ -106,18 +180,20 @@ export function installMailAttachments(sandbox: Sandbox): void {
         'Attachment size must be greater than the minimum size.',
       );
     }
-    const limit = mailState(sandbox).maxMessageSizeBytes;
-    if (messageSize(message) + size > limit) throw messageTooLarge(limit);
+    const limit = host.limit(sandbox);
+    if (messageSize(item) + size > limit) throw messageTooLarge(limit);
     const session: UploadSession = {
       id: randomBytes(16).toString('hex'),
       token: randomBytes(24).toString('base64url'),
       userId: owner.id,
-      messageId: message.id,
-      name: item.name,
-      contentType: typeof item.contentType === 'string' ? item.contentType : 'application/octet-stream',
+      host: host.path,
+      itemId: item.id,
+      name: attachment.name,
+      contentType:
+        typeof attachment.contentType === 'string' ? attachment.contentType : 'application/octet-stream',
       size,
-      isInline: item.isInline === true,
-      contentId: typeof item.contentId === 'string' ? item.contentId : null,
+      isInline: attachment.isInline === true,
+      contentId: typeof attachment.contentId === 'string' ? attachment.contentId : null,
       chunks: [],
       received: 0,
       expiresAt: sandbox.now() + SESSION_LIFETIME_MS,
@@ -132,26 +208,26 @@ export function installMailAttachments(sandbox: Sandbox): void {
   });
 
   // https://learn.microsoft.com/graph/api/message-post-attachments: 201 with the attachment.
-  graphRoute(sandbox, 'POST', '/me/messages/:id/attachments', WRITE, async (ctx) => {
+  graphRoute(sandbox, 'POST', base, host.write, async (ctx) => {
     const owner = ctx.user as SandboxUser;
-    const message = findMessage(ctx, ctx.params.id!);
+    const item = host.find(ctx, ctx.params.id!);
     const { meta } = fileAttachmentInput(await limitedJson(ctx), sandbox);
-    addAttachment(ctx, owner, message, meta);
+    addAttachment(ctx, host, owner, item, meta);
     return entityResponse(ctx, renderAttachment(sandbox, meta, { withContent: true }), {
       status: 201,
-      context: `users('${owner.id}')/messages('${message.id}')/attachments/$entity`,
+      context: `users('${owner.id}')/${host.path}('${item.id}')/attachments/$entity`,
     });
   });
 
   // https://learn.microsoft.com/graph/api/attachment-get: raw bytes with /$value.
-  graphRoute(sandbox, 'GET', '/me/messages/:id/attachments/:aid/$value', READ, (ctx) => {
-    const a = findAttachment(findMessage(ctx, ctx.params.id!), ctx.params.aid!);
+  graphRoute(sandbox, 'GET', `${base}/:aid/$value`, host.read, (ctx) => {
+    const a = findAttachment(host.find(ctx, ctx.params.id!), ctx.params.aid!);
     const bytes = mailState(sandbox).blobs.get(a.blob) ?? Buffer.alloc(0);
     return { status: 200, headers: { 'content-type': a.contentType }, body: bytes };
   });
 
-  graphRoute(sandbox, 'GET', '/me/messages/:id/attachments/:aid', READ, (ctx) => {
-    const a = findAttachment(findMessage(ctx, ctx.params.id!), ctx.params.aid!);
+  graphRoute(sandbox, 'GET', `${base}/:aid`, host.read, (ctx) => {
+    const a = findAttachment(host.find(ctx, ctx.params.id!), ctx.params.aid!);
     const select = ctx.query
       .get('$select')
       ?.split(',')
@@ -163,29 +239,30 @@ export function installMailAttachments(sandbox: Sandbox): void {
   });
 
   // https://learn.microsoft.com/graph/api/attachment-delete: 204.
-  graphRoute(sandbox, 'DELETE', '/me/messages/:id/attachments/:aid', WRITE, (ctx) => {
+  graphRoute(sandbox, 'DELETE', `${base}/:aid`, host.write, (ctx) => {
     const owner = ctx.user as SandboxUser;
-    const message = findMessage(ctx, ctx.params.id!);
-    findAttachment(message, ctx.params.aid!);
-    const store = ctx.graph.store;
-    store.update(refs(store, owner.id).messages, message.id, (cur) => {
-      const updated = { ...cur, _attachments: attachmentsOf(cur).filter((x) => x.id !== ctx.params.aid) };
-      return { ...updated, ...derived(updated) };
-    });
+    const item = host.find(ctx, ctx.params.id!);
+    findAttachment(item, ctx.params.aid!);
+    setAttachments(ctx.graph.store, host, owner.id, item.id, (atts) =>
+      atts.filter((x) => x.id !== ctx.params.aid),
+    );
     return empty(204);
   });
+}
 
+export function installMailAttachments(sandbox: Sandbox): void {
+  for (const host of Object.values(HOSTS)) installAttachmentRoutes(sandbox, host);
   installUploadUrls(sandbox);
 }
 
 // ---------------------------------------------------------------- pre-authenticated upload URLs
 
 function sessionUrl(sandbox: Sandbox, s: UploadSession): string {
-  return `${sandbox.preauthBaseUrl}/api/v2.0/Users('${s.userId}')/Messages('${s.messageId}')/AttachmentSessions('${s.id}')`;
+  return `${sandbox.preauthBaseUrl}/api/v2.0/Users('${s.userId}')/${HOSTS[s.host].entitySet}('${s.itemId}')/AttachmentSessions('${s.id}')`;
 }
 
 const SESSION_PATH =
-  /^\/api\/v2\.0\/Users(?:\('|%28%27|\(%27)(?<user>[^'%]+)(?:'\)|%27%29|%27\))\/Messages(?:\('|%28%27|\(%27)(?<msg>[^'%]+)(?:'\)|%27%29|%27\))\/AttachmentSessions(?:\('|%28%27|\(%27)(?<sid>[^'%]+)(?:'\)|%27%29|%27\))$/i;
+  /^\/api\/v2\.0\/Users(?:\('|%28%27|\(%27)(?<user>[^'%]+)(?:'\)|%27%29|%27\))\/(?<set>Messages|Events)(?:\('|%28%27|\(%27)(?<msg>[^'%]+)(?:'\)|%27%29|%27\))\/AttachmentSessions(?:\('|%28%27|\(%27)(?<sid>[^'%]+)(?:'\)|%27%29|%27\))$/i;
 
 function uploadError(ctx: Ctx, status: number, code: string, message: string): SandboxResponse {
   return graphError(ctx, status, code, message);
@@ -197,7 +274,8 @@ function sessionFor(sandbox: Sandbox, ctx: Ctx): UploadSession | SandboxResponse
     !session ||
     session.token !== ctx.query.get('authtoken') ||
     session.userId !== ctx.params.user ||
-    session.messageId !== ctx.params.msg
+    session.itemId !== ctx.params.msg ||
+    HOSTS[session.host].entitySet.toLowerCase() !== (ctx.params.set ?? '').toLowerCase()
   ) {
     return uploadError(
       ctx,
@@ -225,7 +303,7 @@ function sessionFor(sandbox: Sandbox, ctx: Ctx): UploadSession | SandboxResponse
 
 function progress(sandbox: Sandbox, s: UploadSession): SandboxResponse {
   return json(200, {
-    '@odata.context': `${sandbox.preauthBaseUrl}/api/v2.0/$metadata#Users('${s.userId}')/Messages('${s.messageId}')/AttachmentSessions/$entity`,
+    '@odata.context': `${sandbox.preauthBaseUrl}/api/v2.0/$metadata#Users('${s.userId}')/${HOSTS[s.host].entitySet}('${s.itemId}')/AttachmentSessions/$entity`,
     ExpirationDateTime: graphTimestamp(s.expiresAt),
     NextExpectedRanges: [`${s.received}`],
   });
@@ -288,20 +366,16 @@ function installUploadUrls(sandbox: Sandbox): void {
 
     mailState(sandbox).sessions.delete(session.id);
     const store = graphState(sandbox).store;
-    const messages = refs(store, session.userId).messages;
-    const message = store.get(messages, session.messageId);
-    if (!message)
+    const host = HOSTS[session.host];
+    if (!store.get(host.ref(store, session.userId), session.itemId))
       return uploadError(ctx, 404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     const meta = storeBlob(sandbox, session.name, session.contentType, Buffer.concat(session.chunks), {
       isInline: session.isInline,
       contentId: session.contentId,
     });
-    store.update(messages, message.id, (cur) => {
-      const updated = { ...cur, _attachments: [...attachmentsOf(cur), meta] };
-      return { ...updated, ...derived(updated) };
-    });
+    setAttachments(store, host, session.userId, session.itemId, (atts) => [...atts, meta]);
     return empty(201, {
-      location: `${sandbox.preauthBaseUrl}/api/v2.0/Users('${session.userId}')/Messages('${session.messageId}')/Attachments('${meta.id}')`,
+      location: `${sandbox.preauthBaseUrl}/api/v2.0/Users('${session.userId}')/${host.entitySet}('${session.itemId}')/Attachments('${meta.id}')`,
     });
   });
   routes.on('GET', SESSION_PATH, (ctx) => {

@@ -50,7 +50,9 @@ export interface UploadSession {
   id: string;
   token: string;
   userId: string;
-  messageId: string;
+  /** The item the attachment goes to: a message or an event (attachments.ts). */
+  host: 'messages' | 'events';
+  itemId: string;
   name: string;
   contentType: string;
   size: number;

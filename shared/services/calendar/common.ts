@@ -3,8 +3,10 @@
  * Graph's time zone errors.
  */
 import type { GraphError } from '../../graph/errors';
+import { seg } from '../../graph/client';
 import { Problem } from '../../http/problem';
 import type { ActionContext } from '../../actions/types';
+import { z } from 'zod';
 import { callerZone, TimeZoneField, toMillis, type DateTimeInput } from './time';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -39,4 +41,30 @@ export function mapTimeZoneError(err: GraphError): Problem | undefined {
     });
   }
   return undefined;
+}
+
+export const otherUser = z
+  .string()
+  .email()
+  .max(320)
+  .optional()
+  .describe(
+    "Another person's calendar, by their email address: they must have shared it with the user in Outlook (or made the user their delegate). Without it: the user's own calendar.",
+  );
+
+export function mailboxPath(user: string | undefined): string {
+  return user ? `/users/${seg(user)}` : '/me';
+}
+
+/**
+ * Another person's calendar (outlook-get-shared-events-calendars.md): Graph answers 403 when it
+ * is not shared with the user, or shared only as free/busy (the organisation's default).
+ */
+export function notShared(err: GraphError, user: string | undefined): Problem | undefined {
+  if (!user || err.status !== 403) return undefined;
+  return new Problem(
+    'calendar_not_shared',
+    `${user} has not shared their calendar with this user (or shares only free/busy). Ask them to share it in Outlook ("Can view all details"), or use calendar.getSchedule for their free/busy.`,
+    { user, graphCode: err.code },
+  );
 }

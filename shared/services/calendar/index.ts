@@ -15,7 +15,16 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { seg, type GraphCall } from '../../graph/client';
 import { explainEmpty, mergeBusy } from './availability';
-import { checkWindow, mapTimeZoneError, timeZone, zoneFor } from './common';
+import {
+  checkWindow,
+  mailboxPath,
+  mapTimeZoneError,
+  notShared,
+  otherUser,
+  timeZone,
+  zoneFor,
+} from './common';
+import './attachments';
 import './rooms';
 import { eventFields, GraphCalendar, mapEvent, toGraphEvent, EventOutSchema, TimeOutSchema } from './shape';
 import {
@@ -28,8 +37,6 @@ import {
   toUtcIso,
 } from './time';
 import { decodeCursor, toPage } from '../../actions/cursor';
-import type { GraphError } from '../../graph/errors';
-import { Problem } from '../../http/problem';
 import { defineAction } from '../../actions/registry';
 import type { ActionContext } from '../../actions/types';
 
@@ -50,19 +57,6 @@ const eventId = z
   .min(1)
   .max(1024)
   .describe('Event id (an occurrence id addresses one occurrence of a series).');
-const otherUser = z
-  .string()
-  .email()
-  .max(320)
-  .optional()
-  .describe(
-    "Another person's calendar, by their email address: they must have shared it with the user in Outlook (or made the user their delegate). Without it: the user's own calendar.",
-  );
-
-function mailboxPath(user: string | undefined): string {
-  return user ? `/users/${seg(user)}` : '/me';
-}
-
 const cursor = z.string().max(8192).optional().describe('nextCursor of the previous page, unchanged.');
 const pageSize = z.number().int().min(1).max(100).optional().describe('Items per page (default 25).');
 
@@ -254,19 +248,6 @@ defineAction({
   },
   mapError: (err, input) => notShared(err, input.user),
 });
-
-/**
- * Another person's calendar (outlook-get-shared-events-calendars.md): Graph answers 403 when it
- * is not shared with the user, or shared only as free/busy (the organisation's default).
- */
-function notShared(err: GraphError, user: string | undefined): Problem | undefined {
-  if (!user || err.status !== 403) return undefined;
-  return new Problem(
-    'calendar_not_shared',
-    `${user} has not shared their calendar with this user (or shares only free/busy). Ask them to share it in Outlook ("Can view all details"), or use calendar.getSchedule for their free/busy.`,
-    { user, graphCode: err.code },
-  );
-}
 
 // https://learn.microsoft.com/graph/api/event-list-instances
 defineAction({

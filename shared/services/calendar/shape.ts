@@ -51,6 +51,7 @@ export const GraphEvent = z
       .optional(),
     organizer: z.object({ emailAddress: Email.nullable().optional() }).partial().nullable().optional(),
     isOrganizer: z.boolean().nullable().optional(),
+    hasAttachments: z.boolean().nullable().optional(),
     responseStatus: z.object({ response: z.string().nullable().optional() }).partial().nullable().optional(),
     type: z.string().nullable().optional(),
     seriesMasterId: z.string().nullable().optional(),
@@ -122,6 +123,7 @@ export const EventOutSchema = z.object({
   ),
   organizer: z.object({ email: z.string(), name: untrusted(z.string().nullable(), 'event') }).nullable(),
   isOrganizer: z.boolean(),
+  hasAttachments: z.boolean().describe('Files are attached (calendar.listEventAttachments).'),
   myResponse: z.string(),
   recurrence: z.unknown().describe('Graph patternedRecurrence of a series master, else null.'),
   onlineMeetingUrl: z.string().nullable(),
@@ -165,6 +167,7 @@ export function mapEvent(raw: unknown, zone: string): EventOut {
       ? { email: e.organizer.emailAddress.address ?? '', name: e.organizer.emailAddress.name ?? null }
       : null,
     isOrganizer: e.isOrganizer === true,
+    hasAttachments: e.hasAttachments === true,
     myResponse: e.responseStatus?.response ?? 'none',
     recurrence: e.recurrence ?? null,
     onlineMeetingUrl: e.onlineMeeting?.joinUrl ?? null,

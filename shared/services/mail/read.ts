@@ -32,7 +32,8 @@ import {
   MessageOut,
 } from './common';
 import { defineAction } from '../../actions/registry';
-import { RawResult, type ActionContext, type Page } from '../../actions/types';
+import { streamAttachment } from './upload';
+import type { ActionContext, Page } from '../../actions/types';
 
 const folderField = z
   .string()
@@ -253,11 +254,6 @@ const downloadInput = z
   })
   .strict();
 
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
 // https://learn.microsoft.com/graph/api/attachment-get (raw contents via /$value)
 defineAction({
   id: 'mail.downloadAttachment',
@@ -273,22 +269,11 @@ defineAction({
   idempotent: true,
   httpMethod: 'GET',
   run: async (input, ctx) => {
-    const url = `${mailRoot(input)}/messages/${seg(input.messageId)}/attachments/${seg(input.attachmentId)}`;
-    const meta = await ctx.graph({ method: 'GET', url, query: { $select: 'id,name,contentType,size' } });
-    const att = toAttachment(meta.body);
     ctx.targets.push(input.messageId, input.attachmentId);
-    // Streamed through: the bytes are never held whole in memory.
-    const response = await ctx.graphRaw({ method: 'GET', url: `${url}/$value` });
-    const headers: Record<string, string> = {
-      'content-type': String(
-        att.contentType ?? response.headers.get('content-type') ?? 'application/octet-stream',
-      ),
-      'content-disposition': contentDisposition(att.name || 'attachment'),
-      'cache-control': 'no-store',
-    };
-    const length = response.headers.get('content-length');
-    if (length) headers['content-length'] = length;
-    return new RawResult({ status: 200, headers, body: response.body as never });
+    return await streamAttachment(
+      ctx,
+      `${mailRoot(input)}/messages/${seg(input.messageId)}/attachments/${seg(input.attachmentId)}`,
+    );
   },
   mapError: mailError,
 });

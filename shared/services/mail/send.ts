@@ -228,8 +228,7 @@ defineAction({
       for (const a of attachments) {
         await attachFile(
           ctx,
-          root,
-          draft.body.id,
+          `${root}/messages/${seg(draft.body.id)}`,
           {
             name: a.name,
             contentType: a.contentType,
@@ -413,8 +412,7 @@ defineAction({
     ctx.targets.push(input.messageId);
     const result = await attachFile(
       ctx,
-      mailRoot(input),
-      input.messageId,
+      `${mailRoot(input)}/messages/${seg(input.messageId)}`,
       {
         name: input.name,
         contentType: input.contentType,

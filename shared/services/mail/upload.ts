@@ -6,11 +6,11 @@
  * pre-authenticated `uploadUrl` with plain fetch and NO Authorization header (it is not a Graph
  * host; §9). The source is read as a stream, one range at a time, never whole.
  */
-import { seg } from '../../graph/client';
 import { Problem } from '../../http/problem';
 import { decodeOrRaw } from '../../http/url';
 import { badField } from './common';
-import type { ActionContext } from '../../actions/types';
+import { RawResult, type ActionContext } from '../../actions/types';
+import { toAttachment } from './common';
 
 /** Below this a file goes inline in one POST; from here through an upload session. */
 export const INLINE_MAX_BYTES = 3_000_000;
@@ -115,17 +115,17 @@ async function putRange(url: string, chunk: Buffer, start: number, total: number
 }
 
 /**
- * Attaches `source` (exactly `file.size` bytes) to a message; returns the attachment id and how
- * it went. A failed upload session is cancelled (DELETE uploadUrl).
+ * Attaches `source` (exactly `file.size` bytes) to an Outlook item, a message or an event
+ * (`itemUrl`: `/me/messages/{id}`, `/me/events/{id}`; outlook-large-attachments.md covers both);
+ * returns the attachment id and how it went. A failed upload session is cancelled (DELETE uploadUrl).
  */
 export async function attachFile(
   ctx: ActionContext,
-  root: string,
-  messageId: string,
+  itemUrl: string,
   file: FileToAttach,
   source: ByteSource,
 ): Promise<{ id: string | null; size: number; method: 'inline' | 'uploadSession' }> {
-  const base = `${root}/messages/${seg(messageId)}/attachments`;
+  const base = `${itemUrl}/attachments`;
   if (file.size < INLINE_MAX_BYTES) {
     const bytes = await readAll(source, file.size);
     if (bytes.length !== file.size)
@@ -184,4 +184,31 @@ export async function attachFile(
     throw err;
   }
   return { id: attachmentIdFrom(location) ?? null, size: offset, method: 'uploadSession' };
+}
+
+/**
+ * Streams one file attachment of an Outlook item (`{itemUrl}/attachments/{id}`) with its content
+ * type and file name; the bytes are never held whole in memory
+ * (https://learn.microsoft.com/graph/api/attachment-get, raw contents via /$value).
+ */
+export async function streamAttachment(ctx: ActionContext, url: string): Promise<RawResult> {
+  const meta = await ctx.graph({ method: 'GET', url, query: { $select: 'id,name,contentType,size' } });
+  const att = toAttachment(meta.body);
+  const response = await ctx.graphRaw({ method: 'GET', url: `${url}/$value` });
+  const headers: Record<string, string> = {
+    'content-type': String(
+      att.contentType ?? response.headers.get('content-type') ?? 'application/octet-stream',
+    ),
+    'content-disposition': contentDisposition(att.name || 'attachment'),
+    'cache-control': 'no-store',
+  };
+  const length = response.headers.get('content-length');
+  if (length) headers['content-length'] = length;
+  return new RawResult({ status: 200, headers, body: response.body as never });
+}
+
+/** A download's file name, ASCII-safe with the UTF-8 form alongside (RFC 6266). */
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
