@@ -36,6 +36,9 @@ param microsoftTenantId string = ''
 @description('Feature sets to request, comma-separated (mail,calendar,files,teams,contacts,todo,...); empty for the app default.')
 param microsoftFeatures string = ''
 
+@description('Microsoft cloud of the tenant (MICROSOFT_CLOUD): global, usgov (GCC High), usgov-dod or china; empty for global.')
+param microsoftCloud string = ''
+
 @minLength(1)
 @description('Issuer (iss) of the platform backend caller tokens (CALLER_TOKEN_ISSUER).')
 param callerTokenIssuer string
@@ -151,6 +154,7 @@ module api 'app/api.bicep' = {
     microsoftClientId: microsoftClientId
     microsoftTenantId: microsoftTenantId
     microsoftFeatures: microsoftFeatures
+    microsoftCloud: microsoftCloud
     callerTokenIssuer: callerTokenIssuer
     callerTokenAudience: callerTokenAudience
     callerJwksUrl: callerJwksUrl

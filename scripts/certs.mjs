@@ -38,8 +38,24 @@ function baseCertificate(publicKey, years) {
   return cert;
 }
 
-/** Host names the server certificate also covers (see docs/sandbox.md, "Under Microsoft's names"). */
-export const MICROSOFT_HOSTS = ['graph.microsoft.com', 'login.microsoftonline.com', '*.vault.azure.net'];
+/**
+ * Host names the server certificate also covers (see docs/sandbox.md, "Under Microsoft's names"):
+ * the global service and the national clouds (shared/cloud.ts; a test holds the two together).
+ */
+export const MICROSOFT_HOSTS = [
+  'graph.microsoft.com',
+  'login.microsoftonline.com',
+  '*.vault.azure.net',
+  // US Government (GCC High L4, DoD L5)
+  'graph.microsoft.us',
+  'dod-graph.microsoft.us',
+  'login.microsoftonline.us',
+  '*.vault.usgovcloudapi.net',
+  // China, operated by 21Vianet
+  'microsoftgraph.chinacloudapi.cn',
+  'login.chinacloudapi.cn',
+  '*.vault.azure.cn',
+];
 
 export function ensureSandboxCertificates(dir) {
   const paths = certificatePaths(dir);

@@ -4,6 +4,7 @@
  * token keys, caller-token secret) come from Key Vault when KEY_VAULT_URL is set; they are
  * then optional here and resolved by shared/secrets.
  */
+import { CLOUD_NAMES, CLOUDS, unavailableIn, type CloudName } from './cloud';
 import { z } from 'zod';
 
 export const FEATURES = [
@@ -104,8 +105,10 @@ export const configSchema = z.object({
     )
     .default('common'),
   MICROSOFT_REDIRECT_URI: absoluteUrl,
-  MICROSOFT_AUTHORITY_HOST: httpsUrl.default('https://login.microsoftonline.com'),
-  GRAPH_BASE_URL: httpsUrl.default('https://graph.microsoft.com/v1.0'),
+  // Which Microsoft cloud (shared/cloud.ts); the two hosts below default to its endpoints.
+  MICROSOFT_CLOUD: z.enum(CLOUD_NAMES).default('global'),
+  MICROSOFT_AUTHORITY_HOST: httpsUrl.optional(),
+  GRAPH_BASE_URL: httpsUrl.optional(),
   MICROSOFT_FEATURES: z
     .string()
     .default('mail,calendar,files,teams,contacts,todo,people')
@@ -268,9 +271,28 @@ function crossSettingProblems(c: Record<string, string>): Array<[string, string]
       ]);
     }
   }
+  const cloud = (CLOUD_NAMES as readonly string[]).includes(c.MICROSOFT_CLOUD ?? 'global')
+    ? CLOUDS[(c.MICROSOFT_CLOUD ?? 'global') as CloudName]
+    : undefined;
+  if (cloud && c.MICROSOFT_CLOUD && c.MICROSOFT_CLOUD !== 'global') {
+    // Personal Microsoft accounts exist only in the global service (deployments.md).
+    if (c.MICROSOFT_TENANT_ID === 'consumers')
+      problems.push([
+        'MICROSOFT_TENANT_ID',
+        `cannot be consumers in ${cloud.label}: personal accounts exist only in the global service`,
+      ]);
+    for (const feature of csv(c.MICROSOFT_FEATURES ?? '')) {
+      const why = unavailableIn(c.MICROSOFT_CLOUD as CloudName, feature);
+      if (why) problems.push(['MICROSOFT_FEATURES', `has ${feature}: ${why}`]);
+    }
+    if (c.KEY_VAULT_URL && URL.canParse(c.KEY_VAULT_URL) && !isLoopback(c.KEY_VAULT_URL)) {
+      if (!new URL(c.KEY_VAULT_URL).hostname.endsWith(cloud.keyVaultSuffix))
+        problems.push(['KEY_VAULT_URL', `is not a vault of ${cloud.label} (*${cloud.keyVaultSuffix})`]);
+    }
+  }
   // The sample's sandbox-only secrets must never reach real Microsoft (fail closed).
-  const graph = c.GRAPH_BASE_URL ?? 'https://graph.microsoft.com/v1.0';
-  const authority = c.MICROSOFT_AUTHORITY_HOST ?? 'https://login.microsoftonline.com';
+  const graph = c.GRAPH_BASE_URL ?? cloud?.graphBaseUrl ?? CLOUDS.global.graphBaseUrl;
+  const authority = c.MICROSOFT_AUTHORITY_HOST ?? cloud?.authorityHost ?? CLOUDS.global.authorityHost;
   if (!isLoopback(graph) || !isLoopback(authority)) {
     const samples: Array<[string, boolean]> = [
       ['MICROSOFT_CLIENT_SECRET', c.MICROSOFT_CLIENT_SECRET?.startsWith('sandbox-only') ?? false],
@@ -312,7 +334,11 @@ function isLoopback(url: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 }
 
-export type AppConfig = z.output<typeof configSchema>;
+/** The settings, with the cloud's endpoints filled in where not set. */
+export type AppConfig = Omit<z.output<typeof configSchema>, 'MICROSOFT_AUTHORITY_HOST' | 'GRAPH_BASE_URL'> & {
+  MICROSOFT_AUTHORITY_HOST: string;
+  GRAPH_BASE_URL: string;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -337,7 +363,14 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       problems.push(`${name} ${message}: ${WHERE}`);
     }
   }
-  if (result.success && problems.length === 0) return result.data;
+  if (result.success && problems.length === 0) {
+    const cloud = CLOUDS[result.data.MICROSOFT_CLOUD];
+    return {
+      ...result.data,
+      MICROSOFT_AUTHORITY_HOST: result.data.MICROSOFT_AUTHORITY_HOST ?? cloud.authorityHost,
+      GRAPH_BASE_URL: result.data.GRAPH_BASE_URL ?? cloud.graphBaseUrl,
+    };
+  }
   throw new ConfigError([...new Set(problems)]);
 }
 

@@ -21,6 +21,7 @@ param instanceMemoryMB int
 param microsoftClientId string
 param microsoftTenantId string
 param microsoftFeatures string
+param microsoftCloud string
 param callerTokenIssuer string
 param callerTokenAudience string
 param callerJwksUrl string
@@ -112,6 +113,7 @@ var appSettings = {
   MICROSOFT_CLIENT_ID: microsoftClientId
   MICROSOFT_TENANT_ID: microsoftTenantId
   MICROSOFT_FEATURES: microsoftFeatures
+  MICROSOFT_CLOUD: microsoftCloud
   MICROSOFT_REDIRECT_URI: '${baseUrl}/api/auth/microsoft/callback'
   PUBLIC_BASE_URL: baseUrl
   CALLER_TOKEN_ISSUER: callerTokenIssuer

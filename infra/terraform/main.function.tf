@@ -52,6 +52,7 @@ resource "azurerm_function_app_flex_consumption" "api" {
     MICROSOFT_CLIENT_ID                       = var.microsoft_client_id
     MICROSOFT_TENANT_ID                       = var.microsoft_tenant_id
     MICROSOFT_FEATURES                        = var.microsoft_features
+    MICROSOFT_CLOUD                           = var.microsoft_cloud
     MICROSOFT_REDIRECT_URI                    = "${local.public_base_url}/api/auth/microsoft/callback"
     PUBLIC_BASE_URL                           = local.public_base_url
     CALLER_TOKEN_ISSUER                       = var.caller_token_issuer

@@ -81,6 +81,21 @@ variable "microsoft_tenant_id" {
   }
 }
 
+variable "microsoft_cloud" {
+  type        = string
+  nullable    = false
+  default     = ""
+  description = <<-EOT
+    MICROSOFT_CLOUD: the Microsoft cloud of the tenant: global, usgov (GCC High), usgov-dod or china.
+    Empty leaves the app default (global).
+  EOT
+
+  validation {
+    condition     = contains(["", "global", "usgov", "usgov-dod", "china"], var.microsoft_cloud)
+    error_message = "microsoft_cloud must be empty, global, usgov, usgov-dod or china."
+  }
+}
+
 variable "microsoft_features" {
   type        = string
   nullable    = false
@@ -92,9 +107,9 @@ variable "microsoft_features" {
   validation {
     condition = var.microsoft_features == "" || alltrue([
       for f in split(",", var.microsoft_features) :
-      contains(["mail", "mail-shared", "calendar", "files", "teams", "teams-history", "contacts", "todo", "people"], trimspace(f))
+      contains(["mail", "mail-shared", "calendar", "files", "teams", "teams-history", "contacts", "todo", "people", "sharepoint", "sharepoint-write", "meetings", "meetings-content", "rooms"], trimspace(f))
     ])
-    error_message = "microsoft_features must list only mail, mail-shared, calendar, files, teams, teams-history, contacts, todo, people."
+    error_message = "microsoft_features must list only mail, mail-shared, calendar, files, teams, teams-history, contacts, todo, people, sharepoint, sharepoint-write, meetings, meetings-content, rooms."
   }
 }
 

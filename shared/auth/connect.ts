@@ -12,6 +12,7 @@
  * that travels only in the browser that signed in, and completes when the platform exchanges it
  * with the caller JWT of the same user (`POST /api/auth/microsoft/complete`).
  */
+import { unavailableIn } from '../cloud';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as Msal from '@azure/msal-node';
 import { getConfig, type Feature, FEATURES } from '../config';
@@ -81,6 +82,14 @@ export async function startConnect(userId: string, input: StartInput): Promise<S
       'feature_unavailable',
       `${workOnly.join(', ')} need a work or school account; personal Microsoft accounts cannot use them. Ask again without them.`,
       { features: workOnly },
+    );
+  }
+  const elsewhere = features.filter((f) => requested.includes(f) && unavailableIn(config.MICROSOFT_CLOUD, f));
+  if (elsewhere.length > 0) {
+    throw new Problem(
+      'feature_unavailable',
+      `${elsewhere.map((f) => unavailableIn(config.MICROSOFT_CLOUD, f)).join(' ')} Ask again without ${elsewhere.join(', ')}.`,
+      { features: elsewhere, cloud: config.MICROSOFT_CLOUD },
     );
   }
   const scopes = scopesFor(features);

@@ -9,7 +9,8 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import type * as Msal from '@azure/msal-node';
-import type { Feature } from '../config';
+import { getConfig, type Feature } from '../config';
+import { unavailableIn } from '../cloud';
 import { decrypt, DecryptionError, encrypt } from '../crypto/envelope';
 import { Problem } from '../http/problem';
 import {
@@ -130,6 +131,9 @@ export async function reauthProblem(connection: Connection, claims?: string): Pr
 
 /** An action needing a feature the connection lacks answers 403 with the URL that adds it. */
 export async function ensureFeature(connection: Connection, feature: Feature): Promise<void> {
+  const cloud = getConfig().MICROSOFT_CLOUD;
+  const elsewhere = unavailableIn(cloud, feature);
+  if (elsewhere) throw new Problem('feature_unavailable', elsewhere, { feature, cloud });
   if (grantedFeatures(connection.scopes.split(' ')).includes(feature)) return;
   if (connection.accountType === 'personal' && WORK_ONLY_FEATURES.includes(feature)) {
     throw new Problem(

@@ -3,6 +3,7 @@
  * set, from settings otherwise. Values are cached with a TTL; when Key Vault is unreachable a
  * cached value keeps serving (stale), and a cold start without one fails with a clear error.
  */
+import { CLOUDS } from '../cloud';
 import type * as KeyVault from '@azure/keyvault-secrets';
 import type * as Identity from '@azure/identity';
 import { getConfig, type SecretSetting } from '../config';
@@ -43,7 +44,8 @@ function secretClient(vaultUrl: string): KeyVault.SecretClient {
       new DefaultAzureCredential(
         loopback
           ? { disableInstanceDiscovery: true, authorityHost: getConfig().MICROSOFT_AUTHORITY_HOST }
-          : {},
+          : // A national cloud's identities sign in at its own authority (shared/cloud.ts).
+            { authorityHost: CLOUDS[getConfig().MICROSOFT_CLOUD].authorityHost },
       ),
       // A loopback vault (the sandbox) has no *.vault.azure.net name to verify the challenge against.
       {

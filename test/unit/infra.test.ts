@@ -76,7 +76,7 @@ export function plaintextSecrets(settings: Record<string, string>, secrets: read
  * against what the infra declares. Undefined when no candidate fits.
  */
 export function placeholderFor(schema: z.ZodType): string | undefined {
-  const candidates = ['https://example.test/', 'common', 'mail', 'true', '1', 'placeholder'];
+  const candidates = ['https://example.test/', 'common', 'mail', 'global', 'true', '1', 'placeholder'];
   return candidates.find((c) => schema.safeParse(c).success);
 }
 

@@ -15,6 +15,7 @@ const edges = importGraph(root, ['functions', 'shared', 'sandbox', 'scripts', 'b
  * of lower layers only; folders on one layer do not import each other.
  */
 const SHARED_LAYERS: readonly (readonly string[])[] = [
+  ['cloud'],
   ['config'],
   ['crypto', 'secrets', 'correlation'],
   ['storage', 'http', 'runtime'],
