@@ -15,6 +15,7 @@ export const batch = authedHandler(async ({ request, caller, context }) => {
     log: context,
     headers: request.headers,
     timezone: requestTimezone(request.headers),
+    ...(caller.assertion ? { assertion: caller.assertion } : {}),
   });
   context.log(JSON.stringify({ event: 'batch_done', items: items.length, ...stats }));
   return jsonResponse(200, { results, stats });

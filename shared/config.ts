@@ -134,6 +134,10 @@ export const configSchema = z.object({
   PUBLIC_BASE_URL: absoluteUrl,
   CALLER_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits) for HS256').optional(),
   CALLER_JWKS_URL: httpsUrl.optional(),
+  // Platforms whose users sign in with Entra ID send that user's access token for this API
+  // (audience below, delegated scope ENTRA_API_SCOPE): Graph tokens come from the on-behalf-of grant.
+  ENTRA_API_AUDIENCE: z.string().min(1).optional(),
+  ENTRA_API_SCOPE: z.string().min(1).default('access_as_user'),
   CALLER_TOKEN_ISSUER: z.string().min(1, 'is missing'),
   CALLER_TOKEN_AUDIENCE: z.string().min(1, 'is missing'),
   RETURN_URL_ALLOWLIST: z

@@ -10,7 +10,9 @@
 import { checkOutput } from './output';
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { oboConnection } from '../auth/obo';
 import { ensureFeature, loadConnection, reauthProblem } from '../auth/token-vault';
+import type { Feature } from '../config';
 import { graphRequest, type GraphCall } from '../graph/client';
 import { graphErrorFrom, parseRetryAfter } from '../graph/errors';
 import { Problem, problemBody, type ProblemBody } from '../http/problem';
@@ -148,6 +150,19 @@ interface Prepared {
   call?: GraphCall;
 }
 
+/** The features the valid items of a batch need. */
+function featuresOf(items: BatchItem[]): Feature[] {
+  const out = new Set<Feature>();
+  for (const item of items) {
+    const action = getAction(item.action);
+    const parsed = action?.input.safeParse(item.input);
+    if (!action || !parsed?.success) continue;
+    if (action.feature !== 'base') out.add(action.feature);
+    for (const f of action.requires?.(parsed.data) ?? []) out.add(f);
+  }
+  return [...out];
+}
+
 export async function runBatch(
   items: BatchItem[],
   env: ExecuteEnv,
@@ -155,7 +170,10 @@ export async function runBatch(
   validateBatch(items);
   const stats: BatchStats = { graphBatchCalls: 0, directCalls: 0, retriedAlone: 0 };
   const results = new Map<string, BatchResult>();
-  const connection = await loadConnection(env.userId);
+  // An Entra caller's grant covers what every item needs (on-behalf-of, shared/auth/obo.ts).
+  const connection = env.assertion
+    ? await oboConnection(env.userId, env.assertion, featuresOf(items))
+    : await loadConnection(env.userId);
   if (connection.status === 'reauth_required') throw await reauthProblem(connection);
 
   const prepared = new Map<string, Prepared>();

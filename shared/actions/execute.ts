@@ -6,7 +6,9 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import { audit } from '../audit';
+import { oboConnection } from '../auth/obo';
 import { grantedFeatures } from '../auth/scopes';
+import type { Feature } from '../config';
 import { ensureFeature, loadConnection, readAheadConnection, reauthProblem } from '../auth/token-vault';
 import { getConfig } from '../config';
 import { graphRaw, graphRequest, type GraphCall, type GraphResponse } from '../graph/client';
@@ -44,6 +46,8 @@ export interface ExecuteEnv {
   confirmation?: Confirmation;
   /** A held send being released (functions/sends/held.ts): the send policy applied when it was held. */
   release?: boolean;
+  /** The caller's Entra access token for this API (shared/auth/obo.ts). */
+  assertion?: string;
 }
 
 export type ActionOutcome =
@@ -158,8 +162,15 @@ export async function executeAction(
   let produced: { output: unknown } | undefined;
   try {
     input = parseInput(action, rawInput);
-    const reading = loadConnection(env.userId);
-    const early = readAhead(action, input, env);
+    const needed: Feature[] = [
+      ...(action.feature === 'base' ? [] : [action.feature]),
+      ...(action.requires?.(input) ?? []),
+    ];
+    // An Entra caller's Graph access comes from its own token (on-behalf-of), not the connect flow.
+    const reading = env.assertion
+      ? oboConnection(env.userId, env.assertion, needed)
+      : loadConnection(env.userId);
+    const early = env.assertion ? undefined : readAhead(action, input, env);
     const connection = await reading;
     if (connection.status === 'reauth_required') throw await reauthProblem(connection);
     if (action.feature !== 'base') await ensureFeature(connection, action.feature);

@@ -67,6 +67,7 @@ export function serviceHandler<S extends string>(service: S, load: (service: S) 
         ? { bodyStream: request.body as ReadableStream<Uint8Array> }
         : {}),
       noCache: /no-cache/i.test(request.headers.get('cache-control') ?? ''),
+      ...(caller.assertion ? { assertion: caller.assertion } : {}),
       timezone: requestTimezone(request.headers),
       ...confirmationHeader(request.headers),
     });

@@ -76,6 +76,19 @@ function memoize(etag: string | undefined, userId: string, token: AccessToken): 
   if (tokenMemo.size > TOKEN_MEMO_MAX) tokenMemo.delete(tokenMemo.keys().next().value!);
 }
 
+/** Whether this instance holds a usable token for the user from exactly this row. */
+export function heldToken(userId: string, row: Connection): boolean {
+  const held = tokenMemo.get(userId);
+  return (
+    !!held && held.etag === row.etag && held.token.expiresOn.getTime() - Date.now() > TOKEN_REUSE_MARGIN_MS
+  );
+}
+
+/** Keeps a token acquired outside the vault (on-behalf-of, shared/auth/obo.ts) for its row. */
+export function rememberToken(userId: string, row: Connection, token: AccessToken): void {
+  memoize(row.etag, userId, token);
+}
+
 /** The row each user's last request read in this instance (for readAheadConnection). */
 const rowMemo = new Map<string, Connection>();
 onConnectionWritten((userId) => {
@@ -215,6 +228,13 @@ export async function acquireToken(
 ): Promise<AccessToken> {
   const connection = await loadConnection(userId);
   if (connection.status === 'reauth_required') throw await reauthProblem(connection);
+  if (connection.grant === 'obo') {
+    // Its Graph tokens come only from the caller's own Entra token (obo.ts), never in the background.
+    throw new Problem(
+      'unauthenticated',
+      "This user's Microsoft access is granted on behalf of their Entra token: call again with a current one.",
+    );
+  }
   const keys = await encryptionKeys();
   let serialized: string;
   try {

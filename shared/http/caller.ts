@@ -3,6 +3,12 @@
  * platform, verified with jose — HS256 with CALLER_TOKEN_SECRET, or asymmetric keys from
  * CALLER_JWKS_URL. `iss`, `aud` and `exp` are checked, the lifetime must be at most 15 minutes,
  * and `sub` is the user id: the only place a user id ever comes from.
+ *
+ * With ENTRA_API_AUDIENCE set, a platform whose users sign in with Entra ID may instead send the
+ * user's Entra access token for this API (issued by MICROSOFT_AUTHORITY_HOST for the tenant in its
+ * `tid`, verified against that tenant's published keys, audience ENTRA_API_AUDIENCE or the client
+ * id, delegated scope ENTRA_API_SCOPE). The user id is then `entra:{tid}:{oid}` and the token is
+ * kept as the on-behalf-of assertion (shared/auth/obo.ts): no second consent, no connect flow.
  */
 import type { HttpRequest } from '@azure/functions';
 import type * as Jose from 'jose';
@@ -13,6 +19,8 @@ import { Problem } from './problem';
 export interface Caller {
   userId: string;
   tokenId?: string;
+  /** An Entra access token for this API: the assertion the on-behalf-of grant trades for Graph tokens. */
+  assertion?: string;
 }
 
 export const MAX_CALLER_TOKEN_LIFETIME_SECONDS = 15 * 60;
@@ -68,6 +76,8 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
   if (!match) throw unauthenticated('The Authorization header is not a Bearer JWT.', 'invalid_request');
   const token = match[1]!;
   const config = getConfig();
+  const entraTenant = config.ENTRA_API_AUDIENCE ? entraIssuerTenant(token) : undefined;
+  if (entraTenant) return await entraCaller(token, entraTenant);
   const { jwtVerify, createRemoteJWKSet, errors } = jose();
   const options: Jose.JWTVerifyOptions = {
     issuer: config.CALLER_TOKEN_ISSUER,
@@ -119,6 +129,11 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
       'The caller token\'s "sub" (the user id) must be 1 to 128 characters of A-Z a-z 0-9 and . _ : @ | = + -',
     );
   }
+  // `entra:` ids belong to Entra callers (their grant is on behalf of their own token).
+  if (sub.toLowerCase().startsWith('entra:'))
+    throw unauthenticated(
+      'The caller token\'s "sub" may not start with "entra:": those ids are Entra callers\' own.',
+    );
   return { userId: sub, ...(payload.jti ? { tokenId: payload.jti } : {}) };
 }
 
@@ -138,4 +153,75 @@ export async function mintCallerToken(userId: string, lifetimeSeconds = 600): Pr
     )
     .setJti(crypto.randomUUID())
     .sign(secret);
+}
+
+const GUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+const entraKeys = new Map<string, ReturnType<typeof Jose.createRemoteJWKSet>>();
+
+/**
+ * The issuers Microsoft's authority uses for a tenant's access tokens: v2.0 tokens
+ * `{authority}/{tid}/v2.0`; v1.0 tokens (an API whose accessTokenAcceptedVersion is not 2)
+ * `https://sts.windows.net/{tid}/` in the global service, `{authority}/{tid}/` in national clouds.
+ */
+function entraIssuers(tid: string): string[] {
+  const authority = getConfig().MICROSOFT_AUTHORITY_HOST.replace(/\/$/, '');
+  return [`${authority}/${tid}/v2.0`, `${authority}/${tid}/`, `https://sts.windows.net/${tid}/`];
+}
+
+/** The tenant of a token Microsoft's authority issued, read unverified (to pick the keys). */
+function entraIssuerTenant(token: string): string | undefined {
+  try {
+    const { iss, tid } = jose().decodeJwt(token);
+    if (typeof tid !== 'string' || !GUID.test(tid)) return undefined;
+    return typeof iss === 'string' && entraIssuers(tid).includes(iss) ? tid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An Entra access token for this API (v2 tokens, https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens):
+ * signature by the tenant's keys, issuer, audience, lifetime, a delegated user (`oid`, `scp`).
+ */
+async function entraCaller(token: string, tid: string): Promise<Caller> {
+  const config = getConfig();
+  const authority = config.MICROSOFT_AUTHORITY_HOST.replace(/\/$/, '');
+  const tenant = config.MICROSOFT_TENANT_ID;
+  if (GUID.test(tenant) && tenant.toLowerCase() !== tid.toLowerCase())
+    throw unauthenticated(
+      `Entra tokens of tenant ${tid} are not accepted: this app serves tenant ${tenant}.`,
+    );
+  const { jwtVerify, createRemoteJWKSet, errors } = jose();
+  let keys = entraKeys.get(tid);
+  if (!keys) {
+    keys = createRemoteJWKSet(new URL(`${authority}/${tid}/discovery/v2.0/keys`));
+    entraKeys.set(tid, keys);
+  }
+  let payload: Jose.JWTPayload & { oid?: unknown; scp?: unknown };
+  try {
+    ({ payload } = await jwtVerify(token, keys, {
+      issuer: entraIssuers(tid),
+      audience: [config.ENTRA_API_AUDIENCE!, config.MICROSOFT_CLIENT_ID],
+      algorithms: ['RS256'],
+      requiredClaims: ['exp', 'oid'],
+      clockTolerance: 30,
+    }));
+  } catch (err) {
+    if (err instanceof errors.JWTExpired)
+      throw unauthenticated(
+        'The Entra access token has expired: get a new one for this API (MSAL acquireTokenSilent) and retry.',
+      );
+    if (err instanceof errors.JWTClaimValidationFailed)
+      throw unauthenticated(`The Entra access token's "${err.claim}" claim is not valid (${err.reason}).`);
+    throw unauthenticated('The Entra access token signature or format is not valid.');
+  }
+  const scopes = typeof payload.scp === 'string' ? payload.scp.split(' ') : [];
+  if (!scopes.includes(config.ENTRA_API_SCOPE)) {
+    throw unauthenticated(
+      `The Entra access token lacks the delegated scope "${config.ENTRA_API_SCOPE}" of this API: request it when signing the user in.`,
+    );
+  }
+  const oid = typeof payload.oid === 'string' && GUID.test(payload.oid) ? payload.oid : undefined;
+  if (!oid) throw unauthenticated('The Entra access token has no user ("oid"): send a delegated user token.');
+  return { userId: `entra:${tid.toLowerCase()}:${oid.toLowerCase()}`, assertion: token };
 }

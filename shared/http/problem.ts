@@ -10,6 +10,10 @@ export const PROBLEM_TYPES = {
   not_connected: { status: 409, title: 'No Microsoft account is connected for this user' },
   reauth_required: { status: 401, title: 'The Microsoft connection needs the user to sign in again' },
   consent_required: { status: 403, title: 'Consent is required for the requested permissions' },
+  interaction_required: {
+    status: 401,
+    title: 'Microsoft requires the user to sign in again with extra steps (MFA, Conditional Access)',
+  },
   feature_not_granted: {
     status: 403,
     title: 'The connection does not include the feature this action needs',

@@ -169,6 +169,7 @@ export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, c
     userId: caller.userId,
     invocationId: context.invocationId,
     log: context,
+    ...(caller.assertion ? { assertion: caller.assertion } : {}),
     noCache: /no-cache/i.test(request.headers.get('cache-control') ?? ''),
     readOnly: getConfig().MCP_READ_ONLY,
     timezone: requestTimezone(request.headers),

@@ -34,6 +34,8 @@ export interface Connection {
   cacheKeyId: string;
   /** Encrypted MSAL cache (envelope data), joined from its chunks. */
   cacheData: string;
+  /** `obo`: granted on behalf of an Entra caller's token (shared/auth/obo.ts), not by the connect flow. */
+  grant?: 'obo';
   etag?: string;
 }
 

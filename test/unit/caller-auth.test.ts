@@ -63,6 +63,12 @@ describe('caller authentication', () => {
     expect((await authenticateCaller(request(`Bearer ${minted}`))).userId).toBe('dev-user');
   });
 
+  test('a platform token may not claim an Entra caller’s id (entra:…)', async () => {
+    const problem = await rejection(`Bearer ${await sign({ sub: 'entra:tenant:user' })}`);
+    expect(problem.status).toBe(401);
+    expect(problem.detail).toContain('entra:');
+  });
+
   test('no Authorization header → 401 with WWW-Authenticate', async () => {
     const p = await rejection();
     expect(p.status).toBe(401);
