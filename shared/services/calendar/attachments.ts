@@ -10,8 +10,8 @@ import { decodeCursor, toPage } from '../../actions/cursor';
 import { pageOf, untrusted } from '../../actions/output';
 import { defineAction } from '../../actions/registry';
 import { seg } from '../../graph/client';
-import { badField, idField as id, toAttachment } from '../mail/common';
-import { attachFile, streamAttachment, streamSource } from '../mail/upload';
+import { idField as id, toAttachment } from '../mail/common';
+import { attachRequestBody, streamAttachment } from '../mail/upload';
 import { mailboxPath, notShared, otherUser } from './common';
 
 const EventAttachmentOut = z.object({
@@ -89,18 +89,12 @@ defineAction({
   streamBody: true,
   successStatus: 201,
   run: async (input, ctx) => {
-    const size = input.size ?? Number(ctx.headers.get('content-length') ?? NaN);
-    if (!Number.isInteger(size) || size < 0)
-      throw badField('size', 'is required when the request has no Content-Length');
-    if (!ctx.bodyStream) throw badField('(body)', 'send the file as the request body');
     ctx.targets.push(input.eventId);
-    const result = await attachFile(
-      ctx,
-      `/me/events/${seg(input.eventId)}`,
-      { name: input.name, contentType: input.contentType, size },
-      streamSource(ctx.bodyStream),
-    );
-    return { attachmentId: result.id, size: result.size, method: result.method };
+    return await attachRequestBody(ctx, `/me/events/${seg(input.eventId)}`, {
+      name: input.name,
+      contentType: input.contentType,
+      size: input.size,
+    });
   },
 });
 

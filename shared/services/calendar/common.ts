@@ -1,6 +1,6 @@
 /**
- * What every calendar action file shares: the output zone field, the caller's zone, windows and
- * Graph's time zone errors.
+ * What every calendar action file shares: the output zone field, the caller's zone, windows,
+ * Graph's time zone errors, another user's calendar (`user`), and getSchedule's answer.
  */
 import type { GraphError } from '../../graph/errors';
 import { seg } from '../../graph/client';
@@ -68,3 +68,48 @@ export function notShared(err: GraphError, user: string | undefined): Problem | 
     { user, graphCode: err.code },
   );
 }
+
+/** getSchedule's answer (calendar-getschedule.md): one scheduleInformation per address. */
+export const ScheduleResponse = z.object({
+  value: z.array(
+    z
+      .object({
+        scheduleId: z.string(),
+        availabilityView: z.string().nullable().optional(),
+        scheduleItems: z
+          .array(
+            z
+              .object({
+                status: z.string().nullable().optional(),
+                subject: z.string().nullable().optional(),
+                location: z.string().nullable().optional(),
+                isPrivate: z.boolean().nullable().optional(),
+                start: z.object({ dateTime: z.string(), timeZone: z.string() }),
+                end: z.object({ dateTime: z.string(), timeZone: z.string() }),
+              })
+              .passthrough(),
+          )
+          .nullable()
+          .optional(),
+        workingHours: z
+          .object({
+            daysOfWeek: z.array(z.string()).nullable().optional(),
+            startTime: z.string().nullable().optional(),
+            endTime: z.string().nullable().optional(),
+            timeZone: z.object({ name: z.string().nullable().optional() }).partial().nullable().optional(),
+          })
+          .partial()
+          .nullable()
+          .optional(),
+        error: z
+          .object({
+            message: z.string().nullable().optional(),
+            responseCode: z.string().nullable().optional(),
+          })
+          .partial()
+          .nullable()
+          .optional(),
+      })
+      .passthrough(),
+  ),
+});

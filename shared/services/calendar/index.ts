@@ -21,6 +21,7 @@ import {
   mapTimeZoneError,
   notShared,
   otherUser,
+  ScheduleResponse,
   timeZone,
   zoneFor,
 } from './common';
@@ -538,50 +539,6 @@ defineAction({
 });
 
 // ---------------------------------------------------------------- availability
-
-const ScheduleResponse = z.object({
-  value: z.array(
-    z
-      .object({
-        scheduleId: z.string(),
-        availabilityView: z.string().nullable().optional(),
-        scheduleItems: z
-          .array(
-            z
-              .object({
-                status: z.string().nullable().optional(),
-                subject: z.string().nullable().optional(),
-                location: z.string().nullable().optional(),
-                isPrivate: z.boolean().nullable().optional(),
-                start: z.object({ dateTime: z.string(), timeZone: z.string() }),
-                end: z.object({ dateTime: z.string(), timeZone: z.string() }),
-              })
-              .passthrough(),
-          )
-          .nullable()
-          .optional(),
-        workingHours: z
-          .object({
-            daysOfWeek: z.array(z.string()).nullable().optional(),
-            startTime: z.string().nullable().optional(),
-            endTime: z.string().nullable().optional(),
-            timeZone: z.object({ name: z.string().nullable().optional() }).partial().nullable().optional(),
-          })
-          .partial()
-          .nullable()
-          .optional(),
-        error: z
-          .object({
-            message: z.string().nullable().optional(),
-            responseCode: z.string().nullable().optional(),
-          })
-          .partial()
-          .nullable()
-          .optional(),
-      })
-      .passthrough(),
-  ),
-});
 
 const people = z.array(z.string().email().max(320)).min(1).max(20);
 

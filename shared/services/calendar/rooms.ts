@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { defineAction } from '../../actions/registry';
 import type { ActionContext } from '../../actions/types';
 import { seg, type GraphCall } from '../../graph/client';
-import { checkWindow, mapTimeZoneError, timeZone, zoneFor } from './common';
+import { checkWindow, mapTimeZoneError, ScheduleResponse, timeZone, zoneFor } from './common';
 import { TimeOutSchema } from './shape';
 import { DateTimeInput, graphZoneName, timeOut, toGraphDateTime } from './time';
 
@@ -130,30 +130,6 @@ defineAction({
   },
 });
 
-const ScheduleAnswer = z.object({
-  value: z.array(
-    z
-      .object({
-        scheduleId: z.string(),
-        availabilityView: z.string().nullable().optional(),
-        scheduleItems: z
-          .array(
-            z
-              .object({
-                status: z.string().nullable().optional(),
-                start: z.object({ dateTime: z.string(), timeZone: z.string() }),
-                end: z.object({ dateTime: z.string(), timeZone: z.string() }),
-              })
-              .loose(),
-          )
-          .nullable()
-          .optional(),
-        error: z.object({ message: z.string().optional() }).loose().nullable().optional(),
-      })
-      .loose(),
-  ),
-});
-
 const BusyRoomOut = RoomOut.extend({
   busy: z.array(
     z.object({ start: TimeOutSchema.optional(), end: TimeOutSchema.optional(), status: z.string() }),
@@ -210,7 +186,7 @@ defineAction({
         idempotent: true,
         timezone: graphZoneName(zone),
       };
-      const answer = ScheduleAnswer.parse((await ctx.graph(call)).body);
+      const answer = ScheduleResponse.parse((await ctx.graph(call)).body);
       for (const room of chunk) {
         const s = answer.value.find((v) => v.scheduleId.toLowerCase() === room.email.toLowerCase());
         if (!s || s.error) out.unknown.push(room);

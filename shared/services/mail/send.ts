@@ -27,7 +27,7 @@ import {
 } from './common';
 import { draftGuard, forwardGuard, newMessageGuard, replyGuard } from './guard';
 import { undoWindowPassed } from '../../actions/held-sends';
-import { attachFile, bufferSource, INLINE_MAX_BYTES, streamSource } from './upload';
+import { attachFile, bufferSource, INLINE_MAX_BYTES, attachRequestBody } from './upload';
 import { defineAction } from '../../actions/registry';
 import type { ActionContext } from '../../actions/types';
 
@@ -405,24 +405,14 @@ defineAction({
   streamBody: true,
   successStatus: 201,
   run: async (input, ctx) => {
-    const size = input.size ?? Number(ctx.headers.get('content-length') ?? NaN);
-    if (!Number.isInteger(size) || size < 0)
-      throw badField('size', 'is required when the request has no Content-Length');
-    if (!ctx.bodyStream) throw badField('(body)', 'send the file as the request body');
     ctx.targets.push(input.messageId);
-    const result = await attachFile(
-      ctx,
-      `${mailRoot(input)}/messages/${seg(input.messageId)}`,
-      {
-        name: input.name,
-        contentType: input.contentType,
-        size,
-        isInline: input.inline === 'true',
-        contentId: input.contentId,
-      },
-      streamSource(ctx.bodyStream),
-    );
-    return { attachmentId: result.id, size: result.size, method: result.method };
+    return await attachRequestBody(ctx, `${mailRoot(input)}/messages/${seg(input.messageId)}`, {
+      name: input.name,
+      contentType: input.contentType,
+      size: input.size,
+      isInline: input.inline === 'true',
+      contentId: input.contentId,
+    });
   },
   mapError: mailError,
 });

@@ -212,3 +212,20 @@ function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
+
+/**
+ * The streamed request body of an upload action (`addAttachment`, `addEventAttachment`) attached to
+ * an item: its size from the input or Content-Length, checked, then attachFile.
+ */
+export async function attachRequestBody(
+  ctx: ActionContext,
+  itemUrl: string,
+  file: Omit<FileToAttach, 'size'> & { size?: number | undefined },
+): Promise<{ attachmentId: string | null; size: number; method: 'inline' | 'uploadSession' }> {
+  const size = file.size ?? Number(ctx.headers.get('content-length') ?? NaN);
+  if (!Number.isInteger(size) || size < 0)
+    throw badField('size', 'is required when the request has no Content-Length');
+  if (!ctx.bodyStream) throw badField('(body)', 'send the file as the request body');
+  const result = await attachFile(ctx, itemUrl, { ...file, size }, streamSource(ctx.bodyStream));
+  return { attachmentId: result.id, size: result.size, method: result.method };
+}
