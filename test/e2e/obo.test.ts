@@ -124,3 +124,25 @@ test('missing consent is 403 consent_required naming the scopes and how to conse
   expect(String(res.body.detail)).toContain('knownClientApplications');
   expect(String(res.body.adminConsentUrl)).toContain(`/adminconsent?client_id=${TEST_APP.clientId}`);
 });
+
+test('MFA required by policy is 401 interaction_required with the claims for the platform’s sign-in', async () => {
+  const lee = t.sandbox.directory.findUser('lee.gu@contoso.test')!;
+  lee.consents[TEST_APP.clientId] = [
+    'openid',
+    'profile',
+    'offline_access',
+    'User.Read',
+    'Mail.ReadWrite',
+    'Mail.Send',
+  ];
+  lee.requireMfa = true;
+  try {
+    const res = await asEntra(await entraToken('lee.gu@contoso.test'), '/mail/listMessages', {});
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('interaction_required');
+    expect(res.body.claims).toEqual(expect.any(String));
+    expect(res.headers.get('www-authenticate')).toContain('insufficient_claims');
+  } finally {
+    lee.requireMfa = false;
+  }
+});

@@ -4,8 +4,8 @@
  * configuration itself, naming the setting and why.
  */
 import { CLOUD_NAMES, CLOUDS, unavailableIn } from '../../shared/cloud';
-import { ConfigError, parseConfig } from '../../shared/config';
-import { sampleSettings } from '../support/settings';
+import { parseConfig } from '../../shared/config';
+import { problemsFor, sampleSettings } from '../support/settings';
 
 /** The sample settings with the sandbox's hosts taken away, as in a real deployment. */
 function deployed(extra: Record<string, string>): Record<string, string | undefined> {
@@ -21,16 +21,6 @@ function deployed(extra: Record<string, string>): Record<string, string | undefi
     ...extra,
   };
   return env;
-}
-
-function problemsFor(env: Record<string, string | undefined>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected the configuration to be rejected');
 }
 
 test('each cloud has its own authority and Graph endpoint (deployments.md)', () => {

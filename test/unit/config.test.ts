@@ -1,15 +1,5 @@
-import { ConfigError, configSchema, parseConfig } from '../../shared/config';
-import { sampleSettings } from '../support/settings';
-
-function problemsFor(env: Record<string, string | undefined>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
+import { configSchema, parseConfig } from '../../shared/config';
+import { problemsFor, sampleSettings } from '../support/settings';
 
 describe('configuration', () => {
   test('the sample settings parse and work against the sandbox', () => {

@@ -11,7 +11,7 @@ import { pageOf, untrusted } from '../../actions/output';
 import { defineAction } from '../../actions/registry';
 import { seg } from '../../graph/client';
 import { idField as id, toAttachment } from '../mail/common';
-import { attachRequestBody, streamAttachment } from '../mail/upload';
+import { AttachedOut, attachRequestBody, streamAttachment, uploadFields } from '../mail/upload';
 import { mailboxPath, notShared, otherUser } from './common';
 
 const EventAttachmentOut = z.object({
@@ -67,21 +67,10 @@ defineAction({
   input: z
     .object({
       eventId: id('The event id.'),
-      name: z.string().min(1).max(255).describe('File name.'),
-      contentType: z.string().max(255).optional().describe('MIME type (default application/octet-stream).'),
-      size: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .optional()
-        .describe('Size in bytes; defaults to the request Content-Length.'),
+      ...uploadFields,
     })
     .strict(),
-  output: z.object({
-    attachmentId: z.string().nullable(),
-    size: z.number(),
-    method: z.enum(['inline', 'uploadSession']),
-  }),
+  output: AttachedOut,
   feature: 'calendar',
   scopes: ['Calendars.ReadWrite'],
   kind: 'write',

@@ -27,7 +27,14 @@ import {
 } from './common';
 import { draftGuard, forwardGuard, newMessageGuard, replyGuard } from './guard';
 import { undoWindowPassed } from '../../actions/held-sends';
-import { attachFile, bufferSource, INLINE_MAX_BYTES, attachRequestBody } from './upload';
+import {
+  attachFile,
+  AttachedOut,
+  attachRequestBody,
+  bufferSource,
+  INLINE_MAX_BYTES,
+  uploadFields,
+} from './upload';
 import { defineAction } from '../../actions/registry';
 import type { ActionContext } from '../../actions/types';
 
@@ -370,14 +377,7 @@ defineAction({
 const addAttachmentInput = z
   .object({
     messageId: idField('The draft message id.'),
-    name: z.string().min(1).max(255).describe('File name.'),
-    contentType: z.string().max(255).optional().describe('MIME type (default application/octet-stream).'),
-    size: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe('Size in bytes; defaults to the request Content-Length.'),
+    ...uploadFields,
     inline: z.enum(['true', 'false']).optional().describe('"true" for an inline (embedded) image.'),
     contentId: z.string().max(255).optional().describe('Content id for inline images.'),
     mailbox: mailboxField,
@@ -392,11 +392,7 @@ defineAction({
   description:
     'Attaches the raw request body (streamed, any size up to the organisation limit, 35 MB by default) to a draft. Parameters come from the query string: messageId, name, contentType, size (or Content-Length). Files under 3 MB go in one request, larger ones through an upload session in ranges under 4 MB. Returns {attachmentId, size, method}.',
   input: addAttachmentInput,
-  output: z.object({
-    attachmentId: z.string().nullable(),
-    size: z.number(),
-    method: z.enum(['inline', 'uploadSession']),
-  }),
+  output: AttachedOut,
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_READ,

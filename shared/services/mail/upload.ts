@@ -9,6 +9,7 @@
 import { Problem } from '../../http/problem';
 import { decodeOrRaw } from '../../http/url';
 import { badField } from './common';
+import { z } from 'zod';
 import { RawResult, type ActionContext } from '../../actions/types';
 import { toAttachment } from './common';
 
@@ -229,3 +230,22 @@ export async function attachRequestBody(
   const result = await attachFile(ctx, itemUrl, { ...file, size }, streamSource(ctx.bodyStream));
   return { attachmentId: result.id, size: result.size, method: result.method };
 }
+
+/** The query-string fields of an upload action, besides the item it goes to. */
+export const uploadFields = {
+  name: z.string().min(1).max(255).describe('File name.'),
+  contentType: z.string().max(255).optional().describe('MIME type (default application/octet-stream).'),
+  size: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Size in bytes; defaults to the request Content-Length.'),
+};
+
+/** What an upload action answers: the attachment and how it went up. */
+export const AttachedOut = z.object({
+  attachmentId: z.string().nullable(),
+  size: z.number(),
+  method: z.enum(['inline', 'uploadSession']),
+});
