@@ -185,6 +185,7 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
           first: deltaLink ? { method: 'GET', url: deltaLink } : def.initial(window),
           mode,
           stamp,
+          newSince: mode === 'baseline' ? await connectedSince(job.userId) : undefined,
           pageSize: settings.SYNC_PAGE_SIZE,
           options,
           lists,
@@ -267,6 +268,8 @@ interface FollowArgs {
   first: GraphCall;
   mode: RoundMode;
   stamp: string;
+  /** In a baseline: items created at or after this instant (ms) are reported as created. */
+  newSince: number | undefined;
   pageSize: number;
   options: RoundOptions;
   lists: { added: string[]; removed: string[] };
@@ -358,7 +361,7 @@ async function processPage(
     if (!prev || prev.deleted) {
       round.live++;
       if (job.resource === 'todo') args.lists.added.push(id);
-      if (args.mode !== 'baseline') {
+      if (args.mode !== 'baseline' || createdSince(def, item, args.newSince)) {
         round.created++;
         changes.push(change(job.resource, def, id, 'created', version, summary));
       }
@@ -373,6 +376,21 @@ async function processPage(
   // Feed first, index second: a crash in between replays the page and the markers dedupe it.
   if (!def.silent) round.entries += (await appendChanges(job.userId, changes)).length;
   await putIndexed(job.userId, job.resource, rows, { fresh: args.mode === 'baseline' });
+}
+
+/**
+ * The connection's start, to the second (Graph's receivedDateTime and createdDateTime often
+ * carry whole seconds): what came into being from then on arrived after the user connected.
+ */
+async function connectedSince(userId: string): Promise<number | undefined> {
+  const at = Date.parse((await getConnection(userId))?.connectedAt ?? '');
+  return Number.isNaN(at) ? undefined : Math.floor(at / 1000) * 1000;
+}
+
+function createdSince(def: ResourceDef, item: Item, since: number | undefined): boolean {
+  if (since === undefined) return false;
+  const created = Date.parse(def.createdAt(item));
+  return !Number.isNaN(created) && created >= since;
 }
 
 function change(

@@ -23,6 +23,11 @@ export interface ResourceDef {
   /** The item's version: changeKey / @odata.etag / eTag. A different value means "updated". */
   version(item: Item): string;
   summary(item: Item): Summary;
+  /**
+   * When the item came into being (ISO), if the delta page says: a baseline reports items newer
+   * than the connection as created (they arrived after the user connected, see engine.ts).
+   */
+  createdAt(item: Item): string;
   /** Items that are not part of the feed (the drive root). */
   skip?(item: Item): boolean;
   /** True when no entries are emitted for this resource (the To Do list of lists). */
@@ -62,6 +67,8 @@ function when(v: unknown): string | null {
   return `${t.dateTime} (${str(t.timeZone)})`;
 }
 
+const createdDateTime = (item: Item): string => str(item.createdDateTime);
+
 const address = (r: unknown): string | null => text(obj(obj(r).emailAddress).address);
 
 /** Who changed a drive or list item last: their address, else their name (identitySet.user). */
@@ -97,6 +104,8 @@ const mail = (folder: string): ResourceDef => ({
     isRead: typeof m.isRead === 'boolean' ? m.isRead : null,
     hasAttachments: typeof m.hasAttachments === 'boolean' ? m.hasAttachments : null,
   }),
+  // A message's arrival is its receivedDateTime (already selected for the summary).
+  createdAt: (m) => str(m.receivedDateTime),
 });
 
 const calendar: ResourceDef = {
@@ -118,6 +127,7 @@ const calendar: ResourceDef = {
     end: when(e.end),
     organizer: address(e.organizer),
   }),
+  createdAt: createdDateTime,
 };
 
 /** Drive items: the user's OneDrive (`files`) or a SharePoint library (drive delta on its id). */
@@ -140,6 +150,7 @@ const driveItems = (service: 'files' | 'sharepoint', url: string): ResourceDef =
     lastModifiedBy: modifiedBy(i),
     ...(i.folder !== undefined ? { folder: true } : {}),
   }),
+  createdAt: createdDateTime,
   skip: (i) => i.root !== undefined,
 });
 
@@ -164,6 +175,7 @@ const listItems = (siteId: string, listId: string): ResourceDef => ({
     listId,
     lastModifiedBy: modifiedBy(i),
   }),
+  createdAt: createdDateTime,
 });
 
 const contacts: ResourceDef = {
@@ -173,7 +185,7 @@ const contacts: ResourceDef = {
   initial: () => ({
     method: 'GET',
     url: '/me/contactFolders/contacts/contacts/delta',
-    query: { $select: 'changeKey,displayName,emailAddresses,parentFolderId' },
+    query: { $select: 'changeKey,displayName,emailAddresses,parentFolderId,createdDateTime' },
   }),
   isRemoved: outlookRemoved,
   version: outlookVersion,
@@ -183,6 +195,7 @@ const contacts: ResourceDef = {
       ? (c.emailAddresses as unknown[]).map((e) => text(obj(e).address)).filter(Boolean)
       : [],
   }),
+  createdAt: createdDateTime,
 };
 
 const todoTasks = (listId: string): ResourceDef => ({
@@ -196,6 +209,7 @@ const todoTasks = (listId: string): ResourceDef => ({
     status: text(t.status),
     due: when(t.dueDateTime),
   }),
+  createdAt: createdDateTime,
 });
 
 const todoLists: ResourceDef = {
@@ -205,6 +219,7 @@ const todoLists: ResourceDef = {
   isRemoved: outlookRemoved,
   version: outlookVersion,
   summary: (l) => ({ displayName: text(l.displayName) }),
+  createdAt: createdDateTime,
   silent: true,
 };
 

@@ -380,3 +380,29 @@ describe('interrupted and invalidated rounds', () => {
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
   });
 });
+
+test('mail that arrives after connect but before the baseline reaches it is reported as created', async () => {
+  // The baseline cannot start (its lease is held) until the new mail is in the Inbox: a slow
+  // first round on a busy instance, with the mail's notification finding the round busy.
+  const userId = `user-late-${Date.now()}`;
+  let held: Awaited<ReturnType<typeof acquireLease>> | undefined;
+  held = await acquireLease(userId, 'mail:inbox');
+  expect('etag' in held).toBe(true);
+  await t.connect(LEE, { features: ['mail'], userId });
+  await graph(MEGAN, 'POST', '/me/sendMail', {
+    message: {
+      subject: 'Arrived during the baseline',
+      body: { contentType: 'text', content: 'hello' },
+      toRecipients: [{ emailAddress: { address: LEE } }],
+    },
+  });
+  if ('etag' in held) await releaseLease(held, { status: 'idle' });
+  held = undefined;
+
+  await waitIdle(userId, ['mail:inbox']);
+  const entries = (await feed(userId)).filter((e) => e.service === 'mail');
+  // Exactly the new mail: the Inbox's earlier messages are still the silent baseline.
+  expect(entries.map((e) => ({ type: e.type, subject: e.summary?.subject }))).toEqual([
+    { type: 'created', subject: 'Arrived during the baseline' },
+  ]);
+});
