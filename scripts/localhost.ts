@@ -26,6 +26,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { Problem, problemResponse } from '../shared/http/problem';
 import { decodeOrRaw, tryDecode } from '../shared/http/url';
 import type { HttpSpec, QueueSpec, TimerSpec, TriggerSpec } from '../shared/runtime/register';
+import { hostRoute } from '../shared/runtime/routes';
 import { queueClient } from '../shared/storage/clients';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 
@@ -175,7 +176,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const prefix = (hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
   const routes: CompiledRoute[] = options.registrations
     .filter((s): s is HttpSpec => s.kind === 'http')
-    .map((spec) => ({ spec, ...compileRoute(`${prefix}/${spec.route}`) }));
+    .map((spec) => ({ spec, ...compileRoute(`${prefix}/${hostRoute(spec)}`) }));
   const byName = new Map(options.registrations.map((s) => [s.name, s]));
   const stoppers: Array<() => Promise<void>> = [];
   let stopping = false;

@@ -234,6 +234,23 @@ export const configSchema = z.object({
   EVENTS_TIMEOUT_SECONDS: z.coerce.number().int('must be a whole number').min(1).max(60).default(15),
   MCP_READ_ONLY: boolFlag.default(false),
   /**
+   * This app as the MCP authorization server (shared/mcp/oauth): any MCP client signs its user in
+   * with Microsoft and gets tokens for /api/mcp. Off: /api/mcp takes the platform's JWT only.
+   */
+  MCP_OAUTH: boolFlag.default(true),
+  /** RFC 7591 dynamic client registration (client ID metadata documents work either way). */
+  MCP_OAUTH_REGISTRATION: boolFlag.default(true),
+  /** Registrations one network address may make per hour (and 50 times that from all addresses). */
+  MCP_OAUTH_REGISTRATIONS_PER_HOUR: positiveInt().max(10000).default(10),
+  /**
+   * Host names whose client ID metadata documents may be fetched although they resolve to a
+   * private or loopback address (never in production: a server-side request forgery guard).
+   */
+  MCP_OAUTH_PRIVATE_METADATA_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => csv(v).map((h) => h.toLowerCase())),
+  /**
    * Browser origins allowed to call /api/mcp (the MCP transport spec: servers must validate
    * Origin against DNS rebinding). Requests without an Origin (servers) are not affected.
    */

@@ -4,6 +4,7 @@ import { completeCallback } from '../../shared/auth/connect';
 import { runConnectedHooks } from '../../shared/auth/lifecycle';
 import { resultPage } from '../../shared/auth/pages';
 import { httpHandler } from '../../shared/http/handler';
+import { mcpCallback } from '../../shared/mcp/oauth/flow';
 import { registerHttp } from '../../shared/runtime/register';
 
 /**
@@ -13,6 +14,19 @@ import { registerHttp } from '../../shared/runtime/register';
 export const authCallback = httpHandler(async ({ request, context }): Promise<HttpResponseInit> => {
   const started = Date.now();
   const outcome = await completeCallback(request.query);
+  // An MCP client's authorization: the consent screen, or the error back to the client.
+  if ((outcome.kind === 'mcp_consent' || outcome.kind === 'error') && outcome.mcpRequest) {
+    if (outcome.kind === 'error' && outcome.diagnostic)
+      context.warn(
+        JSON.stringify({
+          event: 'oauth_callback_failed',
+          code: outcome.code,
+          diagnostic: outcome.diagnostic,
+        }),
+      );
+    return await mcpCallback(outcome, outcome.mcpRequest, request);
+  }
+  if (outcome.kind === 'mcp_consent') throw new Error('an MCP sign-in without its request');
   if (outcome.userId) {
     await audit(
       {

@@ -37,6 +37,11 @@ export interface StartInput {
   claims?: string;
   /** How the platform names the user, shown on the confirmation page. */
   accountLabel?: string;
+  /**
+   * The sign-in of an MCP client's authorization (shared/mcp/oauth/flow.ts): the user is whoever
+   * signs in (`mcp:{tid}:{oid}`), and the callback leads to the consent screen, not to a platform.
+   */
+  mcpRequest?: string;
 }
 
 export interface StartResult {
@@ -110,6 +115,7 @@ export async function startConnect(userId: string, input: StartInput): Promise<S
     ...(input.returnUrl ? { returnUrl: input.returnUrl } : {}),
     ...(input.claims ? { claims: input.claims } : {}),
     ...(input.accountLabel ? { accountLabel: input.accountLabel } : {}),
+    ...(input.mcpRequest ? { mcpRequest: input.mcpRequest } : {}),
     expiresAt,
   });
   const app = await createMsalApp(new UserCachePlugin(undefined));
@@ -166,6 +172,15 @@ export type CallbackOutcome =
       expiresAt: string;
     }
   | {
+      /** An MCP client's sign-in: the user decides on the consent screen (shared/mcp/oauth/flow.ts). */
+      kind: 'mcp_consent';
+      userId: string;
+      returnUrl?: undefined;
+      mcpRequest: string;
+      completionCode: string;
+      username: string;
+    }
+  | {
       kind: 'error';
       code: string;
       message: string;
@@ -173,6 +188,7 @@ export type CallbackOutcome =
       returnUrl?: string;
       status: number;
       diagnostic?: string;
+      mcpRequest?: string;
     };
 
 const ERROR_TEXT: Record<string, string> = {
@@ -209,7 +225,11 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
     return { kind: 'error', code: 'state_invalid', message: callbackErrorText('state_invalid'), status: 400 };
   }
   const { value } = consumed;
-  const base = { userId: value.userId, ...(value.returnUrl ? { returnUrl: value.returnUrl } : {}) };
+  const base = {
+    userId: value.userId,
+    ...(value.returnUrl ? { returnUrl: value.returnUrl } : {}),
+    ...(value.mcpRequest ? { mcpRequest: value.mcpRequest } : {}),
+  };
 
   const error = query.get('error');
   if (error) {
@@ -285,7 +305,18 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
     };
   }
   const tenantId = account.tenantId || claims.tid || '';
-  const sealed = encrypt(plugin.serialized, { userId: value.userId, purpose: CACHE_PURPOSE }, keys);
+  // An MCP client's user is the Microsoft account itself: nothing to link, nobody to confirm.
+  const owner = value.mcpRequest ? mcpUserId(account.homeAccountId, tenantId) : value.userId;
+  if (!owner) {
+    return {
+      kind: 'error',
+      code: 'token_exchange_failed',
+      message: callbackErrorText('token_exchange_failed'),
+      status: 400,
+      ...base,
+    };
+  }
+  const sealed = encrypt(plugin.serialized, { userId: owner, purpose: CACHE_PURPOSE }, keys);
   const previous = await getConnection(value.userId);
   const granted = new Set([...value.scopes.split(' '), ...result.scopes.map(shortScope)]);
   const signedIn: SignedInAccount = {
@@ -298,6 +329,21 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
     cacheKeyId: sealed.keyId,
     cacheData: sealed.data,
   };
+  if (value.mcpRequest) {
+    const completionCode = base64url(randomBytes(32));
+    await savePending(completionCode, {
+      userId: owner,
+      ...signedIn,
+      expiresAt: new Date(Date.now() + PENDING_LIFETIME_MS).toISOString(),
+    });
+    return {
+      kind: 'mcp_consent',
+      userId: owner,
+      mcpRequest: value.mcpRequest,
+      completionCode,
+      username: account.username,
+    };
+  }
   if (previous && previous.homeAccountId === account.homeAccountId) {
     // Re-consent or reauth of the account this user already holds: it links nothing new.
     const connection = await storeConnection(value.userId, signedIn, previous);
@@ -322,8 +368,17 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
 }
 
 const PERSONAL_TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
+const GUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
-async function storeConnection(
+/** The user id of an MCP client's user: `mcp:{tid}:{oid}` from MSAL's `{oid}.{tid}` home account id. */
+export function mcpUserId(homeAccountId: string, tenantId: string): string | undefined {
+  const [oid, tid] = homeAccountId.split('.');
+  const tenant = tid || tenantId;
+  if (!oid || !tenant || !GUID.test(oid) || !GUID.test(tenant)) return undefined;
+  return `mcp:${tenant.toLowerCase()}:${oid.toLowerCase()}`;
+}
+
+export async function storeConnection(
   userId: string,
   signedIn: SignedInAccount,
   previous: Connection | undefined,

@@ -23,6 +23,70 @@ function styleHash(): string {
   return createHash('sha256').update(STYLE, 'utf8').digest('base64');
 }
 
+export interface ConsentPage {
+  clientName: string;
+  /** Where the client lives (its metadata URL or its redirect's host): how a user tells clients apart. */
+  clientFrom: string;
+  username: string;
+  readWrite: boolean;
+  features: string[];
+  formAction: string;
+  /** The origin (or scheme) the form's answer redirects to: CSP form-action covers redirects. */
+  redirectTarget: string;
+  fields: Record<string, string>;
+}
+
+/**
+ * The MCP authorization consent screen (shared/mcp/oauth/flow.ts): names the client, where it
+ * sends the answer, the Microsoft account and what the client may do; Allow or Deny post back.
+ */
+export function consentPage(page: ConsentPage): HttpResponseInit {
+  const hidden = Object.entries(page.fields)
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+    .join('\n');
+  const access = page.readWrite
+    ? 'it can read your mail, events, files and messages, and send mail, create and change events, files, messages and tasks on your behalf'
+    : 'it can read your mail, events, files, messages, contacts and tasks, and cannot send, create, change or delete anything';
+  const body = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Allow ${escapeHtml(page.clientName)} to use Microsoft 365?</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>Allow <span id="client-name">${escapeHtml(page.clientName)}</span> to use your Microsoft 365?</h1>
+<p>An MCP client calling itself <strong>${escapeHtml(page.clientName)}</strong> (<code id="client-from">${escapeHtml(page.clientFrom)}</code>) asks to use the Microsoft 365 account <strong id="account">${escapeHtml(page.username)}</strong>.</p>
+<p id="access">It may <strong>${page.readWrite ? 'read and write' : 'read only'}</strong>: ${escapeHtml(access)} (${escapeHtml(page.features.join(', '))}).</p>
+<p>Only allow clients you started connecting yourself. You can revoke it at any time.</p>
+<form method="post" action="${escapeHtml(page.formAction)}">
+${hidden}
+<button type="submit" name="decision" value="allow" id="allow">Allow</button>
+<button type="submit" name="decision" value="deny" id="deny">Deny</button>
+</form>
+</main>
+</body>
+</html>`;
+  const csp = PAGE_CSP.replace('{STYLE}', styleHash()).replace(
+    "form-action 'none'",
+    `form-action 'self' ${page.redirectTarget}`,
+  );
+  return {
+    status: 200,
+    body,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': csp,
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    },
+  };
+}
+
 export function resultPage(
   status: number,
   kind: 'ok' | 'err',

@@ -129,10 +129,12 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
       'The caller token\'s "sub" (the user id) must be 1 to 128 characters of A-Z a-z 0-9 and . _ : @ | = + -',
     );
   }
-  // `entra:` ids belong to Entra callers (their grant is on behalf of their own token).
-  if (sub.toLowerCase().startsWith('entra:'))
+  // `entra:` ids belong to Entra callers (their grant is on behalf of their own token), `mcp:`
+  // ids to MCP clients' users (the Microsoft account itself, shared/mcp/oauth).
+  const reserved = ['entra:', 'mcp:', 'mcp-signin:'].find((p) => sub.toLowerCase().startsWith(p));
+  if (reserved)
     throw unauthenticated(
-      'The caller token\'s "sub" may not start with "entra:": those ids are Entra callers\' own.',
+      `The caller token's "sub" may not start with "${reserved}": those ids are reserved for Entra callers and MCP clients' users.`,
     );
   return { userId: sub, ...(payload.jti ? { tokenId: payload.jti } : {}) };
 }

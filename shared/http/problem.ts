@@ -25,6 +25,7 @@ export const PROBLEM_TYPES = {
   forbidden: { status: 403, title: 'Microsoft Graph denied access' },
   calendar_not_shared: { status: 403, title: 'That calendar is not shared with the user' },
   origin_not_allowed: { status: 403, title: 'Requests from this browser origin are not allowed' },
+  insufficient_scope: { status: 403, title: "The MCP client's grant does not allow this" },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No function serves this route' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },

@@ -1,6 +1,7 @@
 /**
- * `/api/mcp`: the Model Context Protocol over streamable HTTP, authenticated exactly like the
- * action routes (function key + the caller's bearer JWT; the user is its `sub`).
+ * `/api/mcp`: the Model Context Protocol over streamable HTTP, for an MCP client holding an access
+ * token of this app's authorization server (shared/mcp/oauth) or for the platform with its caller
+ * JWT (the user is its `sub`); a request with neither gets the RFC 9728 401 challenge.
  * - POST: each request gets its own server (stateless, so it scales out); `initialize` answers
  *   with an `Mcp-Session-Id`, which is all a session is: the key of its resource subscriptions.
  * - GET (with the session id): the session's SSE stream of `notifications/resources/updated`
@@ -15,7 +16,7 @@ import { getAction } from '../actions/registry';
 import { requestTimezone } from '../actions/http';
 import { getConfig } from '../config';
 import { loadAllActions } from '../services';
-import { authedHandler } from '../http/handler';
+import { mcpAuthedHandler } from './oauth/bearer';
 import { Problem } from '../http/problem';
 import { MAX_JSON_BODY_BYTES, readJson } from '../http/validate';
 import { syncFeedReader } from './feed';
@@ -119,7 +120,7 @@ function needSession(method: string): Problem {
   );
 }
 
-export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, context }) => {
+export const mcpHandler: HttpHandler = mcpAuthedHandler(async ({ request, caller, context }) => {
   checkOrigin(request);
   if (request.method === 'GET') {
     if (!(request.headers.get('accept') ?? '').includes('text/event-stream')) {
@@ -171,7 +172,10 @@ export const mcpHandler: HttpHandler = authedHandler(async ({ request, caller, c
     log: context,
     ...(caller.assertion ? { assertion: caller.assertion } : {}),
     noCache: /no-cache/i.test(request.headers.get('cache-control') ?? ''),
-    readOnly: getConfig().MCP_READ_ONLY,
+    // An MCP client the user allowed to read only gets the read-only tools.
+    readOnly:
+      getConfig().MCP_READ_ONLY ||
+      (caller.client !== undefined && !caller.client.scope.includes('mcp:write')),
     timezone: requestTimezone(request.headers),
     changes: syncFeedReader,
     toolMode,

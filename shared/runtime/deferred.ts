@@ -13,6 +13,7 @@
  */
 import { app, type HttpHandler, type StorageQueueHandler, type TimerHandler } from '@azure/functions';
 import type { HttpSpec, QueueSpec, TimerSpec, TriggerSpec } from './register';
+import { hostRoute } from './routes';
 
 /** A registration without its handler: what the package writes into the entry. */
 export type ManifestEntry =
@@ -34,6 +35,7 @@ export function toManifest(registrations: TriggerSpec[]): ManifestEntry[] {
           kind: 'http',
           name: spec.name,
           route: spec.route,
+          ...(spec.root ? { root: true } : {}),
           methods: spec.methods,
           authLevel: spec.authLevel,
         };
@@ -73,7 +75,7 @@ export function registerDeferred(manifest: ManifestEntry[], loadApp: () => AppBu
       case 'http': {
         const handler = deferred(entry.name) as HttpHandler;
         app.http(entry.name, {
-          route: entry.route,
+          route: hostRoute(entry),
           methods: entry.methods,
           authLevel: entry.authLevel,
           handler,

@@ -12,13 +12,16 @@ import {
   type TimerHandler,
 } from '@azure/functions';
 import { takeOrigin, traced } from '../correlation';
+import { hostRoute } from './routes';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
 
 export interface HttpSpec {
   kind: 'http';
   name: string;
+  /** The route under /api, or at the site's root when `root` is set (the OAuth well-known documents). */
   route: string;
+  root?: boolean;
   methods: HttpMethod[];
   authLevel: AuthLevel;
   handler: HttpHandler;
@@ -75,12 +78,18 @@ function record(spec: TriggerSpec): void {
 
 export function registerHttp(
   name: string,
-  options: { route: string; methods: HttpMethod[]; authLevel: AuthLevel; handler: HttpHandler },
+  options: {
+    route: string;
+    root?: boolean;
+    methods: HttpMethod[];
+    authLevel: AuthLevel;
+    handler: HttpHandler;
+  },
 ): void {
   const handler = tracedHttp(options.handler);
   record({ kind: 'http', name, ...options, handler });
   const httpOptions: HttpFunctionOptions = {
-    route: options.route,
+    route: hostRoute(options),
     methods: options.methods,
     authLevel: options.authLevel,
     handler,

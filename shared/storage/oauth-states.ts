@@ -23,6 +23,8 @@ export interface OAuthState {
   returnUrl?: string;
   claims?: string;
   accountLabel?: string;
+  /** A sign-in an MCP client's authorization started (shared/mcp/oauth/flow.ts): its request id. */
+  mcpRequest?: string;
   expiresAt: string;
 }
 

@@ -238,7 +238,7 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
     adele = await t.connect(ADELE, { features: ['mail'] });
   });
 
-  test('no caller token: the HTTP request itself is refused with 401, as on every action route', async () => {
+  test('no caller token: the HTTP request itself is refused with 401 and the MCP authorization challenge', async () => {
     const init = {
       method: 'POST',
       headers: {
@@ -251,11 +251,20 @@ describe('problems come back as tool errors with the HTTP problem codes', () => 
     const res = await fetch(`${t.api}/mcp`, init);
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ code: 'unauthenticated' });
+    expect(res.headers.get('www-authenticate')).toContain('resource_metadata="');
+    // A forged or expired platform JWT: the same challenge (an MCP client would sign in).
+    const forged = await fetch(`${t.api}/mcp`, {
+      ...init,
+      headers: { ...init.headers, authorization: `Bearer ${(await t.tokenFor(adele)).slice(0, -4)}AAAA` },
+    });
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    // MCP clients send no function key: the route is anonymous at the host, the JWT is the credential.
     const noKey = await fetch(`${t.api}/mcp`, {
       ...init,
       headers: { ...init.headers, 'x-functions-key': '', authorization: `Bearer ${await t.tokenFor(adele)}` },
     });
-    expect(noKey.status).toBe(401);
+    expect(noKey.status).toBe(200);
     // A GET opens a session's event stream (test/e2e/mcp-push.test.ts): it needs both.
     const get = await fetch(`${t.api}/mcp`, {
       headers: { 'x-functions-key': FUNCTION_KEY, authorization: `Bearer ${await t.tokenFor(adele)}` },

@@ -21,6 +21,17 @@ const ANONYMOUS = new Map([
   ['openapi', 'the API description, no data'],
   ['graphWebhook', 'Graph calls it without credentials; clientState authenticates each item'],
   ['graphLifecycleWebhook', 'as above, for lifecycle events'],
+  // MCP clients know no function keys: /api/mcp and the authorization server authenticate themselves.
+  ['mcp', 'an MCP access token of this server or the platform caller JWT; 401 with the RFC 9728 challenge'],
+  ['oauthProtectedResource', 'RFC 9728 metadata, public by design'],
+  ['oauthServerMetadata', 'RFC 8414 metadata, public by design'],
+  ['oauthAuthorize', 'the browser of an MCP client user; the client and its redirect URI are checked'],
+  ['oauthConsent', 'the browser; the request, its binding cookie and the completion code authenticate it'],
+  ['oauthToken', 'MCP clients; a code with its PKCE verifier, or a refresh token, authenticates it'],
+  ['oauthRevoke', 'MCP clients (RFC 7009)'],
+  ['oauthRegister', 'MCP clients (RFC 7591), rate-limited, off with MCP_OAUTH_REGISTRATION=false'],
+  ['oauthMe', "the MCP user's access token"],
+  ['oauthRevokeClient', "the MCP user's access token"],
 ]);
 
 /** The routes only the operator's master key opens (the platform's settings, not a user's) and why. */

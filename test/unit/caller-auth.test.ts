@@ -69,6 +69,14 @@ describe('caller authentication', () => {
     expect(problem.detail).toContain('entra:');
   });
 
+  test('nor the id of an MCP client’s user (mcp:…), whose connection is their Microsoft account’s own', async () => {
+    for (const sub of ['mcp:tenant:user', 'MCP:x', 'mcp-signin:abc']) {
+      const problem = await rejection(`Bearer ${await sign({ sub })}`);
+      expect({ sub, status: problem.status }).toEqual({ sub, status: 401 });
+      expect(problem.detail).toContain('reserved');
+    }
+  });
+
   test('no Authorization header → 401 with WWW-Authenticate', async () => {
     const p = await rejection();
     expect(p.status).toBe(401);
