@@ -6,6 +6,10 @@
  * security section names, each refused.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -14,6 +18,7 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { resetConfig } from '../../shared/config';
 import { createGrant, issueTokens } from '../../shared/mcp/oauth/grants';
 import { startTestApp, type TestApp } from '../support/app';
 import { authorizeInBrowser, MiniBrowser } from '../support/oauth-browser';
@@ -73,7 +78,13 @@ const clients: Client[] = [];
 const REGISTRATIONS_PER_HOUR = 40;
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { MCP_OAUTH_REGISTRATIONS_PER_HOUR: String(REGISTRATIONS_PER_HOUR) } });
+  t = await startTestApp({
+    env: {
+      MCP_OAUTH_REGISTRATIONS_PER_HOUR: String(REGISTRATIONS_PER_HOUR),
+      // The test's metadata documents are served on loopback (never allowed in production).
+      MCP_OAUTH_PRIVATE_METADATA_HOSTS: '127.0.0.1',
+    },
+  });
 });
 afterAll(async () => {
   await Promise.all(clients.map(async (c) => await c.close().catch(() => undefined)));
@@ -479,5 +490,98 @@ describe('registration', () => {
     expect(last!.status).toBe(429);
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await last!.json()) as Json).error_description).toContain('client ID metadata document');
+  });
+});
+
+describe('client ID metadata documents', () => {
+  let docs: HttpsServer;
+  let base: string;
+  const served = new Map<string, Json>();
+
+  beforeAll(async () => {
+    const dir = process.env.SANDBOX_CERT_DIR ?? join(process.cwd(), '.local', 'certs');
+    docs = createHttpsServer(
+      {
+        cert: readFileSync(join(dir, 'sandbox-server.pem')),
+        key: readFileSync(join(dir, 'sandbox-server.key')),
+      },
+      (req, res) => {
+        const doc = served.get(req.url ?? '');
+        if (req.url === '/moved.json') return res.writeHead(302, { location: `${base}/client.json` }).end();
+        if (!doc) return res.writeHead(404).end();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc));
+      },
+    );
+    await new Promise<void>((resolve) => docs.listen(0, '127.0.0.1', resolve));
+    base = `https://127.0.0.1:${(docs.address() as AddressInfo).port}`;
+    served.set('/client.json', {
+      client_id: `${base}/client.json`,
+      client_name: 'Documented Client',
+      client_uri: 'https://client.example',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+    });
+    served.set('/liar.json', { client_id: `${base}/someone-else.json`, redirect_uris: [REDIRECT] });
+  });
+  afterAll(async () => await new Promise((resolve) => docs.close(resolve)));
+
+  test('an https client_id serving its own document authorizes with no registration, and the consent names it', async () => {
+    const clientId = `${base}/client.json`;
+    const { url, verifier } = authorizationUrl(clientId);
+    const { redirect, consent } = await authorizeInBrowser(new MiniBrowser(), url, {
+      upn: ADELE,
+      redirectPrefix: REDIRECT,
+    });
+    expect(consent?.body).toContain('Documented Client');
+    expect(consent?.body).toContain(clientId);
+    const code = new URL(redirect!).searchParams.get('code')!;
+    const tokens = await exchange({ clientId, verifier, code });
+    expect(tokens.status).toBe(200);
+    expect((await toolsWith(tokens.body.access_token as string)).status).toBe(200);
+  });
+
+  test('refused: a non-https URL, a document naming another client_id, a redirect, a private address not allowed', async () => {
+    const cases: Array<[string, string]> = [
+      [`http://127.0.0.1:${new URL(base).port}/client.json`, 'must be https'],
+      [`${base}/liar.json`, 'names another client_id'],
+      [`${base}/moved.json`, 'could not be fetched'],
+      // localhost resolves to loopback and is not in MCP_OAUTH_PRIVATE_METADATA_HOSTS.
+      [`https://localhost:${new URL(base).port}/client.json`, 'private address'],
+    ];
+    for (const [clientId, says] of cases) {
+      const res = await fetch(authorizationUrl(clientId).url, { redirect: 'manual' });
+      const text = await res.text();
+      expect({
+        clientId,
+        status: res.status,
+        location: res.headers.get('location'),
+        says: text.includes(says),
+      }).toEqual({
+        clientId,
+        status: 400,
+        location: null,
+        says: true,
+      });
+    }
+  });
+
+  test('with dynamic registration off, registering is refused and metadata documents still work', async () => {
+    process.env.MCP_OAUTH_REGISTRATION = 'false';
+    resetConfig();
+    try {
+      const server = (await (
+        await fetch(`${origin()}/.well-known/oauth-authorization-server`)
+      ).json()) as Json;
+      expect(server.registration_endpoint).toBeUndefined();
+      const res = await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as Json).error_description).toContain('client ID metadata document');
+      const start = await fetch(authorizationUrl(`${base}/client.json`).url, { redirect: 'manual' });
+      expect(start.status).toBe(302);
+    } finally {
+      delete process.env.MCP_OAUTH_REGISTRATION;
+      resetConfig();
+    }
   });
 });
