@@ -17,7 +17,7 @@ import { getConfig } from '../../config';
 import { table } from '../../storage/clients';
 
 export const CLIENTS_TABLE = 'mcpclients';
-const RATES_TABLE = 'mcpregistrations';
+export const RATES_TABLE = 'mcpregistrations';
 const DCR_PARTITION = 'dcr';
 
 export interface McpClient {
