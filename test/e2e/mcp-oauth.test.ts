@@ -585,3 +585,22 @@ describe('client ID metadata documents', () => {
     }
   });
 });
+
+test('with MCP_OAUTH=false the metadata is gone, tokens of this server stop working, and the platform JWT is what /api/mcp takes', async () => {
+  const tokens = (await exchange(await handCode())).body;
+  process.env.MCP_OAUTH = 'false';
+  resetConfig();
+  try {
+    expect((await fetch(`${origin()}/.well-known/oauth-authorization-server`)).status).toBe(404);
+    expect((await fetch(`${origin()}/.well-known/oauth-protected-resource/api/mcp`)).status).toBe(404);
+    const res = await toolsWith(tokens.access_token as string);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).not.toContain('resource_metadata');
+    const authorize = await fetch(authorizationUrl('mcp_anything').url, { redirect: 'manual' });
+    expect(authorize.status).toBe(404);
+  } finally {
+    delete process.env.MCP_OAUTH;
+    resetConfig();
+  }
+  expect((await toolsWith(tokens.access_token as string)).status).toBe(200);
+});
