@@ -185,7 +185,7 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
           first: deltaLink ? { method: 'GET', url: deltaLink } : def.initial(window),
           mode,
           stamp,
-          newSince: mode === 'baseline' ? await connectedSince(job.userId) : undefined,
+          newSince: mode === 'baseline' ? instantOf(job.since) : undefined,
           pageSize: settings.SYNC_PAGE_SIZE,
           options,
           lists,
@@ -379,12 +379,13 @@ async function processPage(
 }
 
 /**
- * The connection's start, to the second (Graph's receivedDateTime and createdDateTime often
- * carry whole seconds): what came into being from then on arrived after the user connected.
+ * The sign-in that started following the resource. Baselines without it (a SharePoint library the
+ * user chose, a timer's round) stay silent: what exists when following starts is not news. (A
+ * receivedDateTime in whole seconds within the sign-in's own second counts as before it.)
  */
-async function connectedSince(userId: string): Promise<number | undefined> {
-  const at = Date.parse((await getConnection(userId))?.connectedAt ?? '');
-  return Number.isNaN(at) ? undefined : Math.floor(at / 1000) * 1000;
+function instantOf(since: string | undefined): number | undefined {
+  const at = Date.parse(since ?? '');
+  return Number.isNaN(at) ? undefined : at;
 }
 
 function createdSince(def: ResourceDef, item: Item, since: number | undefined): boolean {

@@ -36,6 +36,11 @@ export interface SyncJob {
   full?: boolean;
   /** How many times a busy job came back (bounded, see shared/sync/worker.ts). */
   hops?: number;
+  /**
+   * When the resource began to be followed (the sign-in that connected, ISO): a baseline reports
+   * items created from then on (shared/sync/engine.ts). Only jobs a connect enqueues carry it.
+   */
+  since?: string;
 }
 
 export function isResourceKey(value: string): value is ResourceKey {

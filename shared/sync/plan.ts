@@ -41,7 +41,10 @@ export async function resourcesFor(connection: Connection): Promise<ResourceKey[
 export async function enqueueUserJobs(connection: Connection, reason: SyncJob['reason']): Promise<number> {
   if (connection.status !== 'connected') return 0;
   const resources = await resourcesFor(connection);
-  for (const resource of resources) await enqueueSyncJob({ userId: connection.userId, resource, reason });
+  // A connect's baselines report what arrives from the sign-in on (shared/sync/engine.ts).
+  const since = reason === 'connect' ? connection.lastRefreshAt || new Date().toISOString() : undefined;
+  for (const resource of resources)
+    await enqueueSyncJob({ userId: connection.userId, resource, reason, ...(since ? { since } : {}) });
   return resources.length;
 }
 

@@ -38,6 +38,7 @@ const Job = z
     reason: z.enum(['timer', 'notification', 'connect', 'lifecycle', 'manual']),
     full: z.boolean().optional(),
     hops: z.number().int().min(0).optional(),
+    since: z.iso.datetime().optional(),
   })
   .strip();
 
@@ -146,7 +147,13 @@ async function runOnce(job: SyncJob, context: InvocationContext): Promise<Worker
   if (result.status === 'completed' && job.resource === 'todo' && result.lists) {
     for (const id of result.lists.added) {
       const resource = `todo:${id}`;
-      if (isResourceKey(resource)) await enqueueSyncJob({ userId: job.userId, resource, reason: job.reason });
+      if (isResourceKey(resource))
+        await enqueueSyncJob({
+          userId: job.userId,
+          resource,
+          reason: job.reason,
+          ...(job.since ? { since: job.since } : {}),
+        });
     }
     for (const id of result.lists.removed) {
       const resource = `todo:${id}` as ResourceKey;

@@ -459,40 +459,6 @@ describe('the user and their clients', () => {
   });
 });
 
-describe('registration', () => {
-  test('refuses redirect URIs that are not https, loopback or a private-use scheme', async () => {
-    for (const uri of ['http://evil.example/cb', 'javascript:alert(1)', 'https://ok.example/cb#frag']) {
-      const res = await register({
-        client_name: 'x',
-        redirect_uris: [uri],
-        token_endpoint_auth_method: 'none',
-      });
-      expect({ uri, status: res.status, error: ((await res.json()) as Json).error }).toEqual({
-        uri,
-        status: 400,
-        error: 'invalid_redirect_uri',
-      });
-    }
-    const native = await register({
-      redirect_uris: ['vscode://mcp/callback'],
-      token_endpoint_auth_method: 'none',
-    });
-    expect(native.status).toBe(201);
-  });
-
-  test('is rate-limited per address: 429 with Retry-After', async () => {
-    let last: Response | undefined;
-    for (let i = 0; i <= REGISTRATIONS_PER_HOUR; i++) {
-      last = await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
-      if (last.status === 429) break;
-      expect(last.status).toBe(201);
-    }
-    expect(last!.status).toBe(429);
-    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await last!.json()) as Json).error_description).toContain('client ID metadata document');
-  });
-});
-
 describe('client ID metadata documents', () => {
   let docs: HttpsServer;
   let base: string;
@@ -603,4 +569,39 @@ test('with MCP_OAUTH=false the metadata is gone, tokens of this server stop work
     resetConfig();
   }
   expect((await toolsWith(tokens.access_token as string)).status).toBe(200);
+});
+
+// Last: the rate-limit test spends this hour's registrations.
+describe('registration', () => {
+  test('refuses redirect URIs that are not https, loopback or a private-use scheme', async () => {
+    for (const uri of ['http://evil.example/cb', 'javascript:alert(1)', 'https://ok.example/cb#frag']) {
+      const res = await register({
+        client_name: 'x',
+        redirect_uris: [uri],
+        token_endpoint_auth_method: 'none',
+      });
+      expect({ uri, status: res.status, error: ((await res.json()) as Json).error }).toEqual({
+        uri,
+        status: 400,
+        error: 'invalid_redirect_uri',
+      });
+    }
+    const native = await register({
+      redirect_uris: ['vscode://mcp/callback'],
+      token_endpoint_auth_method: 'none',
+    });
+    expect(native.status).toBe(201);
+  });
+
+  test('is rate-limited per address: 429 with Retry-After', async () => {
+    let last: Response | undefined;
+    for (let i = 0; i <= REGISTRATIONS_PER_HOUR; i++) {
+      last = await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
+      if (last.status === 429) break;
+      expect(last.status).toBe(201);
+    }
+    expect(last!.status).toBe(429);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await last!.json()) as Json).error_description).toContain('client ID metadata document');
+  });
 });
