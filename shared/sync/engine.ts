@@ -185,7 +185,7 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
           first: deltaLink ? { method: 'GET', url: deltaLink } : def.initial(window),
           mode,
           stamp,
-          newSince: mode === 'baseline' ? instantOf(job.since) : undefined,
+          newSince: mode === 'baseline' ? instantOf(previous.followSince ?? job.since) : undefined,
           pageSize: settings.SYNC_PAGE_SIZE,
           options,
           lists,

@@ -12,7 +12,7 @@ import { allIndexed, eraseIndexed } from './items';
 import { enqueueSyncJob, type ResourceKey, type SyncJob } from './jobs';
 import { syncSettings } from './settings';
 import { isChosenKey } from './sharepoint';
-import { deleteSyncState, listSyncStates } from './state';
+import { deleteSyncState, listSyncStates, markFollowSince } from './state';
 
 /** The resources a connection syncs (To Do lists come from the `todo` round's discoveries). */
 export async function resourcesFor(connection: Connection): Promise<ResourceKey[]> {
@@ -41,8 +41,10 @@ export async function resourcesFor(connection: Connection): Promise<ResourceKey[
 export async function enqueueUserJobs(connection: Connection, reason: SyncJob['reason']): Promise<number> {
   if (connection.status !== 'connected') return 0;
   const resources = await resourcesFor(connection);
-  // A connect's baselines report what arrives from the sign-in on (shared/sync/engine.ts).
+  // A connect's baselines report what arrives from the sign-in on (shared/sync/engine.ts),
+  // whichever job runs them: the instant is kept in the sync state before any job can start.
   const since = reason === 'connect' ? connection.lastRefreshAt || new Date().toISOString() : undefined;
+  if (since) for (const resource of resources) await markFollowSince(connection.userId, resource, since);
   for (const resource of resources)
     await enqueueSyncJob({ userId: connection.userId, resource, reason, ...(since ? { since } : {}) });
   return resources.length;

@@ -40,6 +40,11 @@ export interface SyncState {
   windowEnd?: string;
   leaseId?: string;
   leaseUntil?: string;
+  /**
+   * The sign-in that started following the resource (ISO), written before its first round: the
+   * baseline reports items created from then on, whichever job runs it (shared/sync/engine.ts).
+   */
+  followSince?: string;
   etag?: string;
 }
 
@@ -160,6 +165,28 @@ export async function acquireLease(
     }
   }
   return { heldUntil: now + LEASE_MS };
+}
+
+/**
+ * Records when a connect began following a resource that has no completed round yet (the row is
+ * created if need be). A baseline already under way loses its lease to this write and is retried
+ * with it, which is what it should do: it must not absorb what arrived after the sign-in.
+ */
+export async function markFollowSince(userId: string, resource: ResourceKey, since: string): Promise<void> {
+  const client = await table(SYNCSTATE_TABLE);
+  try {
+    await client.createEntity(toRow({ userId, resource, status: 'idle', items: 0, followSince: since }));
+    return;
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+  }
+  const current = await getSyncState(userId, resource);
+  if (!current || current.lastSuccessAt || current.followSince) return;
+  await client
+    .updateEntity(toRow({ userId, resource, followSince: since }), 'Merge', { etag: current.etag })
+    .catch((err: unknown) => {
+      if (statusOf(err) !== 412 && statusOf(err) !== 404) throw err;
+    });
 }
 
 /** Extends the lease (after every page); throws LeaseLost when another round took it over. */
