@@ -8,9 +8,10 @@ import { registerHttp } from '../shared/runtime/register';
 /** POST /api/batch: up to 100 actions, run as Graph $batch calls of at most 20; results in request order. */
 export const batch = authedHandler(async ({ request, caller, context }) => {
   loadAllActions();
-  const { items } = parseWith(BatchBody, await readJson(request, 4 * 1024 * 1024));
+  const { items, account } = parseWith(BatchBody, await readJson(request, 4 * 1024 * 1024));
   const { results, stats } = await runBatch(items, {
     userId: caller.userId,
+    ...(account ? { account } : {}),
     invocationId: context.invocationId,
     log: context,
     headers: request.headers,

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
+import { splitPrincipal } from './storage/accounts';
 import { table } from './storage/clients';
 
 export const AUDIT_TABLE = 'audit';
@@ -49,8 +50,11 @@ export async function audit(entry: AuditEntry, context?: InvocationContext): Pro
   };
   if (context) context.log(JSON.stringify(line));
   const client = await table(AUDIT_TABLE);
+  // One log per user: what was done as another of their Microsoft accounts names the account.
+  const { owner, ref } = splitPrincipal(entry.userId);
   await client.createEntity({
-    partitionKey: entry.userId,
+    partitionKey: owner,
+    ...(ref ? { account: ref } : {}),
     rowKey: auditRowKey(at, id),
     id,
     at: stored.at,

@@ -4,10 +4,16 @@
  * cover everything, including stores added later.
  */
 import { createHash } from 'node:crypto';
+import { listAccounts, removeAccount } from './storage/accounts';
 import { table } from './storage/clients';
 
 export interface UserDataStore {
   name: string;
+  /**
+   * Kept per Microsoft account (keyed by the account's principal, shared/storage/accounts.ts)
+   * rather than per user: disconnecting one account erases these for it.
+   */
+  perAccount?: boolean;
   export(userId: string): Promise<unknown>;
   /** Erases the user's data; returns how many records went. */
   erase(userId: string): Promise<number>;
@@ -26,7 +32,27 @@ export function userDataStores(): readonly UserDataStore[] {
 export async function exportUserData(userId: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const store of stores) out[store.name] = await store.export(userId);
+  // The user's other Microsoft accounts: what is kept per account, under the account's id.
+  const others: Record<string, Record<string, unknown>> = {};
+  for (const account of (await listAccounts(userId)).accounts) {
+    if (account.principal === userId) continue;
+    const data: Record<string, unknown> = {};
+    for (const store of stores)
+      if (store.perAccount) data[store.name] = await store.export(account.principal);
+    others[account.id] = data;
+  }
+  if (Object.keys(others).length > 0) out.otherAccounts = others;
   return out;
+}
+
+/** Erases what is kept for one Microsoft account of a user (its principal); the connection first. */
+export async function eraseAccountData(principal: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const ordered = stores
+    .filter((s) => s.perAccount)
+    .sort((a, b) => Number(b.name === 'connection') - Number(a.name === 'connection'));
+  for (const store of ordered) counts[store.name] = await store.erase(principal);
+  return counts;
 }
 
 /** A stable pseudonym for erasure records: nothing in them leads back to the user without their id. */
@@ -38,12 +64,19 @@ export const ERASURES_TABLE = 'erasures';
 
 export async function eraseUserData(userId: string, invocationId: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
+  // The user's other accounts first, each under its own principal; then everything of the user.
+  for (const account of (await listAccounts(userId)).accounts) {
+    if (account.principal === userId) continue;
+    for (const [name, n] of Object.entries(await eraseAccountData(account.principal)))
+      counts[name] = (counts[name] ?? 0) + n;
+    await removeAccount(userId, account.id);
+  }
   // The connection goes first: work still running for the user (a sync round) checks it after
   // its last write and removes what it wrote once it is gone (shared/sync/engine.ts).
   const ordered = [...stores].sort(
     (a, b) => Number(b.name === 'connection') - Number(a.name === 'connection'),
   );
-  for (const store of ordered) counts[store.name] = await store.erase(userId);
+  for (const store of ordered) counts[store.name] = (counts[store.name] ?? 0) + (await store.erase(userId));
   const client = await table(ERASURES_TABLE);
   const at = new Date().toISOString();
   await client.createEntity({

@@ -53,7 +53,8 @@ export const completeAuth = authedHandler(async ({ request, caller, context }) =
     },
     context,
   );
-  await runConnectedHooks(caller.userId, context);
+  // The account's own principal: its subscriptions, sync and events (shared/storage/accounts.ts).
+  await runConnectedHooks(outcome.connection.userId, context);
   return jsonResponse(200, connectionView(outcome.connection));
 });
 

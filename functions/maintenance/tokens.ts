@@ -21,7 +21,7 @@ export async function tokenReencrypt(_timer: Timer, context: InvocationContext):
 }
 
 const Message = z
-  .object({ kind: z.enum(['keepalive', 'reencrypt']), userId: z.string().min(1).max(128) })
+  .object({ kind: z.enum(['keepalive', 'reencrypt']), userId: z.string().min(1).max(160) })
   .strict();
 
 export async function tokenMaintenanceWorker(message: unknown, context: InvocationContext): Promise<void> {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { authedHandler, jsonResponse } from '../../shared/http/handler';
 import { parseWith, queryObject } from '../../shared/http/validate';
 import { registerHttp } from '../../shared/runtime/register';
-import { listChanges } from '../../shared/sync/feed';
+import { listChanges, nameAccounts } from '../../shared/sync/feed';
 import { installSyncHooks } from '../../shared/sync/hooks';
 
 installSyncHooks();
@@ -31,7 +31,7 @@ export const getChanges = authedHandler(async ({ request, caller }) => {
     limit: query.limit,
     ...(query.service ? { service: query.service } : {}),
   });
-  return jsonResponse(200, page);
+  return jsonResponse(200, { ...page, items: await nameAccounts(caller.userId, page.items) });
 });
 
 registerHttp('changesList', {

@@ -1,6 +1,8 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { z } from 'zod';
 import { getConfig } from '../../shared/config';
+import { splitPrincipal } from '../../shared/storage/accounts';
+import { PRINCIPAL_ID } from '../../shared/http/caller';
 import { registerQueue, registerTimer } from '../../shared/runtime/register';
 import { enqueue } from '../../shared/storage/clients';
 import { listConnections } from '../../shared/storage/connections';
@@ -19,7 +21,7 @@ export async function changeRetentionTimer(_timer: Timer, context: InvocationCon
   context.log(JSON.stringify({ event: 'retention_fanout', users }));
 }
 
-const Message = z.object({ userId: z.string().regex(/^[A-Za-z0-9._:@|=+-]{1,128}$/) }).strip();
+const Message = z.object({ userId: z.string().regex(PRINCIPAL_ID) }).strip();
 
 /** Drops feed entries and index tombstones older than CHANGE_RETENTION_DAYS. */
 export async function changeRetentionWorker(message: unknown, context: InvocationContext): Promise<void> {
@@ -29,7 +31,8 @@ export async function changeRetentionWorker(message: unknown, context: Invocatio
     return;
   }
   const cutoff = new Date(Date.now() - getConfig().CHANGE_RETENTION_DAYS * 24 * 3600 * 1000).toISOString();
-  const entries = await purgeChanges(parsed.data.userId, cutoff);
+  // The feed is the user's (another account's entries live there too); the index is the account's.
+  const entries = await purgeChanges(splitPrincipal(parsed.data.userId).owner, cutoff);
   const tombstones = await purgeTombstones(parsed.data.userId, cutoff);
   context.log(JSON.stringify({ event: 'retention_done', entries, tombstones }));
 }

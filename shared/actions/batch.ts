@@ -11,7 +11,7 @@ import { checkOutput } from './output';
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { oboConnection } from '../auth/obo';
-import { ensureFeature, loadConnection, reauthProblem } from '../auth/token-vault';
+import { ensureFeature, loadAccountConnection, reauthProblem } from '../auth/token-vault';
 import type { Feature } from '../config';
 import { graphRequest, type GraphCall } from '../graph/client';
 import { graphErrorFrom, parseRetryAfter } from '../graph/errors';
@@ -43,6 +43,8 @@ export const BatchBody = z
       )
       .min(1)
       .max(MAX_BATCH_ITEMS),
+    /** Which of the user's Microsoft accounts the whole batch acts as (email or id; the default when absent). */
+    account: z.string().min(1).max(320).optional(),
   })
   .strict();
 
@@ -173,7 +175,9 @@ export async function runBatch(
   // An Entra caller's grant covers what every item needs (on-behalf-of, shared/auth/obo.ts).
   const connection = env.assertion
     ? await oboConnection(env.userId, env.assertion, featuresOf(items))
-    : await loadConnection(env.userId);
+    : await loadAccountConnection(env.userId, env.account);
+  // The batch acts as one account (the default, or the one `account` names): its principal.
+  env = { ...env, userId: connection.userId };
   if (connection.status === 'reauth_required') throw await reauthProblem(connection);
 
   const prepared = new Map<string, Prepared>();

@@ -86,6 +86,7 @@ export async function consumeConfirmation(
 
 registerUserData({
   name: 'sendConfirmations',
+  perAccount: true,
   export: async (userId) =>
     (await partitionRows<Row>(await table(CONFIRMATIONS_TABLE), userId)).map((r) => ({
       action: r.action,

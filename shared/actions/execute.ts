@@ -9,7 +9,12 @@ import { audit } from '../audit';
 import { oboConnection } from '../auth/obo';
 import { grantedFeatures } from '../auth/scopes';
 import type { Feature } from '../config';
-import { ensureFeature, loadConnection, readAheadConnection, reauthProblem } from '../auth/token-vault';
+import {
+  ensureFeature,
+  loadAccountConnection,
+  readAheadConnection,
+  reauthProblem,
+} from '../auth/token-vault';
 import { getConfig } from '../config';
 import { graphRaw, graphRequest, type GraphCall, type GraphResponse } from '../graph/client';
 import { GraphError } from '../graph/errors';
@@ -48,6 +53,8 @@ export interface ExecuteEnv {
   release?: boolean;
   /** The caller's Entra access token for this API (shared/auth/obo.ts). */
   assertion?: string;
+  /** Which of the user's Microsoft accounts (email or id; the default when absent, shared/storage/accounts.ts). */
+  account?: string;
 }
 
 export type ActionOutcome =
@@ -169,13 +176,20 @@ export async function executeAction(
     // An Entra caller's Graph access comes from its own token (on-behalf-of), not the connect flow.
     const reading = env.assertion
       ? oboConnection(env.userId, env.assertion, needed)
-      : loadConnection(env.userId);
-    const early = env.assertion ? undefined : readAhead(action, input, env);
+      : loadAccountConnection(env.userId, env.account);
+    const early = env.assertion || env.account !== undefined ? undefined : readAhead(action, input, env);
     const connection = await reading;
+    // From here on the user is the account's principal (its tokens, idempotency, caches); the
+    // feed and the audit log still land with the user, naming the account.
+    env = { ...env, userId: connection.userId };
     if (connection.status === 'reauth_required') throw await reauthProblem(connection);
     if (action.feature !== 'base') await ensureFeature(connection, action.feature);
     for (const feature of action.requires?.(input) ?? []) await ensureFeature(connection, feature);
-    if (early && early.ctx.connection.etag === connection.etag) {
+    if (
+      early &&
+      early.ctx.connection.userId === connection.userId &&
+      early.ctx.connection.etag === connection.etag
+    ) {
       // The row is unchanged since the call started: its answer stands (see readAhead).
       ctx = early.ctx;
       const response = await early.response;

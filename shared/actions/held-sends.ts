@@ -150,6 +150,7 @@ export async function takeHeldSend(
 
 registerUserData({
   name: 'heldSends',
+  perAccount: true,
   export: async (userId) =>
     (await partitionRows<Row>(await table(HELD_SENDS_TABLE), userId)).map((r) => ({
       sendId: r.rowKey,

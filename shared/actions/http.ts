@@ -58,8 +58,10 @@ export function serviceHandler<S extends string>(service: S, load: (service: S) 
     } else {
       input = await readJson(request, action.maxBodyBytes);
     }
-    const outcome = await executeAction(action, input, {
+    const { input: ownInput, account } = takeAccount(input);
+    const outcome = await executeAction(action, ownInput, {
       userId: caller.userId,
+      ...(account !== undefined ? { account } : {}),
       invocationId: context.invocationId,
       log: context,
       headers: request.headers,
@@ -74,6 +76,25 @@ export function serviceHandler<S extends string>(service: S, load: (service: S) 
     if (outcome.kind === 'raw') return outcome.result.response;
     return jsonResponse(outcome.status, outcome.body);
   });
+}
+
+/**
+ * `account` (any action): which of the user's Microsoft accounts to act as, by email or id
+ * (shared/storage/accounts.ts); the action's own input is the rest. No action has a field of
+ * that name (a unit test holds that).
+ */
+export function takeAccount(input: unknown): { input: unknown; account?: string } {
+  if (!input || typeof input !== 'object' || Array.isArray(input) || !('account' in input)) return { input };
+  const { account, ...rest } = input as Record<string, unknown>;
+  if (typeof account !== 'string' || account.length === 0 || account.length > 320)
+    throw new Problem(
+      'invalid_input',
+      'account must be the email or id of one of your connected Microsoft accounts.',
+      {
+        errors: [{ field: 'account', message: 'must be an email or account id' }],
+      },
+    );
+  return { input: rest, account };
 }
 
 /** A guarded send confirmed over HTTP: the token from the 409 `confirmation_required`. */

@@ -242,6 +242,7 @@ export async function release(userId: string, actionId: string, key: string): Pr
 // The stored results hold what the actions created (tasks, events, contacts): personal data.
 registerUserData({
   name: 'idempotencyKeys',
+  perAccount: true,
   async export(userId) {
     const client = await table(IDEMPOTENCY_TABLE);
     const out = [];

@@ -18,6 +18,7 @@ import type * as Msal from '@azure/msal-node';
 import { getConfig, type Feature, FEATURES } from '../config';
 import { decrypt, encrypt } from '../crypto/envelope';
 import { Problem } from '../http/problem';
+import { addAccount, listAccounts, principalFor } from '../storage/accounts';
 import { getConnection, saveConnection, type Connection, type SignedInAccount } from '../storage/connections';
 import { consumePending, consumeState, savePending, saveState } from '../storage/oauth-states';
 import { CACHE_PURPOSE, encryptionKeys, PKCE_PURPOSE } from './keys';
@@ -75,7 +76,10 @@ export async function startConnect(userId: string, input: StartInput): Promise<S
       errors: [{ field: 'returnUrl', message: 'must start with an allow-listed URL prefix' }],
     });
   }
-  const existing = await getConnection(userId);
+  // prompt=select_account adds another Microsoft account (issue 30): nothing of the current one
+  // (its features, its type, its name as the hint) shapes the new sign-in.
+  const adding = input.prompt === 'select_account';
+  const existing = adding ? undefined : await getConnection(userId);
   const requested = input.features ?? config.MICROSOFT_FEATURES;
   // Incremental consent: a connected user asking for more gets a URL for the union.
   const previously = existing ? grantedFeatures(existing.scopes.split(' ')) : [];
@@ -306,7 +310,13 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
   }
   const tenantId = account.tenantId || claims.tid || '';
   // An MCP client's user is the Microsoft account itself: nothing to link, nobody to confirm.
-  const owner = value.mcpRequest ? mcpUserId(account.homeAccountId, tenantId) : value.userId;
+  // A platform user's account they already hold is refreshed under its own principal.
+  const known = value.mcpRequest
+    ? undefined
+    : (await listAccounts(value.userId)).accounts.find((a) => a.homeAccountId === account.homeAccountId);
+  const owner = value.mcpRequest
+    ? mcpUserId(account.homeAccountId, tenantId)
+    : (known?.principal ?? value.userId);
   if (!owner) {
     return {
       kind: 'error',
@@ -317,7 +327,7 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
     };
   }
   const sealed = encrypt(plugin.serialized, { userId: owner, purpose: CACHE_PURPOSE }, keys);
-  const previous = await getConnection(value.userId);
+  const previous = await getConnection(owner);
   const granted = new Set([...value.scopes.split(' '), ...result.scopes.map(shortScope)]);
   const signedIn: SignedInAccount = {
     homeAccountId: account.homeAccountId,
@@ -344,10 +354,10 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
       username: account.username,
     };
   }
-  if (previous && previous.homeAccountId === account.homeAccountId) {
-    // Re-consent or reauth of the account this user already holds: it links nothing new.
-    const connection = await storeConnection(value.userId, signedIn, previous);
-    return { kind: 'connected', connection, ...base };
+  if (known && previous && previous.homeAccountId === account.homeAccountId) {
+    // Re-consent or reauth of an account this user already holds: it links nothing new.
+    const connection = await storeConnection(owner, signedIn, previous);
+    return { kind: 'connected', connection, ...base, userId: owner };
   }
   const completionCode = base64url(randomBytes(32));
   const expiresAt = new Date(Date.now() + PENDING_LIFETIME_MS).toISOString();
@@ -424,7 +434,24 @@ export async function completeConnection(
   const pending = consumed.value;
   if (!sameUser(pending.userId, callerUserId)) return { kind: 'mismatch', startedBy: pending.userId };
   const { userId: _startedBy, returnUrl: _returnUrl, expiresAt: _expiresAt, ...signedIn } = pending;
-  const connection = await storeConnection(callerUserId, signedIn, await getConnection(callerUserId));
+  // Another Microsoft account joins the user's accounts (issue 30); one they hold is refreshed.
+  const { accounts } = await listAccounts(callerUserId);
+  const known = accounts.find((a) => a.homeAccountId === signedIn.homeAccountId);
+  const principal = known?.principal ?? principalFor(callerUserId, signedIn.homeAccountId, accounts);
+  if (principal !== callerUserId) {
+    // The pending cache was sealed for the user; the account's own principal owns it now.
+    const keys = await encryptionKeys();
+    const plain = decrypt(
+      { keyId: signedIn.cacheKeyId, data: signedIn.cacheData },
+      { userId: callerUserId, purpose: CACHE_PURPOSE },
+      keys,
+    );
+    const resealed = encrypt(plain, { userId: principal, purpose: CACHE_PURPOSE }, keys);
+    signedIn.cacheKeyId = resealed.keyId;
+    signedIn.cacheData = resealed.data;
+  }
+  const connection = await storeConnection(principal, signedIn, await getConnection(principal));
+  if (!known) await addAccount(callerUserId, principal, signedIn);
   return { kind: 'connected', connection };
 }
 

@@ -9,6 +9,7 @@ import { registerUserData } from '../privacy';
 import { deleteConnection, getConnection, type Connection } from '../storage/connections';
 import { grantedFeatures } from './scopes';
 import { deleteStatesForUser } from '../storage/oauth-states';
+import { eraseAccounts, listAccounts } from '../storage/accounts';
 
 type Hook = (userId: string, context: InvocationContext) => Promise<void>;
 
@@ -64,6 +65,21 @@ registerUserData({
     return rest;
   },
   erase: async (userId) => ((await deleteConnection(userId)) ? 1 : 0),
+  perAccount: true,
+});
+registerUserData({
+  name: 'accounts',
+  async export(userId) {
+    const { accounts, defaultId } = await listAccounts(userId);
+    return accounts.map((a) => ({
+      id: a.id,
+      username: a.username,
+      accountType: a.accountType,
+      addedAt: a.addedAt,
+      default: a.id === defaultId,
+    }));
+  },
+  erase: eraseAccounts,
 });
 registerUserData({
   name: 'pendingSignIns',

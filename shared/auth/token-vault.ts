@@ -21,6 +21,7 @@ import {
   saveConnection,
   type Connection,
 } from '../storage/connections';
+import { chooseAccount } from './accounts';
 import { mapMsalError, startConnect } from './connect';
 import { CACHE_PURPOSE, encryptionKeys } from './keys';
 import { createMsalApp, UserCachePlugin } from './msal';
@@ -111,6 +112,38 @@ export async function loadConnection(userId: string): Promise<Connection> {
     );
   }
   return connection;
+}
+
+/**
+ * The connection of one of the user's Microsoft accounts (shared/storage/accounts.ts): the one
+ * `account` names (email or id), else the default. The usual request (no account named, the
+ * default the first account) reads the user's own row only; a user who made another account the
+ * default has it named on that row; one whose first account was disconnected reads the list.
+ */
+export async function loadAccountConnection(userId: string, account?: string): Promise<Connection> {
+  if (account !== undefined) {
+    const chosen = await chooseAccount(userId, account);
+    if (!chosen) return await loadConnection(userId); // not_connected
+    return await loadConnection(chosen.principal);
+  }
+  let own: Connection;
+  try {
+    own = await loadConnection(userId);
+  } catch (err) {
+    if (!(err instanceof Problem) || err.code !== 'not_connected') throw err;
+    const fallback = await chooseAccount(userId, undefined);
+    if (!fallback || fallback.principal === userId) throw err;
+    return await loadConnection(fallback.principal);
+  }
+  if (own.defaultPrincipal && own.defaultPrincipal !== userId) {
+    try {
+      return await loadConnection(own.defaultPrincipal);
+    } catch (err) {
+      if (!(err instanceof Problem) || err.code !== 'not_connected') throw err;
+      // The default was disconnected meanwhile: the user's own account serves.
+    }
+  }
+  return own;
 }
 
 /**

@@ -26,6 +26,11 @@ export interface Caller {
 export const MAX_CALLER_TOKEN_LIFETIME_SECONDS = 15 * 60;
 /** User ids become Table partition keys: no '/', '\\', '#', '?', control characters. */
 export const USER_ID = /^[A-Za-z0-9._:@|=+-]{1,128}$/;
+/**
+ * A user id or one of the user's other Microsoft accounts (`{userId}~{accountId}`,
+ * shared/storage/accounts.ts): what queue messages about a connection carry.
+ */
+export const PRINCIPAL_ID = /^[A-Za-z0-9._:@|=+-]{1,128}(?:~a[0-9a-f]{11})?$/;
 
 const jose = (): typeof Jose => require('jose') as typeof Jose;
 let jwks: ReturnType<typeof Jose.createRemoteJWKSet> | undefined;

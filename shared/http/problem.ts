@@ -27,6 +27,7 @@ export const PROBLEM_TYPES = {
   origin_not_allowed: { status: 403, title: 'Requests from this browser origin are not allowed' },
   insufficient_scope: { status: 403, title: "The MCP client's grant does not allow this" },
   not_found: { status: 404, title: 'Not found' },
+  account_not_found: { status: 404, title: 'No connected Microsoft account by that name' },
   route_not_found: { status: 404, title: 'No function serves this route' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
   conflict: { status: 409, title: 'Conflict with the current state of the resource' },

@@ -4,7 +4,7 @@
  * `confirm: true` only validate and check access, then describe what they would do: no Graph call.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ensureFeature, loadConnection, reauthProblem } from '../auth/token-vault';
+import { ensureFeature, loadAccountConnection, reauthProblem } from '../auth/token-vault';
 import { executeAction, parseInput, type ExecuteEnv } from '../actions/execute';
 import type { Action } from '../actions/types';
 import { toProblem } from '../http/handler';
@@ -35,7 +35,7 @@ export function targetIds(input: unknown): Record<string, string | string[]> {
 /** The checks a real call would make first, so a dry run never promises what would be refused. */
 async function dryRun(action: Action, args: unknown, env: ToolCallEnv): Promise<CallToolResult> {
   const input = parseInput(action, args);
-  const connection = await loadConnection(env.userId);
+  const connection = await loadAccountConnection(env.userId, env.account);
   if (connection.status === 'reauth_required') throw await reauthProblem(connection);
   if (action.feature !== 'base') await ensureFeature(connection, action.feature);
   for (const feature of action.requires?.(input) ?? []) await ensureFeature(connection, feature);

@@ -23,12 +23,12 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { getConnection } from '../storage/connections';
+import { loadAccountConnection } from '../auth/token-vault';
 import { grantedFeatures } from '../auth/scopes';
 import { getConfig, type Feature } from '../config';
 import { unavailableIn } from '../cloud';
 import { toProblem } from '../http/handler';
-import { problemBody } from '../http/problem';
+import { Problem, problemBody } from '../http/problem';
 import { callTool } from './call';
 import {
   changesAfterTemplate,
@@ -79,7 +79,11 @@ const INSTRUCTIONS = [
  * An Entra caller also gets the app's features its cloud offers: they are granted on first use.
  */
 async function granted(env: McpRequestEnv): Promise<Feature[]> {
-  const connection = await getConnection(env.userId);
+  // The default account's features (shared/storage/accounts.ts); none when nothing is connected.
+  const connection = await loadAccountConnection(env.userId).catch((err: unknown) => {
+    if (err instanceof Problem && err.code === 'not_connected') return undefined;
+    throw err;
+  });
   const own = connection ? grantedFeatures(connection.scopes.split(' ')) : [];
   if (!env.assertion) return own;
   const config = getConfig();

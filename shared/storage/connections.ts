@@ -36,6 +36,12 @@ export interface Connection {
   cacheData: string;
   /** `obo`: granted on behalf of an Entra caller's token (shared/auth/obo.ts), not by the connect flow. */
   grant?: 'obo';
+  /**
+   * On the row of the user's own principal: the principal of the default account when the user
+   * made another account the default (shared/storage/accounts.ts), so the usual request needs no
+   * other read.
+   */
+  defaultPrincipal?: string;
   etag?: string;
 }
 

@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { listAccounts, splitPrincipal } from '../storage/accounts';
 import { deleteRows, enqueue, table } from '../storage/clients';
 import { str, type Summary } from './resources';
 
@@ -62,6 +63,8 @@ export interface ChangeEntry {
   type: ChangeType;
   at: string;
   summary: Summary | null;
+  /** The account of a user's other Microsoft account (shared/storage/accounts.ts); absent for the first. */
+  account?: string;
 }
 
 export interface NewChange {
@@ -100,6 +103,7 @@ function entryFromRow(row: TableEntityResult<Record<string, unknown>>): ChangeEn
     type: row.type as ChangeType,
     at: str(row.at),
     summary,
+    ...(str(row.account) ? { account: str(row.account) } : {}),
   };
 }
 
@@ -144,6 +148,7 @@ async function commitChunk(
   userId: string,
   chunk: Array<{ change: NewChange; marker: string }>,
   now: () => string,
+  account: string,
 ): Promise<ChangeEntry[]> {
   let pending = chunk;
   for (let attempt = 0; attempt < 30 && pending.length > 0; attempt++) {
@@ -157,6 +162,7 @@ async function commitChunk(
       type: change.type,
       at,
       summary: change.summary,
+      ...(account ? { account } : {}),
     }));
     const last = counter.seq + pending.length;
     const actions: TransactionAction[] = [
@@ -178,6 +184,7 @@ async function commitChunk(
           type: e.type,
           at: e.at,
           summary: e.summary ? JSON.stringify(e.summary) : '',
+          ...(account ? { account } : {}),
           marker,
           pushed: false,
         },
@@ -235,14 +242,16 @@ async function push(client: TableClient, userId: string, entries: readonly Chang
  * Returns the entries written now.
  */
 export async function appendChanges(
-  userId: string,
+  principal: string,
   changes: readonly NewChange[],
   now: () => string = () => new Date().toISOString(),
 ): Promise<ChangeEntry[]> {
   if (changes.length === 0) return [];
+  // One feed per user: another account's changes land in it naming the account.
+  const { owner: userId, ref: account } = splitPrincipal(principal);
   const client = await table(CHANGES_TABLE);
   const unique = new Map<string, NewChange>();
-  for (const c of changes) unique.set(markerKey(c.dedupe), c);
+  for (const c of changes) unique.set(markerKey(account ? `${account}|${c.dedupe}` : c.dedupe), c);
   const existing = await existingMarkers(client, userId, [...unique.keys()]);
 
   // Replayed changes whose push never completed go out again.
@@ -262,7 +271,7 @@ export async function appendChanges(
     .map(([marker, change]) => ({ change, marker }));
   const written: ChangeEntry[] = [];
   for (let i = 0; i < fresh.length; i += PER_TX) {
-    const entries = await commitChunk(client, userId, fresh.slice(i, i + PER_TX), now);
+    const entries = await commitChunk(client, userId, fresh.slice(i, i + PER_TX), now, account);
     await push(client, userId, entries);
     written.push(...entries);
   }
@@ -334,6 +343,23 @@ export async function listChanges(
   return { items, nextCursor: String(last), hasMore };
 }
 
+/** An entry as callers see it: with several accounts connected, each names its account. */
+export type NamedEntry = Omit<ChangeEntry, 'account'> & { account?: { id: string; username: string } };
+
+/**
+ * Names the account of each entry when the user has connected more than one (entries of the
+ * user's own principal carry no account id: they are the first account's).
+ */
+export async function nameAccounts(userId: string, entries: readonly ChangeEntry[]): Promise<NamedEntry[]> {
+  const { accounts } = await listAccounts(userId);
+  if (accounts.length < 2) return entries.map(({ account: _a, ...rest }) => rest);
+  const own = accounts.find((a) => a.principal === userId);
+  return entries.map(({ account, ...rest }) => {
+    const found = account ? accounts.find((a) => a.id === account) : own;
+    return found ? { ...rest, account: { id: found.id, username: found.username } } : rest;
+  });
+}
+
 /** The last sequence number handed out for the user (0 before the first entry). */
 export async function latestSeq(userId: string): Promise<number> {
   return (await readCounter(await table(CHANGES_TABLE), userId)).seq;
@@ -375,8 +401,39 @@ export async function exportChanges(userId: string): Promise<ChangeEntry[]> {
   }
 }
 
-/** Erases the user's whole feed partition (entries, markers, counter). */
-export async function eraseChanges(userId: string): Promise<number> {
+/**
+ * Erases a principal's entries: the whole partition (entries, markers, counter) for the user's
+ * own principal when no other account is connected, else only that account's entries and markers.
+ */
+export async function eraseChanges(principal: string): Promise<number> {
+  const { owner, ref } = splitPrincipal(principal);
+  if (ref || (await listAccounts(owner)).accounts.some((a) => a.principal !== owner))
+    return await eraseAccountEntries(owner, ref);
+  return await eraseWholeFeed(owner);
+}
+
+async function eraseAccountEntries(userId: string, account: string): Promise<number> {
+  const client = await table(CHANGES_TABLE);
+  const rows = client.listEntities<Record<string, unknown>>({
+    queryOptions: { filter: `PartitionKey eq '${q(userId)}' and RowKey gt 's:' and RowKey lt 's;'` },
+  });
+  let batch: string[] = [];
+  let n = 0;
+  for await (const row of rows) {
+    if (str(row.account) !== account) continue;
+    batch.push(row.rowKey ?? '');
+    if (typeof row.marker === 'string' && row.marker) batch.push(row.marker);
+    n++;
+    if (batch.length >= TX_MAX - 1) {
+      await deleteRows(client, userId, batch);
+      batch = [];
+    }
+  }
+  await deleteRows(client, userId, batch);
+  return n;
+}
+
+async function eraseWholeFeed(userId: string): Promise<number> {
   const client = await table(CHANGES_TABLE);
   const rows = client.listEntities<Record<string, unknown>>({
     queryOptions: { filter: `PartitionKey eq '${q(userId)}'` },

@@ -38,11 +38,18 @@ export function installSyncHooks(): void {
 
   registerUserData({
     name: 'syncState',
+    perAccount: true,
     async export(userId) {
       return (await listSyncStates(userId)).map(({ etag: _e, leaseId: _l, leaseUntil: _u, ...rest }) => rest);
     },
     erase: eraseSyncStates,
   });
-  registerUserData({ name: 'syncedItems', export: exportIndexed, erase: (userId) => eraseIndexed(userId) });
-  registerUserData({ name: 'changeFeed', export: exportChanges, erase: eraseChanges });
+  registerUserData({
+    name: 'syncedItems',
+    perAccount: true,
+    export: exportIndexed,
+    erase: (userId) => eraseIndexed(userId),
+  });
+  // The feed is the user's; erasing an account's principal removes only that account's entries.
+  registerUserData({ name: 'changeFeed', perAccount: true, export: exportChanges, erase: eraseChanges });
 }

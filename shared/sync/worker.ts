@@ -7,7 +7,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { GraphError } from '../graph/client';
-import { USER_ID } from '../http/caller';
+import { PRINCIPAL_ID } from '../http/caller';
 import { enqueue } from '../storage/clients';
 import { runSyncRound, type RoundResult } from './engine';
 import { enqueueSyncJob, isResourceKey, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from './jobs';
@@ -33,7 +33,7 @@ const MAX_DELAY_SECONDS = 15 * 60;
 
 const Job = z
   .object({
-    userId: z.string().regex(USER_ID),
+    userId: z.string().regex(PRINCIPAL_ID),
     resource: z.string().refine(isResourceKey),
     reason: z.enum(['timer', 'notification', 'connect', 'lifecycle', 'manual']),
     full: z.boolean().optional(),

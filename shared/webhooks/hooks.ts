@@ -45,6 +45,7 @@ export function installWebhookHooks(): void {
 
   registerUserData({
     name: 'subscriptions',
+    perAccount: true,
     async export(userId) {
       // Everything but the clientState hash (a secret's fingerprint, not personal data).
       return (await listSubscriptions(userId)).map(({ clientStateHash: _h, ...rest }) => rest);

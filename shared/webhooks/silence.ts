@@ -208,6 +208,7 @@ export async function afterRound(job: SyncJob, result: RoundResult, log: Logger)
 
 registerUserData({
   name: 'feedHealth',
+  perAccount: true,
   export: async (userId) =>
     (await partitionRows<Record<string, unknown>>(await table(FEED_HEALTH_TABLE), userId)).map(fromRow),
   erase: async (userId) => await erasePartition(await table(FEED_HEALTH_TABLE), userId),

@@ -344,7 +344,7 @@ describe('account linking (connect-flow CSRF): a flow started by one user never 
     );
   });
 
-  test('a connected user signing in to a different Microsoft account also needs the confirmation', async () => {
+  test('a connected user signing in to a different Microsoft account also needs the confirmation, and then has both', async () => {
     const userId = await t.connect(ADELE);
     const { authorizationUrl } = await startFlow(userId, { loginHint: MEGAN });
     const page = await fetch(await authorize(authorizationUrl), { redirect: 'manual' });
@@ -355,9 +355,13 @@ describe('account linking (connect-flow CSRF): a flow started by one user never 
       ADELE,
     );
     await t.call(userId, 'POST', '/auth/microsoft/complete', { completionCode: completionFrom(html) });
-    expect((await t.call(userId, 'GET', '/connections/me').then((r) => r.json())).account.username).toBe(
-      MEGAN,
-    );
+    // Another account joins the user's accounts (issue 30); the first stays the default.
+    const me = (await t.call(userId, 'GET', '/connections/me').then((r) => r.json())) as {
+      account: { username: string };
+      accounts: Array<{ account: { username: string } }>;
+    };
+    expect(me.account.username).toBe(ADELE);
+    expect(me.accounts.map((a) => a.account.username)).toEqual([ADELE, MEGAN]);
   });
 });
 
