@@ -6,6 +6,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ensureFeature, loadAccountConnection, reauthProblem } from '../auth/token-vault';
 import { executeAction, parseInput, type ExecuteEnv } from '../actions/execute';
+import { takeAccount } from '../actions/http';
 import type { Action } from '../actions/types';
 import { toProblem } from '../http/handler';
 import { Problem } from '../http/problem';
@@ -98,10 +99,12 @@ export async function callTool(
         { field: '_meta.idempotencyKey', message: 'must be a string of 8–200 characters' },
       ]);
     }
-    const { args, confirmed, token } = splitConfirm(action, raw);
-    if (action.kind === 'destructive' && !confirmed) return await dryRun(action, args, env);
+    const { input: own, account } = takeAccount(raw);
+    const { args, confirmed, token } = splitConfirm(action, own as Record<string, unknown>);
+    const chosen = account !== undefined ? { ...env, account } : env;
+    if (action.kind === 'destructive' && !confirmed) return await dryRun(action, args, chosen);
 
-    const { readOnly: _readOnly, idempotencyKey, ...rest } = env;
+    const { readOnly: _readOnly, idempotencyKey, ...rest } = chosen;
     const outcome = await executeAction(action, args, {
       ...rest,
       ...(action.guard && token !== undefined ? { confirmation: { token, confirmed } } : {}),

@@ -83,15 +83,30 @@ export function toolDescription(action: Action): string {
   return `${action.description}\n\n${notes.join(' ')}`;
 }
 
-/** The tool's input schema: the OpenAPI request schema, with `confirm` added on destructive tools (and `confirmationToken` on guarded sends). */
+/** The server's own argument on every tool: which of the user's Microsoft accounts to act as. */
+export const ACCOUNT = 'account';
+const ACCOUNT_SCHEMA = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 320,
+  description:
+    "Which of the user's connected Microsoft accounts to act as: its email or id (GET /api/connections/me lists them). Leave it out for the default account.",
+};
+
+/**
+ * The tool's input schema: the OpenAPI request schema, with `account` (any tool), `confirm` on
+ * destructive tools and `confirmationToken` on guarded sends added.
+ */
 export function toolInputSchema(action: Action): Tool['inputSchema'] {
   const schema = inputSchema(action);
-  if (action.kind !== 'destructive' && !action.guard) return schema as Tool['inputSchema'];
+  if (!schema.properties && action.kind !== 'destructive' && !action.guard)
+    return schema as Tool['inputSchema'];
   const properties = { ...((schema.properties as Record<string, unknown> | undefined) ?? {}) };
+  if (schema.properties) properties[ACCOUNT] = ACCOUNT_SCHEMA;
   if (action.guard) {
     properties[CONFIRM] = GUARD_CONFIRM_SCHEMA;
     properties[CONFIRMATION_TOKEN] = CONFIRMATION_TOKEN_SCHEMA;
-  } else properties[CONFIRM] = CONFIRM_SCHEMA;
+  } else if (action.kind === 'destructive') properties[CONFIRM] = CONFIRM_SCHEMA;
   return { ...schema, type: 'object', properties } as Tool['inputSchema'];
 }
 

@@ -5,6 +5,8 @@
  * and a connection written before accounts existed read and migrated in place.
  */
 import { TableClient } from '@azure/data-tables';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { PLATFORM_RETURN_URL } from '../../scripts/harness';
 import { startTestApp, type TestApp } from '../support/app';
 import { MiniBrowser, sandboxUserChoice } from '../support/oauth-browser';
@@ -143,6 +145,28 @@ test('one user, a work and a personal account: mail from each by account, one fe
   const named = (subject: string): unknown => entries.find((e) => e.summary?.subject === subject)?.account;
   expect(named(toWork)).toEqual({ id: accounts[0]!.id, username: ADELE });
   expect(named(toHome)).toEqual({ id: samId, username: SAM });
+
+  // Over MCP too: every tool takes account.
+  const client = new Client({ name: 'accounts-e2e', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${t.api}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${await t.tokenFor(user)}` } },
+    }),
+  );
+  try {
+    const { tools } = await client.listTools();
+    expect(tools.find((x) => x.name === 'mail.listMessages')?.inputSchema.properties).toHaveProperty(
+      'account',
+    );
+    const viaMcp = (await client.callTool({
+      name: 'mail.listMessages',
+      arguments: { account: SAM, folder: 'sentitems', top: 10 },
+    })) as { isError?: boolean; structuredContent?: Json };
+    expect(viaMcp.isError).toBeFalsy();
+    expect(JSON.stringify(viaMcp.structuredContent)).toContain(fromHome);
+  } finally {
+    await client.close();
+  }
 
   // The default can change.
   expect((await call(user, 'PUT', '/connections/me/default', { account: SAM })).status).toBe(200);

@@ -426,6 +426,11 @@ test('tool names and input schemas stay in step with the OpenAPI document', asyn
     const op = operations.get(tool.name);
     expect(op).toBeDefined();
     const properties = { ...(tool.inputSchema.properties as Json) };
+    // The server's own arguments: which account (any tool), confirm and its token.
+    if (op!.requestBody.content['application/json'].schema.properties) {
+      expect(properties.account).toEqual(expect.objectContaining({ type: 'string' }));
+      delete properties.account;
+    }
     if (op!['x-action-kind'] === 'destructive' || op!['x-send-guard']) {
       expect(properties.confirm).toEqual(expect.objectContaining({ type: 'boolean' }));
       delete properties.confirm;

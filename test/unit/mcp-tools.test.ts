@@ -42,7 +42,7 @@ test('every action with a JSON body is a tool named by its id; raw-stream action
   ).toBe(true);
 });
 
-test("each tool's input schema is the OpenAPI request schema, plus an optional confirm on destructive tools and guarded sends", () => {
+test("each tool's input schema is the OpenAPI request schema, plus an optional account, and confirm on destructive tools and guarded sends", () => {
   const guarded = allActions()
     .filter((a) => a.guard)
     .map((a) => a.id);
@@ -51,6 +51,11 @@ test("each tool's input schema is the OpenAPI request schema, plus an optional c
     const op = operations.get(tool.name)!;
     const expected = op.requestBody.content['application/json'].schema as Json;
     const properties = { ...(tool.inputSchema.properties as Json) };
+    if (expected.properties) {
+      expect(properties.account).toMatchObject({ type: 'string' });
+      expect(tool.inputSchema.required ?? []).not.toContain('account');
+      delete properties.account;
+    }
     if (guarded.includes(tool.name)) {
       expect(properties[CONFIRM]).toMatchObject({ type: 'boolean' });
       expect(properties.confirmationToken).toMatchObject({ type: 'string' });
@@ -68,11 +73,11 @@ test("each tool's input schema is the OpenAPI request schema, plus an optional c
   }
 });
 
-test('no action declares an input named confirm (it is reserved for the MCP safety gate)', () => {
+test('no action declares an input named confirm or account (reserved for the MCP safety gate and the account choice)', () => {
   for (const action of allActions()) {
     const props = (operations.get(action.id)?.requestBody?.content?.['application/json']?.schema
       ?.properties ?? {}) as Json;
-    expect([action.id, CONFIRM in props]).toEqual([action.id, false]);
+    expect([action.id, CONFIRM in props, 'account' in props]).toEqual([action.id, false, false]);
   }
 });
 
