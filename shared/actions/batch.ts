@@ -38,6 +38,8 @@ export const BatchBody = z
             action: z.string().min(3).max(64),
             input: z.record(z.string(), z.unknown()).default({}),
             dependsOn: z.array(z.string().min(1).max(64)).max(20).optional(),
+            /** This item acts as another of the user's accounts (email or id) than the batch. */
+            account: z.string().min(1).max(320).optional(),
           })
           .strict(),
       )
@@ -103,6 +105,21 @@ export function validateBatch(items: BatchItem[]): void {
     if ([...ids.keys()].some((id) => visit(id)))
       errors.push({ field: 'items', message: 'dependsOn forms a cycle' });
   }
+  // An item of another account runs on its own, outside the batch's Graph $batch calls: it can
+  // neither wait for nor be waited on by the others.
+  items.forEach((item, i) => {
+    if (!item.account) return;
+    if (item.dependsOn?.length)
+      errors.push({
+        field: `items.${i}.dependsOn`,
+        message: 'an item with its own account cannot depend on others',
+      });
+    if (items.some((other) => other.dependsOn?.some((d) => d.toLowerCase() === item.id.toLowerCase())))
+      errors.push({
+        field: `items.${i}.account`,
+        message: 'an item others depend on acts as the batch’s account',
+      });
+  });
   if (errors.length > 0) throw new Problem('invalid_input', 'The batch is not valid.', { errors });
 }
 
@@ -173,6 +190,29 @@ export async function runBatch(
   const stats: BatchStats = { graphBatchCalls: 0, directCalls: 0, retriedAlone: 0 };
   const results = new Map<string, BatchResult>();
   // An Entra caller's grant covers what every item needs (on-behalf-of, shared/auth/obo.ts).
+  // Items naming another account than the batch's run one by one as that account.
+  const all = items;
+  const elsewhere = items.filter((i) => i.account !== undefined && i.account !== env.account);
+  if (elsewhere.length > 0) {
+    for (const item of elsewhere) {
+      const action = getAction(item.action);
+      if (!action) {
+        results.set(
+          item.id,
+          problemResult(item, new Problem('not_found', `Unknown action "${item.action.slice(0, 64)}".`)),
+        );
+        continue;
+      }
+      await runDirect(
+        { item, action, input: item.input },
+        { ...env, account: item.account! },
+        results,
+        stats,
+      );
+    }
+    items = items.filter((i) => !elsewhere.includes(i));
+    if (items.length === 0) return { results: all.map((i) => results.get(i.id)!), stats };
+  }
   const connection = env.assertion
     ? await oboConnection(env.userId, env.assertion, featuresOf(items))
     : await loadAccountConnection(env.userId, env.account);
@@ -374,7 +414,7 @@ export async function runBatch(
     }
   }
 
-  const ordered = items.map((item) => {
+  const ordered = all.map((item) => {
     const r = results.get(item.id);
     if (r) return r;
     return failedDependency(item)

@@ -82,6 +82,8 @@ export function eventBody(userId: string, e: ChangeEntry): string {
       change: e.type,
       at: e.at,
       summary: e.summary,
+      // Another of the user's Microsoft accounts (its id, GET /api/connections/me names it).
+      ...(e.account ? { account: e.account } : {}),
     },
   });
 }

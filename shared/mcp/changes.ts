@@ -34,8 +34,11 @@ export interface ChangeEntry {
   summary?: unknown;
 }
 
+/** A feed entry as read out: with several accounts connected, naming its account. */
+export type FeedItem = Omit<ChangeEntry, 'account'> & { account?: string | { id: string; username: string } };
+
 export interface ChangeFeedPage {
-  items: readonly ChangeEntry[];
+  items: readonly FeedItem[];
   /** The last sequence number returned (or `after` when nothing is new): read on from here. */
   nextCursor: string;
   hasMore: boolean;

@@ -146,6 +146,26 @@ test('one user, a work and a personal account: mail from each by account, one fe
   expect(named(toWork)).toEqual({ id: accounts[0]!.id, username: ADELE });
   expect(named(toHome)).toEqual({ id: samId, username: SAM });
 
+  // A batch acts as its account, and an item may act as another.
+  const batch = await call(user, 'POST', '/batch', {
+    items: [
+      { id: 'work', action: 'mail.listMessages', input: { folder: 'sentitems', top: 10 } },
+      { id: 'home', action: 'mail.listMessages', input: { folder: 'sentitems', top: 10 }, account: SAM },
+    ],
+  });
+  expect(batch.status).toBe(200);
+  const [workSent, homeSent] = batch.body.results as Json[];
+  expect(JSON.stringify(workSent!.output)).toContain(fromWork);
+  expect(JSON.stringify(workSent!.output)).not.toContain(fromHome);
+  expect(JSON.stringify(homeSent!.output)).toContain(fromHome);
+  const mixed = await call(user, 'POST', '/batch', {
+    items: [
+      { id: 'a', action: 'mail.listMessages', input: {} },
+      { id: 'b', action: 'mail.listMessages', input: {}, account: SAM, dependsOn: ['a'] },
+    ],
+  });
+  expect(mixed.status).toBe(400);
+
   // Over MCP too: every tool takes account.
   const client = new Client({ name: 'accounts-e2e', version: '1.0.0' });
   await client.connect(
