@@ -18,7 +18,7 @@ import type * as Msal from '@azure/msal-node';
 import { getConfig, type Feature, FEATURES } from '../config';
 import { decrypt, encrypt } from '../crypto/envelope';
 import { Problem } from '../http/problem';
-import { addAccount, listAccounts, principalFor } from '../storage/accounts';
+import { addAccount, listAccounts, principalFor, splitPrincipal } from '../storage/accounts';
 import { getConnection, saveConnection, type Connection, type SignedInAccount } from '../storage/connections';
 import { consumePending, consumeState, savePending, saveState } from '../storage/oauth-states';
 import { CACHE_PURPOSE, encryptionKeys, PKCE_PURPOSE } from './keys';
@@ -311,9 +311,13 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
   const tenantId = account.tenantId || claims.tid || '';
   // An MCP client's user is the Microsoft account itself: nothing to link, nobody to confirm.
   // A platform user's account they already hold is refreshed under its own principal.
+  // (A flow started for another account of the user, e.g. its incremental consent, names its
+  // principal: the list is the user's.)
   const known = value.mcpRequest
     ? undefined
-    : (await listAccounts(value.userId)).accounts.find((a) => a.homeAccountId === account.homeAccountId);
+    : (await listAccounts(splitPrincipal(value.userId).owner)).accounts.find(
+        (a) => a.homeAccountId === account.homeAccountId,
+      );
   const owner = value.mcpRequest
     ? mcpUserId(account.homeAccountId, tenantId)
     : (known?.principal ?? value.userId);

@@ -180,7 +180,7 @@ export async function ensureFeature(connection: Connection, feature: Feature): P
   const cloud = getConfig().MICROSOFT_CLOUD;
   const elsewhere = unavailableIn(cloud, feature);
   if (elsewhere) throw new Problem('feature_unavailable', elsewhere, { feature, cloud });
-  if (grantedFeatures(connection.scopes.split(' ')).includes(feature)) return;
+  // A personal account never uses work-only features, whatever scopes it holds.
   if (connection.accountType === 'personal' && WORK_ONLY_FEATURES.includes(feature)) {
     throw new Problem(
       'feature_unavailable',
@@ -188,6 +188,7 @@ export async function ensureFeature(connection: Connection, feature: Feature): P
       { feature },
     );
   }
+  if (grantedFeatures(connection.scopes.split(' ')).includes(feature)) return;
   const start = await startConnect(connection.userId, {
     features: [feature],
     loginHint: connection.username,

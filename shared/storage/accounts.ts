@@ -71,6 +71,8 @@ export async function listAccounts(userId: string): Promise<AccountList> {
     else accounts.push(fromRow(row));
   }
   if (accounts.length === 0) {
+    // Only a user's own principal can be a connection from before accounts existed.
+    if (userId.includes(SEPARATOR)) return { accounts, defaultId: undefined };
     const legacy = await getConnection(userId);
     if (!legacy) return { accounts, defaultId: undefined };
     const first = await addAccount(userId, userId, legacy);

@@ -127,6 +127,10 @@ test('one user, a work and a personal account: mail from each by account, one fe
     top: 10,
   });
   expect((sent.body.items as Json[]).some((m) => m.subject === fromHome)).toBe(true);
+  // A personal account never gets work-only features.
+  const teams = await call(user, 'POST', '/teams/listChats', { account: SAM });
+  expect(teams.status).toBe(403);
+  expect(teams.body.code).toBe('feature_unavailable');
   // An account that is not connected is named as such.
   const unknown = await call(user, 'POST', '/mail/listMessages', { account: 'nobody@example.test' });
   expect(unknown.status).toBe(404);
