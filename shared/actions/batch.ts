@@ -162,6 +162,10 @@ function relativeUrl(call: GraphCall): string {
   return `${path}${path.includes('?') ? '&' : '?'}${q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}`;
 }
 
+function unknownAction(item: BatchItem): BatchResult {
+  return problemResult(item, new Problem('not_found', `Unknown action "${item.action.slice(0, 64)}".`));
+}
+
 interface Prepared {
   item: BatchItem;
   action: Action;
@@ -189,7 +193,6 @@ export async function runBatch(
   validateBatch(items);
   const stats: BatchStats = { graphBatchCalls: 0, directCalls: 0, retriedAlone: 0 };
   const results = new Map<string, BatchResult>();
-  // An Entra caller's grant covers what every item needs (on-behalf-of, shared/auth/obo.ts).
   // Items naming another account than the batch's run one by one as that account.
   const all = items;
   const elsewhere = items.filter((i) => i.account !== undefined && i.account !== env.account);
@@ -197,10 +200,7 @@ export async function runBatch(
     for (const item of elsewhere) {
       const action = getAction(item.action);
       if (!action) {
-        results.set(
-          item.id,
-          problemResult(item, new Problem('not_found', `Unknown action "${item.action.slice(0, 64)}".`)),
-        );
+        results.set(item.id, unknownAction(item));
         continue;
       }
       await runDirect(
@@ -213,6 +213,7 @@ export async function runBatch(
     items = items.filter((i) => !elsewhere.includes(i));
     if (items.length === 0) return { results: all.map((i) => results.get(i.id)!), stats };
   }
+  // An Entra caller's grant covers what every item needs (on-behalf-of, shared/auth/obo.ts).
   const connection = env.assertion
     ? await oboConnection(env.userId, env.assertion, featuresOf(items))
     : await loadAccountConnection(env.userId, env.account);
@@ -224,10 +225,7 @@ export async function runBatch(
   for (const item of items) {
     const action = getAction(item.action);
     if (!action) {
-      results.set(
-        item.id,
-        problemResult(item, new Problem('not_found', `Unknown action "${item.action.slice(0, 64)}".`)),
-      );
+      results.set(item.id, unknownAction(item));
       continue;
     }
     const parsed = action.input.safeParse(item.input);

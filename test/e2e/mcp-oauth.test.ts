@@ -11,16 +11,12 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { resetConfig } from '../../shared/config';
 import { createGrant, issueTokens } from '../../shared/mcp/oauth/grants';
 import { startTestApp, type TestApp } from '../support/app';
+import { HostProvider } from '../support/mcp-host';
 import { authorizeInBrowser, MiniBrowser } from '../support/oauth-browser';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -28,49 +24,6 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const ADELE = 'adele.vance@contoso.test';
 const MEGAN = 'megan.bowen@contoso.test';
 const REDIRECT = 'http://127.0.0.1:53682/oauth/callback';
-
-/** What an MCP host (Claude, VS Code) keeps for one server: a plain in-memory OAuthClientProvider. */
-class HostProvider implements OAuthClientProvider {
-  info?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
-  constructor(readonly scope?: string) {}
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'E2E Assistant',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-      ...(this.scope ? { scope: this.scope } : {}),
-    };
-  }
-  clientInformation() {
-    return this.info;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.info = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(v: string) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
 
 let t: TestApp;
 const clients: Client[] = [];
@@ -151,7 +104,7 @@ describe('discovery', () => {
 
 describe('an MCP host from no credentials to a tool call', () => {
   test('the SDK client registers, the user signs in with Microsoft and allows it, and its tools read Adele\u2019s mail', async () => {
-    const provider = new HostProvider();
+    const provider = new HostProvider(() => REDIRECT);
     const { client } = await connectAsHost(provider);
     expect(provider.info?.client_id).toMatch(/^mcp_/);
     expect(provider.saved?.scope).toBe('mcp:read mcp:write');
