@@ -234,6 +234,13 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
     ...(value.returnUrl ? { returnUrl: value.returnUrl } : {}),
     ...(value.mcpRequest ? { mcpRequest: value.mcpRequest } : {}),
   };
+  const failed = (code: string): CallbackOutcome => ({
+    kind: 'error',
+    code,
+    message: callbackErrorText(code),
+    status: 400,
+    ...base,
+  });
 
   const error = query.get('error');
   if (error) {
@@ -246,17 +253,11 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
     ].includes(error)
       ? error
       : 'authorization_failed';
-    return { kind: 'error', code, message: callbackErrorText(code), status: 400, ...base };
+    return failed(code);
   }
   const code = query.get('code');
   if (!code || code.length > 4096) {
-    return {
-      kind: 'error',
-      code: 'authorization_failed',
-      message: callbackErrorText('authorization_failed'),
-      status: 400,
-      ...base,
-    };
+    return failed('authorization_failed');
   }
 
   const keys = await encryptionKeys();
@@ -290,23 +291,11 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
   }
   const claims = (result.idTokenClaims ?? {}) as { nonce?: string; tid?: string; name?: string };
   if (claims.nonce !== undefined && claims.nonce !== value.nonce) {
-    return {
-      kind: 'error',
-      code: 'token_exchange_failed',
-      message: callbackErrorText('token_exchange_failed'),
-      status: 400,
-      ...base,
-    };
+    return failed('token_exchange_failed');
   }
   const account = result.account;
   if (!account || !plugin.serialized) {
-    return {
-      kind: 'error',
-      code: 'token_exchange_failed',
-      message: callbackErrorText('token_exchange_failed'),
-      status: 400,
-      ...base,
-    };
+    return failed('token_exchange_failed');
   }
   const tenantId = account.tenantId || claims.tid || '';
   // An MCP client's user is the Microsoft account itself: nothing to link, nobody to confirm.
@@ -322,13 +311,7 @@ export async function completeCallback(query: URLSearchParams): Promise<Callback
     ? mcpUserId(account.homeAccountId, tenantId)
     : (known?.principal ?? value.userId);
   if (!owner) {
-    return {
-      kind: 'error',
-      code: 'token_exchange_failed',
-      message: callbackErrorText('token_exchange_failed'),
-      status: 400,
-      ...base,
-    };
+    return failed('token_exchange_failed');
   }
   const sealed = encrypt(plugin.serialized, { userId: owner, purpose: CACHE_PURPOSE }, keys);
   const previous = await getConnection(owner);

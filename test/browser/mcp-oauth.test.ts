@@ -6,19 +6,17 @@
  * the access; Allow sends the browser to the client's loopback redirect, where the code is picked
  * up, and the SDK finishes and calls a tool. Screenshots land in test-results/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app';
+import { launchChromium, SHOTS } from '../support/chromium';
 import { HostProvider } from '../support/mcp-host';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(__dirname, '..', '..', 'test-results');
 const ADELE = 'adele.vance@contoso.test';
 
 let t: TestApp;
@@ -28,8 +26,6 @@ let redirectUrl: string;
 const codes: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: set CHROMIUM_PATH.`);
-  mkdirSync(SHOTS, { recursive: true });
   t = await startTestApp({ sandbox: { autoApprove: false } });
   // The MCP host's loopback listener (RFC 8252 §7.3), as Claude Code or VS Code run one.
   receiver = createServer((req, res) => {
@@ -39,16 +35,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   redirectUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callback`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

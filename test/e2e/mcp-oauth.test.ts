@@ -317,6 +317,36 @@ describe('attacks refused', () => {
     expect(newest).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
+  test('a refresh may ask for less than the grant (read-only), never for more', async () => {
+    const c = await handCode();
+    const tokens = (await exchange(c)).body;
+    const narrowed = await tokenRequest({
+      grant_type: 'refresh_token',
+      client_id: c.clientId,
+      refresh_token: tokens.refresh_token as string,
+      scope: 'mcp:read',
+    });
+    expect(narrowed.body.scope).toBe('mcp:read');
+    expect(await (await toolsWith(narrowed.body.access_token as string)).text()).not.toContain(
+      'mail.sendMessage',
+    );
+    const full = await tokenRequest({
+      grant_type: 'refresh_token',
+      client_id: c.clientId,
+      refresh_token: narrowed.body.refresh_token as string,
+    });
+    expect(full.body.scope).toBe('mcp:read mcp:write');
+    const r = await handCode(ADELE, 'mcp:read');
+    const read = (await exchange(r)).body;
+    const more = await tokenRequest({
+      grant_type: 'refresh_token',
+      client_id: r.clientId,
+      refresh_token: read.refresh_token as string,
+      scope: 'mcp:read mcp:write',
+    });
+    expect(more.body.scope).toBe('mcp:read');
+  });
+
   test('a token this server issued for another resource is refused at /api/mcp (RFC 8707 audience)', async () => {
     const grant = await createGrant({
       userId: 'mcp:00000000-0000-0000-0000-000000000001:00000000-0000-0000-0000-000000000002',

@@ -456,10 +456,7 @@ export async function token(request: HttpRequest): Promise<IssuedTokens> {
     checkResource(form, grant.resource);
     // A client may ask for less (read-only) than its grant, never for more.
     const asked = form.get('scope');
-    const scope: McpScope[] =
-      asked && !asked.split(' ').includes('mcp:write') && asked.split(' ').includes('mcp:read')
-        ? ['mcp:read']
-        : grant.scope;
+    const scope = asked ? grantedScope(asked).filter((x) => grant.scope.includes(x)) : grant.scope;
     return await issueTokens(grant, generation, scope);
   }
   throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token.');
