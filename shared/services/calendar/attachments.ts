@@ -12,7 +12,7 @@ import { defineAction } from '../../actions/registry';
 import { seg } from '../../graph/client';
 import { idField as id, toAttachment } from '../mail/common';
 import { AttachedOut, attachRequestBody, streamAttachment, uploadFields } from '../mail/upload';
-import { mailboxPath, notShared, otherUser } from './common';
+import { cursor, mailboxPath, notShared, otherUser } from './common';
 
 const EventAttachmentOut = z.object({
   id: z.string(),
@@ -34,7 +34,7 @@ defineAction({
     .object({
       eventId: id('The event id (a series master or an exception; occurrences share their series’ files).'),
       user: otherUser,
-      cursor: z.string().max(4096).optional().describe('nextCursor of the previous page.'),
+      cursor,
     })
     .strict(),
   output: pageOf(EventAttachmentOut),

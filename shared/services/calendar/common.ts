@@ -43,6 +43,9 @@ export function mapTimeZoneError(err: GraphError): Problem | undefined {
   return undefined;
 }
 
+/** The nextCursor of a calendar list (calendarView links carry the window, hence the length). */
+export const cursor = z.string().max(8192).optional().describe('nextCursor of the previous page, unchanged.');
+
 export const otherUser = z
   .string()
   .email()

@@ -17,6 +17,7 @@ import { seg, type GraphCall } from '../../graph/client';
 import { explainEmpty, mergeBusy } from './availability';
 import {
   checkWindow,
+  cursor,
   mailboxPath,
   mapTimeZoneError,
   notShared,
@@ -58,7 +59,6 @@ const eventId = z
   .min(1)
   .max(1024)
   .describe('Event id (an occurrence id addresses one occurrence of a series).');
-const cursor = z.string().max(8192).optional().describe('nextCursor of the previous page, unchanged.');
 const pageSize = z.number().int().min(1).max(100).optional().describe('Items per page (default 25).');
 
 function eventPath(id: string): string {
