@@ -17,17 +17,13 @@ const MEGAN = 'megan.bowen@contoso.test';
 const API = `api://${TEST_APP.clientId}`;
 let t: TestApp;
 
+/** What a user consented to through the platform's sign-in: reading and sending their mail. */
+const MAIL_CONSENT = ['openid', 'profile', 'offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
+
 beforeAll(async () => {
   t = await startTestApp({ env: { ENTRA_API_AUDIENCE: API } });
   // Adele consented (through the platform's sign-in) to this app reading and sending her mail.
-  t.sandbox.directory.findUser(ADELE)!.consents[TEST_APP.clientId] = [
-    'openid',
-    'profile',
-    'offline_access',
-    'User.Read',
-    'Mail.ReadWrite',
-    'Mail.Send',
-  ];
+  t.sandbox.directory.findUser(ADELE)!.consents[TEST_APP.clientId] = [...MAIL_CONSENT];
   await sendMailAs(t.sandbox, MEGAN, ADELE, 'Quarterly numbers');
 }, 60000);
 afterAll(async () => await t.stop());
@@ -127,14 +123,7 @@ test('missing consent is 403 consent_required naming the scopes and how to conse
 
 test('MFA required by policy is 401 interaction_required with the claims for the platform’s sign-in', async () => {
   const lee = t.sandbox.directory.findUser('lee.gu@contoso.test')!;
-  lee.consents[TEST_APP.clientId] = [
-    'openid',
-    'profile',
-    'offline_access',
-    'User.Read',
-    'Mail.ReadWrite',
-    'Mail.Send',
-  ];
+  lee.consents[TEST_APP.clientId] = [...MAIL_CONSENT];
   lee.requireMfa = true;
   try {
     const res = await asEntra(await entraToken('lee.gu@contoso.test'), '/mail/listMessages', {});
