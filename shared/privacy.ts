@@ -14,6 +14,12 @@ export interface UserDataStore {
    * rather than per user: disconnecting one account erases these for it.
    */
   perAccount?: boolean;
+  /**
+   * Written by work that may be running while the user is erased (sync rounds): erased before the
+   * connection, so its count is what the user had, and swept again after it, for rows a round
+   * wrote meanwhile (a round that sees the connection gone removes its own, shared/sync/engine.ts).
+   */
+  writtenByRunningWork?: boolean;
   export(userId: string): Promise<unknown>;
   /** Erases the user's data; returns how many records went. */
   erase(userId: string): Promise<number>;
@@ -47,11 +53,28 @@ export async function exportUserData(userId: string): Promise<Record<string, unk
 
 /** Erases what is kept for one Microsoft account of a user (its principal); the connection first. */
 export async function eraseAccountData(principal: string): Promise<Record<string, number>> {
+  return await eraseStores(
+    principal,
+    stores.filter((s) => s.perAccount),
+  );
+}
+
+/**
+ * The order matters. Stores written by running work go while the connection still exists (no
+ * round removes rows on its own then, so the counts are whole); then the connection, which stops
+ * new work; then everything else, and a second sweep of the first ones.
+ */
+async function eraseStores(key: string, selected: readonly UserDataStore[]): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  const ordered = stores
-    .filter((s) => s.perAccount)
-    .sort((a, b) => Number(b.name === 'connection') - Number(a.name === 'connection'));
-  for (const store of ordered) counts[store.name] = await store.erase(principal);
+  const add = async (store: UserDataStore): Promise<void> => {
+    counts[store.name] = (counts[store.name] ?? 0) + (await store.erase(key));
+  };
+  const early = selected.filter((s) => s.writtenByRunningWork);
+  for (const store of early) await add(store);
+  for (const store of selected.filter((s) => s.name === 'connection')) await add(store);
+  for (const store of selected.filter((s) => s.name !== 'connection' && !s.writtenByRunningWork))
+    await add(store);
+  for (const store of early) await add(store);
   return counts;
 }
 
@@ -71,12 +94,8 @@ export async function eraseUserData(userId: string, invocationId: string): Promi
       counts[name] = (counts[name] ?? 0) + n;
     await removeAccount(userId, account.id);
   }
-  // The connection goes first: work still running for the user (a sync round) checks it after
-  // its last write and removes what it wrote once it is gone (shared/sync/engine.ts).
-  const ordered = [...stores].sort(
-    (a, b) => Number(b.name === 'connection') - Number(a.name === 'connection'),
-  );
-  for (const store of ordered) counts[store.name] = (counts[store.name] ?? 0) + (await store.erase(userId));
+  for (const [name, n] of Object.entries(await eraseStores(userId, stores)))
+    counts[name] = (counts[name] ?? 0) + n;
   const client = await table(ERASURES_TABLE);
   const at = new Date().toISOString();
   await client.createEntity({

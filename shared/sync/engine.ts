@@ -130,9 +130,10 @@ export async function runSyncRound(job: SyncJob, options: RoundOptions = {}): Pr
 }
 
 /**
- * The erase deletes the connection first (shared/privacy.ts), so a round that checks after its
- * last write either sees the connection (and the erase, still to come, removes what it wrote) or
- * sees it gone and removes its writes itself.
+ * The erase sweeps the sync rows, deletes the connection, then sweeps them again
+ * (shared/privacy.ts), so a round that checks after its last write either sees the connection
+ * (and the second sweep, still to come, removes what it wrote) or sees it gone and removes its
+ * writes itself.
  */
 async function dropIfErased(userId: string, log: Logger): Promise<void> {
   if (await getConnection(userId)) return;

@@ -39,6 +39,7 @@ export function installSyncHooks(): void {
   registerUserData({
     name: 'syncState',
     perAccount: true,
+    writtenByRunningWork: true,
     async export(userId) {
       return (await listSyncStates(userId)).map(({ etag: _e, leaseId: _l, leaseUntil: _u, ...rest }) => rest);
     },
@@ -47,9 +48,16 @@ export function installSyncHooks(): void {
   registerUserData({
     name: 'syncedItems',
     perAccount: true,
+    writtenByRunningWork: true,
     export: exportIndexed,
     erase: (userId) => eraseIndexed(userId),
   });
   // The feed is the user's; erasing an account's principal removes only that account's entries.
-  registerUserData({ name: 'changeFeed', perAccount: true, export: exportChanges, erase: eraseChanges });
+  registerUserData({
+    name: 'changeFeed',
+    perAccount: true,
+    writtenByRunningWork: true,
+    export: exportChanges,
+    erase: eraseChanges,
+  });
 }

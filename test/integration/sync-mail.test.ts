@@ -7,7 +7,14 @@
  */
 import type { TestApp } from '../../scripts/harness';
 import { runSyncRound, type RoundResult } from '../../shared/sync/engine';
-import { appendChanges, latestSeq, listChanges, type ChangeEntry } from '../../shared/sync/feed';
+import { eraseUserData, registerUserData } from '../../shared/privacy';
+import {
+  appendChanges,
+  latestSeq,
+  listChanges,
+  type ChangeEntry,
+  type NewChange,
+} from '../../shared/sync/feed';
 import type { ResourceKey } from '../../shared/sync/jobs';
 import { acquireLease, getSyncState, listSyncStates, releaseLease } from '../../shared/sync/state';
 import { startTestApp } from '../support/app';
@@ -412,4 +419,58 @@ test('mail that arrives after connect but before the baseline reaches it is repo
   expect(entries.map((e) => ({ type: e.type, subject: e.summary?.subject }))).toEqual([
     { type: 'created', subject: 'Arrived during the baseline' },
   ]);
+});
+
+test('erasing a user while rounds run: the counts are what the user had, and nothing written meanwhile stays', async () => {
+  const userId = `user-erased-${Date.now()}`;
+  await t.connect(LEE, { features: ['mail'], userId });
+  await waitIdle(userId, ['mail:inbox']);
+  await graph(MEGAN, 'POST', '/me/sendMail', {
+    message: {
+      subject: 'Before the erase',
+      body: { contentType: 'text', content: 'hello' },
+      toRecipients: [{ emailAddress: { address: LEE } }],
+    },
+  });
+  for (let i = 0; i < 100 && (await feed(userId)).every((e) => e.service !== 'mail'); i++) {
+    await roundWhenFree(userId, 'mail:inbox');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const had = (await feed(userId)).length;
+  expect(had).toBeGreaterThan(1);
+
+  // Two pieces of running work, placed where the race hurts: one writes a feed entry just after
+  // the feed was swept while the connection still exists; one (a queued job) runs a round just
+  // after the connection went, which removes the user's sync rows itself.
+  let wroteAfterSweep = false;
+  let ranAfterConnectionGone: RoundResult | undefined;
+  registerUserData({
+    name: 'test-writer-after-sweep',
+    writtenByRunningWork: true,
+    export: async () => null,
+    async erase(id) {
+      if (id !== userId || wroteAfterSweep) return 0;
+      wroteAfterSweep = true;
+      const change = { service: 'mail', resource: 'mail:inbox', id: 'late', type: 'updated', summary: null };
+      await appendChanges(userId, [{ ...change, dedupe: 'late' } as NewChange]);
+      return 0;
+    },
+  });
+  registerUserData({
+    name: 'test-round-after-connection-gone',
+    export: async () => null,
+    async erase(id) {
+      if (id === userId) ranAfterConnectionGone = await round(userId, 'mail:inbox');
+      return 0;
+    },
+  });
+  const counts = await eraseUserData(userId, 'test-invocation');
+  expect(wroteAfterSweep).toBe(true);
+  expect(ranAfterConnectionGone).toBeDefined();
+  // Every entry the user had is counted; the late one went with the round that found no connection.
+  expect(counts.changeFeed).toBe(had);
+  expect(counts.syncState).toBeGreaterThan(0);
+  expect(counts.syncedItems).toBeGreaterThan(0);
+  expect(await feed(userId)).toEqual([]);
+  expect(await listSyncStates(userId)).toEqual([]);
 });
