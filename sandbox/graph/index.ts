@@ -12,6 +12,7 @@ import { installCalendar, seedCalendar } from './calendar';
 import { installContacts, seedContacts } from './contacts';
 import { installFiles, seedFiles } from './files';
 import { installMail, seedMail } from './mail';
+import { installMailbox, seedMailbox } from './mailbox';
 import { installPlaces, seedPlaces } from './places';
 import { installMeetings } from './meetings';
 import { installPeople } from './people';
@@ -60,6 +61,7 @@ export { toIanaZone, toWindowsZone } from './timezones';
  */
 const SERVICES: ReadonlyArray<{ install(sandbox: Sandbox): void; seed?(sandbox: Sandbox): void }> = [
   { install: installMail, seed: seedMail },
+  { install: installMailbox, seed: seedMailbox },
   { install: installCalendar, seed: seedCalendar },
   { install: installFiles, seed: seedFiles },
   { install: installTeams, seed: seedTeams },

@@ -1,15 +1,14 @@
 /**
- * Users and mailbox settings: `GET /me`, `GET /users/{id | userPrincipalName}`, `GET /users`,
- * `GET /me/mailboxSettings` (https://learn.microsoft.com/graph/api/user-get,
- * https://learn.microsoft.com/graph/api/user-get-mailboxsettings).
+ * Users: `GET /me`, `GET /users/{id | userPrincipalName}`, `GET /users`,
+ * (https://learn.microsoft.com/graph/api/user-get); mailbox settings live in ./mailbox/settings.ts.
  */
 import type { Sandbox } from '../context';
 import type { SandboxUser } from '../state';
-import { contextPath, entityResponse, graphRoute, type GraphCtx } from './core';
+import { entityResponse, graphRoute, type GraphCtx } from './core';
 import { badQuery, notFound } from './errors';
 import { applySelect, parseODataQuery } from './odata';
 import { collection } from './paging';
-import { toWindowsZone } from './timezones';
+import { mailboxSettings } from './mailbox/settings';
 
 /** The default user properties Graph v1.0 returns without $select. */
 export function userResource(user: SandboxUser): Record<string, unknown> {
@@ -47,41 +46,13 @@ function pickDefault(u: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Properties only returned through $select. */
-function userSelectable(user: SandboxUser): Record<string, unknown> {
+function userSelectable(sandbox: Sandbox, user: SandboxUser): Record<string, unknown> {
   return {
     ...userResource(user),
     accountEnabled: true,
     mailNickname: user.userPrincipalName.split('@')[0],
     userType: 'Member',
-    mailboxSettings: mailboxSettings(user),
-  };
-}
-
-export function mailboxSettings(user: SandboxUser): Record<string, unknown> {
-  const tz = toWindowsZone(user.timeZone);
-  return {
-    archiveFolder: null,
-    // Graph reports mailbox time zones in Windows names (user-get-mailboxsettings.md example).
-    timeZone: tz,
-    automaticRepliesSetting: {
-      status: 'disabled',
-      externalAudience: 'all',
-      internalReplyMessage: '',
-      externalReplyMessage: '',
-      scheduledStartDateTime: { dateTime: '2020-01-01T00:00:00.0000000', timeZone: 'UTC' },
-      scheduledEndDateTime: { dateTime: '2020-01-02T00:00:00.0000000', timeZone: 'UTC' },
-    },
-    language: { locale: 'en-US', displayName: 'English (United States)' },
-    dateFormat: 'M/d/yyyy',
-    timeFormat: 'h:mm tt',
-    delegateMeetingMessageDeliveryOptions: 'sendToDelegateOnly',
-    userPurpose: 'user',
-    workingHours: {
-      daysOfWeek: user.workingHours.daysOfWeek,
-      startTime: user.workingHours.startTime,
-      endTime: user.workingHours.endTime,
-      timeZone: { name: tz },
-    },
+    mailboxSettings: mailboxSettings(sandbox, user),
   };
 }
 
@@ -144,7 +115,7 @@ export function installUsers(sandbox: Sandbox): void {
       const user = ctx.user;
       if (!user) throw notFound('directory');
       const q = parseODataQuery(ctx.query, 'directory');
-      const entity = q.select ? applySelect(userSelectable(user), q.select) : userResource(user);
+      const entity = q.select ? applySelect(userSelectable(sandbox, user), q.select) : userResource(user);
       // Graph: "$metadata#users/$entity" or "$metadata#users(displayName,mail)/$entity".
       return entityResponse(ctx, entity, {
         context: q.select ? `users(${q.select.join(',')})/$entity` : 'users/$entity',
@@ -177,32 +148,18 @@ export function installUsers(sandbox: Sandbox): void {
       }
       const users = [...sandbox.directory.users.values()].filter((u) => u.tenantId === ctx.auth.tenantId);
       // Directory collections page with $skiptoken; $top up to 999 (https://learn.microsoft.com/graph/paging).
-      return collection(ctx, users.map(userSelectable), {
-        kind: 'skiptoken',
-        maxTop: 999,
-        defaultTop: 100,
-        render: (u) => (selected ? u : pickDefault(u)),
-        search: userSearch,
-        context: 'users',
-      });
-    },
-  );
-
-  graphRoute(
-    sandbox,
-    'GET',
-    '/me/mailboxSettings',
-    {
-      scopes: {
-        anyOf: ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'],
-        other: ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'],
-      },
-      workload: 'outlook',
-    },
-    (ctx: GraphCtx) => {
-      const user = ctx.user;
-      if (!user) throw notFound('outlook');
-      return entityResponse(ctx, mailboxSettings(user), { context: contextPath(ctx) });
+      return collection(
+        ctx,
+        users.map((u) => userSelectable(sandbox, u)),
+        {
+          kind: 'skiptoken',
+          maxTop: 999,
+          defaultTop: 100,
+          render: (u) => (selected ? u : pickDefault(u)),
+          search: userSearch,
+          context: 'users',
+        },
+      );
     },
   );
 }

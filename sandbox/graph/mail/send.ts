@@ -39,6 +39,9 @@ import {
   type Recipient,
 } from './model';
 import { graphTimestamp, outlookId, type Entity } from '../store';
+import { CONTACTS } from '../contacts';
+import { planDelivery, type ArrivingMessage, type DeliveryPlan } from '../mailbox/rules';
+import { automaticReplyFor } from '../mailbox/settings';
 
 const SEND = { scopes: { anyOf: ['Mail.Send'] } };
 const WRITE = { scopes: { anyOf: ['Mail.ReadWrite'] } };
@@ -295,20 +298,40 @@ function deliver(
     if (!user || delivered.has(user.id)) continue;
     delivered.add(user.id);
     ensureMailbox(sandbox, user.id);
-    const id = outlookId();
-    store.insert(refs(store, user.id).messages, {
-      ...withoutVersion(sent),
-      id,
-      webLink: webLink(id),
-      parentFolderId: wellKnownFolderId(user.id, 'inbox'),
-      isRead: false,
-      // Recipients never see the bcc line.
-      bccRecipients: [],
-      categories: [],
-      flag: { flagStatus: 'notFlagged' },
-      internetMessageHeaders: headers,
-      _attachments: cloneAttachments(attachmentsOf(sent as Entity)),
-    });
+    const arriving = arrivingMessage(sent, from, headers);
+    // Inbox rules and Focused Inbox overrides decide where it lands (sandbox/graph/mailbox/rules.ts).
+    const plan = planDelivery(
+      store,
+      user,
+      wellKnownFolderId(user.id, 'inbox'),
+      wellKnownFolderId(user.id, 'deleteditems'),
+      arriving,
+    );
+    const { folders, messages } = refs(store, user.id);
+    const inbox = wellKnownFolderId(user.id, 'inbox');
+    const landing =
+      plan.folderId && store.get(folders, plan.folderId) ? plan.folderId : plan.folderId && inbox;
+    const copy = (folderId: string) => {
+      const id = outlookId();
+      store.insert(messages, {
+        ...withoutVersion(sent),
+        id,
+        webLink: webLink(id),
+        parentFolderId: folderId,
+        isRead: false,
+        // Recipients never see the bcc line.
+        bccRecipients: [],
+        categories: [],
+        flag: { flagStatus: 'notFlagged' },
+        internetMessageHeaders: headers,
+        _attachments: cloneAttachments(attachmentsOf(sent as Entity)),
+        ...plan.patch,
+      });
+    };
+    if (landing) copy(landing);
+    for (const folderId of plan.copyTo) if (store.get(folders, folderId)) copy(folderId);
+    if (!arriving.ruleLoop) ruleForwards(sandbox, user, sent, plan);
+    automaticReply(sandbox, user, arriving);
   }
 
   const ownerId = submission.ownerId;
@@ -344,6 +367,120 @@ function deliver(
       parentFolderId: sentItems,
     });
   }
+}
+
+/** What Inbox rules look at in a message being delivered. */
+function arrivingMessage(
+  sent: Record<string, unknown>,
+  from: Recipient,
+  headers: Array<{ name: string; value: string }>,
+): ArrivingMessage & { ruleLoop: boolean } {
+  const addresses = (v: unknown) => ((v ?? []) as Recipient[]).map((r) => r.emailAddress.address);
+  const body = sent.body as { contentType?: string; content?: string } | undefined;
+  const header = (name: string) => headers.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value;
+  const auto = header('Auto-Submitted');
+  return {
+    subject: str(sent.subject),
+    body: body?.contentType === 'html' ? htmlToText(str(body.content)) : str(body?.content),
+    from: from.emailAddress.address,
+    fromName: from.emailAddress.name,
+    to: addresses(sent.toRecipients),
+    cc: addresses(sent.ccRecipients),
+    importance: str(sent.importance, 'normal'),
+    hasAttachments: attachmentsOf(sent as Entity).some((a) => !a.isInline),
+    headers,
+    autoSubmitted: auto !== undefined && auto.toLowerCase() !== 'no',
+    ruleLoop: header(RULE_LOOP_HEADER) !== undefined,
+  };
+}
+
+/** Exchange stamps mail its rules send on, and never runs forwarding rules on it again. */
+const RULE_LOOP_HEADER = 'X-MS-Exchange-Inbox-Rules-Loop';
+
+/** forwardTo / forwardAsAttachmentTo (a new message from the recipient) and redirectTo (as sent). */
+function ruleForwards(
+  sandbox: Sandbox,
+  user: SandboxUser,
+  sent: Record<string, unknown>,
+  plan: DeliveryPlan,
+): void {
+  const me = recipientFor(user);
+  const loop = { name: RULE_LOOP_HEADER, value: user.mail };
+  const base = {
+    ...withoutVersion(sent),
+    bccRecipients: [],
+    ccRecipients: [],
+    _attachments: cloneAttachments(attachmentsOf(sent as Entity)),
+  };
+  const submission = (from: Recipient, sender: Recipient): Submission => ({
+    ownerId: user.id,
+    from,
+    sender,
+    save: false,
+    keepId: false,
+  });
+  if (plan.forwardTo.length) {
+    const forward = {
+      ...base,
+      subject: `FW: ${str(sent.subject)}`,
+      toRecipients: plan.forwardTo,
+      internetMessageId: `<${outlookId('fw')}@sandbox.local>`,
+      internetMessageHeaders: [loop],
+    };
+    deliver(sandbox, forward, undefined, submission(me, me));
+  }
+  if (plan.redirectTo.length) {
+    const original = sent.from as Recipient;
+    const redirect = { ...base, toRecipients: plan.redirectTo, internetMessageHeaders: [loop] };
+    deliver(sandbox, redirect, undefined, submission(original, me));
+  }
+}
+
+/**
+ * The recipient's automatic reply to the sender, if one is due (sandbox/graph/mailbox/settings.ts):
+ * delivered to the sender when the sender is a sandbox mailbox; never kept in Sent Items.
+ */
+function automaticReply(sandbox: Sandbox, user: SandboxUser, m: ArrivingMessage): void {
+  const senderUser = sandbox.directory.findUser(m.from);
+  const domain = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
+  const internal = senderUser
+    ? senderUser.tenantId === user.tenantId
+    : [...sandbox.directory.users.values()].some(
+        (u) => u.tenantId === user.tenantId && domain(u.mail) === domain(m.from),
+      );
+  const store = graphState(sandbox).store;
+  const inContacts = store
+    .list(store.collection(user.id, CONTACTS))
+    .some((c) =>
+      ((c.emailAddresses ?? []) as Array<{ address?: string }>).some(
+        (e) => e.address?.toLowerCase() === m.from.toLowerCase(),
+      ),
+    );
+  const reply = automaticReplyFor(
+    sandbox,
+    user,
+    m.from,
+    { subject: m.subject, autoSubmitted: m.autoSubmitted },
+    { internal, inContacts },
+  );
+  if (!reply) return;
+  const me = recipientFor(user);
+  const message = {
+    subject: reply.subject,
+    body: { contentType: 'html', content: reply.html },
+    toRecipients: [{ emailAddress: { name: m.fromName, address: m.from } }],
+    importance: 'normal',
+    internetMessageId: `<${outlookId('oof')}@sandbox.local>`,
+    // RFC 3834: automatic replies say so, and are not answered in turn.
+    internetMessageHeaders: [{ name: 'Auto-Submitted', value: 'auto-replied' }],
+  };
+  deliver(sandbox, message, undefined, {
+    ownerId: user.id,
+    from: me,
+    sender: me,
+    save: false,
+    keepId: false,
+  });
 }
 
 function withoutVersion(m: Record<string, unknown>): Record<string, unknown> {
