@@ -22,6 +22,7 @@ export const FEATURES = [
   'meetings',
   'meetings-content',
   'rooms',
+  'mailbox-settings',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

@@ -76,7 +76,7 @@ export async function holdSend(
 export const undoWindowPassed = (): Problem =>
   new Problem(
     'undo_window_passed',
-    'The send is no longer waiting: its undo window is over and it has gone out (or it was cancelled already). Nothing was changed.',
+    'The send is no longer waiting: its undo window (or scheduled time) is over and it has gone out, or it was cancelled already. Nothing was changed.',
   );
 
 /** Cancels a held send of this action family; `undo_window_passed` once it is going or gone. */

@@ -41,6 +41,9 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
   ],
   // The tenant's rooms and room lists (place-list.md): admin consent, so apart from calendar.
   rooms: ['Place.Read.All'],
+  // Out of office, working hours, master categories and Inbox rules: writing them is apart from
+  // mail (incremental consent), since a rule can forward every arriving message.
+  'mailbox-settings': ['MailboxSettings.ReadWrite'],
 };
 
 /** Features a personal Microsoft account cannot have (Teams and SharePoint are work/school only). */

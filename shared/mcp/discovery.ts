@@ -247,6 +247,10 @@ const SYNONYMS: Record<string, string[]> = {
   availability: ['schedule', 'free'],
   reply: ['answer'],
   answer: ['reply'],
+  vacation: ['automatic', 'replies'],
+  ooo: ['automatic', 'replies'],
+  away: ['automatic', 'replies'],
+  label: ['category'],
 };
 
 /** Tools ranked for a query: name words count most, then title/summary, then the description. */

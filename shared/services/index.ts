@@ -10,6 +10,7 @@
 const loaders = {
   profile: () => void require('./profile'),
   mail: () => void require('./mail'),
+  mailbox: () => void require('./mailbox'),
   calendar: () => void require('./calendar'),
   files: () => void require('./files'),
   teams: () => void require('./teams'),

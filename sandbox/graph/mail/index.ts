@@ -22,6 +22,7 @@ import { deltaResponse } from '../delta';
 import { badQuery, GraphHttpError, notFound } from '../errors';
 import { installMailAttachments } from './attachments';
 import {
+  attachmentsOf,
   copyMessage,
   derived,
   DRAFT_ONLY,
@@ -48,6 +49,7 @@ import {
   wellKnownFolderId,
   type Recipient,
 } from './model';
+import { messageMime } from './mime';
 import { installMailSend, scheduleDeferred } from './send';
 import { applySelect, assertOutlookFilterOrder } from '../odata';
 import { collection } from '../paging';
@@ -330,6 +332,15 @@ function installMessages(sandbox: Sandbox): void {
   });
 
   // https://learn.microsoft.com/graph/api/message-get
+  // https://learn.microsoft.com/graph/outlook-get-mime-message: the MIME source.
+  graphRoute(sandbox, 'GET', '/me/messages/:id/$value', READ, (ctx) => {
+    const m = findMessage(ctx, ctx.params.id!);
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/plain' },
+      body: messageMime(sandbox, m, attachmentsOf(m)),
+    };
+  });
   graphRoute(sandbox, 'GET', '/me/messages/:id', READ, (ctx) => getMessage(ctx));
   graphRoute(sandbox, 'PATCH', '/me/messages/:id', WRITE, (ctx) => updateMessage(ctx));
   graphRoute(sandbox, 'DELETE', '/me/messages/:id', WRITE, (ctx) => deleteMessage(ctx));

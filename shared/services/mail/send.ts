@@ -37,6 +37,7 @@ import {
 } from './upload';
 import { defineAction } from '../../actions/registry';
 import type { ActionContext } from '../../actions/types';
+import { callerZone, DateTimeInput, toMillis } from '../calendar/time';
 
 /** Graph's request limit (4 MB) less room for headers: above it sendMail would answer 413. */
 const SEND_MAIL_JSON_LIMIT = 4 * 1024 * 1024 - 64 * 1024;
@@ -49,14 +50,52 @@ const SEND_MAIL_JSON_LIMIT = 4 * 1024 * 1024 - 64 * 1024;
  */
 const DEFERRED_SEND_TIME = 'SystemTime 0x3FEF';
 
+/**
+ * When a send is held: the undo window (guarded sends) and/or the caller's `sendAt`, whichever is
+ * later. Exchange holds the message in Drafts until then (the sandbox on its own clock).
+ */
 function deferral(
   ctx: ActionContext,
-): { undoUntil: string; properties: Record<string, unknown> } | undefined {
-  if (!ctx.undoSeconds) return undefined;
-  const undoUntil = new Date(Date.now() + ctx.undoSeconds * 1000).toISOString();
+  sendAt?: DateTimeInput,
+): { undoUntil?: string; scheduledFor?: string; properties: Record<string, unknown> } | undefined {
+  const undo = ctx.undoSeconds ? Date.now() + ctx.undoSeconds * 1000 : undefined;
+  const scheduled = sendAt === undefined ? undefined : scheduledInstant(sendAt, ctx);
+  if (undo === undefined && scheduled === undefined) return undefined;
+  const at = Math.max(undo ?? 0, scheduled ?? 0);
+  const value = new Date(at).toISOString();
   return {
-    undoUntil,
-    properties: { singleValueExtendedProperties: [{ id: DEFERRED_SEND_TIME, value: undoUntil }] },
+    ...(undo !== undefined && at === undo ? { undoUntil: value } : {}),
+    ...(scheduled !== undefined ? { scheduledFor: value } : {}),
+    properties: { singleValueExtendedProperties: [{ id: DEFERRED_SEND_TIME, value }] },
+  };
+}
+
+/** The longest a send may be scheduled ahead (Outlook's own limit is not documented; ours is a year). */
+const MAX_SCHEDULE_DAYS = 365;
+
+function scheduledInstant(sendAt: DateTimeInput, ctx: ActionContext): number {
+  const ms = toMillis(sendAt, 'sendAt', callerZone(undefined, ctx.timezone));
+  if (ms <= Date.now()) throw badField('sendAt', 'must be in the future (to send now, leave sendAt out)');
+  if (ms > Date.now() + MAX_SCHEDULE_DAYS * 86400_000) {
+    throw badField('sendAt', `must be within ${MAX_SCHEDULE_DAYS} days`);
+  }
+  return ms;
+}
+
+const sendAtField = DateTimeInput.optional().describe(
+  'Send later: when the message goes out, e.g. {"dateTime": "2026-12-08T08:00:00", "timeZone": "Europe/Berlin"} or an instant with offset. Until then it waits in Drafts and mail.cancelSend stops it.',
+);
+
+const scheduledForField = z
+  .string()
+  .optional()
+  .describe('With sendAt: when the message goes out (UTC); until then mail.cancelSend stops it.');
+
+/** The output fields of a held send. */
+function held(d: ReturnType<typeof deferral>): { undoUntil?: string; scheduledFor?: string } {
+  return {
+    ...(d?.undoUntil ? { undoUntil: d.undoUntil } : {}),
+    ...(d?.scheduledFor ? { scheduledFor: d.scheduledFor } : {}),
   };
 }
 
@@ -146,6 +185,7 @@ const sendMessageInput = z
     ...messageFields,
     attachments: z.array(attachmentInput).max(50).optional().describe('Files to attach (base64).'),
     saveToSentItems: z.boolean().optional().describe('Keep a copy in Sent Items (default true).'),
+    sendAt: sendAtField,
     mailbox: mailboxField,
   })
   .strict();
@@ -156,17 +196,18 @@ defineAction({
   service: 'mail',
   summary: 'Send an email',
   description:
-    'Sends a new email (to/cc/bcc, subject, text or HTML body, importance, reply-to, attachments) from the user, a shared mailbox (mailbox), or as another address the user may send as (from). Small messages go in one request; attachments of 3 MB or more, or messages over the 4 MB request limit, go through a draft with upload sessions and are then sent. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true, method}; delivery is asynchronous. For files too large to pass as base64 here, use mail.createDraft, mail.addAttachment (streamed) and mail.sendDraft.',
+    'Sends a new email (to/cc/bcc, subject, text or HTML body, importance, reply-to, attachments) from the user, a shared mailbox (mailbox), or as another address the user may send as (from). Small messages go in one request; attachments of 3 MB or more, or messages over the 4 MB request limit, go through a draft with upload sessions and are then sent. Send an Idempotency-Key header so a retry never sends twice. With sendAt the message is scheduled ("send this tomorrow at 8"): it waits in Drafts until then and mail.cancelSend stops it. Returns {sent: true, method} (and messageId with scheduledFor when scheduled); delivery is asynchronous. Before sending, mail.getMailTips tells which recipients are out of office or external. For files too large to pass as base64 here, use mail.createDraft, mail.addAttachment (streamed) and mail.sendDraft.',
   input: sendMessageInput,
   output: z.object({
     sent: z.literal(true),
     method: z
       .enum(['sendMail', 'draft', 'deferred', 'recovered'])
       .describe(
-        'sendMail (one request), draft (large attachments), deferred (waiting out the undo window), recovered (an earlier attempt had sent it).',
+        'sendMail (one request), draft (large attachments), deferred (waiting out the undo window or until sendAt), recovered (an earlier attempt had sent it).',
       ),
     messageId: z.string().optional(),
     undoUntil: undoUntilField,
+    scheduledFor: scheduledForField,
   }),
   feature: 'mail',
   requires: sharedFeature,
@@ -203,7 +244,7 @@ defineAction({
     const fits =
       attachments.every((a) => a.bytes.length < INLINE_MAX_BYTES) &&
       Buffer.byteLength(JSON.stringify(inline)) < SEND_MAIL_JSON_LIMIT;
-    const deferred = deferral(ctx);
+    const deferred = deferral(ctx, input.sendAt);
     if (fits && !deferred) {
       await ctx.graph({ method: 'POST', url: `${root}/sendMail`, body: inline });
       return { sent: true as const, method: 'sendMail' as const };
@@ -221,7 +262,7 @@ defineAction({
         sent: true as const,
         method: 'deferred' as const,
         messageId: draft.body.id,
-        undoUntil: deferred.undoUntil,
+        ...held(deferred),
       };
     }
     // Too big for one request: a draft, each file attached on its own, then send (§8.1 notes).
@@ -254,12 +295,7 @@ defineAction({
     }
     await ctx.graph({ method: 'POST', url: `${root}/messages/${seg(draft.body.id)}/send` });
     return deferred
-      ? {
-          sent: true as const,
-          method: 'deferred' as const,
-          messageId: draft.body.id,
-          undoUntil: deferred.undoUntil,
-        }
+      ? { sent: true as const, method: 'deferred' as const, messageId: draft.body.id, ...held(deferred) }
       : { sent: true as const, method: 'draft' as const, messageId: draft.body.id };
   },
   recover: async (input, ctx) => {
@@ -413,7 +449,9 @@ defineAction({
   mapError: mailError,
 });
 
-const sendDraftInput = z.object({ id: idField('The draft message id.'), mailbox: mailboxField }).strict();
+const sendDraftInput = z
+  .object({ id: idField('The draft message id.'), sendAt: sendAtField, mailbox: mailboxField })
+  .strict();
 
 // https://learn.microsoft.com/graph/api/message-send: 202, the draft moves to Sent Items.
 defineAction({
@@ -421,9 +459,14 @@ defineAction({
   service: 'mail',
   summary: 'Send an email draft',
   description:
-    'Sends a draft (with its attachments) and moves it to Sent Items. Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true, messageId}.',
+    'Sends a draft (with its attachments) and moves it to Sent Items; with sendAt, at that time (until then mail.cancelSend stops it). Send an Idempotency-Key header so a retry never sends twice. Returns {sent: true, messageId}.',
   input: sendDraftInput,
-  output: z.object({ sent: z.literal(true), messageId: z.string(), undoUntil: undoUntilField }),
+  output: z.object({
+    sent: z.literal(true),
+    messageId: z.string(),
+    undoUntil: undoUntilField,
+    scheduledFor: scheduledForField,
+  }),
   feature: 'mail',
   requires: sharedFeature,
   scopes: MAIL_SCOPES_SEND,
@@ -434,17 +477,17 @@ defineAction({
   run: async (input, ctx) => {
     const url = `${mailRoot(input)}/messages/${seg(input.id)}`;
     ctx.targets.push(input.id);
-    const deferred = deferral(ctx);
+    const deferred = deferral(ctx, input.sendAt);
     if (deferred) await ctx.graph({ method: 'PATCH', url, body: deferred.properties });
     await ctx.graph({ method: 'POST', url: `${url}/send` });
-    return { sent: true, messageId: input.id, ...(deferred ? { undoUntil: deferred.undoUntil } : {}) };
+    return { sent: true, messageId: input.id, ...held(deferred) };
   },
   mapError: mailError,
 });
 
 const cancelSendInput = z
   .object({
-    messageId: idField('The messageId a send with an undo window returned.'),
+    messageId: idField('The messageId a held send returned (one with undoUntil or scheduledFor).'),
     mailbox: mailboxField,
   })
   .strict();
@@ -459,9 +502,9 @@ function heldUntil(message: { isDraft?: boolean; singleValueExtendedProperties?:
 defineAction({
   id: 'mail.cancelSend',
   service: 'mail',
-  summary: 'Cancel a send within its undo window',
+  summary: 'Cancel a send that is still waiting (undo window or scheduled)',
   description:
-    'Stops a message that is waiting out its undo window (a send whose result had undoUntil) before it goes out: the held message is deleted and nobody receives it. Answers 409 undo_window_passed once it has gone. Returns {cancelled: true, messageId}.',
+    'Stops a message that is waiting to go out (a send whose result had undoUntil or scheduledFor) before it does: the held message is deleted and nobody receives it. Answers 409 undo_window_passed once it has gone. Returns {cancelled: true, messageId}.',
   input: cancelSendInput,
   output: z.object({ cancelled: z.literal(true), messageId: z.string() }),
   feature: 'mail',
@@ -573,7 +616,7 @@ async function respond(
       ...deferred?.properties,
     };
     const id = await sendAsDraft(ctx, root, input.messageId, create.action, createBody, patch);
-    return { sent: true, messageId: id, ...(deferred ? { undoUntil: deferred.undoUntil } : {}) };
+    return { sent: true, messageId: id, ...held(deferred) };
   }
   await ctx.graph({
     method: 'POST',
