@@ -23,6 +23,7 @@ export const FEATURES = [
   'meetings-content',
   'rooms',
   'mailbox-settings',
+  'teams-manage',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

@@ -38,6 +38,11 @@ export const ADMIN_ONLY_SCOPES = new Set(
     'People.Read.All',
     'TeamMember.Read.All',
     'OnlineMeetingTranscript.Read.All',
+    'ChannelMessage.ReadWrite',
+    'Channel.Create',
+    'ChannelSettings.ReadWrite.All',
+    'ChannelMember.ReadWrite.All',
+    'TeamMember.ReadWrite.All',
     'OnlineMeetingRecording.Read.All',
     'OnlineMeetingArtifact.Read.All',
     'Place.Read.All',
@@ -155,6 +160,12 @@ const DESCRIPTIONS: Record<string, string> = {
   'onlinemeetingrecording.read.all': 'Read all recordings of online meetings (admin consent required)',
   'onlinemeetingartifact.read.all': 'Read online meeting artifacts (admin consent required)',
   'place.read.all': 'Read all company places (admin consent required)',
+  'channelmessage.readwrite': 'Read and write user channel messages (admin consent required)',
+  'channel.create': 'Create channels (admin consent required)',
+  'channelsettings.readwrite.all':
+    'Read and write the names, descriptions, and settings of channels (admin consent required)',
+  'channelmember.readwrite.all': 'Add and remove members from channels (admin consent required)',
+  'teammember.readwrite.all': 'Add and remove members from teams (admin consent required)',
   user_impersonation: 'Access Azure Key Vault as you',
 };
 

@@ -42,6 +42,9 @@ export const HeldSendOut = z
   })
   .strict();
 
+/** Characters of the sealed input one table property takes (64 KiB of UTF-16, with room to spare). */
+const HELD_MAX_CHARS = 30_000;
+
 /** Holds the call for `ctx.undoSeconds` and answers the held result (nothing is sent yet). */
 export async function holdSend(
   action: Action,
@@ -56,6 +59,13 @@ export async function holdSend(
     { userId: ctx.userId, purpose: PURPOSE },
     await encryptionKeys(),
   );
+  // A table property holds at most 64 KiB (Table storage limits): a held message must fit in one.
+  if (sealed.data.length > HELD_MAX_CHARS) {
+    throw new Problem(
+      'payload_too_large',
+      `With an undo window the message is held until it goes out, and a held message can be at most about ${Math.floor((HELD_MAX_CHARS * 3) / 4 / 1024)} KB (images included). Send fewer or smaller images.`,
+    );
+  }
   const client = await table(HELD_SENDS_TABLE);
   await client.createEntity<Row>({
     partitionKey: ctx.userId,

@@ -44,12 +44,22 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
   // Out of office, working hours, master categories and Inbox rules: writing them is apart from
   // mail (incremental consent), since a rule can forward every arriving message.
   'mailbox-settings': ['MailboxSettings.ReadWrite'],
+  // Managing Teams beyond one's own chats: editing and deleting channel messages, creating and
+  // changing channels, adding and removing team and channel members. All need admin consent.
+  'teams-manage': [
+    'ChannelMessage.ReadWrite',
+    'Channel.Create',
+    'ChannelSettings.ReadWrite.All',
+    'ChannelMember.ReadWrite.All',
+    'TeamMember.ReadWrite.All',
+  ],
 };
 
 /** Features a personal Microsoft account cannot have (Teams and SharePoint are work/school only). */
 export const WORK_ONLY_FEATURES: readonly Feature[] = [
   'teams',
   'teams-history',
+  'teams-manage',
   'mail-shared',
   'people',
   'sharepoint',
@@ -66,6 +76,11 @@ export const ADMIN_CONSENT_SCOPES: readonly string[] = [
   'OnlineMeetingRecording.Read.All',
   'OnlineMeetingArtifact.Read.All',
   'Place.Read.All',
+  'ChannelMessage.ReadWrite',
+  'Channel.Create',
+  'ChannelSettings.ReadWrite.All',
+  'ChannelMember.ReadWrite.All',
+  'TeamMember.ReadWrite.All',
 ];
 
 const OIDC = new Set(['openid', 'profile', 'offline_access']);

@@ -489,3 +489,140 @@ describe('chats', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('after sending: edit, delete, react, pin, images', () => {
+  const PNG = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  const chatId = () => `19:${[adeleId, meganId].sort().join('_')}@unq.gbl.spaces`;
+  const megan = () => tokenFor('megan.bowen@contoso.test');
+
+  async function send(content: string, extra: Record<string, unknown> = {}) {
+    const sent = await graph(adele(), 'POST', `/chats/${enc(chatId())}/messages`, {
+      body: { contentType: 'html', content },
+      ...extra,
+    });
+    expect(sent.status).toBe(201);
+    return String(sent.body.id);
+  }
+
+  test('the sender edits a message (204, lastEditedDateTime); anyone else is refused 403', async () => {
+    const id = await send('Draft figures');
+    const path = `/chats/${enc(chatId())}/messages/${id}`;
+    expect(
+      (await graph(await megan(), 'PATCH', path, { body: { contentType: 'text', content: 'Hijack' } }))
+        .status,
+    ).toBe(403);
+    const edit = await graph(adele(), 'PATCH', path, {
+      body: { contentType: 'text', content: 'Final figures' },
+    });
+    expect(edit.status).toBe(204);
+    const read = await graph(await megan(), 'GET', path);
+    expect(read.body).toMatchObject({
+      body: { content: 'Final figures' },
+      lastEditedDateTime: expect.any(String),
+    });
+    expect((await graph(adele(), 'PATCH', path, { body: { content: '' } })).status).toBe(400);
+    expect((await graph(adele(), 'PATCH', path, { createdDateTime: 'x' })).status).toBe(400);
+  });
+
+  test('soft delete through /users/{id}/chats keeps the message with deletedDateTime; undo restores it', async () => {
+    const id = await send('Oops, wrong chat');
+    const del = `/users/${adeleId}/chats/${enc(chatId())}/messages/${id}/softDelete`;
+    expect(
+      (await graph(await megan(), 'POST', `/me/chats/${enc(chatId())}/messages/${id}/softDelete`)).status,
+    ).toBe(403);
+    expect((await graph(adele(), 'POST', del)).status).toBe(204);
+    const gone = await graph(await megan(), 'GET', `/chats/${enc(chatId())}/messages/${id}`);
+    expect(gone.body).toMatchObject({ deletedDateTime: expect.any(String), body: { content: '' } });
+    expect(gone.body).not.toHaveProperty('_deletedBody');
+    // No /chats/{id}/.../softDelete: Graph names the unknown segment (400 BadRequest).
+    expect((await graph(adele(), 'POST', `/chats/${enc(chatId())}/messages/${id}/softDelete`)).status).toBe(
+      400,
+    );
+    expect((await graph(adele(), 'POST', del.replace('softDelete', 'undoSoftDelete'))).status).toBe(204);
+    const back = await graph(adele(), 'GET', `/chats/${enc(chatId())}/messages/${id}`);
+    expect(back.body).toMatchObject({ deletedDateTime: null, body: { content: 'Oops, wrong chat' } });
+  });
+
+  test('reactions: one of each per user, unset removes it, and a word that is not an emoji is refused', async () => {
+    const id = await send('Ship it?');
+    const path = `/chats/${enc(chatId())}/messages/${id}`;
+    expect((await graph(await megan(), 'POST', `${path}/setReaction`, { reactionType: '👍' })).status).toBe(
+      204,
+    );
+    expect((await graph(await megan(), 'POST', `${path}/setReaction`, { reactionType: '👍' })).status).toBe(
+      204,
+    );
+    expect((await graph(adele(), 'POST', `${path}/setReaction`, { reactionType: '🎉' })).status).toBe(204);
+    let read = await graph(adele(), 'GET', path);
+    expect(
+      (read.body.reactions as Array<{ reactionType: string; user: { user: { id: string } } }>).map((r) => [
+        r.reactionType,
+        r.user.user.id,
+      ]),
+    ).toEqual([
+      ['👍', meganId],
+      ['🎉', adeleId],
+    ]);
+    expect((await graph(await megan(), 'POST', `${path}/unsetReaction`, { reactionType: '👍' })).status).toBe(
+      204,
+    );
+    read = await graph(adele(), 'GET', path);
+    expect((read.body.reactions as unknown[]).length).toBe(1);
+    expect((await graph(adele(), 'POST', `${path}/setReaction`, { reactionType: 'hooray' })).status).toBe(
+      400,
+    );
+  });
+
+  test('pinned messages: pin by @odata.bind, list with $expand=message, unpin', async () => {
+    const id = await send('Agenda for Monday');
+    const pins = `/chats/${enc(chatId())}/pinnedMessages`;
+    const bind = `${sandbox.graphBaseUrl}/chats/${enc(chatId())}/messages/${id}`;
+    const pinned = await graph(adele(), 'POST', pins, { 'message@odata.bind': bind });
+    expect(pinned.status).toBe(201);
+    const list = await graph(await megan(), 'GET', `${pins}?$expand=message`);
+    expect(list.body.value).toEqual([
+      expect.objectContaining({ id: pinned.body.id, message: expect.objectContaining({ id }) }),
+    ]);
+    const other = await graph(adele(), 'POST', pins, {
+      'message@odata.bind': `${sandbox.graphBaseUrl}/chats/19:other@thread.v2/messages/${id}`,
+    });
+    expect(other.status).toBe(400);
+    expect((await graph(adele(), 'DELETE', `${pins}/${String(pinned.body.id)}`)).status).toBe(204);
+    expect((await graph(adele(), 'GET', pins)).body.value).toEqual([]);
+  });
+
+  test('an image sent as hosted content is stored with its URL and downloaded identical', async () => {
+    const id = await send('<p>Chart:</p><img src="../hostedContents/1/$value" alt="chart">', {
+      hostedContents: [
+        {
+          '@microsoft.graph.temporaryId': '1',
+          contentBytes: PNG.toString('base64'),
+          contentType: 'image/png',
+        },
+      ],
+    });
+    const path = `/chats/${enc(chatId())}/messages/${id}`;
+    const read = await graph(await megan(), 'GET', path);
+    const src = /src="([^"]+)"/.exec(String((read.body.body as { content: string }).content))![1]!;
+    expect(src).toMatch(new RegExp(`/chats/.+/messages/${id}/hostedContents/[^/]+/\\$value$`));
+    const list = await graph(await megan(), 'GET', `${path}/hostedContents`);
+    expect(list.body.value).toHaveLength(1);
+    const res = await fetch(src, { headers: { authorization: `Bearer ${await megan()}` } });
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await res.arrayBuffer()).equals(PNG)).toBe(true);
+    const missing = await graph(adele(), 'POST', `/chats/${enc(chatId())}/messages`, {
+      body: { contentType: 'html', content: '<p>no image tag</p>' },
+      hostedContents: [
+        {
+          '@microsoft.graph.temporaryId': '1',
+          contentBytes: PNG.toString('base64'),
+          contentType: 'image/png',
+        },
+      ],
+    });
+    expect(missing.status).toBe(400);
+  });
+});

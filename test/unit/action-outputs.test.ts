@@ -36,6 +36,7 @@ test('every action with a JSON result declares its output schema', () => {
     'files.download',
     'mail.downloadAttachment',
     'meetings.downloadRecording',
+    'teams.downloadMessageImage',
   ]);
 });
 

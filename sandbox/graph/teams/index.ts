@@ -60,6 +60,7 @@ import {
   type MessageBody,
   type TeamRefs,
 } from './model';
+import { checkHostedContents, installMessageManagement, storeHostedContents } from './manage';
 
 export { TEAMS_COLLECTIONS } from './model';
 
@@ -316,13 +317,33 @@ async function postToChannel(
   context: string,
 ): Promise<SandboxResponse> {
   const sender = refuseAppOnlySend(ctx);
-  const fields = validateMessage(sandbox, await ctx.json<MessageBody>());
+  const input = await ctx.json<MessageBody>();
+  const fields = validateMessage(sandbox, input);
+  const hosted = checkHostedContents(input.hostedContents, input.body ?? {});
   countDaily(ctx, sandbox, `${where.teamId}|${where.channelId}`);
-  const stored = ctx.graph.store.insert(into, newMessage(sandbox, sender, fields, where));
+  let stored = ctx.graph.store.insert(into, newMessage(sandbox, sender, fields, where));
+  if (hosted.length) {
+    const channel = `teams('${where.teamId}')/channels('${where.channelId}')`;
+    const url = `teams/${where.teamId}/channels/${encodeURIComponent(where.channelId)}/messages`;
+    const at = where.replyToId
+      ? {
+          key: `${channel}/messages('${where.replyToId}')/replies('${stored.id}')`,
+          url: `${url}/${where.replyToId}/replies/${stored.id}`,
+        }
+      : { key: `${channel}/messages('${stored.id}')`, url: `${url}/${stored.id}` };
+    const body = storeHostedContents(
+      sandbox,
+      hosted,
+      stored.body as { contentType: string; content: string },
+      at,
+    );
+    stored = ctx.graph.store.update(into, stored.id, { body }) as Entity;
+  }
   return entityResponse(ctx, renderMessage(stored), { status: 201, context });
 }
 
 export function installTeams(sandbox: Sandbox): void {
+  installMessageManagement(sandbox, { teamsRoute, channelOf, messageIn });
   // ------------------------------------------------------------ teams and channels
 
   // https://learn.microsoft.com/graph/api/user-list-joinedteams: delegated tokens work for `me` only;
@@ -634,12 +655,26 @@ export function installTeams(sandbox: Sandbox): void {
   teamsRoute(sandbox, 'POST', '/chats/:chatId/messages', { scopes: CHAT_MESSAGE_SEND }, async (ctx, refs) => {
     const sender = refuseAppOnlySend(ctx);
     const chat = visibleChat(ctx.graph.store, refs, ctx.params.chatId!, sender);
-    const fields = validateMessage(sandbox, await ctx.json<MessageBody>());
+    const input = await ctx.json<MessageBody>();
+    const fields = validateMessage(sandbox, input);
+    const hosted = checkHostedContents(input.hostedContents, input.body ?? {});
     // POST 1:1/group chat message: 20 requests per second per app per tenant (reference §2.3).
     const wait = ctx.graph.throttle.rate(`teams-chat-post:${ctx.auth.clientId}:${ctx.auth.tenantId}`, 20);
     if (wait !== undefined) throw throttled('TooManyRequests', 'Too many requests.', wait);
     const message = newMessage(sandbox, sender, { ...fields, subject: null }, { chatId: chat.id });
-    const stored = ctx.graph.store.insert(refs.chatMessages(chat.id), message);
+    let stored = ctx.graph.store.insert(refs.chatMessages(chat.id), message);
+    if (input.hostedContents !== undefined) {
+      const body = storeHostedContents(
+        sandbox,
+        hosted,
+        stored.body as { contentType: string; content: string },
+        {
+          key: `chats('${chat.id}')/messages('${stored.id}')`,
+          url: `chats/${encodeURIComponent(chat.id)}/messages/${stored.id}`,
+        },
+      );
+      stored = ctx.graph.store.update(refs.chatMessages(chat.id), stored.id, { body }) as Entity;
+    }
     ctx.graph.store.update(refs.chats, chat.id, { lastUpdatedDateTime: stored.createdDateTime });
     return entityResponse(ctx, renderMessage(stored), {
       status: 201,

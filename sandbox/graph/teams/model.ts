@@ -168,7 +168,8 @@ export function renderChat(chat: Entity): Record<string, unknown> {
 /** A message as stored is already in chatMessage shape; only the store's bookkeeping goes. */
 export function renderMessage(message: Entity): Record<string, unknown> {
   const { changeKey: _c, '@odata.etag': _e, ...rest } = message;
-  return rest;
+  // Underscored fields are the sandbox's own (e.g. a soft-deleted message's body, manage.ts).
+  return Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith('_')));
 }
 
 /** aadUserConversationMember (https://learn.microsoft.com/graph/api/resources/aaduserconversationmember). */
@@ -275,6 +276,8 @@ export interface MessageBody {
   importance?: unknown;
   mentions?: unknown;
   attachments?: unknown;
+  /** Images in the body (chatmessagehostedcontent.md), see manage.ts. */
+  hostedContents?: unknown;
 }
 
 /**

@@ -16,7 +16,6 @@
 import { pageOf, untrusted } from '../../actions/output';
 import { z } from 'zod';
 import { seg, type GraphCall } from '../../graph/client';
-import type { GraphError } from '../../graph/errors';
 import { Problem } from '../../http/problem';
 import { decodeCursor, toPage } from '../../actions/cursor';
 import { defineAction } from '../../actions/registry';
@@ -24,7 +23,21 @@ import { cancelHeldSend, HeldSendOut } from '../../actions/held-sends';
 import { channelGuard, chatGuard } from './guard';
 import { paceKey, paceTeams } from './pacer';
 import {
+  channelId,
+  channelPath,
+  chatId,
+  cursor,
+  GUID,
+  graphInfo,
+  messageId,
+  ownObjectId,
+  teamId,
+  teamsErrors,
+  top,
+} from './common';
+import {
   buildMessageBody,
+  escapeHtml,
   checkPlaceholders,
   toChannel,
   toChat,
@@ -44,43 +57,6 @@ import type { ActionContext } from '../../actions/types';
 const SentOrHeld = z.union([TeamsMessageOut, HeldSendOut]);
 
 // ---------------------------------------------------------------- inputs
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const teamId = z
-  .string()
-  .regex(GUID, 'must be a team id (a GUID) as listJoinedTeams returns it')
-  .describe('Team id (a GUID) from teams.listJoinedTeams.');
-const channelId = z
-  .string()
-  .min(1)
-  .max(256)
-  .describe('Channel id (looks like 19:...@thread.tacv2) from teams.listChannels.');
-const chatId = z
-  .string()
-  .min(1)
-  .max(256)
-  .describe(
-    'Chat id (looks like 19:...@thread.v2 or 19:..._...@unq.gbl.spaces) from teams.listChats or teams.createChat.',
-  );
-const messageId = z
-  .string()
-  .regex(/^\d{1,20}$/, 'must be a message id (digits)')
-  .describe('Message id (digits) of a top-level channel message.');
-const cursor = z
-  .string()
-  .min(1)
-  .max(4096)
-  .optional()
-  .describe('nextCursor from the previous page; omit for the first page.');
-const top = (what: string) =>
-  z
-    .number()
-    .int()
-    .min(1)
-    .max(50)
-    .optional()
-    .describe(`${what} per page, 1–50 (Microsoft Graph's maximum; default 20).`);
 
 const Mention = z
   .object({
@@ -120,6 +96,19 @@ function messageFields(importance: readonly [string, ...string[]]) {
       .enum(importance)
       .default('normal')
       .describe(`Message importance: ${importance.join(', ')}.`),
+    images: z
+      .array(
+        z
+          .object({
+            contentType: z.enum(['image/png', 'image/jpeg', 'image/gif']).describe('The image type.'),
+            contentBytes: z.base64().max(4_000_000).describe('The image, base64-encoded.'),
+            alt: z.string().max(256).optional().describe('Alternative text.'),
+          })
+          .strict(),
+      )
+      .max(10)
+      .optional()
+      .describe('Images shown inline after the text (Teams hosted contents). Up to about 3 MB in all.'),
     mentions: z
       .array(Mention)
       .max(50)
@@ -130,34 +119,10 @@ function messageFields(importance: readonly [string, ...string[]]) {
   };
 }
 
-// ---------------------------------------------------------------- errors
-
-function graphInfo(err: GraphError): Record<string, unknown> {
-  return { graphCode: err.code, ...(err.requestId ? { graphRequestId: err.requestId } : {}) };
-}
-
-/** Teams answers 403 for "not a member" as well as for a missing permission (reference §1.1). */
-function teamsErrors(forbidden: string, missing: string) {
-  return (err: GraphError): Problem | undefined => {
-    if (err.status === 403) return new Problem('forbidden', forbidden, graphInfo(err));
-    if (err.status === 404) return new Problem('not_found', missing, graphInfo(err));
-    return undefined;
-  };
-}
-
 const SEND_FORBIDDEN =
   'Microsoft Graph refused the message: the signed-in user must be a member of the team (or chat) and the connection needs the delegated permission to send (ChannelMessage.Send for channels, Chat.ReadWrite for chats). Messages are always sent as the signed-in user; Microsoft Graph does not allow sending as the app outside migration.';
 
 // ---------------------------------------------------------------- helpers
-
-function channelPath(team: string, channel: string): string {
-  return `/teams/${seg(team)}/channels/${seg(channel)}`;
-}
-
-/** Our Entra object id: MSAL's homeAccountId is `{oid}.{tid}` for work accounts. */
-function ownObjectId(ctx: ActionContext): string {
-  return ctx.connection.homeAccountId.split('.')[0] ?? '';
-}
 
 /**
  * Resolves mentions to (object id, display name). Known people cost nothing: userId plus
@@ -213,13 +178,38 @@ async function resolveMentions(
 
 async function messagePayload(
   ctx: ActionContext,
-  input: { text: string; format: 'text' | 'html'; importance: string; mentions?: MentionInput[] | undefined },
+  input: {
+    text: string;
+    format: 'text' | 'html';
+    importance: string;
+    mentions?: MentionInput[] | undefined;
+    images?: Array<{ contentType: string; contentBytes: string; alt?: string | undefined }> | undefined;
+  },
   members?: ChatMember[],
 ): Promise<Record<string, unknown>> {
   const mentions = input.mentions ?? [];
   checkPlaceholders(input.text, mentions.length);
   const resolved = await resolveMentions(ctx, mentions, members);
-  return { ...buildMessageBody(input.text, input.format, resolved), importance: input.importance };
+  const built = buildMessageBody(input.text, input.format, resolved);
+  if (!input.images?.length) return { ...built, importance: input.importance };
+  // Inline images are hosted contents referenced from an HTML body (chatmessagehostedcontent.md).
+  const html =
+    built.body.contentType === 'html'
+      ? built.body.content
+      : escapeHtml(built.body.content).replace(/\r?\n/g, '<br>');
+  const tags = input.images
+    .map((img, i) => `<img src="../hostedContents/${i + 1}/$value" alt="${escapeHtml(img.alt ?? '')}">`)
+    .join('');
+  return {
+    ...built,
+    body: { contentType: 'html', content: `${html}<p>${tags}</p>` },
+    hostedContents: input.images.map((img, i) => ({
+      '@microsoft.graph.temporaryId': String(i + 1),
+      contentBytes: img.contentBytes,
+      contentType: img.contentType,
+    })),
+    importance: input.importance,
+  };
 }
 
 function listCall(actionId: string, url: string, query: GraphCall['query'], cursorValue?: string): GraphCall {
@@ -384,6 +374,8 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  // Inline images travel as base64 (Graph takes up to 4 MB per request).
+  maxBodyBytes: 6 * 1024 * 1024,
   guard: channelGuard,
   successStatus: 201,
   async run(input, ctx) {
@@ -420,6 +412,8 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  // Inline images travel as base64 (Graph takes up to 4 MB per request).
+  maxBodyBytes: 6 * 1024 * 1024,
   guard: channelGuard,
   successStatus: 201,
   async run(input, ctx) {
@@ -508,6 +502,8 @@ defineAction({
   kind: 'write',
   idempotent: false,
   idempotencyKey: true,
+  // Inline images travel as base64 (Graph takes up to 4 MB per request).
+  maxBodyBytes: 6 * 1024 * 1024,
   guard: chatGuard,
   successStatus: 201,
   async run(input, ctx) {
@@ -658,3 +654,4 @@ defineAction({
     return undefined;
   },
 });
+import './manage';

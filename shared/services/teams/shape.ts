@@ -50,6 +50,18 @@ const GraphMessage = z
       .nullable()
       .optional(),
     replies: z.array(z.unknown()).optional(),
+    lastEditedDateTime: z.string().nullable().optional(),
+    reactions: z
+      .array(
+        z
+          .object({
+            reactionType: z.string(),
+            user: z.object({ user: Identity }).passthrough().nullable().optional(),
+          })
+          .passthrough(),
+      )
+      .nullable()
+      .optional(),
   })
   .passthrough();
 
@@ -83,6 +95,18 @@ const TeamsMessageFields = z.object({
   channelId: z.string().nullable(),
   chatId: z.string().nullable(),
   webUrl: z.string().nullable(),
+  editedAt: z.string().nullable().describe('When the sender last edited it, else null.'),
+  reactions: z
+    .array(
+      z.object({
+        reaction: z.string().describe('The emoji (or like, heart ...).'),
+        userId: z.string().nullable(),
+      }),
+    )
+    .describe('Who reacted with what.'),
+  images: z
+    .array(z.object({ hostedContentId: z.string() }))
+    .describe('Images in the message: download each with teams.downloadMessageImage.'),
 });
 
 /** A channel or chat message as the actions return it. */
@@ -93,6 +117,14 @@ export const TeamsMessageOut = TeamsMessageFields.extend({
     .describe('With includeReplies on channel message lists: the replies, oldest first.'),
 });
 export type TeamsMessage = z.infer<typeof TeamsMessageFields> & { replies?: TeamsMessage[] };
+
+/** Hosted images of a message body: `<img src=".../hostedContents/{id}/$value">` (chatmessagehostedcontent.md). */
+function imagesIn(html: string): Array<{ hostedContentId: string }> {
+  const ids = [...html.matchAll(/\/hostedContents\/([^/"'\s]+)\/\$value/g)].map((m) =>
+    decodeURIComponent(m[1]!),
+  );
+  return [...new Set(ids)].map((hostedContentId) => ({ hostedContentId }));
+}
 
 export function toMessage(raw: unknown): TeamsMessage {
   const m = GraphMessage.parse(raw);
@@ -125,6 +157,12 @@ export function toMessage(raw: unknown): TeamsMessage {
     channelId: m.channelIdentity?.channelId ?? null,
     chatId: m.chatId ?? null,
     webUrl: m.webUrl ?? null,
+    editedAt: m.lastEditedDateTime ?? null,
+    reactions: (m.reactions ?? []).map((r) => ({
+      reaction: r.reactionType,
+      userId: r.user?.user?.id ?? null,
+    })),
+    images: imagesIn(m.body.content ?? ''),
   };
   if (m.replies) {
     out.replies = m.replies
@@ -266,7 +304,7 @@ export interface ResolvedMention {
 
 const PLACEHOLDER = /@\{(\d+)\}/g;
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
