@@ -626,3 +626,97 @@ describe('after sending: edit, delete, react, pin, images', () => {
     expect(missing.status).toBe(400);
   });
 });
+
+describe('channels and members', () => {
+  const MANAGE = [
+    'Channel.Create',
+    'ChannelSettings.ReadWrite.All',
+    'ChannelMember.ReadWrite.All',
+    'TeamMember.ReadWrite.All',
+    'Channel.ReadBasic.All',
+    'Chat.ReadWrite',
+  ];
+  const manage = (user: string) => tokenFor(user, MANAGE);
+  const bind = (id: string) => `${sandbox.graphBaseUrl}/users('${id}')`;
+  const member = (id: string, roles: string[] = []) => ({
+    '@odata.type': '#microsoft.graph.aadUserConversationMember',
+    roles,
+    'user@odata.bind': bind(id),
+  });
+
+  test('a private channel: the creator owns it, only members see it, the last owner stays', async () => {
+    const adeleT = await manage('adele.vance@contoso.test');
+    const created = await graph(adeleT, 'POST', `/teams/${SEED_TEAM.id}/channels`, {
+      displayName: 'Board prep',
+      membershipType: 'private',
+      members: [member(meganId)],
+    });
+    expect(created.status).toBe(201);
+    const id = String(created.body.id);
+    const members = await graph(adeleT, 'GET', `${channelPath(id)}/members`);
+    expect(members.body.value?.map((m) => [m.userId, m.roles])).toEqual(
+      expect.arrayContaining([
+        [adeleId, ['owner']],
+        [meganId, []],
+      ]),
+    );
+    const leeT = await manage('lee.gu@contoso.test');
+    expect((await graph(leeT, 'GET', channelPath(id))).status).toBe(404);
+    expect(
+      (await graph(leeT, 'GET', `/teams/${SEED_TEAM.id}/channels`)).body.value?.some((c) => c.id === id),
+    ).toBe(false);
+    // Megan is a member, not an owner: she cannot add people.
+    const meganT = await manage('megan.bowen@contoso.test');
+    expect((await graph(meganT, 'POST', `${channelPath(id)}/members`, member(leeId))).status).toBe(403);
+    const adeleMember = members.body.value!.find((m) => m.userId === adeleId)!;
+    expect(
+      (await graph(adeleT, 'DELETE', `${channelPath(id)}/members/${String(adeleMember.id)}`)).status,
+    ).toBe(400);
+    // Someone outside the team cannot join the private channel.
+    const nestor = sandbox.directory.findUser('nestor.wilke@contoso.test')!.id;
+    expect((await graph(adeleT, 'POST', `${channelPath(id)}/members`, member(nestor))).status).toBe(400);
+  });
+
+  test('names: unique in the team, no forbidden characters; General cannot be renamed or deleted', async () => {
+    const adeleT = await manage('adele.vance@contoso.test');
+    expect(
+      (await graph(adeleT, 'POST', `/teams/${SEED_TEAM.id}/channels`, { displayName: 'marketing' })).status,
+    ).toBe(400);
+    expect(
+      (await graph(adeleT, 'POST', `/teams/${SEED_TEAM.id}/channels`, { displayName: 'R&D' })).status,
+    ).toBe(400);
+    expect(
+      (await graph(adeleT, 'PATCH', channelPath(SEED_TEAM.general), { displayName: 'Main' })).status,
+    ).toBe(400);
+    const del = await graph(
+      await tokenFor('adele.vance@contoso.test', ['Channel.Delete.All']),
+      'DELETE',
+      channelPath(SEED_TEAM.general),
+    );
+    expect(del.status).toBe(400);
+  });
+
+  test('team members: owners add and remove; a standard channel has no members of its own to add', async () => {
+    const adeleT = await manage('adele.vance@contoso.test');
+    const nestor = sandbox.directory.findUser('nestor.wilke@contoso.test')!.id;
+    const added = await graph(adeleT, 'POST', `/teams/${SEED_TEAM.id}/members`, member(nestor));
+    expect(added.status).toBe(201);
+    expect(
+      (await graph(adeleT, 'POST', `${channelPath(SEED_TEAM.marketing)}/members`, member(nestor))).status,
+    ).toBe(400);
+    const leeT = await manage('lee.gu@contoso.test');
+    expect(
+      (await graph(leeT, 'DELETE', `/teams/${SEED_TEAM.id}/members/${String(added.body.id)}`)).status,
+    ).toBe(403);
+    expect(
+      (await graph(adeleT, 'DELETE', `/teams/${SEED_TEAM.id}/members/${String(added.body.id)}`)).status,
+    ).toBe(204);
+  });
+
+  test('chat members: a one-on-one chat cannot grow', async () => {
+    const adeleT = await manage('adele.vance@contoso.test');
+    const chatId = `19:${[adeleId, meganId].sort().join('_')}@unq.gbl.spaces`;
+    const res = await graph(adeleT, 'POST', `/chats/${enc(chatId)}/members`, member(leeId, ['owner']));
+    expect(res.status).toBe(400);
+  });
+});

@@ -38,6 +38,7 @@ import { collection } from '../paging';
 import type { CollectionRef, Entity } from '../store';
 import {
   assertWorkAccount,
+  channelVisibleTo,
   channelId as newChannelId,
   groupChatId,
   isMember,
@@ -60,6 +61,7 @@ import {
   type MessageBody,
   type TeamRefs,
 } from './model';
+import { installChannelsAndMembers } from './channels';
 import { checkHostedContents, installMessageManagement, storeHostedContents } from './manage';
 
 export { TEAMS_COLLECTIONS } from './model';
@@ -296,7 +298,7 @@ function boundUser(sandbox: Sandbox, bind: unknown): SandboxUser {
  */
 function channelOf(ctx: GraphCtx, refs: TeamRefs): { team: Entity; channel: Entity; path: string } {
   const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
-  const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
+  const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!, ctx.caller);
   throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
   return { team, channel, path: ctxPath.channel(team.id, channel.id) };
 }
@@ -344,6 +346,7 @@ async function postToChannel(
 
 export function installTeams(sandbox: Sandbox): void {
   installMessageManagement(sandbox, { teamsRoute, channelOf, messageIn });
+  installChannelsAndMembers(sandbox, { teamsRoute, channelOf, messageIn });
   // ------------------------------------------------------------ teams and channels
 
   // https://learn.microsoft.com/graph/api/user-list-joinedteams: delegated tokens work for `me` only;
@@ -370,7 +373,10 @@ export function installTeams(sandbox: Sandbox): void {
   teamsRoute(sandbox, 'GET', '/teams/:teamId/channels', { scopes: CHANNEL_READ }, (ctx, refs) => {
     const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
     throttleTeamsKey(ctx, team.id);
-    return collection(ctx, ctx.graph.store.list(refs.channels(team.id)).map(renderChannel), {
+    const channels = ctx.graph.store
+      .list(refs.channels(team.id))
+      .filter((c) => !ctx.caller || channelVisibleTo(c, ctx.caller.id));
+    return collection(ctx, channels.map(renderChannel), {
       kind: 'skiptoken',
       defaultTop: 1000,
       maxTop: 1000,
@@ -381,7 +387,7 @@ export function installTeams(sandbox: Sandbox): void {
 
   teamsRoute(sandbox, 'GET', '/teams/:teamId/channels/:channelId', { scopes: CHANNEL_READ }, (ctx, refs) => {
     const team = visibleTeam(ctx.graph.store, refs, ctx.params.teamId!, ctx.caller);
-    const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!);
+    const channel = visibleChannel(ctx.graph.store, refs, team, ctx.params.channelId!, ctx.caller);
     throttleTeamsKey(ctx, `${team.id}:${channel.id}`);
     return entityResponse(ctx, renderChannel(channel), { context: `teams('${team.id}')/channels/$entity` });
   });

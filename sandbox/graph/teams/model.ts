@@ -229,10 +229,23 @@ export function visibleTeam(
   return team;
 }
 
-export function visibleChannel(store: ChangeStore, refs: TeamRefs, team: Entity, id: string): Entity {
+export function visibleChannel(
+  store: ChangeStore,
+  refs: TeamRefs,
+  team: Entity,
+  id: string,
+  caller: SandboxUser | undefined,
+): Entity {
   const channel = store.get(refs.channels(team.id), id);
-  if (!channel) throw notFound('teams', `Channel '${id}' was not found in team '${team.id}'.`);
+  // A private channel is there only for its members (channels.ts); others see no such channel.
+  if (!channel || (caller && !channelVisibleTo(channel, caller.id))) {
+    throw notFound('teams', `Channel '${id}' was not found in team '${team.id}'.`);
+  }
   return channel;
+}
+
+export function channelVisibleTo(channel: Entity, userId: string): boolean {
+  return channel.membershipType !== 'private' || isMember(channel, userId);
 }
 
 export function visibleChat(

@@ -655,3 +655,4 @@ defineAction({
   },
 });
 import './manage';
+import './channels';
