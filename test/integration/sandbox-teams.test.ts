@@ -720,3 +720,61 @@ describe('channels and members', () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe('message delta', () => {
+  async function drain(
+    token: string,
+    url: string,
+  ): Promise<{ items: Array<Record<string, unknown>>; deltaLink: string }> {
+    const items: Array<Record<string, unknown>> = [];
+    let next: string | undefined = url;
+    for (;;) {
+      const page = await graph(token, 'GET', next);
+      if (page.status === 429) {
+        // Teams allows 4 requests per second per channel (§2.3): wait as told, then the same page.
+        await new Promise((r) => setTimeout(r, Number(page.headers.get('retry-after') ?? '1') * 1000));
+        continue;
+      }
+      expect(page.status).toBe(200);
+      items.push(...(page.body.value ?? []));
+      if (page.body['@odata.nextLink']) next = page.body['@odata.nextLink'];
+      else return { items, deltaLink: String(page.body['@odata.deltaLink']) };
+    }
+  }
+
+  test('channel messages: a first round, then only new and changed top-level messages (not replies)', async () => {
+    const token = adele();
+    const base = `${channelPath(SEED_TEAM.marketing)}/messages`;
+    const first = await drain(token, `${base}/delta?$top=2`);
+    const before = await graph(token, 'GET', `${base}?$top=50`);
+    expect(first.items.map((m) => m.id).sort()).toEqual(before.body.value!.map((m) => m.id).sort());
+    expect(first.deltaLink).toContain('$deltatoken=');
+
+    const fresh = await graph(token, 'POST', base, { body: { content: 'New launch date' } });
+    const old = before.body.value![0]!;
+    await graph(token, 'POST', `${base}/${String(old.id)}/replies`, { body: { content: 'A reply' } });
+    const round = await drain(token, first.deltaLink);
+    expect(round.items.map((m) => m.id)).toEqual([fresh.body.id]);
+    const again = await drain(token, round.deltaLink);
+    expect(again.items).toEqual([]);
+  });
+
+  test('chat messages: edits and deletes come back changed; bad options are 400', async () => {
+    const token = adele();
+    const chatId = `19:${[adeleId, meganId].sort().join('_')}@unq.gbl.spaces`;
+    const base = `/chats/${enc(chatId)}/messages`;
+    const first = await drain(token, `${base}/delta`);
+    const sent = await graph(token, 'POST', base, { body: { content: 'Delta me' } });
+    const id = String(sent.body.id);
+    let round = await drain(token, first.deltaLink);
+    expect(round.items.map((m) => m.id)).toEqual([id]);
+    await graph(token, 'PATCH', `${base}/${id}`, { body: { content: 'Delta me (edited)' } });
+    await graph(token, 'POST', `/me/chats/${enc(chatId)}/messages/${id}/softDelete`);
+    round = await drain(token, round.deltaLink);
+    expect(round.items).toEqual([expect.objectContaining({ id, deletedDateTime: expect.any(String) })]);
+    expect((await graph(token, 'GET', `${base}/delta?$top=51`)).status).toBe(400);
+    expect((await graph(token, 'GET', `${base}/delta?$orderby=createdDateTime`)).status).toBe(400);
+    const since = await drain(token, `${base}/delta?$filter=lastModifiedDateTime gt 2100-01-01T00:00:00Z`);
+    expect(since.items).toEqual([]);
+  });
+});

@@ -33,6 +33,7 @@ import {
   type GraphRouteOptions,
 } from '../core';
 import { accessDenied, badQuery, badRequest, GraphHttpError, notFound, throttled } from '../errors';
+import { deltaResponse } from '../delta';
 import { parseODataQuery } from '../odata';
 import { collection } from '../paging';
 import type { CollectionRef, Entity } from '../store';
@@ -345,6 +346,8 @@ async function postToChannel(
 }
 
 export function installTeams(sandbox: Sandbox): void {
+  // Literal routes before the `:messageId` ones that would take "delta" as an id.
+  installMessageDelta(sandbox);
   installMessageManagement(sandbox, { teamsRoute, channelOf, messageIn });
   installChannelsAndMembers(sandbox, { teamsRoute, channelOf, messageIn });
   // ------------------------------------------------------------ teams and channels
@@ -701,6 +704,81 @@ export function installTeams(sandbox: Sandbox): void {
       });
     },
   );
+}
+
+// ---------------------------------------------------------------- delta
+
+/**
+ * Message delta (https://learn.microsoft.com/graph/api/chatmessage-delta): top-level messages of a
+ * channel, or of a chat, new or changed since the last round (replies are not included; a deleted
+ * message comes back changed, with `deletedDateTime`). `$top` up to 50, `$expand=replies` on
+ * channels, and `$filter=lastModifiedDateTime gt {instant}` on the first request only; the tokens
+ * are `$skiptoken` / `$deltatoken` links.
+ */
+const DELTA_PAGE = 50;
+
+function validateMessageDelta(query: URLSearchParams): void {
+  for (const key of query.keys()) {
+    const k = key.toLowerCase();
+    if (k.startsWith('$') && !['$top', '$filter', '$expand', '$select'].includes(k)) {
+      throw badQuery('teams', `Query option '${key}' is not supported for delta.`);
+    }
+  }
+  const top = query.get('$top');
+  if (top !== null && (!/^\d+$/.test(top) || Number(top) < 1 || Number(top) > DELTA_PAGE)) {
+    throw badQuery('teams', `$top must be between 1 and ${DELTA_PAGE}.`);
+  }
+  const filter = query.get('$filter');
+  if (filter !== null && !/^lastModifiedDateTime gt \d{4}-\d{2}-\d{2}T[\d:.]+Z$/i.test(filter.trim())) {
+    throw badQuery(
+      'teams',
+      'Only $filter=lastModifiedDateTime gt {ISO 8601 UTC instant} is supported for delta.',
+    );
+  }
+}
+
+function modifiedAfter(item: Entity, query: URLSearchParams): boolean {
+  const m = /gt (\S+)$/i.exec(query.get('$filter') ?? '');
+  return !m || String(item.lastModifiedDateTime) > new Date(m[1]!).toISOString();
+}
+
+function installMessageDelta(sandbox: Sandbox): void {
+  teamsRoute(
+    sandbox,
+    'GET',
+    '/teams/:teamId/channels/:channelId/messages/delta',
+    { scopes: CHANNEL_MESSAGE_READ },
+    (ctx, refs) => {
+      const { team, channel } = channelOf(ctx, refs);
+      return deltaResponse(ctx, refs.channelMessages(team.id, channel.id), {
+        style: 'outlook',
+        pageSize: DELTA_PAGE,
+        validateInitial: validateMessageDelta,
+        filter: modifiedAfter,
+        render: (m, query) => {
+          const out = renderMessage(m);
+          if (/^replies$/i.test(query.get('$expand') ?? '')) {
+            out.replies = ctx.graph.store
+              .list(refs.channelReplies(team.id, channel.id, m.id))
+              .map(renderMessage);
+          }
+          return out;
+        },
+        context: 'Collection(chatMessage)',
+      });
+    },
+  );
+  teamsRoute(sandbox, 'GET', '/chats/:chatId/messages/delta', { scopes: CHAT_MESSAGE_READ }, (ctx, refs) => {
+    const chat = visibleChat(ctx.graph.store, refs, ctx.params.chatId!, ctx.caller);
+    return deltaResponse(ctx, refs.chatMessages(chat.id), {
+      style: 'outlook',
+      pageSize: DELTA_PAGE,
+      validateInitial: validateMessageDelta,
+      filter: modifiedAfter,
+      render: renderMessage,
+      context: 'Collection(chatMessage)',
+    });
+  });
 }
 
 // ---------------------------------------------------------------- seed
