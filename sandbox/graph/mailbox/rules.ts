@@ -20,6 +20,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Sandbox } from '../../context';
+import { enumValue, invalid, requestBodyRead, unknownProperty } from './input';
 import { empty } from '../../http';
 import type { SandboxUser } from '../../state';
 import { contextPath, entityResponse, graphRoute, graphState, type GraphCtx } from '../core';
@@ -38,27 +39,6 @@ const MAIL_READ = { anyOf: ['Mail.Read'] };
 const MAIL_WRITE = { anyOf: ['Mail.ReadWrite'] };
 
 export const CATEGORY_COLORS = ['none', ...Array.from({ length: 25 }, (_, i) => `preset${i}`)] as const;
-
-function requestBodyRead(message: string): GraphHttpError {
-  return new GraphHttpError(400, 'RequestBodyRead', message);
-}
-
-function invalid(message: string): GraphHttpError {
-  return new GraphHttpError(400, 'ErrorInvalidRequest', message);
-}
-
-function unknownProperty(key: string, type: string): GraphHttpError {
-  return requestBodyRead(
-    `The property '${key}' does not exist on type 'microsoft.graph.${type}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
-  );
-}
-
-function enumValue(value: unknown, members: readonly string[], type: string): string {
-  if (typeof value === 'string' && members.includes(value)) return value;
-  throw requestBodyRead(
-    `Cannot convert the literal '${String(value)}' to the expected type 'microsoft.graph.${type}'.`,
-  );
-}
 
 function owner(ctx: GraphCtx): SandboxUser {
   const user = ctx.user;

@@ -17,10 +17,10 @@
  *   answered (`Auto-Submitted: auto-replied`, RFC 3834).
  */
 import type { Sandbox } from '../../context';
+import { enumValue, invalid, requestBodyRead, unknownProperty } from './input';
 import { persisted } from '../../persist';
 import type { SandboxUser } from '../../state';
 import { formatLocal, parseDateTimeTimeZone, resolveZone, toDateTimeTimeZone } from '../calendar/time';
-import { GraphHttpError } from '../errors';
 import { toWindowsZone } from '../timezones';
 
 export type RepliesStatus = 'disabled' | 'alwaysEnabled' | 'scheduled';
@@ -115,27 +115,6 @@ export function mailboxSettings(sandbox: Sandbox, user: SandboxUser): Record<str
 }
 
 // ---------------------------------------------------------------- update
-
-function requestBodyRead(message: string): GraphHttpError {
-  return new GraphHttpError(400, 'RequestBodyRead', message);
-}
-
-function invalid(message: string): GraphHttpError {
-  return new GraphHttpError(400, 'ErrorInvalidRequest', message);
-}
-
-function unknownProperty(key: string, type: string): GraphHttpError {
-  return requestBodyRead(
-    `The property '${key}' does not exist on type 'microsoft.graph.${type}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
-  );
-}
-
-function enumValue<T extends string>(value: unknown, members: readonly T[], type: string): T {
-  if (typeof value === 'string' && (members as readonly string[]).includes(value)) return value as T;
-  throw requestBodyRead(
-    `Cannot convert the literal '${String(value)}' to the expected type 'microsoft.graph.${type}'.`,
-  );
-}
 
 function text(value: unknown, field: string, max = 256): string {
   if (typeof value !== 'string') throw requestBodyRead(`The value of '${field}' must be a string.`);
