@@ -722,6 +722,15 @@ describe('channels and members', () => {
 });
 
 describe('message delta', () => {
+  /** A call on a channel, waiting out its 4-per-second limit (§2.3) as Retry-After says. */
+  async function paced(token: string, method: string, path: string, body?: unknown): Promise<Answer> {
+    for (;;) {
+      const res = await graph(token, method, path, body);
+      if (res.status !== 429) return res;
+      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? '1') * 1000));
+    }
+  }
+
   async function drain(
     token: string,
     url: string,
@@ -746,35 +755,44 @@ describe('message delta', () => {
     const token = adele();
     const base = `${channelPath(SEED_TEAM.marketing)}/messages`;
     const first = await drain(token, `${base}/delta?$top=2`);
-    const before = await graph(token, 'GET', `${base}?$top=50`);
+    const before = await paced(token, 'GET', `${base}?$top=50`);
     expect(first.items.map((m) => m.id).sort()).toEqual(before.body.value!.map((m) => m.id).sort());
     expect(first.deltaLink).toContain('$deltatoken=');
 
-    const fresh = await graph(token, 'POST', base, { body: { content: 'New launch date' } });
+    const fresh = await paced(token, 'POST', base, { body: { content: 'New launch date' } });
     const old = before.body.value![0]!;
-    await graph(token, 'POST', `${base}/${String(old.id)}/replies`, { body: { content: 'A reply' } });
+    await paced(token, 'POST', `${base}/${String(old.id)}/replies`, { body: { content: 'A reply' } });
     const round = await drain(token, first.deltaLink);
     expect(round.items.map((m) => m.id)).toEqual([fresh.body.id]);
     const again = await drain(token, round.deltaLink);
     expect(again.items).toEqual([]);
   });
 
-  test('chat messages: edits and deletes come back changed; bad options are 400', async () => {
+  test('channel delta: edits and deletes come back changed; bad options are 400', async () => {
     const token = adele();
-    const chatId = `19:${[adeleId, meganId].sort().join('_')}@unq.gbl.spaces`;
-    const base = `/chats/${enc(chatId)}/messages`;
-    const first = await drain(token, `${base}/delta`);
-    const sent = await graph(token, 'POST', base, { body: { content: 'Delta me' } });
+    const base = `${channelPath(SEED_TEAM.general)}/messages`;
+    const first = await drain(token, `${base}/delta?$top=50`);
+    const sent = await paced(token, 'POST', base, { body: { content: 'Delta me' } });
     const id = String(sent.body.id);
     let round = await drain(token, first.deltaLink);
     expect(round.items.map((m) => m.id)).toEqual([id]);
-    await graph(token, 'PATCH', `${base}/${id}`, { body: { content: 'Delta me (edited)' } });
-    await graph(token, 'POST', `/me/chats/${enc(chatId)}/messages/${id}/softDelete`);
+    const manage = await tokenFor('adele.vance@contoso.test', ['ChannelMessage.ReadWrite', ...ALL_SCOPES]);
+    expect(
+      (await paced(manage, 'PATCH', `${base}/${id}`, { body: { content: 'Delta me (edited)' } })).status,
+    ).toBe(204);
+    expect((await paced(manage, 'POST', `${base}/${id}/softDelete`)).status).toBe(204);
     round = await drain(token, round.deltaLink);
     expect(round.items).toEqual([expect.objectContaining({ id, deletedDateTime: expect.any(String) })]);
-    expect((await graph(token, 'GET', `${base}/delta?$top=51`)).status).toBe(400);
-    expect((await graph(token, 'GET', `${base}/delta?$orderby=createdDateTime`)).status).toBe(400);
+    expect((await paced(token, 'GET', `${base}/delta?$top=51`)).status).toBe(400);
+    expect((await paced(token, 'GET', `${base}/delta?$orderby=createdDateTime`)).status).toBe(400);
     const since = await drain(token, `${base}/delta?$filter=lastModifiedDateTime gt 2100-01-01T00:00:00Z`);
     expect(since.items).toEqual([]);
+  });
+
+  test('chats have no message delta on v1.0 (§5.2): 400, not a message called "delta"', async () => {
+    const chatId = `19:${[adeleId, meganId].sort().join('_')}@unq.gbl.spaces`;
+    const res = await graph(adele(), 'GET', `/chats/${enc(chatId)}/messages/delta`);
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toContain('not supported');
   });
 });

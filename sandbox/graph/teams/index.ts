@@ -710,7 +710,7 @@ export function installTeams(sandbox: Sandbox): void {
 
 /**
  * Message delta (https://learn.microsoft.com/graph/api/chatmessage-delta): top-level messages of a
- * channel, or of a chat, new or changed since the last round (replies are not included; a deleted
+ * channel new or changed since the last round (replies are not included; a deleted
  * message comes back changed, with `deletedDateTime`). `$top` up to 50, `$expand=replies` on
  * channels, and `$filter=lastModifiedDateTime gt {instant}` on the first request only; the tokens
  * are `$skiptoken` / `$deltatoken` links.
@@ -768,16 +768,14 @@ function installMessageDelta(sandbox: Sandbox): void {
       });
     },
   );
-  teamsRoute(sandbox, 'GET', '/chats/:chatId/messages/delta', { scopes: CHAT_MESSAGE_READ }, (ctx, refs) => {
-    const chat = visibleChat(ctx.graph.store, refs, ctx.params.chatId!, ctx.caller);
-    return deltaResponse(ctx, refs.chatMessages(chat.id), {
-      style: 'outlook',
-      pageSize: DELTA_PAGE,
-      validateInitial: validateMessageDelta,
-      filter: modifiedAfter,
-      render: renderMessage,
-      context: 'Collection(chatMessage)',
-    });
+  // Chats have no message delta on v1.0 (graph-behaviour.md §5.2, "Chats"): list with
+  // $filter=lastModifiedDateTime gt {t} or subscribe instead. Without this route "delta" would be
+  // read as a message id.
+  teamsRoute(sandbox, 'GET', '/chats/:chatId/messages/delta', { scopes: CHAT_MESSAGE_READ }, () => {
+    throw badRequest(
+      'teams',
+      'Delta query is not supported for chat messages. List /chats/{id}/messages with $filter=lastModifiedDateTime gt {time} or subscribe to change notifications.',
+    );
   });
 }
 
