@@ -150,3 +150,22 @@ test('channel messages: edited and deleted with teams-manage; without it the con
   expect(withoutManage.status).toBe(403);
   expect(JSON.stringify(withoutManage.body)).toContain('teams-manage');
 });
+
+test('a held send (undo window) whose images cannot be held is refused, and nothing is sent', async () => {
+  const policy = await t.call(adele, 'PUT', '/connections/me/send-policy', { undoSeconds: 30 });
+  expect(policy.status).toBe(200);
+  try {
+    const big = Buffer.alloc(40_000, 7).toString('base64');
+    const res = await call(adele, 'sendChatMessage', {
+      chatId,
+      text: 'Too big to hold',
+      images: [{ contentType: 'image/png', contentBytes: big }],
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('payload_too_large');
+    const page = await ok(megan, 'listChatMessages', { chatId, top: 50 });
+    expect((page.items as Json[]).some((m) => String(m.content).includes('Too big to hold'))).toBe(false);
+  } finally {
+    await t.call(adele, 'PUT', '/connections/me/send-policy', { undoSeconds: 0 });
+  }
+});

@@ -39,7 +39,6 @@ import {
   type Recipient,
 } from './model';
 import { graphTimestamp, outlookId, type Entity } from '../store';
-import { CONTACTS } from '../contacts';
 import { planDelivery, type ArrivingMessage, type DeliveryPlan } from '../mailbox/rules';
 import { automaticReplyFor } from '../mailbox/settings';
 
@@ -441,28 +440,10 @@ function ruleForwards(
  * delivered to the sender when the sender is a sandbox mailbox; never kept in Sent Items.
  */
 function automaticReply(sandbox: Sandbox, user: SandboxUser, m: ArrivingMessage): void {
-  const senderUser = sandbox.directory.findUser(m.from);
-  const domain = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
-  const internal = senderUser
-    ? senderUser.tenantId === user.tenantId
-    : [...sandbox.directory.users.values()].some(
-        (u) => u.tenantId === user.tenantId && domain(u.mail) === domain(m.from),
-      );
-  const store = graphState(sandbox).store;
-  const inContacts = store
-    .list(store.collection(user.id, CONTACTS))
-    .some((c) =>
-      ((c.emailAddresses ?? []) as Array<{ address?: string }>).some(
-        (e) => e.address?.toLowerCase() === m.from.toLowerCase(),
-      ),
-    );
-  const reply = automaticReplyFor(
-    sandbox,
-    user,
-    m.from,
-    { subject: m.subject, autoSubmitted: m.autoSubmitted },
-    { internal, inContacts },
-  );
+  const reply = automaticReplyFor(sandbox, user, m.from, {
+    subject: m.subject,
+    autoSubmitted: m.autoSubmitted,
+  });
   if (!reply) return;
   const me = recipientFor(user);
   const message = {

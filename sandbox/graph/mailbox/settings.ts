@@ -22,6 +22,8 @@ import { persisted } from '../../persist';
 import type { SandboxUser } from '../../state';
 import { formatLocal, parseDateTimeTimeZone, resolveZone, toDateTimeTimeZone } from '../calendar/time';
 import { toWindowsZone } from '../timezones';
+import { CONTACTS } from '../contacts';
+import { graphState } from '../core';
 
 export type RepliesStatus = 'disabled' | 'alwaysEnabled' | 'scheduled';
 export type ExternalAudience = 'none' | 'contactsOnly' | 'all';
@@ -336,15 +338,14 @@ export interface AutomaticReply {
 
 /**
  * The automatic reply `recipient` sends to `sender` for a message just delivered, if any; notes
- * the sender as answered. `internal`: the sender is of the recipient's organization;
- * `inContacts`: the sender is among the recipient's contacts.
+ * the sender as answered. Who the sender is (the organization, the recipient's contacts) is only
+ * looked up while replies are on.
  */
 export function automaticReplyFor(
   sandbox: Sandbox,
   recipient: SandboxUser,
   sender: string,
   message: { subject: string; autoSubmitted: boolean },
-  audience: { internal: boolean; inContacts: boolean },
 ): AutomaticReply | undefined {
   const s = storedSettings(sandbox, recipient.id);
   const r = s.automaticReplies;
@@ -353,15 +354,42 @@ export function automaticReplyFor(
   if (!repliesActive(r, sandbox.now())) return undefined;
   if (s.repliedTo.includes(address)) return undefined;
   let html: string;
-  if (audience.internal) html = r.internalReplyMessage;
-  else if (r.externalAudience === 'all' || (r.externalAudience === 'contactsOnly' && audience.inContacts))
+  if (isInternal(sandbox, recipient, sender)) html = r.internalReplyMessage;
+  else if (
+    r.externalAudience === 'all' ||
+    (r.externalAudience === 'contactsOnly' && inContacts(sandbox, recipient, address))
+  )
     html = r.externalReplyMessage;
   else return undefined;
   s.repliedTo.push(address);
   return { subject: `Automatic reply: ${message.subject}`, html };
 }
 
+function inContacts(sandbox: Sandbox, user: SandboxUser, address: string): boolean {
+  const store = graphState(sandbox).store;
+  return store
+    .list(store.collection(user.id, CONTACTS))
+    .some((c) =>
+      ((c.emailAddresses ?? []) as Array<{ address?: string }>).some(
+        (e) => e.address?.toLowerCase() === address,
+      ),
+    );
+}
+
 // ---------------------------------------------------------------- MailTips
+
+/**
+ * Whether an address belongs to `user`'s organization: a mailbox of the same tenant, or (for an
+ * address no mailbox has) one of the tenant's mail domains.
+ */
+export function isInternal(sandbox: Sandbox, user: SandboxUser, address: string): boolean {
+  const known = sandbox.directory.findUser(address);
+  if (known) return known.tenantId === user.tenantId;
+  const domain = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
+  return [...sandbox.directory.users.values()].some(
+    (u) => u.tenantId === user.tenantId && domain(u.mail) === domain(address),
+  );
+}
 
 export const MAIL_TIPS_TYPES = [
   'automaticReplies',
@@ -396,13 +424,7 @@ export function mailTipsFor(
   maxMessageSize: number,
 ): Record<string, unknown> {
   const target = sandbox.directory.findUser(address);
-  const domain = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
-  const tenantDomains = new Set(
-    [...sandbox.directory.users.values()]
-      .filter((u) => u.tenantId === caller.tenantId)
-      .map((u) => domain(u.mail)),
-  );
-  const internal = target ? target.tenantId === caller.tenantId : tenantDomains.has(domain(address));
+  const internal = isInternal(sandbox, caller, address);
   const tip: Record<string, unknown> = { emailAddress: { name: target?.displayName ?? '', address } };
   if (internal && !target) {
     // An address of the organization's domain that no mailbox has.
