@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { authedHandler, jsonResponse } from '../../shared/http/handler';
 import { parseWith, queryObject } from '../../shared/http/validate';
 import { registerHttp } from '../../shared/runtime/register';
-import { listChanges, nameAccounts } from '../../shared/sync/feed';
+import { FEED_SERVICES, listChanges, nameAccounts } from '../../shared/sync/feed';
 import { installSyncHooks } from '../../shared/sync/hooks';
 
 installSyncHooks();
@@ -14,9 +14,7 @@ const Query = z
       .regex(/^\d{1,15}$/, 'must be a sequence number from a previous nextCursor (or 0)')
       .default('0'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    service: z
-      .enum(['mail', 'calendar', 'files', 'contacts', 'todo', 'connection', 'feed', 'subscription', 'sync'])
-      .optional(),
+    service: z.enum(FEED_SERVICES).optional(),
   })
   .strict();
 

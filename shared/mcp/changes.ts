@@ -9,21 +9,11 @@
  */
 import type { Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 import { invalidInput } from '../http/validate';
+import { FEED_SERVICES } from '../sync/feed';
 
 export const CHANGES_URI = 'm365://changes';
 export const CHANGES_PAGE_SIZE = 100;
-export const FEED_SERVICES = [
-  'mail',
-  'calendar',
-  'files',
-  'contacts',
-  'todo',
-  'sharepoint',
-  'connection',
-  'feed',
-  'subscription',
-  'sync',
-] as const;
+export { FEED_SERVICES };
 
 export interface ChangeEntry {
   seq: number;

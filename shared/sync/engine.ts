@@ -27,11 +27,19 @@ import { getConnection } from '../storage/connections';
 import { appendChanges, changeKeyOf, eraseChanges, type NewChange } from './feed';
 import { eraseIndexed, getIndexed, putIndexed, unseenItems, type IndexedItem } from './items';
 import type { ResourceKey, SyncJob } from './jobs';
-import { calendarWindow, resourceDef, type CalendarWindow, type Item, type ResourceDef } from './resources';
+import {
+  CATCH_UP_OVERLAP_MS,
+  calendarWindow,
+  resourceDef,
+  type CalendarWindow,
+  type Item,
+  type ResourceDef,
+} from './resources';
 import { syncSettings } from './settings';
 import {
   acquireLease,
   eraseSyncStates,
+  getSyncState,
   LeaseLost,
   releaseLease,
   renewLease,
@@ -65,6 +73,8 @@ export interface RoundResult {
   storageMs: number;
   /** To Do lists discovered or removed (the `todo` resource). */
   lists?: { added: string[]; removed: string[] };
+  /** Resources found to sync (chats with news, from `teams:chats`), with the instant following began. */
+  found?: { resources: ResourceKey[]; since?: string };
 }
 
 export interface RoundOptions {
@@ -92,6 +102,9 @@ class RoundState {
   graphMs = 0;
   storageMs = 0;
   live: number;
+  /** The newest lastModifiedDateTime seen (catch-up resources). */
+  latest = '';
+  found: ResourceKey[] = [];
   constructor(live: number) {
     this.live = live;
   }
@@ -163,7 +176,9 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
   try {
     const settings = syncSettings();
     let window: CalendarWindow | undefined;
-    let deltaLink = job.full ? undefined : previous.deltaLink;
+    // A catch-up resource keeps its instant through a "full" request: its list is not a whole
+    // enumeration to reconcile against, and the instant is exactly what catches up.
+    let deltaLink = job.full && !def.catchUp ? undefined : previous.deltaLink;
     if (job.resource === 'calendar') {
       window = calendarWindow(now(), settings.SYNC_CALENDAR_DAYS_BACK, settings.SYNC_CALENDAR_DAYS_AHEAD);
       // The window lives in the token: roll it (a full resync) once it has drifted a week.
@@ -178,15 +193,28 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
     mode = deltaLink ? 'delta' : indexed ? 'resync' : 'baseline';
     if (mode === 'baseline') round.live = 0;
     const stamp = `${now()}-${randomUUID().slice(0, 8)}`;
+    // A chat first met through a notification reports what came since its chats are followed.
+    const inherited =
+      mode === 'baseline' && !previous.followSince && !job.since && def.foundBy
+        ? (await getSyncState(job.userId, def.foundBy))?.followSince
+        : undefined;
+    const followSince = previous.followSince ?? job.since ?? inherited;
+    const newSince = mode === 'baseline' ? instantOf(followSince) : undefined;
+    // Teams summaries say whether a message mentions the user: their object id ({oid}.{tid}).
+    const me =
+      def.service === 'teams'
+        ? (await getConnection(job.userId))?.homeAccountId.split('.')[0] || undefined
+        : undefined;
 
     let link: string | undefined;
     for (let restarts = 0; ;) {
       try {
         link = await followPages(job, def, lease, round, {
-          first: deltaLink ? { method: 'GET', url: deltaLink } : def.initial(window),
+          first: firstCall(def, deltaLink, window, newSince ?? now()),
           mode,
           stamp,
-          newSince: mode === 'baseline' ? instantOf(previous.followSince ?? job.since) : undefined,
+          newSince,
+          me,
           pageSize: settings.SYNC_PAGE_SIZE,
           options,
           lists,
@@ -226,6 +254,10 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
         deleted: round.deleted,
       }),
       ...(window ? { windowStart: window.start, windowEnd: window.end } : {}),
+      // What finds other resources keeps when it began to be followed: they inherit it (foundBy).
+      ...(def.discovers && !previous.followSince
+        ? { followSince: followSince ?? new Date(now()).toISOString() }
+        : {}),
     };
     await releaseLease(lease, outcome);
     log.log(
@@ -246,6 +278,14 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
       leaseId: lease.id,
       ...round.counts(),
       ...(job.resource === 'todo' ? { lists } : {}),
+      ...(def.discovers
+        ? {
+            found: {
+              resources: round.found,
+              ...(followSince ? { since: followSince } : {}),
+            },
+          }
+        : {}),
     };
   } catch (err) {
     if (err instanceof LeaseLost) throw err;
@@ -265,12 +305,32 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
   }
 }
 
+/**
+ * The round's first request: the saved deltaLink, a catch-up resource's saved instant
+ * (`catchup:{ISO}`), or the start of a full sync (a catch-up resource's starts at `from`).
+ */
+function firstCall(
+  def: ResourceDef,
+  deltaLink: string | undefined,
+  window: CalendarWindow | undefined,
+  from: number,
+): GraphCall {
+  if (deltaLink?.startsWith(CATCH_UP) && def.catchUp) return def.catchUp(deltaLink.slice(CATCH_UP.length));
+  if (deltaLink) return { method: 'GET', url: deltaLink };
+  if (def.catchUp) return def.catchUp(new Date(from - CATCH_UP_OVERLAP_MS).toISOString());
+  return def.initial(window);
+}
+
+const CATCH_UP = 'catchup:';
+
 interface FollowArgs {
   first: GraphCall;
   mode: RoundMode;
   stamp: string;
   /** In a baseline: items created at or after this instant (ms) are reported as created. */
   newSince: number | undefined;
+  /** The user's object id, for summaries that say whether they are mentioned. */
+  me: string | undefined;
   pageSize: number;
   options: RoundOptions;
   lists: { added: string[]; removed: string[] };
@@ -316,6 +376,15 @@ async function followPages(
     await args.options.afterPage?.(round.pages);
     if (next) continue;
     const delta = res.body['@odata.deltaLink'];
+    if (def.catchUp) {
+      // Next round: what changed after the newest seen here (less the overlap), or the same again.
+      const seen = Date.parse(round.latest);
+      const asked = /gt (\S+)$/.exec(String(args.first.query?.$filter ?? ''))?.[1];
+      const after = Number.isNaN(seen)
+        ? (asked ?? new Date(Date.now() - CATCH_UP_OVERLAP_MS).toISOString())
+        : new Date(Math.max(seen - CATCH_UP_OVERLAP_MS, Date.parse(asked ?? '') || 0)).toISOString();
+      return `${CATCH_UP}${after}`;
+    }
     if (!delta) throw new Error('Delta response without @odata.nextLink or @odata.deltaLink');
     return delta;
   }
@@ -337,6 +406,10 @@ async function processPage(
   }
   if (byId.size === 0) return;
   round.items += byId.size;
+  for (const item of byId.values()) {
+    const modified = typeof item.lastModifiedDateTime === 'string' ? item.lastModifiedDateTime : '';
+    if (modified > round.latest) round.latest = modified;
+  }
   // A baseline has no index to compare with; everything else reads the rows of this page's ids.
   const known =
     args.mode === 'baseline'
@@ -358,7 +431,13 @@ async function processPage(
       continue;
     }
     const version = def.version(item);
-    const summary = def.summary(item);
+    const summary = def.summary(item, args.me);
+    if (def.discovers && (!prev || prev.deleted || prev.version !== version)) {
+      // In a first round, only what has news from when following began (or from now).
+      const since = args.mode === 'baseline' ? (args.newSince ?? Date.now()) : undefined;
+      const found = def.discovers(item, since);
+      if (found) round.found.push(found);
+    }
     if (!prev || prev.deleted) {
       round.live++;
       if (job.resource === 'todo') args.lists.added.push(id);

@@ -32,18 +32,22 @@ const PER_TX = 49;
 const TX_MAX = 100;
 const SEQ_DIGITS = 15;
 
-export type FeedService =
-  | 'mail'
-  | 'calendar'
-  | 'files'
-  | 'contacts'
-  | 'todo'
-  | 'sharepoint'
-  | 'connection'
+/** The services of feed entries (a query may ask for one). */
+export const FEED_SERVICES = [
+  'mail',
+  'calendar',
+  'files',
+  'contacts',
+  'todo',
+  'sharepoint',
+  'teams',
+  'connection',
   // Connection events about the feed itself (shared/webhooks/silence.ts).
-  | 'feed'
-  | 'subscription'
-  | 'sync';
+  'feed',
+  'subscription',
+  'sync',
+] as const;
+export type FeedService = (typeof FEED_SERVICES)[number];
 export type ChangeType =
   | 'created'
   | 'updated'

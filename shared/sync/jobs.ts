@@ -17,6 +17,10 @@ export const SYNC_JOBS_QUEUE = 'sync-jobs';
  * - `todo`: the user's To Do lists (discovers `todo:<listId>` resources; emits no entries itself)
  * - `splib:<id>` / `splist:<id>`: a SharePoint library or list the user chose to sync
  *   (shared/sync/sharepoint.ts: the ids inside, base64url-encoded)
+ * - `teams:chats`: the user's chats (discovers which chats have new messages; emits no entries)
+ * - `teamschat:<id>`: messages of one chat, caught up by a filtered list (no chat delta on v1.0)
+ * - `teamschannel:<id>`: messages of a channel the user chose to follow (channel message delta)
+ *   (shared/sync/teams.ts: the ids inside, base64url-encoded)
  */
 export type ResourceKey =
   | `mail:${string}`
@@ -26,7 +30,10 @@ export type ResourceKey =
   | 'todo'
   | `todo:${string}`
   | `splib:${string}`
-  | `splist:${string}`;
+  | `splist:${string}`
+  | 'teams:chats'
+  | `teamschat:${string}`
+  | `teamschannel:${string}`;
 
 export interface SyncJob {
   userId: string;
@@ -44,7 +51,7 @@ export interface SyncJob {
 }
 
 export function isResourceKey(value: string): value is ResourceKey {
-  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo|todo:[A-Za-z0-9=_+/-]{1,200}|splib:[A-Za-z0-9_-]{1,600}|splist:[A-Za-z0-9_-]{1,900})$/.test(
+  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo|todo:[A-Za-z0-9=_+/-]{1,200}|splib:[A-Za-z0-9_-]{1,600}|splist:[A-Za-z0-9_-]{1,900}|teams:chats|teamschat:[A-Za-z0-9_-]{1,600}|teamschannel:[A-Za-z0-9_-]{1,900})$/.test(
     value,
   );
 }

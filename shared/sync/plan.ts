@@ -3,7 +3,8 @@
  * never a loop over users doing Graph work in one invocation (DESIGN "Fan-out through queues").
  * A connection syncs what its granted features cover: mail (the Inbox and SYNC_MAIL_FOLDERS),
  * calendar, files, contacts, To Do (the list of lists, which discovers one resource per list), and
- * the SharePoint libraries and lists the user chose (shared/sync/sharepoint.ts).
+ * the SharePoint libraries and lists the user chose (shared/sync/sharepoint.ts), and Teams: the
+ * user's chats (which find the chats with news) and the channels they follow (shared/sync/teams.ts).
  */
 import { grantedFeatures } from '../auth/scopes';
 import { listConnections, type Connection } from '../storage/connections';
@@ -11,8 +12,18 @@ import { appendChanges, changeKeyOf, type NewChange } from './feed';
 import { allIndexed, eraseIndexed } from './items';
 import { enqueueSyncJob, type ResourceKey, type SyncJob } from './jobs';
 import { syncSettings } from './settings';
+import { resourceDef } from './resources';
 import { isChosenKey } from './sharepoint';
+import { parseChannelKey } from './teams';
 import { deleteSyncState, listSyncStates, markFollowSince } from './state';
+
+/**
+ * A resource the user chose to follow (a SharePoint library or list, a Teams channel): only the
+ * choosing action starts it; a late notification or job for one they stopped does not.
+ */
+export function isChosenResource(key: string): boolean {
+  return isChosenKey(key) || parseChannelKey(key) !== undefined;
+}
 
 /** The resources a connection syncs (To Do lists come from the `todo` round's discoveries). */
 export async function resourcesFor(connection: Connection): Promise<ResourceKey[]> {
@@ -25,13 +36,20 @@ export async function resourcesFor(connection: Connection): Promise<ResourceKey[
   if (features.includes('contacts')) out.push('contacts');
   const todo = features.includes('todo');
   const sharepoint = features.includes('sharepoint');
+  // Teams chats and channels exist for work and school accounts only.
+  const teams = connection.accountType === 'work' && features.includes('teams');
+  const channels = teams && features.includes('teams-history');
   if (todo) out.push('todo');
-  if (todo || sharepoint) {
+  // Each chat's own round is started by the chats round (when it has news) or its notification.
+  if (teams) out.push('teams:chats');
+  if (todo || sharepoint || channels) {
     for (const s of await listSyncStates(connection.userId)) {
       if (s.status === 'removed') continue;
       if (todo && s.resource.startsWith('todo:')) out.push(s.resource);
       // SharePoint libraries and lists the user chose (shared/sync/sharepoint.ts).
       if (sharepoint && isChosenKey(s.resource)) out.push(s.resource);
+      // Channels the user follows (shared/sync/teams.ts).
+      if (channels && parseChannelKey(s.resource)) out.push(s.resource);
     }
   }
   return out;
@@ -65,11 +83,11 @@ export async function fanOutSync(
 }
 
 /**
- * A resource that no longer exists (a deleted To Do list): each of its live items becomes a
- * deletion in the feed, then its index and state go.
+ * A resource that no longer exists (a deleted To Do list, a chat the user left): each of its live
+ * items becomes a deletion in the feed, then its index and state go.
  */
 export async function retireResource(userId: string, resource: ResourceKey): Promise<number> {
-  const service = 'todo';
+  const service = resourceDef(resource).service;
   let changes: NewChange[] = [];
   let n = 0;
   for await (const item of allIndexed(userId, resource)) {

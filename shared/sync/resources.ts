@@ -3,13 +3,21 @@
  * removal looks, which property versions an item, and the small summary a change-feed entry
  * carries. Reference: graph-behaviour.md §5.2 (per-resource delta rules).
  */
+import { htmlToText } from '../content/text';
 import { decodeOrRaw } from '../http/url';
 import type { Feature } from '../config';
 import { seg, type GraphCall } from '../graph/client';
 import type { ResourceKey } from './jobs';
 import { parseChosenKey } from './sharepoint';
+import { chatKey, parseChannelKey, parseChatKey } from './teams';
 
-export type Service = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'sharepoint';
+/**
+ * A catch-up round asks for changes after the newest it saw less this overlap: a change stamped a
+ * little earlier that Graph had not listed yet is not missed (the items index drops repeats).
+ */
+export const CATCH_UP_OVERLAP_MS = 60_000;
+
+export type Service = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'sharepoint' | 'teams';
 export type Item = Record<string, unknown> & { id: string };
 export type Summary = Record<string, unknown>;
 
@@ -18,11 +26,18 @@ export interface ResourceDef {
   feature: Feature;
   /** The first request of a full sync (later rounds follow the saved deltaLink verbatim). */
   initial(window?: CalendarWindow): GraphCall;
+  /**
+   * For a resource Graph has no delta for (Teams chat messages, §5.2): the request for what changed
+   * after an instant. The engine keeps that instant (the newest lastModifiedDateTime it saw, less
+   * an overlap) where a deltaLink would be, and the items index drops what it has already seen.
+   */
+  catchUp?(after: string): GraphCall;
   /** `@removed` (Outlook, To Do) or the `deleted` facet (drive), reference §5.1 item 5 and §5.2. */
   isRemoved(item: Item): boolean;
   /** The item's version: changeKey / @odata.etag / eTag. A different value means "updated". */
   version(item: Item): string;
-  summary(item: Item): Summary;
+  /** `me`: the user's object id (Teams summaries say whether the user is mentioned). */
+  summary(item: Item, me?: string): Summary;
   /**
    * When the item came into being (ISO), if the delta page says: a baseline reports items newer
    * than the connection as created (they arrived after the user connected, see engine.ts).
@@ -32,6 +47,13 @@ export interface ResourceDef {
   skip?(item: Item): boolean;
   /** True when no entries are emitted for this resource (the To Do list of lists). */
   silent?: boolean;
+  /**
+   * For a resource that finds other resources (the user's chats): the resource to sync for a new
+   * or changed item, if it may hold news. `since` (ms) is set in a baseline: what started following.
+   */
+  discovers?(item: Item, since: number | undefined): ResourceKey | undefined;
+  /** The resource that finds this one: a first round reports what came since that one is followed. */
+  foundBy?: ResourceKey;
 }
 
 export interface CalendarWindow {
@@ -223,12 +245,120 @@ const todoLists: ResourceDef = {
   silent: true,
 };
 
+const PREVIEW_CHARS = 200;
+
+/** A message body's first characters as one line of text (HTML read as text). */
+function preview(body: unknown): string | null {
+  const b = obj(body);
+  const content = typeof b.content === 'string' ? b.content : '';
+  const plain = str(b.contentType).toLowerCase() === 'html' ? htmlToText(content).text : content;
+  const flat = plain.replace(/\s+/g, ' ').trim();
+  return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
+}
+
+/** A Teams message's summary: who, where, its first characters, and whom it mentions. */
+function teamsSummary(m: Item, me: string | undefined): Summary {
+  const sender = obj(obj(m.from).user);
+  const channel = obj(m.channelIdentity);
+  const mentioned = Array.isArray(m.mentions)
+    ? (m.mentions as unknown[]).map((x) => obj(obj(obj(x).mentioned).user))
+    : [];
+  return {
+    from: text(sender.displayName),
+    fromId: text(sender.id),
+    fromMe: me !== undefined && str(sender.id) === me,
+    ...(str(m.chatId) ? { chatId: str(m.chatId) } : {}),
+    ...(str(channel.channelId) ? { teamId: text(channel.teamId), channelId: str(channel.channelId) } : {}),
+    ...(str(m.replyToId) ? { replyToId: str(m.replyToId) } : {}),
+    preview: m.deletedDateTime ? null : preview(m.body),
+    mentions: mentioned.map((u) => text(u.displayName)).filter((n): n is string => n !== null),
+    mentionsMe: me !== undefined && mentioned.some((u) => str(u.id) === me),
+    sentAt: text(m.createdDateTime),
+  };
+}
+
+/** Teams messages: deleted ones carry deletedDateTime (soft delete); system events are not news. */
+const teamsMessages = {
+  service: 'teams' as const,
+  isRemoved: (m: Item) => typeof m.deletedDateTime === 'string' && m.deletedDateTime !== '',
+  // etag is the message's version number; lastModifiedDateTime also moves with reactions.
+  version: (m: Item) => `${str(m.etag)}|${str(m.lastModifiedDateTime)}`,
+  summary: teamsSummary,
+  createdAt: createdDateTime,
+  skip: (m: Item) => m.messageType !== undefined && m.messageType !== 'message',
+};
+
+/**
+ * One chat's messages. v1.0 has no chat message delta (§5.2): the list ordered by
+ * lastModifiedDateTime desc with `$filter=lastModifiedDateTime gt {t}` (chat-list-messages.md:
+ * $top ≤ 50, desc only) returns what changed after the last round, edits and deletions included.
+ */
+const chatMessages = (chatId: string): ResourceDef => {
+  const since = (after: string): GraphCall => ({
+    method: 'GET',
+    url: `/chats/${seg(chatId)}/messages`,
+    query: {
+      $top: 50,
+      $orderby: 'lastModifiedDateTime desc',
+      $filter: `lastModifiedDateTime gt ${after}`,
+    },
+  });
+  return {
+    ...teamsMessages,
+    feature: 'teams',
+    foundBy: 'teams:chats',
+    initial: () => since(new Date(Date.now() - 24 * 3600_000).toISOString()),
+    catchUp: since,
+  };
+};
+
+/** A channel's top-level messages (chatmessage-delta.md: replies are not in channel delta). */
+const channelMessages = (teamId: string, channelId: string): ResourceDef => ({
+  ...teamsMessages,
+  feature: 'teams-history',
+  initial: () => ({
+    method: 'GET',
+    url: `/teams/${seg(teamId)}/channels/${seg(channelId)}/messages/delta`,
+    // Only what is new from when following starts; older posts are history, not news.
+    query: { $filter: `lastModifiedDateTime gt ${new Date(Date.now() - 24 * 3600_000).toISOString()}` },
+  }),
+});
+
+/** The user's chats: which have new messages (a discovery, like the list of To Do lists). */
+const chats: ResourceDef = {
+  service: 'teams',
+  feature: 'teams',
+  initial: () => ({
+    method: 'GET',
+    url: '/me/chats',
+    query: { $expand: 'lastMessagePreview', $top: 50 },
+  }),
+  isRemoved: () => false,
+  version: (c) => str(obj(c.lastMessagePreview).createdDateTime) || str(c.lastUpdatedDateTime) || 'none',
+  summary: (c) => ({ topic: text(c.topic), chatType: text(c.chatType) }),
+  createdAt: createdDateTime,
+  silent: true,
+  // Listed in full every round (the chat list has no change filter); the index keeps each chat's
+  // last message time, so only chats with a newer one are synced.
+  catchUp: () => chats.initial(),
+  discovers: (c, since) => {
+    const last = Date.parse(str(obj(c.lastMessagePreview).createdDateTime));
+    if (since !== undefined && !(last >= since - CATCH_UP_OVERLAP_MS)) return undefined;
+    return chatKey(c.id);
+  },
+};
+
 export function resourceDef(resource: ResourceKey): ResourceDef {
   if (resource === 'calendar') return calendar;
   if (resource === 'files') return files;
   if (resource === 'contacts') return contacts;
   if (resource === 'todo') return todoLists;
   if (resource.startsWith('mail:')) return mail(resource.slice('mail:'.length));
+  if (resource === 'teams:chats') return chats;
+  const chat = parseChatKey(resource);
+  if (chat) return chatMessages(chat);
+  const channel = parseChannelKey(resource);
+  if (channel) return channelMessages(channel.teamId, channel.channelId);
   const chosen = parseChosenKey(resource);
   if (chosen?.kind === 'library')
     return driveItems('sharepoint', `/drives/${seg(chosen.driveId)}/root/delta`);

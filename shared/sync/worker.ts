@@ -11,8 +11,7 @@ import { PRINCIPAL_ID } from '../http/caller';
 import { enqueue } from '../storage/clients';
 import { runSyncRound, type RoundResult } from './engine';
 import { enqueueSyncJob, isResourceKey, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from './jobs';
-import { retireResource } from './plan';
-import { isChosenKey } from './sharepoint';
+import { isChosenResource, retireResource } from './plan';
 import { getSyncState, requestRerun, rerunRequested } from './state';
 
 /**
@@ -63,10 +62,10 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
     return { status: 'invalid' }; // can never succeed: drop rather than poison
   }
   const job: SyncJob = parsed.data;
-  // A SharePoint library or list the user stopped syncing: a late notification or a queued job
-  // must not start it again (only the choosing action does, with reason manual).
+  // A SharePoint library or list or a Teams channel the user stopped following: a late
+  // notification or a queued job must not start it again (only the choosing action does, manual).
   if (
-    isChosenKey(job.resource) &&
+    isChosenResource(job.resource) &&
     job.reason !== 'manual' &&
     !(await getSyncState(job.userId, job.resource))
   ) {
@@ -90,16 +89,24 @@ export async function handleSyncJob(message: unknown, context: InvocationContext
 }
 
 /** One round; a To Do list that answers 404 is retired instead. */
+const RETIRABLE = ['todo:', 'teamschat:'] as const;
+
 async function roundOrRetire(job: SyncJob, context: InvocationContext): Promise<WorkerOutcome> {
   try {
     return await runSyncRound(job, { log: context });
   } catch (err) {
-    // A To Do list that no longer exists (deleted, or left behind by an account the user no
-    // longer holds) answers 404 for ever: retire it instead of sending the job to the poison queue.
-    if (job.resource.startsWith('todo:') && err instanceof GraphError && err.status === 404) {
+    // A To Do list or a chat that no longer exists (deleted, left, or left behind by an account the
+    // user no longer holds) answers 404 (a chat the user left: 403) for ever: retire it instead of
+    // sending the job to the poison queue.
+    const kind = RETIRABLE.find((prefix) => job.resource.startsWith(prefix));
+    if (
+      kind &&
+      err instanceof GraphError &&
+      (err.status === 404 || (kind === 'teamschat:' && err.status === 403))
+    ) {
       await retireResource(job.userId, job.resource);
       context.warn(
-        JSON.stringify({ event: 'sync_resource_retired', resource: 'todo:*', reason: 'not_found' }),
+        JSON.stringify({ event: 'sync_resource_retired', resource: `${kind}*`, reason: 'not_found' }),
       );
       return { status: 'retired' };
     }
@@ -159,6 +166,12 @@ async function runOnce(job: SyncJob, context: InvocationContext): Promise<Worker
       const resource = `todo:${id}` as ResourceKey;
       if (isResourceKey(resource)) await retireResource(job.userId, resource);
     }
+  }
+  // Chats with news (from the chats round) get their own rounds.
+  if (result.status === 'completed' && result.found) {
+    const since = job.since ?? result.found.since;
+    for (const resource of result.found.resources)
+      await enqueueSyncJob({ userId: job.userId, resource, reason: job.reason, ...(since ? { since } : {}) });
   }
   if (result.status === 'completed') {
     for (const listener of roundListeners) {

@@ -10,7 +10,7 @@ import { deleteAllSubscriptions, reconcileUser } from './manager';
 import { deleteSubscriptionRecord, listSubscriptions } from './store';
 import { onRoundCompleted } from '../sync/worker';
 import { afterRound } from './silence';
-import { isChosenKey } from '../sync/sharepoint';
+import { isChosenResource } from '../sync/plan';
 
 let installed = false;
 
@@ -25,10 +25,10 @@ export function installWebhookHooks(): void {
   // Silence: a timer round finding changes no notification announced (shared/webhooks/silence.ts).
   onRoundCompleted(afterRound);
 
-  // A SharePoint library or list the user just chose: its first round done, it gets its
-  // subscription now rather than at the next renewal sweep.
+  // A SharePoint library or list or a Teams channel the user just chose: its first round done, it
+  // gets its subscription now rather than at the next renewal sweep.
   onRoundCompleted(async (job, result, log) => {
-    if (!isChosenKey(job.resource) || job.reason !== 'manual' || result.status !== 'completed') return;
+    if (!isChosenResource(job.resource) || job.reason !== 'manual' || result.status !== 'completed') return;
     if ((await listSubscriptions(job.userId)).some((s) => s.key === job.resource)) return;
     const logger = {
       log: (...a: unknown[]) => log.log(a.map(String).join(' ')),

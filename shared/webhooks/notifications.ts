@@ -8,10 +8,18 @@
  */
 import { z } from 'zod';
 import { enqueue } from '../storage/clients';
+import { chatOfNotification } from '../sync/teams';
 import { clientStateMatches } from './client-state';
 import { lookupSubscription } from './lookup-cache';
 import type { Logger } from './manager';
 import { webhookStats } from './stats';
+
+/** A notification of the user's chat subscription runs its own chat's round (shared/sync/teams.ts). */
+function chatRound(key: string, resource: string | undefined): { sync?: string } {
+  if (key !== 'teams:chats') return {};
+  const chat = chatOfNotification(resource);
+  return chat ? { sync: chat } : {};
+}
 
 export const NOTIFICATIONS_QUEUE = 'graph-notifications';
 export const LIFECYCLE_EVENTS = ['reauthorizationRequired', 'subscriptionRemoved', 'missed'] as const;
@@ -25,6 +33,8 @@ export interface QueuedNotification {
   changeType?: string;
   lifecycleEvent?: LifecycleEvent;
   resourceId?: string;
+  /** The round this notification runs when not its subscription's own (a chat of `teams:chats`). */
+  sync?: string;
 }
 
 export interface NotificationMessage {
@@ -50,6 +60,7 @@ const Item = z
     subscriptionId: z.string().regex(SUBSCRIPTION_ID),
     clientState: z.string().nullish(),
     changeType: z.string().max(100).optional(),
+    resource: z.string().max(1000).optional(),
     lifecycleEvent: z.string().max(100).optional(),
     resourceData: z
       .object({ id: z.string().max(1000).optional() })
@@ -141,6 +152,7 @@ export async function acceptNotifications(
       ...(n.lifecycleEvent ? { lifecycleEvent: n.lifecycleEvent as LifecycleEvent } : {}),
       ...(n.changeType ? { changeType: n.changeType } : {}),
       ...(n.resourceData?.id ? { resourceId: n.resourceData.id } : {}),
+      ...chatRound(lookup.key, n.resource),
     });
   }
   drops.log(log, route);

@@ -11,11 +11,12 @@ import { graphRequest } from '../graph/client';
 import type { Connection } from '../storage/connections';
 import type { ResourceKey } from '../sync/jobs';
 import { chosenSyncs, isChosenKey } from '../sync/sharepoint';
+import { followedChannels } from '../sync/teams';
 
 export type WebhookService = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'teams' | 'sharepoint';
 
 export interface DesiredSubscription {
-  /** Stable identity of the desired subscription: the sync ResourceKey, or `teams:chats`. */
+  /** Stable identity of the desired subscription: the sync ResourceKey it feeds. */
   key: string;
   service: WebhookService;
   resource: string;
@@ -54,13 +55,18 @@ export const CACHE_TAGS: Record<WebhookService, string[]> = {
 
 export function serviceOfKey(key: string): WebhookService {
   if (isChosenKey(key)) return 'sharepoint';
+  if (key.startsWith('teamschannel:') || key.startsWith('teamschat:')) return 'teams';
   const service = key.split(':')[0] as WebhookService;
   return service in MAX_LIFETIME_MINUTES ? service : 'mail';
 }
 
-/** The delta sync a notification for this subscription runs; undefined for Teams chats (no delta on v1.0, §5.2). */
-export function syncResourceOf(key: string): ResourceKey | undefined {
-  return key.startsWith('teams:') ? undefined : (key as ResourceKey);
+/**
+ * The sync a notification for this subscription runs. A chat subscription's notification names its
+ * chat and runs that chat's round (shared/webhooks/notifications.ts); without a chat, the chats round
+ * finds which chats have news.
+ */
+export function syncResourceOf(key: string): ResourceKey {
+  return key as ResourceKey;
 }
 
 const TodoLists = z.object({
@@ -124,11 +130,8 @@ export async function desiredSubscriptions(
       }
     }
   }
-  if (
-    features.has('teams') &&
-    connection.accountType === 'work' &&
-    getConfig().TEAMS_CHAT_SUBSCRIPTIONS_ENABLED
-  ) {
+  const work = connection.accountType === 'work';
+  if (features.has('teams') && work && getConfig().TEAMS_CHAT_SUBSCRIPTIONS_ENABLED) {
     // The user's own chats (delegated Chat.Read, ≤ 10 per user): users/{id}/chats/getAllMessages.
     const oid = connection.homeAccountId.split('.')[0] ?? '';
     add(
@@ -137,6 +140,18 @@ export async function desiredSubscriptions(
       `users/${encodeURIComponent(oid)}/chats/getAllMessages`,
       'created,updated,deleted',
     );
+  }
+  if (features.has('teams') && features.has('teams-history') && work) {
+    // Channels the user follows: one subscription per channel (delegated ChannelMessage.Read.All,
+    // one per app per channel, §6.7); the notification runs the channel's delta.
+    for (const { state, teamId, channelId } of await followedChannels(userId)) {
+      add(
+        state.resource,
+        'teams',
+        `teams/${encodeURIComponent(teamId)}/channels/${encodeURIComponent(channelId)}/messages`,
+        'created,updated,deleted',
+      );
+    }
   }
   return out;
 }

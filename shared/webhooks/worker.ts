@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { invalidate } from '../actions/cache';
 import { enqueue } from '../storage/clients';
 import { markNotified } from './silence';
-import { enqueueSyncJob, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from '../sync/jobs';
+import { enqueueSyncJob, isResourceKey, SYNC_JOBS_QUEUE, type ResourceKey, type SyncJob } from '../sync/jobs';
 import { catchUpMissed, reauthorize, replaceRemoved, type Logger } from './manager';
 import { LIFECYCLE_EVENTS, type QueuedNotification } from './notifications';
 import { CACHE_TAGS, serviceOfKey, syncResourceOf } from './resources';
@@ -28,6 +28,7 @@ const Message = z.object({
         changeType: z.string().max(100).optional(),
         lifecycleEvent: z.enum(LIFECYCLE_EVENTS).optional(),
         resourceId: z.string().max(1000).optional(),
+        sync: z.string().refine(isResourceKey).optional(),
       }),
     )
     .max(1000),
@@ -83,19 +84,21 @@ export async function processNotificationMessage(message: unknown, log: Logger):
     else changes.push(item);
   }
 
-  const groups = new Map<string, { userId: string; key: string; count: number }>();
+  const groups = new Map<string, { userId: string; key: string; sync: ResourceKey; count: number }>();
   for (const n of changes) {
-    const g = groups.get(`${n.userId}\u0000${n.key}`) ?? { userId: n.userId, key: n.key, count: 0 };
+    // A chat subscription's notification runs its chat's round; others their subscription's.
+    const sync = (n.sync as ResourceKey | undefined) ?? syncResourceOf(n.key);
+    const id = `${n.userId}\u0000${sync}`;
+    const g = groups.get(id) ?? { userId: n.userId, key: n.key, sync, count: 0 };
     g.count += 1;
-    groups.set(`${n.userId}\u0000${n.key}`, g);
+    groups.set(id, g);
     if (n.resourceId && webhookStats.resourceIds.size < 100_000) {
       webhookStats.resourceIds.set(n.resourceId, (webhookStats.resourceIds.get(n.resourceId) ?? 0) + 1);
     }
   }
   for (const g of groups.values()) {
     invalidate(g.userId, CACHE_TAGS[serviceOfKey(g.key)]);
-    const resource = syncResourceOf(g.key);
-    if (resource) await requestSync(g.userId, resource);
+    await requestSync(g.userId, g.sync);
     webhookStats.processed += g.count;
   }
   if (groups.size > 0) {

@@ -334,6 +334,7 @@ test('the change feed is a resource: m365://changes, read on with ?after=<nextCu
       'contacts',
       'todo',
       'sharepoint',
+      'teams',
       'connection',
       'feed',
       'subscription',

@@ -84,7 +84,10 @@ export function installSubscriptionsControl(sandbox: Sandbox): void {
     const body = await ctx.json<{ user?: string; silent?: boolean }>();
     const user = sandbox.directory.findUser(body?.user ?? '');
     if (!user) return json(404, { error: 'user (id or UPN) not found' });
-    const ids = [...state().subs.values()].filter((s) => s.target.userId === user.id).map((s) => s.id);
+    // The user's data, or (chats and channels have no one owner) the subscriptions they created.
+    const ids = [...state().subs.values()]
+      .filter((s) => (s.target.userId ?? s.creatorId) === user.id)
+      .map((s) => s.id);
     for (const id of ids) {
       if (body.silent === false) state().silenced.delete(id);
       else state().silenced.add(id);

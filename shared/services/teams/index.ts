@@ -656,3 +656,4 @@ defineAction({
 });
 import './manage';
 import './channels';
+import './follow';
