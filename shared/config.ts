@@ -24,6 +24,7 @@ export const FEATURES = [
   'rooms',
   'mailbox-settings',
   'teams-manage',
+  'planner',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

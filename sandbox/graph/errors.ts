@@ -5,7 +5,7 @@
  * (https://learn.microsoft.com/graph/errors: "codes are not normalized across workloads").
  */
 
-export type Workload = 'outlook' | 'drive' | 'directory' | 'teams' | 'generic';
+export type Workload = 'outlook' | 'drive' | 'directory' | 'teams' | 'planner' | 'generic';
 
 /** Throw this from a Graph handler; the wrapper answers with Graph's error envelope. */
 export class GraphHttpError extends Error {
@@ -56,6 +56,16 @@ const CODES: Record<Workload, Record<ErrorKind, string>> = {
     conflict: 'Conflict',
     invalidId: 'BadRequest',
   },
+  // Planner answers with an empty code and a message (json-batching.md's Planner 403 example;
+  // planner-overview.md names codes only for its limits, e.g. MaximumChecklistItemsOnTask).
+  planner: {
+    badRequest: '',
+    badQuery: '',
+    notFound: '',
+    accessDenied: '',
+    conflict: '',
+    invalidId: '',
+  },
   generic: {
     badRequest: 'BadRequest',
     badQuery: 'BadRequest',
@@ -87,6 +97,7 @@ export function notFound(workload: Workload, message?: string): GraphHttpError {
     drive: 'Item not found',
     directory: 'Resource does not exist or one of its queried reference-property objects are not present.',
     teams: 'Not found',
+    planner: 'The requested item is not found.',
     generic: 'The resource could not be found.',
   };
   return new GraphHttpError(404, errorCode(workload, 'notFound'), message ?? defaults[workload]);
@@ -98,6 +109,7 @@ export function accessDenied(workload: Workload, message?: string): GraphHttpErr
     drive: 'Access denied',
     directory: 'Insufficient privileges to complete the operation.',
     teams: 'Forbidden',
+    planner: 'You do not have the required permissions to access this item.',
     generic: 'Access denied',
   };
   return new GraphHttpError(403, errorCode(workload, 'accessDenied'), message ?? defaults[workload]);

@@ -14,6 +14,7 @@ import { installFiles, seedFiles } from './files';
 import { installMail, seedMail } from './mail';
 import { installMailbox, seedMailbox } from './mailbox';
 import { installPlaces, seedPlaces } from './places';
+import { installPlanner, seedPlanner } from './planner';
 import { installMeetings } from './meetings';
 import { installPeople } from './people';
 import { installSearch } from './search';
@@ -68,6 +69,8 @@ const SERVICES: ReadonlyArray<{ install(sandbox: Sandbox): void; seed?(sandbox: 
   { install: installContacts, seed: seedContacts },
   { install: installTodo, seed: seedTodo },
   { install: installSharePoint, seed: seedSharePoint },
+  // After Teams: plans live in the teams' groups.
+  { install: installPlanner, seed: seedPlanner },
   // Meetings' artifacts come from the control API (a sandbox hosts no calls): nothing to seed.
   { install: installMeetings },
   { install: installPlaces, seed: seedPlaces },

@@ -53,6 +53,10 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
     'ChannelMember.ReadWrite.All',
     'TeamMember.ReadWrite.All',
   ],
+  // Planner: the plans of the user's groups and their tasks (Tasks.ReadWrite, the scope To Do
+  // also uses: granting one grants both); User.ReadBasic.All finds an assignee's object id by
+  // sign-in address. No admin consent.
+  planner: ['Tasks.ReadWrite', 'User.ReadBasic.All'],
 };
 
 /** Features a personal Microsoft account cannot have (Teams and SharePoint are work/school only). */
@@ -67,6 +71,7 @@ export const WORK_ONLY_FEATURES: readonly Feature[] = [
   'meetings',
   'meetings-content',
   'rooms',
+  'planner',
 ];
 
 /** Scopes that always need an administrator's consent. */

@@ -213,6 +213,8 @@ const words = (text: string): string[] =>
   text
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .toLowerCase()
+    // "to do" and "to-do" name the service (To Do), not two stopwords.
+    .replace(/\bto[\s-]do\b/g, 'todo')
     .split(/[^a-z0-9]+/)
     .filter((w) => w.length > 1 && !STOPWORDS.has(w))
     .map((w) => (w.length > 3 ? w.replace(/(ies|es|s)$/, (m) => (m === 'ies' ? 'y' : '')) : w));
@@ -243,6 +245,8 @@ const SYNONYMS: Record<string, string[]> = {
   recording: ['meetings'],
   attendance: ['meetings'],
   todo: ['task'],
+  plan: ['planner'],
+  board: ['planner', 'bucket'],
   free: ['availability', 'schedule'],
   availability: ['schedule', 'free'],
   reply: ['answer'],

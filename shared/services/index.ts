@@ -20,6 +20,7 @@ const loaders = {
   people: () => void require('./people'),
   sharepoint: () => void require('./sharepoint'),
   meetings: () => void require('./meetings'),
+  planner: () => void require('./planner'),
 } satisfies Record<string, () => void>;
 
 /** A service's name: its folder under shared/services and its route, /api/<service>/<action>. */

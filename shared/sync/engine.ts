@@ -190,7 +190,8 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
     // Until one round has completed, a full sync is the silent baseline (also when resuming a
     // baseline that died part-way: what it hadn't reached yet is not "new").
     const indexed = previous.lastSuccessAt !== undefined;
-    mode = deltaLink ? 'delta' : indexed ? 'resync' : 'baseline';
+    // A resource listed in full every round is compared with its whole index, as a resync is.
+    mode = deltaLink && !def.enumerates ? 'delta' : indexed ? 'resync' : 'baseline';
     if (mode === 'baseline') round.live = 0;
     const stamp = `${now()}-${randomUUID().slice(0, 8)}`;
     // A chat first met through a notification reports what came since its chats are followed.
@@ -274,7 +275,8 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
     );
     return {
       status: 'completed',
-      mode,
+      // Its every round is a full listing, not a recovered gap (shared/webhooks/silence.ts).
+      mode: def.enumerates && mode === 'resync' ? 'delta' : mode,
       leaseId: lease.id,
       ...round.counts(),
       ...(job.resource === 'todo' ? { lists } : {}),

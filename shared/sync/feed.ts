@@ -41,6 +41,7 @@ export const FEED_SERVICES = [
   'todo',
   'sharepoint',
   'teams',
+  'planner',
   'connection',
   // Connection events about the feed itself (shared/webhooks/silence.ts).
   'feed',

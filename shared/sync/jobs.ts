@@ -21,6 +21,8 @@ export const SYNC_JOBS_QUEUE = 'sync-jobs';
  * - `teamschat:<id>`: messages of one chat, caught up by a filtered list (no chat delta on v1.0)
  * - `teamschannel:<id>`: messages of a channel the user chose to follow (channel message delta)
  *   (shared/sync/teams.ts: the ids inside, base64url-encoded)
+ * - `planner:tasks`: the Planner tasks assigned to the user (listed in full each round: v1.0 has
+ *   no Planner delta)
  */
 export type ResourceKey =
   | `mail:${string}`
@@ -33,7 +35,8 @@ export type ResourceKey =
   | `splist:${string}`
   | 'teams:chats'
   | `teamschat:${string}`
-  | `teamschannel:${string}`;
+  | `teamschannel:${string}`
+  | 'planner:tasks';
 
 export interface SyncJob {
   userId: string;
@@ -51,7 +54,7 @@ export interface SyncJob {
 }
 
 export function isResourceKey(value: string): value is ResourceKey {
-  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo|todo:[A-Za-z0-9=_+/-]{1,200}|splib:[A-Za-z0-9_-]{1,600}|splist:[A-Za-z0-9_-]{1,900}|teams:chats|teamschat:[A-Za-z0-9_-]{1,600}|teamschannel:[A-Za-z0-9_-]{1,900})$/.test(
+  return /^(mail:[A-Za-z0-9=_+/-]{1,200}|calendar|files|contacts|todo|todo:[A-Za-z0-9=_+/-]{1,200}|splib:[A-Za-z0-9_-]{1,600}|splist:[A-Za-z0-9_-]{1,900}|teams:chats|teamschat:[A-Za-z0-9_-]{1,600}|teamschannel:[A-Za-z0-9_-]{1,900}|planner:tasks)$/.test(
     value,
   );
 }

@@ -42,6 +42,8 @@ export async function resourcesFor(connection: Connection): Promise<ResourceKey[
   if (todo) out.push('todo');
   // Each chat's own round is started by the chats round (when it has news) or its notification.
   if (teams) out.push('teams:chats');
+  // Planner has no delta or notifications on v1.0: the timer's rounds list the user's tasks.
+  if (connection.accountType === 'work' && features.includes('planner')) out.push('planner:tasks');
   if (todo || sharepoint || channels) {
     for (const s of await listSyncStates(connection.userId)) {
       if (s.status === 'removed') continue;

@@ -17,7 +17,8 @@ import { chatKey, parseChannelKey, parseChatKey } from './teams';
  */
 export const CATCH_UP_OVERLAP_MS = 60_000;
 
-export type Service = 'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'sharepoint' | 'teams';
+export type Service =
+  'mail' | 'calendar' | 'files' | 'contacts' | 'todo' | 'sharepoint' | 'teams' | 'planner';
 export type Item = Record<string, unknown> & { id: string };
 export type Summary = Record<string, unknown>;
 
@@ -43,6 +44,11 @@ export interface ResourceDef {
    * than the connection as created (they arrived after the user connected, see engine.ts).
    */
   createdAt(item: Item): string;
+  /**
+   * Every round lists every item (no delta in Graph: Planner): what the index holds and a round
+   * did not list is deleted, and unchanged items are reported as nothing.
+   */
+  enumerates?: boolean;
   /** Items that are not part of the feed (the drive root). */
   skip?(item: Item): boolean;
   /** True when no entries are emitted for this resource (the To Do list of lists). */
@@ -348,6 +354,36 @@ const chats: ResourceDef = {
   },
 };
 
+const PLANNER_PRIORITY = (p: unknown): string | null =>
+  typeof p !== 'number' ? null : p <= 1 ? 'urgent' : p <= 4 ? 'important' : p <= 7 ? 'medium' : 'low';
+
+/**
+ * The Planner tasks assigned to the user (planneruser-list-tasks.md). v1.0 has no Planner delta or
+ * change notifications: each round lists them and the items index tells what changed (the etag),
+ * what is new and what went (deleted, completed elsewhere and unassigned alike leave the list).
+ */
+const plannerTasks: ResourceDef = {
+  service: 'planner',
+  feature: 'planner',
+  initial: () => ({ method: 'GET', url: '/me/planner/tasks' }),
+  catchUp: () => plannerTasks.initial(),
+  enumerates: true,
+  isRemoved: () => false,
+  version: (t) => str(t['@odata.etag']) || 'unversioned',
+  summary: (t) => {
+    const percent = typeof t.percentComplete === 'number' ? t.percentComplete : 0;
+    return {
+      title: text(t.title),
+      planId: text(t.planId),
+      bucketId: text(t.bucketId),
+      progress: percent >= 100 ? 'completed' : percent > 0 ? 'inProgress' : 'notStarted',
+      priority: PLANNER_PRIORITY(t.priority),
+      dueAt: text(t.dueDateTime),
+    };
+  },
+  createdAt: createdDateTime,
+};
+
 export function resourceDef(resource: ResourceKey): ResourceDef {
   if (resource === 'calendar') return calendar;
   if (resource === 'files') return files;
@@ -355,6 +391,7 @@ export function resourceDef(resource: ResourceKey): ResourceDef {
   if (resource === 'todo') return todoLists;
   if (resource.startsWith('mail:')) return mail(resource.slice('mail:'.length));
   if (resource === 'teams:chats') return chats;
+  if (resource === 'planner:tasks') return plannerTasks;
   const chat = parseChatKey(resource);
   if (chat) return chatMessages(chat);
   const channel = parseChannelKey(resource);

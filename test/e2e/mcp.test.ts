@@ -335,6 +335,7 @@ test('the change feed is a resource: m365://changes, read on with ?after=<nextCu
       'todo',
       'sharepoint',
       'teams',
+      'planner',
       'connection',
       'feed',
       'subscription',

@@ -20,6 +20,8 @@ test.each([
   ['post in a Teams channel', 'teams.sendChannelMessage'],
   ['add a task to my to do list', 'todo.createTask'],
   ['delete a contact', 'contacts.deleteContact'],
+  ['add a task to the team plan', 'planner.createTask'],
+  ['tick off a checklist item in planner', 'planner.updateChecklist'],
 ])('"%s" finds %s among the first three', (query, expected) => {
   expect(top(query)).toContain(expected);
 });
