@@ -8,7 +8,9 @@ const swc = [
 ];
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(p-retry|is-network-error|jose|pdfjs-dist)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(p-retry|is-network-error|jose|pdfjs-dist|marked|sanitize-html|htmlparser2|domhandler|domutils|dom-serializer|domelementtype|entities)/)',
+  ],
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   setupFiles: ['<rootDir>/test/support/quiet.ts'],

@@ -25,6 +25,7 @@ export const FEATURES = [
   'mailbox-settings',
   'teams-manage',
   'planner',
+  'onenote',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

@@ -14,6 +14,7 @@ import { installFiles, seedFiles } from './files';
 import { installMail, seedMail } from './mail';
 import { installMailbox, seedMailbox } from './mailbox';
 import { installPlaces, seedPlaces } from './places';
+import { installOneNote, seedOneNote } from './onenote';
 import { installPlanner, seedPlanner } from './planner';
 import { installMeetings } from './meetings';
 import { installPeople } from './people';
@@ -71,6 +72,7 @@ const SERVICES: ReadonlyArray<{ install(sandbox: Sandbox): void; seed?(sandbox: 
   { install: installSharePoint, seed: seedSharePoint },
   // After Teams: plans live in the teams' groups.
   { install: installPlanner, seed: seedPlanner },
+  { install: installOneNote, seed: seedOneNote },
   // Meetings' artifacts come from the control API (a sandbox hosts no calls): nothing to seed.
   { install: installMeetings },
   { install: installPlaces, seed: seedPlaces },

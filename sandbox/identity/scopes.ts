@@ -140,6 +140,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'files.readwrite': 'Have full access to your files',
   'files.readwrite.all': 'Have full access to all files you have access to',
   'tasks.readwrite': 'Create, read, update and delete your tasks and task lists',
+  'notes.readwrite': 'Read and write your OneNote notebooks',
   'chat.readwrite': 'Read and write your chat messages',
   'team.readbasic.all': 'Read the names and descriptions of teams',
   'channel.readbasic.all': 'Read the names and descriptions of channels',

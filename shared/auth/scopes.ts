@@ -57,6 +57,8 @@ export const FEATURE_SCOPES: Record<Feature, readonly string[]> = {
   // also uses: granting one grants both); User.ReadBasic.All finds an assignee's object id by
   // sign-in address. No admin consent.
   planner: ['Tasks.ReadWrite', 'User.ReadBasic.All'],
+  // OneNote: the user's notebooks, sections and pages (personal accounts too; no admin consent).
+  onenote: ['Notes.ReadWrite'],
 };
 
 /** Features a personal Microsoft account cannot have (Teams and SharePoint are work/school only). */

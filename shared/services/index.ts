@@ -21,6 +21,7 @@ const loaders = {
   sharepoint: () => void require('./sharepoint'),
   meetings: () => void require('./meetings'),
   planner: () => void require('./planner'),
+  onenote: () => void require('./onenote'),
 } satisfies Record<string, () => void>;
 
 /** A service's name: its folder under shared/services and its route, /api/<service>/<action>. */
