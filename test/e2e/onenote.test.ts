@@ -3,6 +3,7 @@
  * a paragraph appended, the page read back as text; found by title; sanitized (a script in the
  * input never reaches the notebook); deleted.
  */
+import { actionCaller } from '../support/actions';
 import { startTestApp, type TestApp } from '../support/app';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -11,17 +12,11 @@ let t: TestApp;
 let adele: string;
 let sectionId: string;
 
-async function call(action: string, input: unknown, headers: Record<string, string> = {}) {
-  const res = await t.call(adele, 'POST', `/onenote/${action}`, input, headers);
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
-}
-
-async function ok(action: string, input: unknown, headers: Record<string, string> = {}): Promise<Json> {
-  const res = await call(action, input, headers);
-  if (res.status >= 300) throw new Error(`${action} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const { call, ok } = actionCaller(
+  () => t,
+  'onenote',
+  () => adele,
+);
 
 beforeAll(async () => {
   t = await startTestApp();

@@ -7,6 +7,7 @@
 import { InvocationContext } from '@azure/functions';
 import type { ChangeEntry } from '../../shared/sync/feed';
 import { handleSyncJob } from '../../shared/sync/worker';
+import { actionCaller } from '../support/actions';
 import { startTestApp, type TestApp } from '../support/app';
 import { mintToken } from '../support/sandbox';
 
@@ -20,17 +21,11 @@ let adele: string;
 let planId: string;
 let bucketId: string;
 
-async function call(action: string, input: unknown, headers: Record<string, string> = {}) {
-  const res = await t.call(adele, 'POST', `/planner/${action}`, input, headers);
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
-}
-
-async function ok(action: string, input: unknown, headers: Record<string, string> = {}): Promise<Json> {
-  const res = await call(action, input, headers);
-  if (res.status >= 300) throw new Error(`${action} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const { call, ok } = actionCaller(
+  () => t,
+  'planner',
+  () => adele,
+);
 
 beforeAll(async () => {
   t = await startTestApp();

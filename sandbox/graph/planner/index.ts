@@ -322,6 +322,36 @@ function taskChanges(
   return { next, fields };
 }
 
+/** A new task's properties before its body applies (plannertask.md). */
+const NEW_TASK = {
+  assigneePriority: '',
+  percentComplete: 0,
+  priority: 5,
+  startDateTime: null,
+  dueDateTime: null,
+  hasDescription: false,
+  previewType: 'automatic',
+  completedDateTime: null,
+  completedBy: null,
+  referenceCount: 0,
+  checklistItemCount: 0,
+  activeChecklistItemCount: 0,
+  conversationThreadId: null,
+  appliedCategories: {},
+} as const;
+
+/** A task's details, created with it (plannertaskdetails.md). */
+function newDetails(id: string): Entity {
+  return {
+    id,
+    description: '',
+    previewType: 'automatic',
+    checklist: {},
+    references: {},
+    [VERSIONS]: firstVersion(),
+  };
+}
+
 function renderTask(task: Entity): Record<string, unknown> {
   return render(task, 'task');
 }
@@ -608,33 +638,13 @@ export function installPlanner(sandbox: Sandbox): void {
     const { next } = taskChanges(ctx, refs, undefined, body, plan.id);
     const me = caller(ctx);
     const id = plannerId();
-    const details = ctx.graph.store.insert(refs.details, {
-      id,
-      description: '',
-      previewType: 'automatic',
-      checklist: {},
-      references: {},
-      [VERSIONS]: firstVersion(),
-    });
+    const details = ctx.graph.store.insert(refs.details, newDetails(id));
     const task = ctx.graph.store.insert(refs.tasks, {
       planId: plan.id,
       bucketId: null,
       title: '',
       orderHint: lastHint(inPlan.map((t) => String(t.orderHint))),
-      assigneePriority: '',
-      percentComplete: 0,
-      priority: 5,
-      startDateTime: null,
-      dueDateTime: null,
-      hasDescription: false,
-      previewType: 'automatic',
-      completedDateTime: null,
-      completedBy: null,
-      referenceCount: 0,
-      checklistItemCount: 0,
-      activeChecklistItemCount: 0,
-      conversationThreadId: null,
-      appliedCategories: {},
+      ...NEW_TASK,
       assignments: {},
       ...next,
       ...countsOf(details),
@@ -736,34 +746,14 @@ export function seedPlanner(sandbox: Sandbox): void {
   );
   const seedTask = (title: string, bucket: Entity, assignee: SandboxUser | undefined, i: number) => {
     const id = plannerId(`task:contoso-launch:${title}`);
-    store.insert(refs.details, {
-      id,
-      description: '',
-      previewType: 'automatic',
-      checklist: {},
-      references: {},
-      [VERSIONS]: firstVersion(),
-    });
+    store.insert(refs.details, newDetails(id));
     store.insert(refs.tasks, {
       id,
       planId,
       bucketId: bucket.id,
       title,
       orderHint: `8584${i}`,
-      assigneePriority: '',
-      percentComplete: 0,
-      priority: 5,
-      startDateTime: null,
-      dueDateTime: null,
-      hasDescription: false,
-      previewType: 'automatic',
-      completedDateTime: null,
-      completedBy: null,
-      referenceCount: 0,
-      checklistItemCount: 0,
-      activeChecklistItemCount: 0,
-      conversationThreadId: null,
-      appliedCategories: {},
+      ...NEW_TASK,
       assignments: assignee
         ? {
             [assignee.id]: {
