@@ -211,7 +211,7 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
     for (let restarts = 0; ;) {
       try {
         link = await followPages(job, def, lease, round, {
-          first: firstCall(def, deltaLink, window, newSince ?? now()),
+          ...firstCall(def, deltaLink, window, newSince ?? now()),
           mode,
           stamp,
           newSince,
@@ -309,24 +309,30 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
 
 /**
  * The round's first request: the saved deltaLink, a catch-up resource's saved instant
- * (`catchup:{ISO}`), or the start of a full sync (a catch-up resource's starts at `from`).
+ * (`catchup:{ISO}`, returned as `after`), or the start of a full sync (a catch-up resource's starts
+ * at `from`).
  */
 function firstCall(
   def: ResourceDef,
   deltaLink: string | undefined,
   window: CalendarWindow | undefined,
   from: number,
-): GraphCall {
-  if (deltaLink?.startsWith(CATCH_UP) && def.catchUp) return def.catchUp(deltaLink.slice(CATCH_UP.length));
-  if (deltaLink) return { method: 'GET', url: deltaLink };
-  if (def.catchUp) return def.catchUp(new Date(from - CATCH_UP_OVERLAP_MS).toISOString());
-  return def.initial(window);
+): { first: GraphCall; after?: string } {
+  if (def.catchUp) {
+    const after = deltaLink?.startsWith(CATCH_UP)
+      ? deltaLink.slice(CATCH_UP.length)
+      : new Date(from - CATCH_UP_OVERLAP_MS).toISOString();
+    return { first: def.catchUp(after), after };
+  }
+  return { first: deltaLink ? { method: 'GET', url: deltaLink } : def.initial(window) };
 }
 
 const CATCH_UP = 'catchup:';
 
 interface FollowArgs {
   first: GraphCall;
+  /** A catch-up resource's instant: this round asked for what changed after it. */
+  after?: string | undefined;
   mode: RoundMode;
   stamp: string;
   /** In a baseline: items created at or after this instant (ms) are reported as created. */
@@ -380,12 +386,10 @@ async function followPages(
     const delta = res.body['@odata.deltaLink'];
     if (def.catchUp) {
       // Next round: what changed after the newest seen here (less the overlap), or the same again.
-      const seen = Date.parse(round.latest);
-      const asked = /gt (\S+)$/.exec(String(args.first.query?.$filter ?? ''))?.[1];
-      const after = Number.isNaN(seen)
-        ? (asked ?? new Date(Date.now() - CATCH_UP_OVERLAP_MS).toISOString())
-        : new Date(Math.max(seen - CATCH_UP_OVERLAP_MS, Date.parse(asked ?? '') || 0)).toISOString();
-      return `${CATCH_UP}${after}`;
+      const seen = Date.parse(round.latest) - CATCH_UP_OVERLAP_MS;
+      const asked = Date.parse(args.after ?? '');
+      if (Number.isNaN(seen) || seen <= asked) return `${CATCH_UP}${args.after ?? ''}`;
+      return `${CATCH_UP}${new Date(seen).toISOString()}`;
     }
     if (!delta) throw new Error('Delta response without @odata.nextLink or @odata.deltaLink');
     return delta;
