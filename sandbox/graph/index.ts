@@ -10,6 +10,7 @@ import { installGraphControl } from './control';
 import { graphState } from './core';
 import { installCalendar, seedCalendar } from './calendar';
 import { installContacts, seedContacts } from './contacts';
+import { installExcel } from './excel';
 import { installFiles, seedFiles } from './files';
 import { installMail, seedMail } from './mail';
 import { installMailbox, seedMailbox } from './mailbox';
@@ -66,6 +67,8 @@ const SERVICES: ReadonlyArray<{ install(sandbox: Sandbox): void; seed?(sandbox: 
   { install: installMailbox, seed: seedMailbox },
   { install: installCalendar, seed: seedCalendar },
   { install: installFiles, seed: seedFiles },
+  // Reached through the files routes (`{item}/workbook/...`); installs its control routes.
+  { install: installExcel },
   { install: installTeams, seed: seedTeams },
   { install: installContacts, seed: seedContacts },
   { install: installTodo, seed: seedTodo },

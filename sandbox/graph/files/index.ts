@@ -19,6 +19,7 @@ import { entityResponse, graphRoute, odataContext, type GraphCtx } from '../core
 import { deltaResponse } from '../delta';
 import { GraphHttpError, accessDenied, badRequest, notFound } from '../errors';
 import { collection } from '../paging';
+import { handleWorkbook } from '../excel';
 import { installPreauthUrls } from './preauth';
 import {
   createLink,
@@ -205,7 +206,18 @@ export function driveJson(d: DriveCtx): Record<string, unknown> {
   };
 }
 
-function handleGet(r: Request): SandboxResponse {
+/** `{item}/workbook/...`: the Excel workbook API on the item (sandbox/graph/excel). */
+const WORKBOOK = /^\/workbook(?=\/|$)/i;
+
+function workbook(r: Request): Promise<SandboxResponse> | undefined {
+  const { address, suffix } = r.parsed;
+  if (!address || !WORKBOOK.test(suffix)) return undefined;
+  return handleWorkbook(r.ctx, r.d, resolve(r, address), suffix.replace(WORKBOOK, ''));
+}
+
+function handleGet(r: Request): SandboxResponse | Promise<SandboxResponse> {
+  const excel = workbook(r);
+  if (excel) return excel;
   const { ctx, d, parsed } = r;
   const { address, suffix } = parsed;
   if (!address) {
@@ -356,6 +368,8 @@ function searchOwn(d: DriveCtx, term: string): Array<Record<string, unknown>> {
 // ---------------------------------------------------------------- writes
 
 async function handlePost(r: Request): Promise<SandboxResponse> {
+  const excel = workbook(r);
+  if (excel) return await excel;
   const { ctx, d, parsed } = r;
   const { address, suffix } = parsed;
   if (!address) throw notFound('drive', `Unsupported drive segment '${suffix}'.`);
@@ -437,6 +451,8 @@ async function copyItem(r: Request, source: Entity): Promise<SandboxResponse> {
 }
 
 async function handlePatch(r: Request): Promise<SandboxResponse> {
+  const excel = workbook(r);
+  if (excel) return await excel;
   const { ctx, d, parsed } = r;
   if (!parsed.address || parsed.suffix !== '')
     throw notFound('drive', `Unsupported segment '${parsed.suffix}'.`);
@@ -570,7 +586,7 @@ export async function handleLibrary(
   const r = libraryRequest(ctx, owner, rest);
   switch (ctx.method) {
     case 'GET':
-      return handleGet(r);
+      return await handleGet(r);
     case 'POST':
       return await handlePost(r);
     case 'PUT':

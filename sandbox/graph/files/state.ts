@@ -565,14 +565,29 @@ export function commitContent(
   return { item, created: true };
 }
 
-/** Writes small content synchronously (seed data). */
-export function writeSmallFile(d: DriveCtx, parentId: string, name: string, bytes: Buffer): Entity {
-  const state = filesState(d.sandbox);
-  const path = newContentPath(state);
+/** Small content written synchronously to a new content file, with its hashes. */
+function smallContent(
+  d: DriveCtx,
+  bytes: Buffer,
+): { path: string; hashes: { sha1: string; quickXor: string } } {
+  const path = newContentPath(filesState(d.sandbox));
   writeFileSync(path, bytes);
   const sha1 = createHash('sha1').update(bytes).digest('hex');
   const quickXor = new QuickXorHash().update(bytes).digest();
-  return commitContent(d, { parentId, name }, path, bytes.length, { sha1, quickXor }).item;
+  return { path, hashes: { sha1, quickXor } };
+}
+
+/** Writes small content synchronously (seed data). */
+export function writeSmallFile(d: DriveCtx, parentId: string, name: string, bytes: Buffer): Entity {
+  const { path, hashes } = smallContent(d, bytes);
+  return commitContent(d, { parentId, name }, path, bytes.length, hashes).item;
+}
+
+/** Replaces a file's content with small bytes written synchronously (a saved workbook). */
+export function replaceSmallFile(d: DriveCtx, item: Entity, bytes: Buffer): Entity {
+  const { path, hashes } = smallContent(d, bytes);
+  const target = { parentId: parentIdOf(item) ?? '', name: String(item.name), itemId: item.id };
+  return commitContent(d, target, path, bytes.length, hashes).item;
 }
 
 /** Duplicates an item (and a folder's subtree) under another parent: the copy job's work. */
