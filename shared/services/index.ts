@@ -13,6 +13,7 @@ const loaders = {
   mailbox: () => void require('./mailbox'),
   calendar: () => void require('./calendar'),
   files: () => void require('./files'),
+  excel: () => void require('./excel'),
   teams: () => void require('./teams'),
   contacts: () => void require('./contacts'),
   todo: () => void require('./todo'),

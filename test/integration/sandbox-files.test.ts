@@ -564,6 +564,37 @@ describe('search, sharing and delta', () => {
     }
   });
 
+  test('shares: a link (u! + base64url) or share id resolves to the item; redeemSharingLink keeps access (shares-get.md)', async () => {
+    const file = await ok<Item>(
+      await graph('PUT', '/me/drive/root:/Share/budget.xlsx:/content', Buffer.from('numbers')),
+      201,
+    );
+    const link = await ok<{ shareId: string; link: { webUrl: string } }>(
+      await graph('POST', `/me/drive/items/${file.id}/createLink`, { type: 'edit', scope: 'organization' }),
+      201,
+    );
+    const encoded = `u!${Buffer.from(link.link.webUrl).toString('base64url')}`;
+    const megan = await tokenFor(MEGAN, ['Files.ReadWrite.All']);
+    const driveUrl = `/drives/${file.parentReference.driveId}/items/${file.id}`;
+    // Not shared with Megan yet: the item itself is out of reach.
+    expect((await graph('GET', driveUrl, undefined, {}, megan)).status).toBe(403);
+    const viaLink = await ok<Item>(await graph('GET', `/shares/${encoded}/driveItem`, undefined, {}, megan));
+    expect(viaLink).toMatchObject({ id: file.id, name: 'budget.xlsx' });
+    expect(viaLink.parentReference.driveId).toBe(file.parentReference.driveId);
+    const byId = await ok<Item>(await graph('GET', `/shares/${link.shareId}`, undefined, {}, megan));
+    expect(byId.name).toBe('budget.xlsx');
+    // Without redeeming, access was for that request only; redeemed, Megan keeps it.
+    expect((await graph('GET', driveUrl, undefined, {}, megan)).status).toBe(403);
+    await ok(
+      await graph('GET', `/shares/${encoded}/driveItem`, undefined, { prefer: 'redeemSharingLink' }, megan),
+    );
+    expect((await graph('GET', driveUrl, undefined, {}, megan)).status).toBe(200);
+    const unknown = `u!${Buffer.from('https://contoso-my.sharepoint.test/:x:/g/nothing').toString('base64url')}`;
+    expect(
+      (await errorOf(await graph('GET', `/shares/${unknown}/driveItem`, undefined, {}, megan))).status,
+    ).toBe(404);
+  });
+
   test('delta: token=latest, then changes with the deleted facet (driveitem-delta.md, §5.2)', async () => {
     const file = await ok<Item>(
       await graph('PUT', '/me/drive/root:/Delta/gone.txt:/content', Buffer.from('bye')),

@@ -22,6 +22,8 @@ test.each([
   ['delete a contact', 'contacts.deleteContact'],
   ['add a task to the team plan', 'planner.createTask'],
   ['tick off a checklist item in planner', 'planner.updateChecklist'],
+  ['add this expense as a row in the tracker spreadsheet', 'excel.addTableRows'],
+  ['what is the total in cell F2 of the workbook', 'excel.readRange'],
 ])('"%s" finds %s among the first three', (query, expected) => {
   expect(top(query)).toContain(expected);
 });

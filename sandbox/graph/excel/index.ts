@@ -690,8 +690,13 @@ async function tableRoute(
   if (found.rest.length === 0 && ctx.method === 'GET') return json(200, tableJson(t));
   if (head.toLowerCase() === 'rows') {
     if (tail.length === 0 && ctx.method === 'GET') {
+      // $top and $skip page the rows (table-list-rows.md supports the OData paging options).
+      const top = ctx.query.get('$top');
+      const skip = ctx.query.get('$skip');
+      const first = data.r1 + (skip !== null && /^\d+$/.test(skip) ? Number(skip) : 0);
+      const last = top !== null && /^\d+$/.test(top) ? Math.min(data.r2, first + Number(top) - 1) : data.r2;
       const value = [];
-      for (let row = data.r1; row <= data.r2; row++) {
+      for (let row = first; row <= last; row++) {
         value.push({ index: row - data.r1, values: [rowValues(book, t, row)] });
       }
       return json(200, { value });

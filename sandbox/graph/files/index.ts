@@ -26,6 +26,8 @@ import {
   deletePermission,
   grantToUser,
   listPermissions,
+  redeemShare,
+  resolveShare,
   remoteItem,
   sharedWith,
   sharedWithUser,
@@ -622,6 +624,31 @@ export function installFiles(sandbox: Sandbox): void {
       handleDelete(requestFor(ctx)),
     );
   }
+  // https://learn.microsoft.com/graph/api/shares-get: a sharing link (`u!` + base64url of the URL)
+  // or share id → the shared item; `Prefer: redeemSharingLink` keeps the caller's access.
+  const shareScopes = {
+    anyOf: ['Files.Read.All', 'Files.ReadWrite.All', 'Sites.Read.All', 'Sites.ReadWrite.All'],
+  };
+  graphRoute(
+    sandbox,
+    'GET',
+    /^\/shares\/[^/]+(?:\/driveItem)?$/,
+    { ...options, scopes: shareScopes },
+    (ctx) => {
+      const m = /^\/v1\.0\/shares\/([^/]+)(\/driveItem)?$/i.exec(ctx.path);
+      const { d, item, permission } = resolveShare(ctx.sandbox, safeDecode(m?.[1] ?? ''), ctx.caller);
+      if (ctx.caller && /(^|[\s,;])redeemSharingLink(\s*($|[,;]))/i.test(String(ctx.headers.prefer ?? ''))) {
+        redeemShare(d, item, permission, ctx.caller);
+      }
+      const rendered = renderItem(d, item);
+      if (m?.[2]) return entityResponse(ctx, rendered, { context: 'shares/driveItem/$entity' });
+      return json(200, {
+        id: permission.shareId,
+        name: item.name,
+        owner: { user: { id: d.owner.id, displayName: d.owner.displayName } },
+      });
+    },
+  );
   installUploadUrls(sandbox);
   installPreauthUrls(sandbox);
   installFilesControl(sandbox);

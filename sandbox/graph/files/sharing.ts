@@ -5,11 +5,14 @@
  * permissions can be removed), and the items shared with a user (sharedWithMe, `remoteItem`).
  */
 import { randomBytes } from 'node:crypto';
+import type { Sandbox } from '../../context';
 import type { SandboxUser } from '../../state';
 import { GraphHttpError, accessDenied, badRequest, notFound } from '../errors';
 import {
   contentKey,
+  driveCtx,
   driveIdOf,
+  driveOwnerById,
   driveType,
   filesState,
   getItem,
@@ -229,4 +232,48 @@ export function sharedWithUser(drives: DriveCtx[], user: SandboxUser): Array<{ d
     }
   }
   return out;
+}
+
+/**
+ * A sharing link or share id (shares-get.md): `u!` + the link URL in unpadded base64url, or the
+ * permission's shareId. Finds the item in whichever drive holds it. Links scoped to the
+ * organization or anyone open to every user here; a `users` link only to those it was granted to
+ * (the owner). An expired link is refused.
+ */
+export function resolveShare(
+  sandbox: Sandbox,
+  shareIdOrUrl: string,
+  caller: SandboxUser | undefined,
+): { d: DriveCtx; item: Entity; permission: Permission } {
+  let url: string | undefined;
+  if (shareIdOrUrl.startsWith('u!')) {
+    url = Buffer.from(shareIdOrUrl.slice(2), 'base64url').toString('utf8');
+  }
+  for (const [key, list] of filesState(sandbox).permissions) {
+    const permission = list.find(
+      (p) => p.shareId === shareIdOrUrl || (url !== undefined && p.link?.webUrl === url),
+    );
+    if (!permission) continue;
+    const [ownerId = '', itemId = ''] = key.split('/');
+    const owner = driveOwnerById(sandbox, ownerId);
+    if (!owner) break;
+    const d = driveCtx(sandbox, owner, caller);
+    const item = getItem(d, itemId);
+    if (!item) break;
+    const expires = permission.expirationDateTime ? Date.parse(permission.expirationDateTime) : undefined;
+    if (expires !== undefined && expires <= sandbox.now())
+      throw accessDenied('drive', 'The sharing link has expired.');
+    const scope = permission.link?.scope ?? 'users';
+    const mine = caller?.id === owner.id || permission.grantedToV2?.user.id === caller?.id;
+    if (scope === 'users' && !mine) throw accessDenied('drive');
+    if (scope === 'organization' && caller?.accountType === 'personal') throw accessDenied('drive');
+    return { d, item, permission };
+  }
+  throw notFound('drive', 'The sharing link or share id does not resolve to an item.');
+}
+
+/** `Prefer: redeemSharingLink`: the caller keeps access to the item (it is shared with them). */
+export function redeemShare(d: DriveCtx, item: Entity, permission: Permission, caller: SandboxUser): void {
+  if (caller.id === d.owner.id || sharedWith(d, item, caller.id)) return;
+  grantToUser(d, item, caller, permission.roles.includes('write') ? 'write' : 'read');
 }
