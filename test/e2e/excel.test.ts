@@ -8,7 +8,7 @@
 import ExcelJS from 'exceljs';
 import { actionCaller } from '../support/actions';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
-import { requestLog } from '../support/sandbox';
+import { controlCall, injectFault, requestLog } from '../support/sandbox';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -258,4 +258,86 @@ test('bad input and missing things are clear problems; nothing is written', asyn
   expect([fake.status, fake.body.code]).toEqual([415, 'unsupported_media_type']);
   // Nothing was added by the refused calls.
   expect(((await ok('readTable', { ...file, table: 'Expenses' })).rows as Json[]).length).toBe(2);
+}, 60000);
+
+test('throttled, a lost session, a locked workbook: retried, recreated, or a clear conflict; rows land once', async () => {
+  const file = { path: '/Finance/Busy.xlsx' };
+  const item = await upload(file.path, await tracker());
+  const rows = async () => ((await ok('readTable', { ...file, table: 'Expenses' })).rows as Json[]).length;
+  try {
+    // Graph throttles the $batch once: the chokepoint waits Retry-After and sends it again.
+    await injectFault(t.sandbox, {
+      method: 'POST',
+      path: '/v1.0/\\$batch$',
+      status: 429,
+      count: 1,
+      headers: { 'retry-after': '0.05' },
+    });
+    const before = (await requestLog(t.sandbox)).at(-1)?.seq ?? 0;
+    await ok('addTableRows', { ...file, table: 'Expenses', rows: [{ Item: 'Parking', Amount: 4 }] });
+    const batches = (await requestLog(t.sandbox, before)).filter((e) => e.path.endsWith('/$batch'));
+    expect(batches.map((e) => e.status)).toEqual([429, 200, 200]);
+    expect(await rows()).toBe(3);
+
+    // The session is lost before the batch runs (Excel: invalidSessionReCreatable): a new one is made.
+    await injectFault(t.sandbox, {
+      method: 'POST',
+      path: '/v1.0/\\$batch$',
+      status: 404,
+      count: 1,
+      body: {
+        error: {
+          code: 'notFound',
+          message:
+            'The session specified in the request does not exist or is invalid due to a transient error.',
+          innerError: { code: 'invalidSessionReCreatable' },
+        },
+      },
+    });
+    const since = (await requestLog(t.sandbox)).at(-1)?.seq ?? 0;
+    await ok('addTableRows', { ...file, table: 'Expenses', rows: [{ Item: 'Fuel', Amount: 60 }] });
+    const created = (await requestLog(t.sandbox, since)).filter((e) => e.path.endsWith('/createSession'));
+    expect(created).toHaveLength(2);
+    expect(await rows()).toBe(4);
+  } finally {
+    await controlCall(t.sandbox, 'DELETE', '/faults');
+  }
+
+  // Another client holds the workbook for editing: a clear conflict, nothing written.
+  await controlCall(t.sandbox, 'PUT', '/excel/locks', {
+    user: 'adele.vance@contoso.test',
+    itemId: item.id,
+    locked: true,
+  });
+  try {
+    const locked = await call('addTableRows', {
+      ...file,
+      table: 'Expenses',
+      rows: [{ Item: 'Lock', Amount: 1 }],
+    });
+    expect([locked.status, locked.body.code]).toEqual([409, 'conflict']);
+    expect(locked.body.detail).toContain('locked');
+    const write = await call('updateRange', { ...file, sheet: 'Budget', address: 'B1', values: [[200]] });
+    expect([write.status, write.body.code]).toEqual([409, 'conflict']);
+  } finally {
+    await controlCall(t.sandbox, 'PUT', '/excel/locks', {
+      user: 'adele.vance@contoso.test',
+      itemId: item.id,
+      locked: false,
+    });
+  }
+  expect(await rows()).toBe(4);
+}, 60000);
+
+test('a personal account is told the workbook API needs a work account', async () => {
+  t.sandbox.directory.addUser({
+    userPrincipalName: 'sam.rivers@outlook.test',
+    displayName: 'Sam Rivers',
+    accountType: 'personal',
+  });
+  const sam = await t.connect('sam.rivers@outlook.test', { features: ['files'] });
+  const res = await t.call(sam, 'POST', '/excel/listWorksheets', { path: '/Budget.xlsx' });
+  const body = (await res.json()) as Json;
+  expect([res.status, body.code]).toEqual([403, 'feature_unavailable']);
+  expect(String(body.detail)).toContain('work or school account');
 }, 60000);

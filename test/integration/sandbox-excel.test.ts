@@ -241,6 +241,39 @@ describe('worksheets and ranges', () => {
   });
 });
 
+test('a workbook shared read-only can be read, and changed only in a non-persistent session', async () => {
+  const megan = await mintToken(sandbox, 'megan.bowen@contoso.test', ['Files.ReadWrite.All']);
+  const put = await fetch(`${sandbox.graphBaseUrl}/me/drive/root:/Shared budget.xlsx:/content`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${megan}`, 'content-type': 'application/octet-stream' },
+    body: new Uint8Array(await trackerBytes()),
+  });
+  const file = (await put.json()) as Json;
+  const link = await graph(
+    'POST',
+    `/me/drive/items/${String(file.id)}/createLink`,
+    { type: 'view' },
+    {},
+    megan,
+  );
+  const share = `u!${Buffer.from(String(link.body.link.webUrl)).toString('base64url')}`;
+  const redeemed = await graph('GET', `/shares/${share}/driveItem`, undefined, {
+    prefer: 'redeemSharingLink',
+  });
+  expect(redeemed.status).toBe(200);
+  const wb = `/drives/${String(file.parentReference.driveId)}/items/${String(file.id)}/workbook`;
+  const cell = `${wb}/worksheets('Summary')/range(address='B1')`;
+  expect((await graph('GET', `${wb}/worksheets`)).status).toBe(200);
+  const write = await graph('PATCH', cell, { values: [[1]] });
+  expect(write.status).toBe(403);
+  expect((await graph('POST', `${wb}/createSession`, { persistChanges: true })).status).toBe(403);
+  const view = await graph('POST', `${wb}/createSession`, { persistChanges: false });
+  expect(view.status).toBe(201);
+  const session = { 'workbook-session-id': view.body.id as string };
+  expect((await graph('PATCH', cell, { values: [[7]] }, session)).body.values).toEqual([[7]]);
+  expect((await graph('GET', cell)).body.values).toEqual([['']]);
+});
+
 describe('tables', () => {
   it('lists tables, their rows and columns', async () => {
     const tables = await graph('GET', `${WB()}/tables`);

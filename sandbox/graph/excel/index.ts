@@ -158,6 +158,8 @@ export async function handleWorkbook(
   d: DriveCtx,
   item: Entity,
   rest: string,
+  /** False when the caller may only read the item (a read-only share): changes are 403. */
+  canWrite = true,
 ): Promise<SandboxResponse> {
   const granted = new Set(ctx.auth.scopes.map((s) => s.toLowerCase()));
   if (!ctx.auth.appOnly && !WRITE_SCOPES.some((s) => granted.has(s))) {
@@ -185,7 +187,7 @@ export async function handleWorkbook(
     expireSessions(ctx.sandbox, state);
     const first = (segments[0] ?? '').toLowerCase();
     if (ctx.method === 'POST' && first === 'createsession' && segments.length === 1) {
-      return await createSession(ctx, state, key, base);
+      return await createSession(ctx, state, key, base, canWrite);
     }
     if (ctx.method === 'GET' && first === 'operations' && segments.length === 2) {
       return operationStatus(state, segments[1] ?? '', base);
@@ -207,6 +209,13 @@ export async function handleWorkbook(
       return empty(204);
     }
     const writes = ctx.method !== 'GET';
+    if (writes && !canWrite && !(session && !session.persist)) {
+      throw excelError(
+        403,
+        'accessDenied',
+        'The caller can only read this workbook (it was shared read-only).',
+      );
+    }
     if (writes && state.locks.has(key) && !(session && !session.persist)) {
       throw excelError(
         409,
@@ -304,12 +313,20 @@ async function createSession(
   state: ExcelState,
   key: string,
   base: string,
+  canWrite: boolean,
 ): Promise<SandboxResponse> {
   const body = (await ctx.json<Record<string, unknown>>()) ?? {};
   const persist = body.persistChanges;
   if (persist !== undefined && typeof persist !== 'boolean')
     throw invalidArgument('persistChanges must be true or false.');
   const persistent = persist !== false;
+  if (persistent && !canWrite) {
+    throw excelError(
+      403,
+      'accessDenied',
+      'A persistent session needs write access; this workbook is shared read-only.',
+    );
+  }
   if (persistent && state.locks.has(key)) {
     throw excelError(
       409,

@@ -29,6 +29,7 @@ import {
   redeemShare,
   resolveShare,
   remoteItem,
+  sharedRole,
   sharedWith,
   sharedWithUser,
   type LinkRequest,
@@ -214,7 +215,10 @@ const WORKBOOK = /^\/workbook(?=\/|$)/i;
 function workbook(r: Request): Promise<SandboxResponse> | undefined {
   const { address, suffix } = r.parsed;
   if (!address || !WORKBOOK.test(suffix)) return undefined;
-  return handleWorkbook(r.ctx, r.d, resolve(r, address), suffix.replace(WORKBOOK, ''));
+  const item = resolve(r, address);
+  // In another user's drive, changing the workbook needs a grant with the write role.
+  const canWrite = !r.foreign || sharedRole(r.d, item, r.ctx.caller?.id ?? '') === 'write';
+  return handleWorkbook(r.ctx, r.d, item, suffix.replace(WORKBOOK, ''), canWrite);
 }
 
 function handleGet(r: Request): SandboxResponse | Promise<SandboxResponse> {

@@ -182,13 +182,23 @@ export function grantToUser(d: DriveCtx, item: Entity, user: SandboxUser, role: 
 
 /** True when the user holds a grant on the item or one of its ancestors. */
 export function sharedWith(d: DriveCtx, item: Entity, userId: string): boolean {
+  return sharedRole(d, item, userId) !== undefined;
+}
+
+/** The strongest role the user's grants on the item or its ancestors give, if any. */
+export function sharedRole(d: DriveCtx, item: Entity, userId: string): 'read' | 'write' | undefined {
+  let role: 'read' | 'write' | undefined;
   let cur: Entity | undefined = item;
   for (let guard = 0; cur && guard < 1000; guard++) {
-    if (ownPermissions(d, cur.id).some((p) => p.grantedToV2?.user.id === userId)) return true;
+    for (const p of ownPermissions(d, cur.id)) {
+      if (p.grantedToV2?.user.id !== userId) continue;
+      if (p.roles.includes('write')) return 'write';
+      role = 'read';
+    }
     const pid = parentIdOf(cur);
     cur = pid ? getItem(d, pid) : undefined;
   }
-  return false;
+  return role;
 }
 
 /** The `remoteItem`-wrapped form of another drive's item (sharedWithMe, drive search). */
