@@ -6,6 +6,7 @@
  * caller can act on.
  */
 import ExcelJS from 'exceljs';
+import { expensesSheet } from '../support/office-fixtures';
 import { actionCaller } from '../support/actions';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
 import { controlCall, injectFault, requestLog } from '../support/sandbox';
@@ -28,18 +29,7 @@ async function headers(user = adele): Promise<Record<string, string>> {
 /** The tracker: a table of expenses, the total beside it, a budget check on a second sheet. */
 async function tracker(): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet('Expenses');
-  ws.addTable({
-    name: 'Expenses',
-    ref: 'A1',
-    headerRow: true,
-    columns: [{ name: 'Date' }, { name: 'Item' }, { name: 'Amount' }],
-    rows: [
-      [new Date('2026-11-02T00:00:00Z'), 'Taxi', 12.5],
-      [new Date('2026-11-03T00:00:00Z'), 'Lunch', 20],
-    ],
-  });
-  ws.getColumn(1).numFmt = 'yyyy-mm-dd';
+  const ws = expensesSheet(wb);
   ws.getCell('E1').value = 'Total';
   ws.getCell('F1').value = { formula: 'SUM(Expenses[Amount])', result: 32.5 };
   const check = wb.addWorksheet('Budget');
@@ -93,19 +83,17 @@ test('a tracker: read the table as objects, add two rows, the SUM includes them,
     { index: 1, values: { Date: '2026-11-03', Item: 'Lunch', Amount: 20 } },
   ]);
 
+  // Column names in any case and order, dates as ISO dates.
+  const addition = {
+    ...file,
+    table: 'Expenses',
+    rows: [
+      { Date: '2026-11-04', Item: 'Hotel', Amount: 110 },
+      { item: 'Train', amount: 45.5, date: '2026-11-05' },
+    ],
+  };
   const since = (await requestLog(t.sandbox)).at(-1)?.seq ?? 0;
-  const added = await call(
-    'addTableRows',
-    {
-      ...file,
-      table: 'Expenses',
-      rows: [
-        { Date: '2026-11-04', Item: 'Hotel', Amount: 110 },
-        { item: 'Train', amount: 45.5, date: '2026-11-05' },
-      ],
-    },
-    { 'idempotency-key': 'expenses-nov-04' },
-  );
+  const added = await call('addTableRows', addition, { 'idempotency-key': 'expenses-nov-04' });
   expect(added.status).toBe(200);
   expect(added.body).toMatchObject({
     table: 'Expenses',
@@ -125,18 +113,7 @@ test('a tracker: read the table as objects, add two rows, the SUM includes them,
   expect(traffic.filter((x) => x === 'POST /v1.0/$batch').length).toBeGreaterThan(0);
 
   // A retry with the same Idempotency-Key answers the first result and adds nothing.
-  const replay = await call(
-    'addTableRows',
-    {
-      ...file,
-      table: 'Expenses',
-      rows: [
-        { Date: '2026-11-04', Item: 'Hotel', Amount: 110 },
-        { item: 'Train', amount: 45.5, date: '2026-11-05' },
-      ],
-    },
-    { 'idempotency-key': 'expenses-nov-04' },
-  );
+  const replay = await call('addTableRows', addition, { 'idempotency-key': 'expenses-nov-04' });
   expect(replay.body).toEqual(added.body);
   expect(((await ok('readTable', { ...file, table: 'Expenses' })).rows as Json[]).length).toBe(4);
 

@@ -10,6 +10,7 @@
  *   in innerError (invalidArgument, itemNotFound, itemAlreadyExists, accessConflict, invalidSession*).
  */
 import ExcelJS from 'exceljs';
+import { expensesSheet } from '../support/office-fixtures';
 import type { Sandbox } from '../../sandbox';
 import { schemaIssues } from '../support/csdl-schema';
 import { controlCall, mintToken, startTestSandbox } from '../support/sandbox';
@@ -44,18 +45,7 @@ async function graph(
 /** The tracker the tests start from: a table of expenses, a total beside it, a summary sheet. */
 async function trackerBytes(): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet('Expenses');
-  ws.addTable({
-    name: 'Expenses',
-    ref: 'A1',
-    headerRow: true,
-    columns: [{ name: 'Date' }, { name: 'Item' }, { name: 'Amount' }],
-    rows: [
-      [new Date('2026-11-02T00:00:00Z'), 'Taxi', 12.5],
-      [new Date('2026-11-03T00:00:00Z'), 'Lunch', 20],
-    ],
-  });
-  ws.getColumn(1).numFmt = 'yyyy-mm-dd';
+  const ws = expensesSheet(wb);
   ws.getCell('C2').numFmt = '#,##0.00';
   ws.getCell('C3').numFmt = '#,##0.00';
   ws.getCell('A5').value = 'Note below the table';

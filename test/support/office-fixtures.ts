@@ -1,10 +1,30 @@
 /**
- * Office files for the read-as-text tests, made by the libraries that write them: exceljs for
+ * Office files for the tests, made by the libraries that write them: exceljs for
  * Excel, pptxgenjs for PowerPoint. pptxgenjs loads node:fs with a dynamic import, which Jest's VM
  * refuses, so the deck is built by a child Node process.
  */
 import { execFileSync } from 'node:child_process';
 import ExcelJS from 'exceljs';
+
+/**
+ * A sheet "Expenses" holding a table "Expenses" (Date, Item, Amount) with two rows, Taxi 12.50 on
+ * 2026-11-02 and Lunch 20 on 2026-11-03, dates formatted yyyy-mm-dd: the Excel tests' tracker.
+ */
+export function expensesSheet(wb: ExcelJS.Workbook): ExcelJS.Worksheet {
+  const ws = wb.addWorksheet('Expenses');
+  ws.addTable({
+    name: 'Expenses',
+    ref: 'A1',
+    headerRow: true,
+    columns: [{ name: 'Date' }, { name: 'Item' }, { name: 'Amount' }],
+    rows: [
+      [new Date('2026-11-02T00:00:00Z'), 'Taxi', 12.5],
+      [new Date('2026-11-03T00:00:00Z'), 'Lunch', 20],
+    ],
+  });
+  ws.getColumn(1).numFmt = 'yyyy-mm-dd';
+  return ws;
+}
 
 export async function budgetWorkbook(): Promise<Uint8Array> {
   const wb = new ExcelJS.Workbook();

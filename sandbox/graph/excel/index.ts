@@ -490,6 +490,16 @@ async function worksheetMember(
 /** Graph refuses ranges beyond a size it will serve (rangeExceedsLimit); the sandbox: 5 million cells. */
 const MAX_CELLS = 5_000_000;
 
+function checkCellCount(rows: number, cols: number): void {
+  if (rows * cols > MAX_CELLS) {
+    throw excelError(
+      400,
+      'rangeExceedsLimit',
+      'The cell count in range has exceeded the maximum supported number.',
+    );
+  }
+}
+
 /** The rows/columns a whole-sheet or whole-column range actually serves: up to the used extent. */
 function servedArea(book: Book, ws: ExcelJS.Worksheet, a: Area): Area {
   const used = book.usedArea(ws);
@@ -523,13 +533,7 @@ export function rangeJson(book: Book, ws: ExcelJS.Worksheet, requested: Area): R
   const a = servedArea(book, ws, requested);
   const rows = a.r2 - a.r1 + 1;
   const cols = a.c2 - a.c1 + 1;
-  if (rows * cols > MAX_CELLS) {
-    throw excelError(
-      400,
-      'rangeExceedsLimit',
-      'The cell count in range has exceeded the maximum supported number.',
-    );
-  }
+  checkCellCount(rows, cols);
   const values: unknown[][] = [];
   const text: string[][] = [];
   const formulas: unknown[][] = [];
@@ -623,13 +627,7 @@ async function patchRange(r: WorkbookRequest, ws: ExcelJS.Worksheet, a: Area): P
   const area = servedArea(r.book, ws, a);
   const rows = area.r2 - area.r1 + 1;
   const cols = area.c2 - area.c1 + 1;
-  if (rows * cols > MAX_CELLS) {
-    throw excelError(
-      400,
-      'rangeExceedsLimit',
-      'The cell count in range has exceeded the maximum supported number.',
-    );
-  }
+  checkCellCount(rows, cols);
   const values = grid('values', body.values, rows, cols);
   const formulas = grid('formulas', body.formulas, rows, cols);
   const formats = grid('numberFormat', body.numberFormat, rows, cols);
