@@ -158,6 +158,9 @@ async function dropIfErased(userId: string, log: Logger): Promise<void> {
 async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResult> {
   const log = options.log ?? silent;
   const now = options.now ?? Date.now;
+  // A job for a user no longer connected (erased while the job was queued) does nothing: taking
+  // the lease would write a sync row for a user who has none.
+  if (!(await getConnection(job.userId))) return { status: 'not_connected', ...new RoundState(0).counts() };
   const lease = await acquireLease(job.userId, job.resource, now());
   if ('heldUntil' in lease) {
     log.log(JSON.stringify({ event: 'sync_busy', resource: job.resource }));

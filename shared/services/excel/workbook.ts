@@ -111,8 +111,8 @@ export async function workbookUrl(ctx: ActionContext, input: FileInput): Promise
     return `/drives/${seg(drive)}/items/${seg(item.id)}/workbook`;
   }
   if (input.path) pathSegments(input.path);
+  // The audit log names items by id (a path can say more than the log should keep).
   if (input.itemId) ctx.targets.push(input.itemId);
-  else if (input.path) ctx.targets.push(input.path);
   return `${itemUrl({ ...input, ...(input.itemId ? {} : { path: input.path ?? '/' }) })}/workbook`;
 }
 
