@@ -306,6 +306,39 @@ test('throttled, a lost session, a locked workbook: retried, recreated, or a cle
   expect(await rows()).toBe(4);
 }, 60000);
 
+test('parallel writes to one busy workbook: the requests Excel throttles are retried after Retry-After, and all land', async () => {
+  const file = { path: '/Finance/Parallel.xlsx' };
+  const item = await upload(file.path, await tracker());
+  const hold = (held: boolean) =>
+    controlCall(t.sandbox, 'PUT', '/excel/hold', { user: 'adele.vance@contoso.test', itemId: item.id, held });
+  await controlCall(t.sandbox, 'PUT', '/excel/settings', {
+    maxQueuedPerWorkbook: 1,
+    throttleRetryAfterSeconds: 1,
+  });
+  const since = (await requestLog(t.sandbox)).at(-1)?.seq ?? 0;
+  const throttled = async () =>
+    (await requestLog(t.sandbox, since)).filter((e) => e.path.includes('/workbook/') && e.status === 429);
+  try {
+    await hold(true);
+    const writes = ['B5', 'B6', 'B7'].map((address, i) =>
+      call('updateRange', { ...file, sheet: 'Budget', address, values: [[i + 1]] }),
+    );
+    for (let i = 0; i < 500 && (await throttled()).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await hold(false);
+    expect((await Promise.all(writes)).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect((await throttled()).length).toBeGreaterThan(0);
+  } finally {
+    await hold(false);
+    await controlCall(t.sandbox, 'PUT', '/excel/settings', {
+      maxQueuedPerWorkbook: 8,
+      throttleRetryAfterSeconds: 1,
+    });
+  }
+  const written = await ok('readRange', { ...file, sheet: 'Budget', address: 'B5:B7', headers: false });
+  expect(written.values).toEqual([[1], [2], [3]]);
+}, 60000);
+
 test('a personal account is told the workbook API needs a work account', async () => {
   t.sandbox.directory.addUser({
     userPrincipalName: 'sam.rivers@outlook.test',

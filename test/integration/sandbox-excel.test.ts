@@ -264,6 +264,42 @@ test('a workbook shared read-only can be read, and changed only in a non-persist
   expect((await graph('GET', cell)).body.values).toEqual([['']]);
 });
 
+test('requests beyond what one workbook holds are throttled with Retry-After', async () => {
+  const hold = (held: boolean) =>
+    controlCall<{ pending: number }>(sandbox, 'PUT', '/excel/hold', {
+      user: 'adele.vance@contoso.test',
+      itemId,
+      held,
+    });
+  await controlCall(sandbox, 'PUT', '/excel/settings', {
+    maxQueuedPerWorkbook: 2,
+    throttleRetryAfterSeconds: 0.5,
+  });
+  try {
+    await hold(true);
+    const first = [graph('GET', `${WB()}/worksheets`), graph('GET', `${WB()}/tables`)];
+    // Both wait in the workbook's queue before the third is sent.
+    for (let i = 0; i < 500 && (await hold(true)).pending < 2; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const third = await graph('GET', `${WB()}/worksheets`);
+    expect(third.status).toBe(429);
+    expect(third.headers.get('retry-after')).toBe('0.5');
+    expect(third.body.error).toMatchObject({
+      code: 'tooManyRequests',
+      innerError: { code: 'tooManyRequestsUncategorized' },
+    });
+    await hold(false);
+    expect((await Promise.all(first)).map((r) => r.status)).toEqual([200, 200]);
+    expect((await graph('GET', `${WB()}/worksheets`)).status).toBe(200);
+  } finally {
+    await hold(false);
+    await controlCall(sandbox, 'PUT', '/excel/settings', {
+      maxQueuedPerWorkbook: 8,
+      throttleRetryAfterSeconds: 1,
+    });
+  }
+});
+
 describe('tables', () => {
   it('lists tables, their rows and columns', async () => {
     const tables = await graph('GET', `${WB()}/tables`);

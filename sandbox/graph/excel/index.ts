@@ -21,7 +21,11 @@
  *   and persistent sessions with 409 accessConflict.
  * - Permissions: Files.ReadWrite (or .All, Sites.ReadWrite.All) for reads too; personal
  *   accounts are not supported (the permission tables of worksheet-list.md and its kin).
- * 429 with Retry-After comes from the sandbox's fault injection, as for every Graph route.
+ * - Throttling: more than `maxQueuedPerWorkbook` requests held by one workbook (running and
+ *   waiting; Excel runs a workbook's requests one at a time) answer 429 with Retry-After and inner
+ *   code tooManyRequestsUncategorized (workbook-best-practice.md: concurrent requests to one
+ *   workbook "are often the cause of throttling"; no numbers are published). Fault injection
+ *   adds any other status, as for every route.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,7 +33,7 @@ import type ExcelJS from 'exceljs';
 import type { Sandbox } from '../../context';
 import { empty, json, safeDecode, type SandboxResponse } from '../../http';
 import type { GraphCtx } from '../core';
-import { GraphHttpError } from '../errors';
+import { GraphHttpError, formatRetryAfter } from '../errors';
 import type { Entity } from '../store';
 import { contentKey, filesState, isFolder, replaceSmallFile, type DriveCtx } from '../files/state';
 import { MAX_COL, MAX_ROW, cellName, formatArea, parseArea, type Area } from './a1';
@@ -84,6 +88,14 @@ export interface ExcelSettings {
   nonPersistentIdleMinutes: number;
   /** `running` answers of an async createSession's operation before `succeeded` (default 0). */
   operationPollsBeforeDone: number;
+  /**
+   * Requests one workbook holds (running and waiting) before more are throttled: concurrent
+   * requests to one workbook "are often the cause of throttling" (workbook-best-practice.md);
+   * Excel publishes no number. Default 8.
+   */
+  maxQueuedPerWorkbook: number;
+  /** Retry-After of those 429s, seconds (fractions allowed). Default 1. */
+  throttleRetryAfterSeconds: number;
 }
 
 interface ExcelState {
@@ -95,6 +107,10 @@ interface ExcelState {
   locks: Set<string>;
   /** One request at a time per workbook (Excel runs a workbook's writes in order). */
   queues: Map<string, Promise<unknown>>;
+  /** Requests per workbook running or waiting in its queue. */
+  pending: Map<string, number>;
+  /** Workbooks whose queue is held (control API): requests wait until released. */
+  holds: Map<string, { released: Promise<void>; release: () => void }>;
   settings: ExcelSettings;
 }
 
@@ -109,17 +125,50 @@ function excelState(sandbox: Sandbox): ExcelState {
       books: new Map(),
       locks: new Set(),
       queues: new Map(),
-      settings: { persistentIdleMinutes: 5, nonPersistentIdleMinutes: 7, operationPollsBeforeDone: 0 },
+      pending: new Map(),
+      holds: new Map(),
+      settings: {
+        persistentIdleMinutes: 5,
+        nonPersistentIdleMinutes: 7,
+        operationPollsBeforeDone: 0,
+        maxQueuedPerWorkbook: 8,
+        throttleRetryAfterSeconds: 1,
+      },
     };
     states.set(sandbox, s);
   }
   return s;
 }
 
-/** Runs `work` after the workbook's earlier requests (a per-item queue). */
+/**
+ * Runs `work` after the workbook's earlier requests (a per-item queue); beyond
+ * `maxQueuedPerWorkbook` requests held, 429 with Retry-After (tooManyRequestsUncategorized).
+ */
 async function serialized<T>(state: ExcelState, key: string, work: () => Promise<T>): Promise<T> {
+  const pending = state.pending.get(key) ?? 0;
+  if (pending >= state.settings.maxQueuedPerWorkbook) {
+    throw new GraphHttpError(429, 'tooManyRequests', 'The app or user has been throttled.', {
+      headers: { 'retry-after': formatRetryAfter(state.settings.throttleRetryAfterSeconds) },
+      innerCode: 'tooManyRequestsUncategorized',
+    });
+  }
+  state.pending.set(key, pending + 1);
+  try {
+    return await queued(state, key, work);
+  } finally {
+    const left = (state.pending.get(key) ?? 1) - 1;
+    if (left > 0) state.pending.set(key, left);
+    else state.pending.delete(key);
+  }
+}
+
+async function queued<T>(state: ExcelState, key: string, work: () => Promise<T>): Promise<T> {
   const before = state.queues.get(key) ?? Promise.resolve();
-  const run = before.then(work, work);
+  const held = async () => {
+    await state.holds.get(key)?.released;
+    return await work();
+  };
+  const run = before.then(held, held);
   const settled = run.then(
     () => undefined,
     () => undefined,
@@ -787,7 +836,8 @@ async function addRows(r: WorkbookRequest, t: TableInfo): Promise<SandboxRespons
 // ---------------------------------------------------------------- install
 
 /**
- * Control routes: PUT /_sandbox/excel/locks {user, itemId, locked} (another client holds the
+ * Control routes: PUT /_sandbox/excel/hold {user, itemId, held} (requests wait; the answer counts
+ * those waiting), PUT /_sandbox/excel/locks {user, itemId, locked} (another client holds the
  * workbook for editing), GET/PUT /_sandbox/excel/settings, GET /_sandbox/excel/sessions,
  * POST /_sandbox/excel/sessions/expire.
  */
@@ -804,13 +854,34 @@ export function installExcel(sandbox: Sandbox): void {
     return json(200, { locked: state.locks.has(key) });
   });
   c.on('GET', '/excel/settings', () => json(200, state.settings));
+  // A workbook busy elsewhere, deterministically: its requests wait (and count toward the
+  // throttling limit) until released.
+  c.on('PUT', '/excel/hold', async (ctx) => {
+    const body = await ctx.json<{ user?: string; itemId?: string; held?: boolean }>();
+    const user = body.user ? sandbox.directory.findUser(body.user) : undefined;
+    if (!user || !body.itemId) return json(400, { error: 'user and itemId are required' });
+    const key = contentKey(user.id, body.itemId);
+    const hold = state.holds.get(key);
+    if (body.held === false) {
+      hold?.release();
+      state.holds.delete(key);
+    } else if (!hold) {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      state.holds.set(key, { released, release });
+    }
+    return json(200, { held: state.holds.has(key), pending: state.pending.get(key) ?? 0 });
+  });
   c.on('PUT', '/excel/settings', async (ctx) => {
     const body = await ctx.json<Record<string, unknown>>();
-    for (const k of [
+    const keys = [
       'persistentIdleMinutes',
       'nonPersistentIdleMinutes',
       'operationPollsBeforeDone',
-    ] as const) {
+      'maxQueuedPerWorkbook',
+      'throttleRetryAfterSeconds',
+    ] as const;
+    for (const k of keys) {
       if (typeof body[k] === 'number' && body[k] >= 0) state.settings[k] = body[k];
     }
     return json(200, state.settings);
