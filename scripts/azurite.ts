@@ -28,6 +28,13 @@ type Ctor<T> = new (...args: unknown[]) => T;
 export async function startAzurite(
   options: { location?: string; queuePort?: number; tablePort?: number } = {},
 ): Promise<RunningAzurite> {
+  // Azurite's servers import applicationinsights 2.x (for telemetry we never start), whose
+  // diagnostic channel patches `require` and hooks into the process-wide `global.diagnosticsSource`
+  // at import. Under Jest each test file loads Azurite again in its own module registry, and that
+  // global hook kept every finished file's modules alive: the heap grew ~25 MB per e2e file and
+  // garbage collection slowed the CPU-heavy tests late in a run tenfold. The variable switches the
+  // channel off (applicationinsights Library/JsonConfig.js, APPLICATION_INSIGHTS_NO_DIAGNOSTIC_CHANNEL).
+  process.env.APPLICATION_INSIGHTS_NO_DIAGNOSTIC_CHANNEL ??= '1';
   const QueueServer = (require('azurite/dist/src/queue/QueueServer') as { default: Ctor<AzuriteServer> })
     .default;
   const QueueConfiguration = (

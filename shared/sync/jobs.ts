@@ -47,6 +47,12 @@ export interface SyncJob {
   /** How many times a busy job came back (bounded, see shared/sync/worker.ts). */
   hops?: number;
   /**
+   * A comeback's memory: the lease of the round the job first found running. A round holding the
+   * lease under another id took it later, after the change, so it covers the change and is not
+   * asked for one more round (shared/sync/worker.ts whenBusy).
+   */
+  seen?: string;
+  /**
    * When the resource began to be followed (the sign-in that connected, ISO): a baseline reports
    * items created from then on (shared/sync/engine.ts). Only jobs a connect enqueues carry it.
    */

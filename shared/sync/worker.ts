@@ -37,6 +37,7 @@ const Job = z
     reason: z.enum(['timer', 'notification', 'connect', 'lifecycle', 'manual']),
     full: z.boolean().optional(),
     hops: z.number().int().min(0).optional(),
+    seen: z.string().max(100).optional(),
     since: z.iso.datetime().optional(),
   })
   .strip();
@@ -119,24 +120,32 @@ async function roundOrRetire(job: SyncJob, context: InvocationContext): Promise<
  * is the one that asked (or already a comeback), comes back later in case the holder dies. The
  * holder looks for requests after it ends, so if it ended before ours was written the lease is
  * free now and this job runs the round itself; if it still holds it, it will see ours.
+ *
+ * Only the round found first is asked. A round holding the lease under another id took it after
+ * this job found the first one running, so after the change: it reads Graph after the change and
+ * covers it. Asking that round too made every follow-up round ask for another while a job kept
+ * finding them (up to MAX_RERUNS rounds for one change).
  */
 async function whenBusy(job: SyncJob, busy: RoundResult, context: InvocationContext): Promise<WorkerOutcome> {
   const hops = job.hops ?? 0;
+  const seen = job.seen ?? busy.leaseId;
   let result = busy;
   let comingBack = false;
   for (let tries = 0; tries < 3; tries++) {
     const holder = result.leaseId;
-    const asked = holder !== undefined && (await requestRerun(job.userId, job.resource, holder));
+    const covered = holder !== undefined && seen !== undefined && holder !== seen;
+    const asked = !covered && holder !== undefined && (await requestRerun(job.userId, job.resource, holder));
     if (!comingBack && (asked || hops > 0 || !holder) && hops <= MAX_BUSY_RETRIES) {
       comingBack = true;
       const leaseLeft = Math.ceil(((result.leaseHeldUntil ?? Date.now()) - Date.now()) / 1000);
       const wait = hops < MAX_BUSY_RETRIES ? Math.min(busyRetrySeconds(hops), leaseLeft + 1) : leaseLeft + 1;
       await enqueue(
         SYNC_JOBS_QUEUE,
-        { ...job, hops: hops + 1 },
+        { ...job, hops: hops + 1, ...(seen !== undefined ? { seen } : {}) },
         { visibilityTimeoutSeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, wait)) },
       );
     }
+    if (covered) return result;
     const again = await roundOrRetire(job, context);
     if (again.status !== 'busy' || (holder !== undefined && again.leaseId === holder)) return again;
     result = again;

@@ -17,7 +17,7 @@ import { runSyncRound, type RoundResult } from '../../shared/sync/engine';
 import { CHANGES_QUEUE, latestSeq, type ChangeEntry } from '../../shared/sync/feed';
 import { SYNC_JOBS_QUEUE, type ResourceKey } from '../../shared/sync/jobs';
 import { fanOutSync } from '../../shared/sync/plan';
-import { listSyncStates } from '../../shared/sync/state';
+import { listSyncStates, rerunRequested } from '../../shared/sync/state';
 import { handleSyncJob } from '../../shared/sync/worker';
 import { startTestApp, type TestApp } from '../support/app';
 import { controlCall, injectFault, requestLog, sendMailAs } from '../support/sandbox';
@@ -429,9 +429,48 @@ test('a change whose job finds a round running is synced by that round running o
   expect(busy.status).toBe('busy');
   // When A's job ends it has run the follow-up round: the mail is in the feed already.
   expect((await roundA).status).toBe('completed');
-  expect(logged.filter((l) => l.includes('sync_rerun'))).toHaveLength(1);
+  // One follow-up round for what was asked during round A. The mail's own notification job may,
+  // when the machine is slow, first meet that follow-up round and ask once more (it cannot tell
+  // that round started after its change); nothing asks the rounds after it, which a loaded run
+  // once showed: every follow-up round was asked for another, ten in all.
+  const reruns = logged.filter((l) => l.includes('sync_rerun')).length;
+  expect(reruns).toBeGreaterThanOrEqual(1);
+  expect(reruns).toBeLessThanOrEqual(2);
   const feed = (await changes(userId, '?service=mail')).body.items as ChangeEntry[];
   expect(feed.map((e) => (e.summary as { subject?: string }).subject)).toContain('During round A');
+});
+
+test('a comeback that finds a later round running does not ask it for another: that round began after the change', async () => {
+  const userId = await t.connect(MEGAN, { features: ['contacts'] });
+  const resource: ResourceKey = 'contacts';
+  for (let i = 0; i < 200; i++) {
+    const state = (await listSyncStates(userId)).find((s) => s.resource === resource);
+    if (state?.lastSuccessAt && !state.leaseId) break;
+    await sleep(50);
+  }
+  const rows = TableClient.fromConnectionString(t.storage, 'syncstate', { allowInsecureConnection: true });
+  const holdLease = async (leaseId: string) =>
+    await rows.updateEntity(
+      {
+        partitionKey: userId,
+        rowKey: encodeURIComponent(resource),
+        leaseId,
+        leaseUntil: new Date(Date.now() + 3000).toISOString(),
+        status: 'running',
+      },
+      'Merge',
+    );
+  // The job first found round "first" running and asked it; it comes back while a later round runs.
+  await holdLease('later');
+  const comeback = await handleSyncJob(
+    { userId, resource, reason: 'notification', hops: 1, seen: 'first' },
+    new InvocationContext(),
+  );
+  expect(comeback.status).toBe('busy');
+  expect(await rerunRequested(userId, resource, 'later')).toBe(false);
+  // A job meeting a round for the first time still asks it.
+  await handleSyncJob({ userId, resource, reason: 'notification' }, new InvocationContext());
+  expect(await rerunRequested(userId, resource, 'later')).toBe(true);
 });
 
 test('an erase during a running round leaves no row of the user: the round removes what it wrote after the erase', async () => {

@@ -13,3 +13,15 @@ test('azurite from globalSetup serves tables and queues', async () => {
   const r = await q.receiveMessages();
   expect(r.receivedMessageItems[0]?.messageText).toBe('aGk=');
 });
+
+test('an in-process Azurite leaves the process alone: no diagnostics channel patching require', async () => {
+  // Azurite's servers import applicationinsights 2.x; with its diagnostic channel on, every Jest
+  // test file that started an Azurite stayed in memory (scripts/azurite.ts).
+  const { startAzurite } = await import('../../scripts/azurite');
+  const azurite = await startAzurite();
+  await azurite.stop();
+  const channel = require('applicationinsights/out/AutoCollection/diagnostic-channel/initialization') as {
+    IsInitialized: boolean;
+  };
+  expect(channel.IsInitialized).toBe(false);
+});
