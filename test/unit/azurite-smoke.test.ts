@@ -1,5 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { startAzurite } from '../../scripts/azurite';
 
 test('azurite from globalSetup serves tables and queues', async () => {
   const conn = process.env.TEST_AZURITE_CONNECTION!;
@@ -17,7 +18,6 @@ test('azurite from globalSetup serves tables and queues', async () => {
 test('an in-process Azurite leaves the process alone: no diagnostics channel patching require', async () => {
   // Azurite's servers import applicationinsights 2.x; with its diagnostic channel on, every Jest
   // test file that started an Azurite stayed in memory (scripts/azurite.ts).
-  const { startAzurite } = await import('../../scripts/azurite');
   const azurite = await startAzurite();
   await azurite.stop();
   const channel = require('applicationinsights/out/AutoCollection/diagnostic-channel/initialization') as {
