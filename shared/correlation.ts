@@ -15,6 +15,17 @@ import type { InvocationContext } from '@azure/functions';
 export interface Trace {
   invocationId: string;
   originId: string;
+  /** The function this invocation runs (the host's name for it). */
+  functionName?: string;
+  /** Requests to storage, Key Vault and Graph this invocation made (shared/meter.ts). */
+  roundTrips?: Record<string, number>;
+}
+
+const endListeners: Array<(trace: Trace) => void> = [];
+
+/** Called with each trace when its handler has finished (shared/meter.ts listens). */
+export function onTraceEnd(listener: (trace: Trace) => void): void {
+  if (!endListeners.includes(listener)) endListeners.push(listener);
 }
 
 /** The field a queued message carries its origin in. */
@@ -75,11 +86,19 @@ export async function traced<T>(
   originId: string | undefined,
   run: () => Promise<T>,
 ): Promise<T> {
-  const trace: Trace = { invocationId: context.invocationId, originId: originId ?? context.invocationId };
+  const trace: Trace = {
+    invocationId: context.invocationId,
+    originId: originId ?? context.invocationId,
+    functionName: context.functionName,
+  };
   for (const level of LEVELS) {
     const original = context[level].bind(context);
     context[level] = (...args: unknown[]) =>
       original(...args.map((a, i) => (i === 0 ? stampLine(a, trace) : a)));
   }
-  return await storage.run(trace, run);
+  try {
+    return await storage.run(trace, run);
+  } finally {
+    for (const listener of endListeners) listener(trace);
+  }
 }

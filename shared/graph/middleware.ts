@@ -20,6 +20,7 @@ import { getConfig } from '../config';
 import { Problem } from '../http/problem';
 import { parseRetryAfter } from './errors';
 import type { MailboxLimiter } from './limiter';
+import { countRoundTrip } from '../meter';
 import { recordGraphResponse, recordRetry } from './usage';
 
 type Logger = { log(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void };
@@ -216,6 +217,7 @@ export class MailboxLimitMiddleware extends Link {
 export class UsageMiddleware extends Link {
   async execute(context: Context): Promise<void> {
     const opt = optionsOf(context);
+    countRoundTrip(`graph ${(context.options?.method ?? 'GET').toUpperCase()}`);
     await this.next.execute(context);
     const res = context.response;
     if (res) {

@@ -7,6 +7,7 @@ import { CLOUDS } from '../cloud';
 import type * as KeyVault from '@azure/keyvault-secrets';
 import type * as Identity from '@azure/identity';
 import { getConfig, type SecretSetting } from '../config';
+import { countingPolicy } from '../meter';
 
 interface Cached {
   value: string;
@@ -52,6 +53,7 @@ function secretClient(vaultUrl: string): KeyVault.SecretClient {
         disableChallengeResourceVerification: loopback,
         // Fail over to the cached value quickly instead of stalling every request on retries.
         retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
+        additionalPolicies: [{ policy: countingPolicy('keyvault'), position: 'perRetry' }],
       },
     );
   }

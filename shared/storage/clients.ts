@@ -9,6 +9,7 @@ import type * as Identity from '@azure/identity';
 import type * as StorageQueue from '@azure/storage-queue';
 import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { withOrigin } from '../correlation';
+import { countingPolicy, countRoundTrip } from '../meter';
 
 // Loaded on first use: these SDKs cost tens of milliseconds each at cold start (toolchain.md).
 const lazyTables = (): typeof DataTables => require('@azure/data-tables') as typeof DataTables;
@@ -52,6 +53,8 @@ const TABLE_RETRY = { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 100
 const QUEUE_RETRY = { maxTries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: 10_000 };
 
 const tables = new Map<string, Promise<TableClient>>();
+/** Every attempt against Table Storage is counted (shared/meter.ts). */
+const COUNTED = [{ policy: countingPolicy('table'), position: 'perRetry' as const }];
 const queueServices = new Map<string, Promise<QueueServiceClient>>();
 
 export function tableClient(
@@ -69,9 +72,11 @@ export function tableClient(
         return TableClient.fromConnectionString(conn, tableName, {
           allowInsecureConnection: true,
           retryOptions: TABLE_RETRY,
+          additionalPolicies: COUNTED,
         });
       return new TableClient(serviceUri(setting, 'table', env), tableName, await credential(setting, env), {
         retryOptions: TABLE_RETRY,
+        additionalPolicies: COUNTED,
       });
     })();
     tables.set(key, client);
@@ -137,11 +142,13 @@ export async function enqueue(
 ): Promise<void> {
   const client = await queueClient(queueName);
   if (!ensuredQueues.has(client.url)) {
+    countRoundTrip(`queue:${queueName} PUT`);
     await client.createIfNotExists();
     ensuredQueues.add(client.url);
   }
   // Object messages carry the origin of the work on (shared/correlation.ts).
   const text = typeof message === 'string' ? message : JSON.stringify(withOrigin(message));
+  countRoundTrip(`queue:${queueName} POST`);
   await client.sendMessage(Buffer.from(text, 'utf8').toString('base64'), {
     visibilityTimeout: options.visibilityTimeoutSeconds,
   });

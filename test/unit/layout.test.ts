@@ -17,7 +17,9 @@ const edges = importGraph(root, ['functions', 'shared', 'sandbox', 'scripts', 'b
 const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['cloud'],
   ['config'],
-  ['crypto', 'secrets', 'correlation'],
+  ['correlation'],
+  ['meter'],
+  ['crypto', 'secrets'],
   ['storage', 'http', 'runtime'],
   ['audit', 'privacy', 'health', 'content'],
   ['auth'],

@@ -1,0 +1,162 @@
+/**
+ * Round trips per action (issue 38): what one action costs in requests to Table Storage, Queue
+ * Storage, Key Vault and Graph, counted for its invocation (shared/meter.ts), equals the
+ * budget recorded in test/budgets/round-trips.json. A change that adds a storage read or a Graph
+ * request to an action's path fails here, naming the action and the new round trip; a change that
+ * saves one fails too, so the budget is lowered with it and stays a true record (the cost model of
+ * `npm run bench -- scale` is built from the same counters).
+ *
+ * Each action runs once first: table creation, the app's secrets and the caller's signing keys
+ * are fetched once per instance and are not part of an action's cost.
+ *
+ * To record a deliberate change: `UPDATE_BUDGETS=1 npx jest test/e2e/round-trips.test.ts` writes
+ * what was measured into the budget file (review the diff; it is the cost of the change).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onInvocationRoundTrips, type RoundTrips } from '../../shared/meter';
+import { startTestApp, type TestApp } from '../support/app';
+import { waitFor } from '../support/sandbox';
+
+const ADELE = 'adele.vance@contoso.test';
+const BUDGET_FILE = join(__dirname, '..', 'budgets', 'round-trips.json');
+const budgets = JSON.parse(readFileSync(BUDGET_FILE, 'utf8')) as {
+  note: string;
+  actions: Record<string, RoundTrips>;
+};
+const updating = process.env.UPDATE_BUDGETS === '1';
+
+let t: TestApp;
+let userId: string;
+const seen: Array<{ functionName: string; roundTrips: RoundTrips }> = [];
+let stopListening: () => void;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  userId = await t.connect(ADELE, { features: ['mail', 'todo'] });
+  stopListening = onInvocationRoundTrips((functionName, _id, roundTrips) => {
+    seen.push({ functionName, roundTrips });
+  });
+});
+afterAll(async () => {
+  stopListening();
+  await t.stop();
+  if (updating) writeFileSync(BUDGET_FILE, `${JSON.stringify(budgets, null, 2)}\n`);
+});
+
+/** The round trips of the one invocation of `functionName` that `run` causes. */
+async function measure(functionName: string, run: () => Promise<Response>): Promise<RoundTrips> {
+  seen.length = 0;
+  const res = await run();
+  expect(res.status).toBeLessThan(300);
+  await res.text();
+  const mine = await waitFor(() => {
+    const found = seen.filter((s) => s.functionName === functionName);
+    return found.length > 0 && found;
+  });
+  expect(mine).toHaveLength(1);
+  return mine[0]!.roundTrips;
+}
+
+const sorted = (r: RoundTrips): RoundTrips =>
+  Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+
+const noCache = { 'cache-control': 'no-cache' };
+
+interface Case {
+  name: string;
+  functionName: string;
+  run: () => Promise<Response>;
+  /** Run before the measured call (defaults to `run`): one-time work of the instance happens here. */
+  warm?: () => Promise<Response>;
+}
+
+const cases: Case[] = [
+  {
+    name: 'profile.getMe (read: connection row, Graph, audit)',
+    functionName: 'profileActions',
+    run: () => t.call(userId, 'POST', '/profile/getMe', {}, noCache),
+  },
+  {
+    name: 'profile.getMe from the read cache',
+    functionName: 'profileActions',
+    run: () => t.call(userId, 'POST', '/profile/getMe', {}),
+  },
+  {
+    name: 'mail.listMessages',
+    functionName: 'mailActions',
+    run: () => t.call(userId, 'POST', '/mail/listMessages', { top: 5 }, noCache),
+  },
+  {
+    name: 'todo.createTask with an Idempotency-Key (write)',
+    functionName: 'todoActions',
+    warm: () =>
+      t.call(
+        userId,
+        'POST',
+        '/todo/createTask',
+        { title: 'Warm up' },
+        { 'idempotency-key': 'round-trips-warm' },
+      ),
+    run: () =>
+      t.call(
+        userId,
+        'POST',
+        '/todo/createTask',
+        { title: 'Budgeted' },
+        { 'idempotency-key': 'round-trips-create' },
+      ),
+  },
+  {
+    name: 'todo.createTask replayed with the same Idempotency-Key',
+    functionName: 'todoActions',
+    warm: () =>
+      t.call(
+        userId,
+        'POST',
+        '/todo/createTask',
+        { title: 'Once' },
+        { 'idempotency-key': 'round-trips-replay' },
+      ),
+    run: () =>
+      t.call(
+        userId,
+        'POST',
+        '/todo/createTask',
+        { title: 'Once' },
+        { 'idempotency-key': 'round-trips-replay' },
+      ),
+  },
+  {
+    name: 'batch of three reads (one Graph $batch)',
+    functionName: 'batch',
+    run: () =>
+      t.call(
+        userId,
+        'POST',
+        '/batch',
+        {
+          items: [
+            { id: 'a', action: 'profile.getMe', input: {} },
+            { id: 'b', action: 'mail.listFolders', input: {} },
+            { id: 'c', action: 'mail.listMessages', input: { top: 5 } },
+          ],
+        },
+        noCache,
+      ),
+  },
+];
+
+test.each(cases.map((c) => [c.name, c] as const))(
+  '%s: round trips within the recorded budget',
+  async (name, c) => {
+    const warm = await (c.warm ?? c.run)();
+    expect(warm.status).toBeLessThan(300);
+    const measured = sorted(await measure(c.functionName, c.run));
+    if (updating) budgets.actions[name] = measured;
+    const budget = budgets.actions[name];
+    // On a change: the numbers below are what the action now costs; update the budget with them
+    // only when the new round trip is intended (and say why in the commit).
+    expect({ action: name, roundTrips: measured }).toEqual({ action: name, roundTrips: budget });
+  },
+);

@@ -1,0 +1,45 @@
+import { InvocationContext } from '@azure/functions';
+import { traced } from '../../shared/correlation';
+import {
+  countRoundTrip,
+  onInvocationRoundTrips,
+  roundTripTotals,
+  storageTarget,
+  type RoundTrips,
+} from '../../shared/meter';
+
+test('storage requests are named by service, table or queue, and method (Azurite and Azure URLs)', () => {
+  const azurite = 'http://127.0.0.1:10002/devstoreaccount1';
+  expect(storageTarget('table', `${azurite}/connections(PartitionKey='u1',RowKey='default')`, 'GET')).toBe(
+    'table:connections GET',
+  );
+  expect(storageTarget('table', 'https://acct.table.core.windows.net/audit', 'POST')).toBe(
+    'table:audit POST',
+  );
+  expect(storageTarget('table', `${azurite}/$batch`, 'POST')).toBe('table:$batch POST');
+  expect(storageTarget('queue', 'https://acct.queue.core.windows.net/sync-jobs/messages', 'POST')).toBe(
+    'queue:sync-jobs POST',
+  );
+  expect(storageTarget('table', 'not a url', 'GET')).toBe('table:? GET');
+});
+
+test('round trips count for the invocation that made them, and in the process totals', async () => {
+  const ended: Array<{ functionName: string; roundTrips: RoundTrips }> = [];
+  const stop = onInvocationRoundTrips((functionName, _id, roundTrips) =>
+    ended.push({ functionName, roundTrips }),
+  );
+  const before = roundTripTotals()['graph GET'] ?? 0;
+  const context = new InvocationContext({ functionName: 'mailActions', invocationId: 'inv-1' });
+  await traced(context, undefined, async () => {
+    countRoundTrip('graph GET');
+    await Promise.resolve();
+    countRoundTrip('graph GET');
+    countRoundTrip('table:audit POST');
+  });
+  countRoundTrip('graph GET'); // outside any invocation: totals only
+  stop();
+  expect(ended).toEqual([
+    { functionName: 'mailActions', roundTrips: { 'graph GET': 2, 'table:audit POST': 1 } },
+  ]);
+  expect(roundTripTotals()['graph GET']).toBe(before + 3);
+});
