@@ -398,7 +398,7 @@ export async function runBatch(
         continue;
       }
       stats.retriedAlone++;
-      await runDirect(p, env, results, stats);
+      await runDirect(p, { ...env, connection }, results, stats);
     }
   }
 
@@ -408,7 +408,7 @@ export async function runBatch(
         markFailedDependency(p.item);
         continue;
       }
-      await runDirect(p, env, results, stats);
+      await runDirect(p, { ...env, connection }, results, stats);
     }
   }
 

@@ -17,6 +17,7 @@ import {
 } from '../auth/token-vault';
 import { getConfig } from '../config';
 import { graphRaw, graphRequest, type GraphCall, type GraphResponse } from '../graph/client';
+import type { Connection } from '../storage/connections';
 import { GraphError } from '../graph/errors';
 import { graphProblem } from '../graph/problems';
 import { toProblem } from '../http/handler';
@@ -55,6 +56,11 @@ export interface ExecuteEnv {
   assertion?: string;
   /** Which of the user's Microsoft accounts (email or id; the default when absent, shared/storage/accounts.ts). */
   account?: string;
+  /**
+   * The connection this request has already read (a batch's items run alone): used as it is, so
+   * a batch reads the row once whatever its items need.
+   */
+  connection?: Connection;
 }
 
 export type ActionOutcome =
@@ -174,10 +180,15 @@ export async function executeAction(
       ...(action.requires?.(input) ?? []),
     ];
     // An Entra caller's Graph access comes from its own token (on-behalf-of), not the connect flow.
-    const reading = env.assertion
-      ? oboConnection(env.userId, env.assertion, needed)
-      : loadAccountConnection(env.userId, env.account);
-    const early = env.assertion || env.account !== undefined ? undefined : readAhead(action, input, env);
+    const reading = env.connection
+      ? Promise.resolve(env.connection)
+      : env.assertion
+        ? oboConnection(env.userId, env.assertion, needed)
+        : loadAccountConnection(env.userId, env.account);
+    const early =
+      env.connection || env.assertion || env.account !== undefined
+        ? undefined
+        : readAhead(action, input, env);
     const connection = await reading;
     // From here on the user is the account's principal (its tokens, idempotency, caches); the
     // feed and the audit log still land with the user, naming the account.
