@@ -28,16 +28,12 @@ export function countRoundTrip(name: string): void {
   }
 }
 
-/** What this process has counted since it started (or since `resetRoundTrips`). */
+/** What this process has counted since it started. */
 export function roundTripTotals(): RoundTrips {
   return { ...totals };
 }
 
-export function resetRoundTrips(): void {
-  for (const key of Object.keys(totals)) delete totals[key];
-}
-
-/** Called when an invocation ends, with what it counted (register.ts); tests and the bench listen. */
+/** Called when an invocation ends (its correlation trace), with what it counted. */
 export function onInvocationRoundTrips(listener: Listener): () => void {
   listeners.push(listener);
   return () => {
@@ -47,25 +43,24 @@ export function onInvocationRoundTrips(listener: Listener): () => void {
 }
 
 onTraceEnd((trace) => {
-  if (listeners.length === 0) return;
   for (const listener of listeners)
     listener(trace.functionName ?? '', trace.invocationId, { ...(trace.roundTrips ?? {}) });
 });
 
-/** `table:<name> <METHOD>` or `queue:<name> <METHOD>` from a storage request's URL. */
-export function storageTarget(kind: 'table' | 'queue', url: string, method: string): string {
+/** `table:<name> <METHOD>` from a Table Storage request's URL. */
+export function storageTarget(url: string, method: string): string {
   let path: string;
   try {
     path = new URL(url).pathname;
   } catch {
-    return `${kind}:? ${method}`;
+    return `table:? ${method}`;
   }
   const parts = path.split('/').filter(Boolean);
   // Azurite puts the account first (/devstoreaccount1/table); Azure's host names carry it.
   if (parts[0] === 'devstoreaccount1') parts.shift();
   const first = decodeURIComponent(parts[0] ?? '');
   const name = first.replace(/\(.*$/, '') || '?';
-  return `${kind}:${name} ${method}`;
+  return `table:${name} ${method}`;
 }
 
 /** The part of an Azure SDK pipeline policy (@azure/core-rest-pipeline PipelinePolicy) used here. */
@@ -95,7 +90,7 @@ export function countingPolicy(kind: 'table' | 'keyvault'): CountingPolicy {
 
 /** A table's creation names the table (`table:audit CREATE`); other requests as storageTarget. */
 function tableTarget(request: CountedRequest): string {
-  const target = storageTarget('table', request.url, request.method);
+  const target = storageTarget(request.url, request.method);
   if (target !== 'table:Tables POST' || typeof request.body !== 'string') return target;
   try {
     const name = (JSON.parse(request.body) as { TableName?: unknown }).TableName;

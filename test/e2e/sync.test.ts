@@ -373,27 +373,43 @@ test('the feed, the index and the sync state are exported and erased with the us
   expect((await changes(lee)).body.items).toEqual([]);
 }, 90000);
 
-test('a round that died holding the lease is taken over when the lease ends, without waiting for the timer', async () => {
+/** Megan connected for contacts, with her first contacts round done and no round running. */
+async function meganContactsIdle(): Promise<string> {
   const userId = await t.connect(MEGAN, { features: ['contacts'] });
-  const resource: ResourceKey = 'contacts';
   for (let i = 0; i < 200; i++) {
-    const state = (await listSyncStates(userId)).find((s) => s.resource === resource);
+    const state = (await listSyncStates(userId)).find((s) => s.resource === 'contacts');
     if (state?.lastSuccessAt && !state.leaseId) break;
     await sleep(50);
   }
-  // A worker killed mid-round (kill -9): its lease stays on the row until it runs out.
+  return userId;
+}
+
+/** Writes a round's lease on the sync row, as a worker holding it (or killed holding it) would. */
+async function holdLease(
+  userId: string,
+  resource: ResourceKey,
+  leaseId: string,
+  until: number,
+): Promise<void> {
   const rows = TableClient.fromConnectionString(t.storage, 'syncstate', { allowInsecureConnection: true });
-  const deadUntil = Date.now() + 3000;
   await rows.updateEntity(
     {
       partitionKey: userId,
       rowKey: encodeURIComponent(resource),
-      leaseId: 'dead-worker',
-      leaseUntil: new Date(deadUntil).toISOString(),
+      leaseId,
+      leaseUntil: new Date(until).toISOString(),
       status: 'running',
     },
     'Merge',
   );
+}
+
+test('a round that died holding the lease is taken over when the lease ends, without waiting for the timer', async () => {
+  const userId = await meganContactsIdle();
+  const resource: ResourceKey = 'contacts';
+  // A worker killed mid-round (kill -9): its lease stays on the row until it runs out.
+  const deadUntil = Date.now() + 3000;
+  await holdLease(userId, resource, 'dead-worker', deadUntil);
   // The change that arrives meanwhile has used up its quick retries (as after two busy minutes).
   await enqueue(SYNC_JOBS_QUEUE, { userId, resource, reason: 'notification', hops: 6 });
   let state;
@@ -445,27 +461,10 @@ test('a change whose job finds a round running is synced by that round running o
 });
 
 test('a comeback that finds a later round running does not ask it for another: that round began after the change', async () => {
-  const userId = await t.connect(MEGAN, { features: ['contacts'] });
+  const userId = await meganContactsIdle();
   const resource: ResourceKey = 'contacts';
-  for (let i = 0; i < 200; i++) {
-    const state = (await listSyncStates(userId)).find((s) => s.resource === resource);
-    if (state?.lastSuccessAt && !state.leaseId) break;
-    await sleep(50);
-  }
-  const rows = TableClient.fromConnectionString(t.storage, 'syncstate', { allowInsecureConnection: true });
-  const holdLease = async (leaseId: string) =>
-    await rows.updateEntity(
-      {
-        partitionKey: userId,
-        rowKey: encodeURIComponent(resource),
-        leaseId,
-        leaseUntil: new Date(Date.now() + 3000).toISOString(),
-        status: 'running',
-      },
-      'Merge',
-    );
   // The job first found round "first" running and asked it; it comes back while a later round runs.
-  await holdLease('later');
+  await holdLease(userId, resource, 'later', Date.now() + 3000);
   const comeback = await handleSyncJob(
     { userId, resource, reason: 'notification', hops: 1, seen: 'first' },
     new InvocationContext(),

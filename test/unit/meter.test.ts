@@ -8,19 +8,14 @@ import {
   type RoundTrips,
 } from '../../shared/meter';
 
-test('storage requests are named by service, table or queue, and method (Azurite and Azure URLs)', () => {
+test('table requests are named by table and method (Azurite and Azure URLs)', () => {
   const azurite = 'http://127.0.0.1:10002/devstoreaccount1';
-  expect(storageTarget('table', `${azurite}/connections(PartitionKey='u1',RowKey='default')`, 'GET')).toBe(
+  expect(storageTarget(`${azurite}/connections(PartitionKey='u1',RowKey='default')`, 'GET')).toBe(
     'table:connections GET',
   );
-  expect(storageTarget('table', 'https://acct.table.core.windows.net/audit', 'POST')).toBe(
-    'table:audit POST',
-  );
-  expect(storageTarget('table', `${azurite}/$batch`, 'POST')).toBe('table:$batch POST');
-  expect(storageTarget('queue', 'https://acct.queue.core.windows.net/sync-jobs/messages', 'POST')).toBe(
-    'queue:sync-jobs POST',
-  );
-  expect(storageTarget('table', 'not a url', 'GET')).toBe('table:? GET');
+  expect(storageTarget('https://acct.table.core.windows.net/audit', 'POST')).toBe('table:audit POST');
+  expect(storageTarget(`${azurite}/$batch`, 'POST')).toBe('table:$batch POST');
+  expect(storageTarget('not a url', 'GET')).toBe('table:? GET');
 });
 
 test('round trips count for the invocation that made them, and in the process totals', async () => {
