@@ -68,12 +68,14 @@ function todoError(err: GraphError): Problem | undefined {
 async function resolveListId(given: string | undefined, ctx: ActionContext): Promise<string> {
   if (given) return given;
   // The built-in list can be neither deleted nor replaced: its id is cached per user, so an action
-  // on the default list costs one Graph request, not two.
+  // on the default list costs one Graph request, not two. Its tag is its own: a change
+  // notification about tasks or lists (which drops the `todo` and `todoLists` entries) cannot
+  // change it, so only the TTL ends it.
   const owner = { userId: ctx.userId, account: ctx.connection.homeAccountId };
   const cached = cacheGet(owner, 'todo.defaultList', null);
   if (typeof cached === 'string') return cached;
   const id = await findDefaultList(ctx);
-  cacheSet(owner, 'todo.defaultList', null, 'todoLists', id, getConfig().CACHE_TTL_SECONDS);
+  cacheSet(owner, 'todo.defaultList', null, 'todoDefaultList', id, getConfig().CACHE_TTL_SECONDS);
   return id;
 }
 
