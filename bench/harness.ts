@@ -12,6 +12,8 @@ export interface BenchResult {
   value: number;
   unit: string;
   detail: Record<string, unknown>;
+  /** A Markdown section printed after the results table (kept, like the figures, until re-measured). */
+  section?: { title: string; markdown: string };
 }
 
 export async function withAzurite<T>(fn: () => Promise<T>): Promise<T> {
@@ -102,6 +104,18 @@ export function writeResults(results: BenchResult[]): { json: string; md: string
           .join('; ')} |`,
     ),
     '',
+    ...all.flatMap((r) =>
+      r.section
+        ? [
+            `## ${r.section.title}`,
+            '',
+            `Measured ${String(r.detail.measuredAt)}.`,
+            '',
+            r.section.markdown,
+            '',
+          ]
+        : [],
+    ),
   ];
   writeFileSync(mdPath, lines.join('\n'));
   return { json: jsonPath, md: mdPath };

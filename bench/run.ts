@@ -8,6 +8,7 @@ import { eventsLatency } from './events';
 import { actionOverhead, coldStart, sandboxStart } from './core';
 import { filesStream } from './files-stream';
 import { load } from './load';
+import { scaleBench } from './scale';
 import { syncBench } from './sync';
 import { webhookBenchmarks } from './webhooks';
 import { withChildAzurite, writeResults, type BenchResult } from './harness';
@@ -22,6 +23,7 @@ const suites: Record<string, Suite> = {
   load: async () => await load(),
   content: async () => await contentLibraries(),
   events: async () => await eventsLatency(),
+  scale: async () => await scaleBench(),
 };
 
 async function main(): Promise<void> {

@@ -19,6 +19,15 @@ export interface Trace {
   functionName?: string;
   /** Requests to storage, Key Vault and Graph this invocation made (shared/meter.ts). */
   roundTrips?: Record<string, number>;
+  /** How long the handler ran (set when it ends): the execution time Azure bills. */
+  durationMs?: number;
+}
+
+let running = 0;
+
+/** Handlers of this process running now (the scale benchmark waits for none). */
+export function runningInvocations(): number {
+  return running;
 }
 
 const endListeners: Array<(trace: Trace) => void> = [];
@@ -96,9 +105,13 @@ export async function traced<T>(
     context[level] = (...args: unknown[]) =>
       original(...args.map((a, i) => (i === 0 ? stampLine(a, trace) : a)));
   }
+  const started = performance.now();
+  running += 1;
   try {
     return await storage.run(trace, run);
   } finally {
+    running -= 1;
+    trace.durationMs = performance.now() - started;
     for (const listener of endListeners) listener(trace);
   }
 }

@@ -16,7 +16,12 @@ import { currentTrace, onTraceEnd } from './correlation';
 export type RoundTrips = Record<string, number>;
 
 const totals: RoundTrips = {};
-type Listener = (functionName: string, invocationId: string, roundTrips: RoundTrips) => void;
+type Listener = (
+  functionName: string,
+  invocationId: string,
+  roundTrips: RoundTrips,
+  durationMs: number,
+) => void;
 const listeners: Listener[] = [];
 
 export function countRoundTrip(name: string): void {
@@ -44,7 +49,12 @@ export function onInvocationRoundTrips(listener: Listener): () => void {
 
 onTraceEnd((trace) => {
   for (const listener of listeners)
-    listener(trace.functionName ?? '', trace.invocationId, { ...(trace.roundTrips ?? {}) });
+    listener(
+      trace.functionName ?? '',
+      trace.invocationId,
+      { ...(trace.roundTrips ?? {}) },
+      trace.durationMs ?? 0,
+    );
 });
 
 /** `table:<name> <METHOD>` from a Table Storage request's URL. */

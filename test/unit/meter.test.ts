@@ -1,5 +1,5 @@
 import { InvocationContext } from '@azure/functions';
-import { traced } from '../../shared/correlation';
+import { runningInvocations, traced } from '../../shared/correlation';
 import {
   countRoundTrip,
   onInvocationRoundTrips,
@@ -37,4 +37,21 @@ test('round trips count for the invocation that made them, and in the process to
     { functionName: 'mailActions', roundTrips: { 'graph GET': 2, 'table:audit POST': 1 } },
   ]);
   expect(roundTripTotals()['graph GET']).toBe(before + 3);
+});
+
+test('an invocation reports how long it ran and counts as running until it ends', async () => {
+  const durations: number[] = [];
+  const stop = onInvocationRoundTrips((_name, _id, _rt, durationMs) => durations.push(durationMs));
+  const context = new InvocationContext({ functionName: 'syncWorker', invocationId: 'inv-2' });
+  let during = -1;
+  await traced(context, undefined, async () => {
+    during = runningInvocations();
+    await new Promise((r) => setTimeout(r, 20));
+  });
+  stop();
+  expect(during).toBe(1);
+  expect(runningInvocations()).toBe(0);
+  // Timers may fire a little early on some platforms; 15 ms of a 20 ms wait is a safe floor.
+  expect(durations).toHaveLength(1);
+  expect(durations[0]).toBeGreaterThanOrEqual(15);
 });
