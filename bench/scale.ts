@@ -11,13 +11,13 @@
  * (Table Storage's entity size rule). bench/cost-model.ts turns units × a usage profile × the
  * dated prices (bench/prices.json) into dollars per 1,000 users per month.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { projectRoot, startAppHarness, type TestApp } from '../scripts/harness';
 import { runningInvocations } from '../shared/correlation';
 import { onInvocationRoundTrips, type RoundTrips } from '../shared/meter';
-import { getConfig } from '../shared/config';
+import { DEFAULT_FEATURES, getConfig } from '../shared/config';
 import { queueServiceClient } from '../shared/storage/clients';
 import { CHANGES_QUEUE } from '../shared/sync/feed';
 import {
@@ -46,6 +46,7 @@ import {
   type Units,
 } from './cost-model';
 import { round, type BenchResult } from './harness';
+import { DESIGNS, DIURNAL, LIMITS, simulateDay, type SimulationResult } from './simulate';
 
 const USER = 'adele.vance@contoso.test';
 const SENDER = 'megan.bowen@contoso.test';
@@ -254,7 +255,8 @@ export interface ScaleMeasurement {
 export async function measureScaleUnits(): Promise<ScaleMeasurement> {
   const t = await startAppHarness();
   try {
-    const userId = await t.connect(USER);
+    // The product's default features (the harness's settings may ask for more).
+    const userId = await t.connect(USER, { features: DEFAULT_FEATURES.split(',') });
     await settle();
     // Warm: one of each action, so one-time work of the instance (table creation, signing keys,
     // the app's secrets) is not part of any unit.
@@ -425,7 +427,13 @@ export function costMarkdown(m: ScaleMeasurement, prices: Prices): string {
 
 export async function scaleBench(): Promise<BenchResult[]> {
   const m = await measureScaleUnits();
+  // The counters behind the cost table and the simulation, for review and re-simulation.
+  writeFileSync(
+    join(projectRoot(), 'bench', 'scale-units.json'),
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), ...m }, null, 2)}\n`,
+  );
   const prices = loadPrices();
+  const sim = simulationMarkdown(m);
   const [standard, heavy] = profiles(m).map((p) => {
     const q = quantities(userDay(m.units, p), p, m.storage, prices);
     return { q, cost: monthlyCostPer1000(q, prices) };
@@ -448,5 +456,62 @@ export async function scaleBench(): Promise<BenchResult[]> {
         markdown: costMarkdown(m, prices),
       },
     },
+    {
+      name: 'a day at 1,000,000 users, simulated: limits crossed, today’s design vs the spread and sharded one',
+      value: sim.before.crossed.length,
+      unit: 'limits crossed (before)',
+      detail: {
+        after: sim.after.crossed.length,
+        storageAccountsAfter: sim.after.design.storageAccounts,
+        longestWaitMinutesBefore: round(sim.before.worstWaitSeconds / 60, 0),
+        longestWaitMinutesAfter: round(sim.after.worstWaitSeconds / 60, 1),
+        model: 'bench/simulate.ts; tables below and docs/scale.md',
+      },
+      section: {
+        title: 'A day at 1,000,000 users, simulated (npm run bench -- scale)',
+        markdown: sim.markdown,
+      },
+    },
   ];
+}
+
+const num = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function hourTable(r: SimulationResult): string[] {
+  return [
+    '| Hour (UTC) | Account req/s (peak, one account) | Busiest queue msg/s | Hot partition entities/s | Graph req/s (app) | Function instances | Key Vault ops/10 s | Backlog at hour end (units) | Oldest waiting |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...r.hours.map(
+      (h) =>
+        `| ${String(h.hour).padStart(2, '0')}:00 | ${num(h.accountRequestsPerSecond)} | ${num(h.queueMessagesPerSecond)}${h.busiestQueue ? ` (${h.busiestQueue})` : ''} | ${num(h.hotPartitionPerSecond)} | ${num(h.graphRequestsPerSecond)} | ${num(h.functionInstances)} | ${num(h.keyVaultPer10Seconds)} | ${num(h.backlog)} | ${num(h.oldestWaitSeconds / 60)} min |`,
+    ),
+  ];
+}
+
+/** Before and after at a million users (default profile); the smallest account count that passes. */
+export function simulationMarkdown(
+  m: ScaleMeasurement,
+  users = 1_000_000,
+): { markdown: string; after: SimulationResult; before: SimulationResult } {
+  const profile = profiles(m)[0]!;
+  const before = simulateDay(m.units, profile, DESIGNS.before(m.syncIntervalMinutes), users);
+  let after = simulateDay(m.units, profile, DESIGNS.after(1), users);
+  for (const accounts of [2, 4, 8, 16, 32]) {
+    if (after.crossed.length === 0) break;
+    after = simulateDay(m.units, profile, DESIGNS.after(accounts), users);
+  }
+  const summary = (r: SimulationResult) =>
+    `**${r.design.name}** (${num(users)} users, ${profile.name} profile): ${r.crossed.length ? `limits crossed: ${r.crossed.join('; ')}` : 'no limit crossed'}; longest wait ${num(r.worstWaitSeconds / 60)} min.`;
+  const markdown = [
+    `Limits (docs/scale.md): storage account ${num(LIMITS.accountRequestsPerSecond)} requests/s, a partition ${num(LIMITS.partitionEntitiesPerSecond)} entities/s, a queue ${num(LIMITS.queueMessagesPerSecond)} messages/s, Graph ${num(LIMITS.graphAppRequestsPerSecond)} requests/s per app, ${num(LIMITS.functionInstances)} Function instances, Key Vault ${num(LIMITS.keyVaultPer10Seconds)} operations per 10 s. Actions and changes follow a working day (peak ${Math.max(...DIURNAL).toFixed(1)}× the mean at 09:00–10:00 UTC); served traffic never exceeds a limit in the simulation: what does not fit waits, and the wait is the finding.`,
+    '',
+    summary(before),
+    '',
+    ...hourTable(before),
+    '',
+    summary(after),
+    '',
+    ...hourTable(after),
+  ].join('\n');
+  return { markdown, after, before };
 }

@@ -28,6 +28,8 @@ export const FEATURES = [
   'onenote',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
+/** What a connection asks for when MICROSOFT_FEATURES is not set. */
+export const DEFAULT_FEATURES = 'mail,calendar,files,teams,contacts,todo,people';
 
 const WHERE =
   'set it in local.settings.json (see local.settings.sample.json) or in the Function App settings / Key Vault';
@@ -115,7 +117,7 @@ export const configSchema = z.object({
   GRAPH_BASE_URL: httpsUrl.optional(),
   MICROSOFT_FEATURES: z
     .string()
-    .default('mail,calendar,files,teams,contacts,todo,people')
+    .default(DEFAULT_FEATURES)
     .transform((v, ctx) => {
       const list = csv(v);
       const bad = list.filter((f) => !(FEATURES as readonly string[]).includes(f));
