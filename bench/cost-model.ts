@@ -27,8 +27,8 @@ export const UNIT_NAMES = [
   'read',
   'write',
   'change',
-  'syncTick',
-  'renewalTick',
+  'syncRound',
+  'reconcile',
   'renewal',
   'tokenRefresh',
 ] as const;
@@ -42,6 +42,23 @@ export interface Profile {
   perDay: Record<UnitName, number>;
   /** Items the user's sync index holds (mailbox Inbox, calendar window, drive, contacts, tasks). */
   indexedItems: number;
+  /** The user's synced resources: those Graph notifies about, and the others. */
+  syncResources: { notified: number; others: number };
+}
+
+/** The timers' cadences (shared/config.ts): the sync tick, the safety net, reconciliation. */
+export interface Cadence {
+  intervalMinutes: number;
+  safetyNetMinutes: number;
+  reconcileMinutes: number;
+}
+
+/** Timer rounds a user causes per day: notified resources once per safety net, others every tick. */
+export function syncRoundsPerDay(r: Profile['syncResources'], c: Cadence): number {
+  return (
+    r.notified * (1440 / Math.max(c.safetyNetMinutes, c.intervalMinutes)) +
+    r.others * (1440 / c.intervalMinutes)
+  );
 }
 
 /** Fixed per-user bytes, bytes per indexed item, per retained change, per audit entry. */

@@ -17,7 +17,14 @@ import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { projectRoot, startAppHarness, type TestApp } from '../scripts/harness';
 import { runningInvocations } from '../shared/correlation';
 import { onInvocationRoundTrips, type RoundTrips } from '../shared/meter';
-import { DEFAULT_FEATURES, getConfig } from '../shared/config';
+import {
+  DEFAULT_FEATURES,
+  DEFAULT_SUBSCRIPTION_RECONCILE_MINUTES,
+  DEFAULT_SYNC_SAFETY_NET_MINUTES,
+  getConfig,
+} from '../shared/config';
+import { getConnection } from '../shared/storage/connections';
+import { isNotified, resourcesFor } from '../shared/sync/plan';
 import { queueServiceClient } from '../shared/storage/clients';
 import { CHANGES_QUEUE } from '../shared/sync/feed';
 import {
@@ -36,7 +43,9 @@ import {
   monthlyCostPer1000,
   quantities,
   subtractUnit,
+  syncRoundsPerDay,
   UNIT_NAMES,
+  type Cadence,
   userDay,
   type Prices,
   type Profile,
@@ -248,7 +257,9 @@ export interface ScaleMeasurement {
   storage: StorageMeasure;
   byTable: Record<string, { rows: number; bytes: number }>;
   subscriptionKeys: string[];
-  syncIntervalMinutes: number;
+  syncResources: Profile['syncResources'];
+  /** The product's default cadence (the harness fires every timer for every user). */
+  cadence: Cadence;
 }
 
 /** Measures every unit on a fresh harness (Azurite as the caller set it up). */
@@ -289,10 +300,18 @@ export async function measureScaleUnits(): Promise<ScaleMeasurement> {
         ),
     );
     const change = await measure(t, 6, async (i) => await sendMailFrom(t, SENDER, USER, `Cost model ${i}`));
-    const syncTick = await measure(t, 3, async () => {
+    // A tick runs a round of each of the user's resources (the harness makes them all due).
+    const connection = (await getConnection(userId))!;
+    const synced = await resourcesFor(connection);
+    const syncResources = {
+      notified: synced.filter((r) => isNotified(r, getConfig().TEAMS_CHAT_SUBSCRIPTIONS_ENABLED)).length,
+      others: synced.filter((r) => !isNotified(r, getConfig().TEAMS_CHAT_SUBSCRIPTIONS_ENABLED)).length,
+    };
+    const tick = await measure(t, 3, async () => {
       await t.host.invoke('syncTimer');
     });
-    const renewalTick = await measure(t, 3, async () => {
+    const syncRound = scaleUnit(tick, synced.length);
+    const reconcile = await measure(t, 3, async () => {
       await t.host.invoke('subscriptionRenewalTimer');
     });
 
@@ -305,7 +324,7 @@ export async function measureScaleUnits(): Promise<ScaleMeasurement> {
     });
     const renewed = (await listSubscriptions(userId)).filter((r) => r.expiresAt !== soon).length;
     if (renewed === 0) throw new Error('no subscription was renewed');
-    const renewal = scaleUnit(subtractUnit(tickWithRenewals, renewalTick), renewed);
+    const renewal = scaleUnit(subtractUnit(tickWithRenewals, reconcile), renewed);
 
     const { measure: storage, byTable } = await storageMeasure(t.storage);
 
@@ -325,11 +344,16 @@ export async function measureScaleUnits(): Promise<ScaleMeasurement> {
     const tokenRefresh = subtractUnit(withRefresh, withoutRefresh);
 
     return {
-      units: { read, write, change, syncTick, renewalTick, renewal, tokenRefresh },
+      units: { read, write, change, syncRound, reconcile, renewal, tokenRefresh },
       storage,
       byTable,
       subscriptionKeys: rows.map((r) => r.key),
-      syncIntervalMinutes: getConfig().SYNC_INTERVAL_MINUTES,
+      syncResources,
+      cadence: {
+        intervalMinutes: getConfig().SYNC_INTERVAL_MINUTES,
+        safetyNetMinutes: DEFAULT_SYNC_SAFETY_NET_MINUTES,
+        reconcileMinutes: DEFAULT_SUBSCRIPTION_RECONCILE_MINUTES,
+      },
     };
   } finally {
     await t.stop();
@@ -337,10 +361,13 @@ export async function measureScaleUnits(): Promise<ScaleMeasurement> {
 }
 
 /** The usage profiles the cost table is printed for. */
-export function profiles(m: Pick<ScaleMeasurement, 'subscriptionKeys' | 'syncIntervalMinutes'>): Profile[] {
+export function profiles(
+  m: Pick<ScaleMeasurement, 'subscriptionKeys' | 'syncResources' | 'cadence'>,
+  cadence: Cadence = m.cadence,
+): Profile[] {
   const timers = {
-    syncTick: 1440 / m.syncIntervalMinutes,
-    renewalTick: 48,
+    syncRound: syncRoundsPerDay(m.syncResources, cadence),
+    reconcile: 1440 / cadence.reconcileMinutes,
     renewal: renewalsPerDay(m.subscriptionKeys),
     // Entra access tokens live 60–90 minutes; the 15-minute sync keeps using them, so about one
     // refresh an hour.
@@ -353,12 +380,14 @@ export function profiles(m: Pick<ScaleMeasurement, 'subscriptionKeys' | 'syncInt
         '20 reads and 5 writes a day through the assistant; 60 changes arrive (mail, events, files, chats)',
       perDay: { read: 20, write: 5, change: 60, ...timers },
       indexedItems: 5000,
+      syncResources: m.syncResources,
     },
     {
       name: 'heavy',
       description: '300 reads and 60 writes a day; 600 changes arrive',
       perDay: { read: 300, write: 60, change: 600, ...timers },
       indexedItems: 50_000,
+      syncResources: m.syncResources,
     },
   ];
 }
@@ -422,6 +451,23 @@ export function costMarkdown(m: ScaleMeasurement, prices: Prices): string {
     );
   }
   lines.push('', ...breakdowns);
+  // The same users at the cadence before the spread (every resource every tick, reconciliation
+  // every 30 minutes): what the hash-spread safety net saves.
+  const everyTick: Cadence = {
+    ...m.cadence,
+    safetyNetMinutes: m.cadence.intervalMinutes,
+    reconcileMinutes: 30,
+  };
+  const earlier = profiles(m, everyTick).map((p) => {
+    const day = userDay(m.units, p);
+    const high = monthlyCostPer1000(quantities(day, p, m.storage, prices), prices).total;
+    const low = monthlyCostPer1000(quantities(day, p, m.storage, prices, shared), prices, shared).total;
+    return `${p.name} $${high.toFixed(2)} … $${low.toFixed(2)} (${fmt(day.durationMs === 0 ? 0 : Object.values(day.executions).reduce((a, b) => a + b, 0))} executions a day)`;
+  });
+  lines.push(
+    '',
+    `Timer cadence: a round of each notified resource (${m.syncResources.notified} here) every ${m.cadence.safetyNetMinutes} minutes, of the others (${m.syncResources.others}) every ${m.cadence.intervalMinutes}, reconciliation every ${m.cadence.reconcileMinutes}, spread by user hash. At the earlier cadence (every resource every ${m.cadence.intervalMinutes} minutes, reconciliation every 30): ${earlier.join('; ')}.`,
+  );
   return lines.join('\n');
 }
 
@@ -494,7 +540,7 @@ export function simulationMarkdown(
   users = 1_000_000,
 ): { markdown: string; after: SimulationResult; before: SimulationResult } {
   const profile = profiles(m)[0]!;
-  const before = simulateDay(m.units, profile, DESIGNS.before(m.syncIntervalMinutes), users);
+  const before = simulateDay(m.units, profile, DESIGNS.before(m.cadence.intervalMinutes), users);
   let after = simulateDay(m.units, profile, DESIGNS.after(1), users);
   for (const accounts of [2, 4, 8, 16, 32]) {
     if (after.crossed.length === 0) break;

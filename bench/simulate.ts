@@ -8,7 +8,15 @@
  * each limit docs/scale.md names: storage account transactions/s, messages/s per queue, entities/s
  * on the hottest partition, Graph requests/s for the app, Function instances, Key Vault operations.
  */
-import { DEFAULT_ASSUMPTIONS, type Profile, type UnitMeasure, type UnitName, type Units } from './cost-model';
+import {
+  DEFAULT_ASSUMPTIONS,
+  syncRoundsPerDay,
+  type Profile,
+  type UnitMeasure,
+  type UnitName,
+  type Units,
+} from './cost-model';
+import { DEFAULT_SUBSCRIPTION_RECONCILE_MINUTES, DEFAULT_SYNC_SAFETY_NET_MINUTES } from '../shared/config';
 
 /** Documented limits (docs/scale.md has the sources). */
 export const LIMITS = {
@@ -28,7 +36,9 @@ export const LIMITS = {
 
 export interface Design {
   name: string;
-  /** Minutes between a user's timer sync rounds (the safety net under notifications). */
+  /** The sync timer's tick: resources without notifications get a round every tick. */
+  intervalMinutes: number;
+  /** Minutes between timer rounds of a resource Graph notifies about (the safety net). */
   syncEveryMinutes: number;
   /** Minutes between a user's subscription reconciliations. */
   renewalEveryMinutes: number;
@@ -132,7 +142,20 @@ const diurnal = (users: number, perDay: number) => (s: number) =>
 
 export function simulateDay(units: Units, profile: Profile, design: Design, users: number): SimulationResult {
   const perAccount = users / design.storageAccounts;
-  const syncTicksPerDay = 1440 / design.syncEveryMinutes;
+  const cadence = {
+    intervalMinutes: design.intervalMinutes,
+    safetyNetMinutes: design.syncEveryMinutes,
+    reconcileMinutes: design.renewalEveryMinutes,
+  };
+  // Spread: a flat line of rounds. At the tick: every due round of every user in that second
+  // (with the safety net at the interval, all of them every tick).
+  const rounds = design.spread
+    ? flat(perAccount, syncRoundsPerDay(profile.syncResources, cadence))
+    : timer(
+        (perAccount * syncRoundsPerDay(profile.syncResources, cadence)) / (1440 / design.intervalMinutes),
+        design.intervalMinutes,
+        false,
+      );
   const sources: Source[] = [
     { unit: 'read', arrivals: diurnal(perAccount, profile.perDay.read), backlog: 0, waiting: [], head: 0 },
     { unit: 'write', arrivals: diurnal(perAccount, profile.perDay.write), backlog: 0, waiting: [], head: 0 },
@@ -144,14 +167,14 @@ export function simulateDay(units: Units, profile: Profile, design: Design, user
       head: 0,
     },
     {
-      unit: 'syncTick',
-      arrivals: timer(perAccount, 1440 / syncTicksPerDay, design.spread),
+      unit: 'syncRound',
+      arrivals: rounds,
       backlog: 0,
       waiting: [],
       head: 0,
     },
     {
-      unit: 'renewalTick',
+      unit: 'reconcile',
       arrivals: timer(perAccount, design.renewalEveryMinutes, design.spread),
       backlog: 0,
       waiting: [],
@@ -319,18 +342,20 @@ function finish(row: HourRow, sources: Source[], s: number): HourRow {
 
 /** Today's design and the one docs/scale.md proposes, for the table. */
 export const DESIGNS = {
-  before: (syncEveryMinutes: number): Design => ({
+  before: (intervalMinutes: number): Design => ({
     name: 'before: every user at each tick, one storage account',
-    syncEveryMinutes,
+    intervalMinutes,
+    syncEveryMinutes: intervalMinutes,
     renewalEveryMinutes: 30,
     spread: false,
     storageAccounts: 1,
     tickPartitionShards: 1,
   }),
-  after: (storageAccounts: number): Design => ({
+  after: (storageAccounts: number, intervalMinutes = 15): Design => ({
     name: `after: hourly safety net and 2-hourly reconciliation spread by user hash, ${storageAccounts} storage accounts`,
-    syncEveryMinutes: 60,
-    renewalEveryMinutes: 120,
+    intervalMinutes,
+    syncEveryMinutes: DEFAULT_SYNC_SAFETY_NET_MINUTES,
+    renewalEveryMinutes: DEFAULT_SUBSCRIPTION_RECONCILE_MINUTES,
     spread: true,
     storageAccounts,
     tickPartitionShards: 1,

@@ -98,6 +98,11 @@ export function configureEnv(
     RETURN_URL_ALLOWLIST: 'https://platform.example.test/return,http://127.0.0.1:3999/',
     KEY_VAULT_URL: '',
     CALLER_JWKS_URL: '',
+    // Tests and benchmarks fire the timers on demand and expect every user's rounds and
+    // reconciliation at once; the product spreads them (docs/scale.md; test/unit/sync-plan.test.ts).
+    SYNC_SAFETY_NET_MINUTES: '15',
+    SUBSCRIPTION_RECONCILE_MINUTES: '30',
+    TIMER_SPREAD_MINUTES: '0',
     ...extra,
   };
   for (const [k, v] of Object.entries(env)) {

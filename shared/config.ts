@@ -28,6 +28,9 @@ export const FEATURES = [
   'onenote',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
+/** Timer cadences at scale (docs/scale.md): the safety-net round and subscription reconciliation. */
+export const DEFAULT_SYNC_SAFETY_NET_MINUTES = 60;
+export const DEFAULT_SUBSCRIPTION_RECONCILE_MINUTES = 120;
 /** What a connection asks for when MICROSOFT_FEATURES is not set. */
 export const DEFAULT_FEATURES = 'mail,calendar,files,teams,contacts,todo,people';
 
@@ -166,6 +169,28 @@ export const configSchema = z.object({
   CACHE_TTL_SECONDS: positiveInt().default(300),
   TEAMS_CHAT_SUBSCRIPTIONS_ENABLED: boolFlag.default(false),
   SYNC_INTERVAL_MINUTES: positiveInt().default(15),
+  /**
+   * How often a resource Graph notifies about gets a timer round: the safety net under its
+   * notifications (docs/scale.md). Whole timer intervals (rounded); each user's turn is spread by
+   * a hash of the user id. Resources without notifications get a round every interval.
+   */
+  SYNC_SAFETY_NET_MINUTES: positiveInt().default(DEFAULT_SYNC_SAFETY_NET_MINUTES),
+  /**
+   * A timer tick's jobs (sync rounds, subscription reconciliation) are spread over this many
+   * minutes by user: at most the timer's interval, which is the default; 0 = all at the tick.
+   */
+  TIMER_SPREAD_MINUTES: z.coerce.number().int('must be a whole number').min(0).max(1440).optional(),
+  /**
+   * How often each user's subscriptions are reconciled (renewed within 6 hours of expiry, recreated
+   * when lost), in whole 30-minute ticks, in the user's turn (docs/scale.md). At most 180, so a
+   * subscription has two chances inside the renewal window.
+   */
+  SUBSCRIPTION_RECONCILE_MINUTES: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(30)
+    .max(180)
+    .default(120),
   /** Mail folders tracked besides the Inbox: well-known names (archive, sentitems) or folder ids. */
   SYNC_MAIL_FOLDERS: z
     .string()

@@ -6,7 +6,10 @@ import { syncSchedule } from '../../shared/sync/settings';
 
 installSyncHooks();
 
-/** Every SYNC_INTERVAL_MINUTES: one `sync-jobs` message per (user, resource). */
+/**
+ * Every SYNC_INTERVAL_MINUTES: one `sync-jobs` message per (user, resource) due at this tick,
+ * spread over the interval by user (shared/sync/plan.ts planTick, docs/scale.md).
+ */
 export async function syncTimer(_timer: Timer, context: InvocationContext): Promise<void> {
   const { users, jobs } = await fanOutSync();
   context.log(JSON.stringify({ event: 'sync_fanout', users, jobs }));

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { registerQueue, registerTimer } from '../../shared/runtime/register';
 import { installWebhookHooks } from '../../shared/webhooks/hooks';
 import { reconcileUser } from '../../shared/webhooks/manager';
-import { fanOutRenewals, RENEWALS_QUEUE } from '../../shared/webhooks/renewal';
+import { fanOutRenewals, RENEWAL_TICK_MINUTES, RENEWALS_QUEUE } from '../../shared/webhooks/renewal';
 
 installWebhookHooks();
 
-/** Every 30 minutes: one renewal message per connected user (style.md 16). */
+/** Every 30 minutes: one renewal message per connected user in turn (style.md 16, docs/scale.md). */
 export async function subscriptionRenewalTimer(_timer: Timer, context: InvocationContext): Promise<void> {
   const n = await fanOutRenewals();
   context.log(JSON.stringify({ event: 'subscription_renewal_fanout', users: n }));
@@ -25,5 +25,8 @@ export async function subscriptionRenewalWorker(message: unknown, context: Invoc
   await reconcileUser(parsed.data.userId, context, 'timer');
 }
 
-registerTimer('subscriptionRenewalTimer', { schedule: '0 */30 * * * *', handler: subscriptionRenewalTimer });
+registerTimer('subscriptionRenewalTimer', {
+  schedule: `0 */${RENEWAL_TICK_MINUTES} * * * *`,
+  handler: subscriptionRenewalTimer,
+});
 registerQueue('subscriptionRenewalWorker', { queueName: RENEWALS_QUEUE, handler: subscriptionRenewalWorker });

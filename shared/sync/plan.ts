@@ -1,12 +1,16 @@
 /**
- * Which resources a user syncs, and the fan-out: one `sync-jobs` message per (user, resource),
+ * Which resources a user syncs, and the fan-out: one `sync-jobs` message per (user, resource) due,
  * never a loop over users doing Graph work in one invocation (DESIGN "Fan-out through queues").
+ * A resource Graph notifies about is due once per SYNC_SAFETY_NET_MINUTES, others every tick, and
+ * each user's jobs are spread over the interval by a hash of the user id (planTick).
  * A connection syncs what its granted features cover: mail (the Inbox and SYNC_MAIL_FOLDERS),
  * calendar, files, contacts, To Do (the list of lists, which discovers one resource per list), and
  * the SharePoint libraries and lists the user chose (shared/sync/sharepoint.ts), and Teams: the
  * user's chats (which find the chats with news) and the channels they follow (shared/sync/teams.ts).
  */
+import { createHash } from 'node:crypto';
 import { grantedFeatures } from '../auth/scopes';
+import { getConfig } from '../config';
 import { listConnections, type Connection } from '../storage/connections';
 import { appendChanges, changeKeyOf, type NewChange } from './feed';
 import { allIndexed, eraseIndexed } from './items';
@@ -70,16 +74,102 @@ export async function enqueueUserJobs(connection: Connection, reason: SyncJob['r
   return resources.length;
 }
 
-/** The timer's fan-out over connections (all of them by default). */
+/**
+ * Resources a subscription feeds (shared/webhooks/resources.ts desiredSubscriptions): changes
+ * reach them within seconds, so their timer round is only the safety net for what Graph failed to
+ * deliver. Other mail folders than the Inbox, the list of To Do lists, the chats round without
+ * chat subscriptions and Planner (no notifications on v1.0) have no other way in.
+ */
+export function isNotified(resource: ResourceKey, chatSubscriptions: boolean): boolean {
+  if (['mail:inbox', 'calendar', 'files', 'contacts'].includes(resource)) return true;
+  if (resource.startsWith('todo:') || isChosenKey(resource) || parseChannelKey(resource)) return true;
+  return resource === 'teams:chats' && chatSubscriptions;
+}
+
+export interface TickSettings {
+  intervalMinutes: number;
+  safetyNetMinutes: number;
+  spreadMinutes: number;
+  chatSubscriptions: boolean;
+}
+
+function tickSettings(): TickSettings {
+  const s = syncSettings();
+  return {
+    intervalMinutes: s.SYNC_INTERVAL_MINUTES,
+    safetyNetMinutes: s.SYNC_SAFETY_NET_MINUTES,
+    spreadMinutes: Math.min(s.TIMER_SPREAD_MINUTES ?? s.SYNC_INTERVAL_MINUTES, s.SYNC_INTERVAL_MINUTES),
+    chatSubscriptions: getConfig().TEAMS_CHAT_SUBSCRIPTIONS_ENABLED,
+  };
+}
+
+/**
+ * A user's turn in a timer's cycle and their delay within a tick, both from a hash of the user id:
+ * a timer ticking every `tickMinutes` visits each user once per `periodMinutes` (whole ticks), in
+ * the tick whose index mod (period / tick) equals the hash, `delaySeconds` (under the spread)
+ * after it. The same user gets the same turn and delay every cycle.
+ */
+export function userTurn(
+  userId: string,
+  now: number,
+  tickMinutes: number,
+  periodMinutes: number,
+  spreadMinutes: number,
+): { inTurn: boolean; delaySeconds: number } {
+  const turns = Math.max(1, Math.round(periodMinutes / tickMinutes));
+  // The host fires a timer at its schedule give or take a little: the nearest tick is this one.
+  const tick = Math.round(now / (tickMinutes * 60_000));
+  const hash = createHash('sha256').update(userId).digest();
+  const spread = Math.min(spreadMinutes, tickMinutes) * 60;
+  return {
+    inTurn: tick % turns === hash.readUInt32BE(0) % turns,
+    delaySeconds: spread > 0 ? hash.readUInt32BE(4) % spread : 0,
+  };
+}
+
+/**
+ * Which of a user's resources the timer tick at `now` visits, and how long after the tick
+ * (docs/scale.md, "Spread timers by user hash"). Resources Graph notifies about get a round once
+ * per safety-net period, in the user's turn: tick index mod (period / interval) equals a hash of
+ * the user id. The others get one every tick. Each user's jobs wait a delay from the same hash,
+ * under the spread, so a million users make a flat line of jobs rather than a spike every tick.
+ */
+export function planTick(
+  userId: string,
+  resources: readonly ResourceKey[],
+  now: number,
+  s: TickSettings,
+): Array<{ resource: ResourceKey; delaySeconds: number }> {
+  const { inTurn, delaySeconds } = userTurn(
+    userId,
+    now,
+    s.intervalMinutes,
+    s.safetyNetMinutes,
+    s.spreadMinutes,
+  );
+  return resources
+    .filter((resource) => inTurn || !isNotified(resource, s.chatSubscriptions))
+    .map((resource) => ({ resource, delaySeconds }));
+}
+
+/** The timer's fan-out over connections (all of them by default), for the tick at `now`. */
 export async function fanOutSync(
   connections: AsyncIterable<Connection> | Iterable<Connection> = listConnections(),
+  now = Date.now(),
 ): Promise<{ users: number; jobs: number }> {
+  const settings = tickSettings();
   let users = 0;
   let jobs = 0;
   for await (const c of connections) {
-    const n = await enqueueUserJobs(c, 'timer');
-    if (n > 0) users++;
-    jobs += n;
+    if (c.status !== 'connected') continue;
+    const plan = planTick(c.userId, await resourcesFor(c), now, settings);
+    for (const { resource, delaySeconds } of plan)
+      await enqueueSyncJob(
+        { userId: c.userId, resource, reason: 'timer' },
+        delaySeconds > 0 ? { visibilityTimeoutSeconds: delaySeconds } : {},
+      );
+    if (plan.length > 0) users++;
+    jobs += plan.length;
   }
   return { users, jobs };
 }

@@ -6,6 +6,7 @@ import {
   monthlyCostPer1000,
   quantities,
   subtractUnit,
+  syncRoundsPerDay,
   userDay,
   type Prices,
   type Profile,
@@ -42,8 +43,8 @@ function units(): Units {
     'read',
     'write',
     'change',
-    'syncTick',
-    'renewalTick',
+    'syncRound',
+    'reconcile',
     'renewal',
     'tokenRefresh',
   ] as const)
@@ -69,8 +70,9 @@ function units(): Units {
 const profile: Profile = {
   name: 'test',
   description: 'test',
-  perDay: { read: 10, write: 0, change: 5, syncTick: 0, renewalTick: 0, renewal: 0, tokenRefresh: 24 },
+  perDay: { read: 10, write: 0, change: 5, syncRound: 0, reconcile: 0, renewal: 0, tokenRefresh: 24 },
   indexedItems: 100,
+  syncResources: { notified: 5, others: 1 },
 };
 
 test('a user day is every unit times its daily rate', () => {
@@ -148,4 +150,14 @@ test('Graph paths fall into their throttling buckets', () => {
   expect(graphBucket('/v1.0/subscriptions/123')).toBe('subscriptions');
   expect(graphBucket('/v1.0/$batch')).toBe('batch envelope');
   expect(graphBucket('/v1.0/me/people')).toBe('people');
+});
+
+test('timer rounds a day: notified resources once per safety net, the others every tick', () => {
+  const resources = { notified: 8, others: 1 };
+  expect(
+    syncRoundsPerDay(resources, { intervalMinutes: 15, safetyNetMinutes: 15, reconcileMinutes: 30 }),
+  ).toBe(9 * 96);
+  expect(
+    syncRoundsPerDay(resources, { intervalMinutes: 15, safetyNetMinutes: 60, reconcileMinutes: 120 }),
+  ).toBe(8 * 24 + 96);
 });

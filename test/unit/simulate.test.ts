@@ -12,7 +12,7 @@ const unit = (
   durationMs,
 });
 
-/** Shaped like the measured units: a timer tick per user runs nine rounds through sync-jobs. */
+/** Shaped like the measured units (bench/scale-units.json); a user has nine synced resources. */
 function units(): Units {
   return {
     read: unit({ 'graph GET': 1, 'table:connections GET': 1, 'table:audit POST': 1 }, { mailActions: 1 }),
@@ -27,12 +27,12 @@ function units(): Units {
       },
       { graphWebhook: 1, syncWorker: 1 },
     ),
-    syncTick: unit(
-      { 'graph GET': 9, 'queue:sync-jobs POST': 9, 'table:syncstate PATCH': 90 },
-      { syncWorker: 9 },
-      200,
+    syncRound: unit(
+      { 'graph GET': 1, 'queue:sync-jobs POST': 1, 'table:syncstate PATCH': 10 },
+      { syncWorker: 1 },
+      22,
     ),
-    renewalTick: unit(
+    reconcile: unit(
       { 'graph GET': 2, 'queue:subscription-renewals POST': 1, 'table:subscriptions GET': 4 },
       { renewal: 1 },
     ),
@@ -44,8 +44,9 @@ function units(): Units {
 const profile: Profile = {
   name: 'test',
   description: 'test',
-  perDay: { read: 20, write: 5, change: 60, syncTick: 96, renewalTick: 48, renewal: 1, tokenRefresh: 24 },
+  perDay: { read: 20, write: 5, change: 60, syncRound: 96, reconcile: 48, renewal: 1, tokenRefresh: 24 },
   indexedItems: 0,
+  syncResources: { notified: 8, others: 1 },
 };
 
 test('a thousand users fit one account with every timer firing for everyone at once', () => {
