@@ -39,7 +39,14 @@ const zipLevel = args.includes('--fast-zip') ? 1 : 6;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** Packages compiled into the bundle: small, pure JS, on the path of most requests. */
-const BUNDLED = new Set(['zod', 'luxon', 'windows-iana', 'p-retry', 'is-network-error']);
+const BUNDLED = new Set([
+  'zod',
+  'luxon',
+  'windows-iana',
+  'p-retry',
+  'is-network-error',
+  '@opentelemetry/api',
+]);
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const packageName = (spec) =>
   spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { splitPrincipal } from './storage/accounts';
 import { table } from './storage/clients';
+import { inSpan, SpanKind } from './telemetry';
 
 export const AUDIT_TABLE = 'audit';
 
@@ -52,21 +53,27 @@ export async function audit(entry: AuditEntry, context?: InvocationContext): Pro
   const client = await table(AUDIT_TABLE);
   // One log per user: what was done as another of their Microsoft accounts names the account.
   const { owner, ref } = splitPrincipal(entry.userId);
-  await client.createEntity({
-    partitionKey: owner,
-    ...(ref ? { account: ref } : {}),
-    rowKey: auditRowKey(at, id),
-    id,
-    at: stored.at,
-    action: entry.action,
-    targetIds: JSON.stringify(entry.targetIds ?? []),
-    outcome: entry.outcome,
-    status: entry.status,
-    code: entry.code ?? '',
-    graphRequestIds: JSON.stringify(entry.graphRequestIds ?? []),
-    durationMs: entry.durationMs ?? 0,
-    invocationId: entry.invocationId ?? '',
-  });
+  await inSpan(
+    'audit write',
+    SpanKind.CLIENT,
+    { 'db.system': 'azure_table_storage', 'db.collection.name': AUDIT_TABLE },
+    async () =>
+      await client.createEntity({
+        partitionKey: owner,
+        ...(ref ? { account: ref } : {}),
+        rowKey: auditRowKey(at, id),
+        id,
+        at: stored.at,
+        action: entry.action,
+        targetIds: JSON.stringify(entry.targetIds ?? []),
+        outcome: entry.outcome,
+        status: entry.status,
+        code: entry.code ?? '',
+        graphRequestIds: JSON.stringify(entry.graphRequestIds ?? []),
+        durationMs: entry.durationMs ?? 0,
+        invocationId: entry.invocationId ?? '',
+      }),
+  );
   return stored;
 }
 

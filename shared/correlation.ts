@@ -8,9 +8,12 @@
  * object messages with the current `originId`, and a queue handler continues that origin instead
  * of starting its own. The Functions host also tags each context log with its InvocationId
  * (customDimensions); the fields in the line itself make the link searchable across invocations.
+ * With telemetry on (shared/telemetry.ts) each invocation is also a span, and a queued message
+ * carries its traceparent: the request and what it caused are one trace.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { InvocationContext } from '@azure/functions';
+import { contextFrom, currentTraceparent, inInvocationSpan, SpanKind } from './telemetry';
 
 export interface Trace {
   invocationId: string;
@@ -39,6 +42,8 @@ export function onTraceEnd(listener: (trace: Trace) => void): void {
 
 /** The field a queued message carries its origin in. */
 export const ORIGIN_FIELD = 'originId';
+/** The field a queued message carries the W3C traceparent of the span that queued it in. */
+export const TRACEPARENT_FIELD = 'traceparent';
 
 const storage = new AsyncLocalStorage<Trace>();
 
@@ -53,19 +58,37 @@ const ID = /^[A-Za-z0-9-]{1,100}$/;
  * strictly, so they never see the field. Returns undefined for messages without one.
  */
 export function takeOrigin(message: unknown): string | undefined {
-  if (!message || typeof message !== 'object' || Array.isArray(message)) return undefined;
-  const record = message as Record<string, unknown>;
-  const origin = record[ORIGIN_FIELD];
-  delete record[ORIGIN_FIELD];
-  return typeof origin === 'string' && ID.test(origin) ? origin : undefined;
+  return takeCarried(message).originId;
 }
 
-/** The message to queue, with the current origin (objects only; strings go as they are). */
+/** Reads (and removes) both fields a queued message carries: its origin and its traceparent. */
+export function takeCarried(message: unknown): { originId?: string; traceparent?: string } {
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return {};
+  const record = message as Record<string, unknown>;
+  const origin = record[ORIGIN_FIELD];
+  const traceparent = record[TRACEPARENT_FIELD];
+  delete record[ORIGIN_FIELD];
+  delete record[TRACEPARENT_FIELD];
+  return {
+    ...(typeof origin === 'string' && ID.test(origin) ? { originId: origin } : {}),
+    ...(typeof traceparent === 'string' && traceparent.length <= 55 ? { traceparent } : {}),
+  };
+}
+
+/**
+ * The message to queue, with the current origin and, when spans are recorded, the traceparent of
+ * the active one (objects only; strings go as they are).
+ */
 export function withOrigin(message: unknown): unknown {
   const trace = currentTrace();
   if (!trace || !message || typeof message !== 'object' || Array.isArray(message)) return message;
   if (ORIGIN_FIELD in (message as Record<string, unknown>)) return message;
-  return { ...(message as Record<string, unknown>), [ORIGIN_FIELD]: trace.originId };
+  const traceparent = currentTraceparent();
+  return {
+    ...(message as Record<string, unknown>),
+    [ORIGIN_FIELD]: trace.originId,
+    ...(traceparent ? { [TRACEPARENT_FIELD]: traceparent } : {}),
+  };
 }
 
 /** A log line with the trace's ids: added to a JSON object line, appended to any other line. */
@@ -94,6 +117,10 @@ export async function traced<T>(
   context: InvocationContext,
   originId: string | undefined,
   run: () => Promise<T>,
+  span: { kind: SpanKind; trigger: 'http' | 'timer' | 'pubsub'; traceparent?: string } = {
+    kind: SpanKind.INTERNAL,
+    trigger: 'timer',
+  },
 ): Promise<T> {
   const trace: Trace = {
     invocationId: context.invocationId,
@@ -108,7 +135,24 @@ export async function traced<T>(
   const started = performance.now();
   running += 1;
   try {
-    return await storage.run(trace, run);
+    // One span per invocation (shared/telemetry.ts): its children are the Graph requests and the
+    // audit write; the caller's requestId is its invocation id.
+    return await storage.run(
+      trace,
+      async () =>
+        await inInvocationSpan(
+          trace.functionName ?? 'invocation',
+          span.kind,
+          {
+            'faas.name': trace.functionName ?? '',
+            'faas.invocation_id': trace.invocationId,
+            'faas.trigger': span.trigger,
+            'm365.origin_id': trace.originId,
+          },
+          contextFrom(span.traceparent),
+          run,
+        ),
+    );
   } finally {
     running -= 1;
     trace.durationMs = performance.now() - started;

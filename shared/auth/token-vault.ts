@@ -25,6 +25,7 @@ import { chooseAccount } from './accounts';
 import { mapMsalError, startConnect } from './connect';
 import { CACHE_PURPOSE, encryptionKeys } from './keys';
 import { createMsalApp, UserCachePlugin } from './msal';
+import { recordTokenRefresh } from '../telemetry';
 import { grantedFeatures, resourceScopes, WORK_ONLY_FEATURES } from './scopes';
 
 export interface AccessToken {
@@ -300,6 +301,9 @@ export async function acquireToken(
     });
   } catch (err) {
     const code = mapMsalError(err);
+    recordTokenRefresh(
+      code === 'interaction_required' || code === 'invalid_grant' ? 'reauth_required' : 'failed',
+    );
     if (code === 'app_credentials_invalid') {
       const text = `${(err as { errorMessage?: string }).errorMessage ?? ''}`;
       const aadsts = /AADSTS\d+/.exec(text)?.[0] ?? 'invalid_client';
@@ -338,6 +342,8 @@ export async function acquireToken(
   }
   let rowEtag = connection.etag;
   if (plugin.changed && plugin.serialized) {
+    // The cache changed: MSAL went to the identity platform (a refresh), not to its cache.
+    recordTokenRefresh('ok');
     rowEtag = await persistCache(connection, plugin.serialized, new Date().toISOString());
   }
   const token = { token: result.accessToken, expiresOn: result.expiresOn ?? new Date(Date.now() + 300_000) };

@@ -13,6 +13,7 @@
  * endpoint (logged as the operator event `events_endpoint_disabled`). Replay sets the cursor
  * back (`replayAfter`, applied by the lease holder).
  */
+import { recordEventDelivery } from '../telemetry';
 import { createHash, randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { getConfig } from '../config';
@@ -247,6 +248,7 @@ async function deliverTo(
           continue;
         }
         const outcome = await post(endpoint.url, userId, e, await keys());
+        recordEventDelivery(outcome.kind === 'ok' ? 'delivered' : 'failed');
         if (outcome.kind === 'ok') {
           delivered = e.seq;
           attempts = 0;
@@ -270,6 +272,7 @@ async function deliverTo(
         firstFailureAt ||= new Date().toISOString();
         if (Date.now() - Date.parse(firstFailureAt) >= getConfig().EVENTS_RETRY_FOR_SECONDS * 1000) {
           await deadLetter(userId, endpoint, e, outcome.reason);
+          recordEventDelivery('dead_lettered');
           log.warn(
             JSON.stringify({
               event: 'events_dead_lettered',

@@ -21,6 +21,7 @@ import { Problem } from '../http/problem';
 import { parseRetryAfter } from './errors';
 import type { MailboxLimiter } from './limiter';
 import { countRoundTrip } from '../meter';
+import { inSpan, recordGraphRequest, SpanKind } from '../telemetry';
 import { recordGraphResponse, recordRetry } from './usage';
 
 type Logger = { log(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void };
@@ -217,13 +218,25 @@ export class MailboxLimitMiddleware extends Link {
 export class UsageMiddleware extends Link {
   async execute(context: Context): Promise<void> {
     const opt = optionsOf(context);
-    countRoundTrip(`graph ${(context.options?.method ?? 'GET').toUpperCase()}`);
-    await this.next.execute(context);
-    const res = context.response;
-    if (res) {
+    const method = (context.options?.method ?? 'GET').toUpperCase();
+    countRoundTrip(`graph ${method}`);
+    // One span per attempt: method and outcome only (the URL names users and items).
+    await inSpan(`graph ${method}`, SpanKind.CLIENT, { 'http.request.method': method }, async (span) => {
+      await this.next.execute(context);
+      const res = context.response;
+      if (!res) return;
+      const throttled = res.status === 429 || res.status === 503;
+      span.setAttributes({
+        'http.response.status_code': res.status,
+        'm365.throttled': throttled,
+        ...(throttled && res.headers.get('retry-after')
+          ? { 'm365.retry_after': res.headers.get('retry-after')! }
+          : {}),
+      });
+      recordGraphRequest(method, res.status);
       recordGraphResponse(opt.userId, res.status);
       opt.onResponse?.(res.status, res.headers.get('request-id') ?? undefined);
-    }
+    });
   }
 }
 

@@ -11,7 +11,8 @@ import {
   type StorageQueueHandler,
   type TimerHandler,
 } from '@azure/functions';
-import { takeOrigin, traced } from '../correlation';
+import { takeCarried, traced } from '../correlation';
+import { SpanKind, startTelemetry } from '../telemetry';
 import { hostRoute } from './routes';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
@@ -55,21 +56,38 @@ const recordOnly = typeof __RECORD_ONLY__ !== 'undefined' && __RECORD_ONLY__ ===
 
 // Every handler runs traced (shared/correlation.ts): its log lines carry its invocation id
 // and the id of the invocation that started the work; a queue message continues its origin.
+// With telemetry on, each invocation is a span, continuing a caller's W3C traceparent header or
+// the one a queued message carries (shared/telemetry.ts).
 const tracedHttp =
   (handler: HttpHandler): HttpHandler =>
   async (request, context) =>
-    await traced(context, undefined, async () => await handler(request, context));
+    await traced(context, undefined, async () => await handler(request, context), {
+      kind: SpanKind.SERVER,
+      trigger: 'http',
+      traceparent: request.headers.get('traceparent') ?? undefined,
+    });
 const tracedTimer =
   (handler: TimerHandler): TimerHandler =>
   async (timer, context) =>
-    await traced(context, undefined, async () => await handler(timer, context));
+    await traced(context, undefined, async () => await handler(timer, context), {
+      kind: SpanKind.INTERNAL,
+      trigger: 'timer',
+    });
 const tracedQueue =
   (handler: StorageQueueHandler): StorageQueueHandler =>
-  async (message, context) =>
-    await traced(context, takeOrigin(message), async () => await handler(message, context));
+  async (message, context) => {
+    const { originId, traceparent } = takeCarried(message);
+    await traced(context, originId, async () => await handler(message, context), {
+      kind: SpanKind.CONSUMER,
+      trigger: 'pubsub',
+      ...(traceparent ? { traceparent } : {}),
+    });
+  };
 
 // Streams let large uploads and downloads pass through without being buffered whole.
 if (!recordOnly) app.setup({ enableHttpStream: true });
+// Traces and metrics to Application Insights when its connection string is set (else nothing).
+startTelemetry();
 
 function record(spec: TriggerSpec): void {
   if (registry.has(spec.name)) throw new Error(`Function "${spec.name}" is registered twice`);

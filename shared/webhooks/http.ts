@@ -5,6 +5,7 @@
  * (d) enqueue and answer 202 well within Graph's 3 seconds; 503 when nothing could be persisted.
  * Anonymous by nature (Graph sends no credentials): the clientState is the authentication.
  */
+import { recordWebhookAck } from '../telemetry';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { Problem } from '../http/problem';
 import { readJson } from '../http/validate';
@@ -50,6 +51,7 @@ export async function handleGraphWebhook(
 ): Promise<HttpResponseInit> {
   const token = request.query.get('validationToken');
   if (token !== null) return validationEcho(token);
+  const received = performance.now();
   const body = await readJson(request, MAX_BODY_BYTES);
   try {
     let timer: NodeJS.Timeout | undefined;
@@ -85,5 +87,6 @@ export async function handleGraphWebhook(
       { 'retry-after': '5' },
     );
   }
+  recordWebhookAck(performance.now() - received);
   return { status: 202, headers: { 'cache-control': 'no-store' } };
 }

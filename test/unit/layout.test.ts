@@ -17,6 +17,7 @@ const edges = importGraph(root, ['functions', 'shared', 'sandbox', 'scripts', 'b
 const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['cloud'],
   ['config'],
+  ['telemetry'],
   ['correlation'],
   ['meter'],
   ['crypto', 'secrets'],
