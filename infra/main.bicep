@@ -19,6 +19,9 @@ param environmentName string
 })
 param location string
 
+@description('E-mail address the operations alerts go to (docs/operations.md); empty for alerts in the portal only.')
+param alertEmail string = ''
+
 @description('Object id of the operator running azd; granted Key Vault Secrets Officer to put the secrets in. Empty to skip.')
 param principalId string = ''
 
@@ -98,6 +101,17 @@ module monitoring 'core/monitor/monitoring.bicep' = {
     applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
     location: location
     tags: tags
+  }
+}
+
+module operations 'core/monitor/operations.bicep' = {
+  name: 'operations'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    location: location
+    tags: tags
+    alertEmail: alertEmail
   }
 }
 

@@ -284,3 +284,13 @@ variable "tags" {
     Extra tags for every resource.
   EOT
 }
+
+variable "alert_email" {
+  type        = string
+  nullable    = false
+  default     = ""
+  description = <<-EOT
+    E-mail address the operations alerts go to (docs/operations.md); empty for alerts shown in the
+    portal only.
+  EOT
+}

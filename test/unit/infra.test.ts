@@ -567,3 +567,70 @@ describe('Terraform definitions', () => {
     );
   });
 });
+
+describe('operations: workbook and alert rules (docs/operations.md)', () => {
+  const squash = (q: string) => q.replace(/\s+/g, ' ').trim();
+  const bicep = read('infra/core/monitor/operations.bicep');
+
+  /** name → query of the alerts var in operations.bicep. */
+  function bicepAlerts(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const m of bicep.matchAll(
+      /name: '([a-z-]+)'\s+severity: \d\s+description: '[^']*'\s+query: '''([\s\S]*?)'''/g,
+    ))
+      out[m[1]!] = squash(m[2]!);
+    return out;
+  }
+
+  test('Bicep and Terraform raise the same four alerts on the same queries', async () => {
+    const doc = await hcl(join(TERRAFORM, 'main.monitoring.tf'));
+    const locals = Object.assign({}, ...(doc.locals as Json[])) as {
+      operations_alerts: Record<string, { query: string }>;
+    };
+    const terraform = Object.fromEntries(
+      Object.entries(locals.operations_alerts).map(([name, a]) => [name, squash(a.query)]),
+    );
+    expect(Object.keys(bicepAlerts()).sort()).toEqual([
+      'auth-failures',
+      'dead-letters',
+      'graph-throttling',
+      'sync-behind',
+    ]);
+    expect(terraform).toEqual(bicepAlerts());
+  });
+
+  test('the alerts watch what the app writes: its span names, attributes and log events', () => {
+    const source = [
+      'shared/telemetry.ts',
+      'shared/graph/middleware.ts',
+      'shared/events/deliver.ts',
+      'shared/webhooks/silence.ts',
+      'shared/auth/token-vault.ts',
+    ]
+      .map(read)
+      .join('\n');
+    for (const needle of [
+      'm365.throttled',
+      'events_dead_lettered',
+      'feed_degraded',
+      'app_credentials_invalid',
+      'connection_reauth_required',
+    ])
+      expect({ needle, found: source.includes(needle) }).toEqual({ needle, found: true });
+    expect(read('shared/graph/middleware.ts')).toContain('`graph ${method}`');
+  });
+
+  test('the workbook is one file both templates deploy, with a query per panel', () => {
+    const workbook = JSON.parse(read('infra/core/monitor/operations-workbook.json')) as {
+      version: string;
+      items: Array<{ type: number; content: { query?: string } }>;
+    };
+    expect(workbook.version).toBe('Notebook/1.0');
+    const queries = workbook.items.filter((i) => i.type === 3).map((i) => i.content.query ?? '');
+    expect(queries.length).toBeGreaterThanOrEqual(6);
+    for (const q of queries) expect(q.trim().length).toBeGreaterThan(0);
+    expect(bicep).toContain("loadTextContent('operations-workbook.json')");
+    expect(read('infra/terraform/main.monitoring.tf')).toContain('core/monitor/operations-workbook.json');
+    expect(read('infra/main.bicep')).toContain("module operations 'core/monitor/operations.bicep'");
+  });
+});
