@@ -55,10 +55,10 @@ const sandboxCall = async (t: TestApp, method: string, path: string, body?: unkn
   return text ? (JSON.parse(text) as unknown) : undefined;
 };
 
-/** Creates (once) and connects `count` load users; returns their platform user ids. */
-export async function connectLoadUsers(t: TestApp, count: number): Promise<string[]> {
+/** Creates (once) and connects `count` load users from number `from`; returns their platform user ids. */
+export async function connectLoadUsers(t: TestApp, count: number, from = 0): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = from; i < from + count; i++) {
     const upn = `load.user${i}@contoso.test`;
     if (!t.sandbox.directory.findUser(upn)) {
       await sandboxCall(t, 'POST', '/users', { userPrincipalName: upn, displayName: `Load User ${i}` });

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs the benchmark suites in one process and writes bench/results.json and a
  * Markdown table (bench/results.md). Ratios are measured within one run, so they compare like
- * with like on whatever machine runs them. `npm run bench -- core` runs only the named suites.
+ * with like on whatever machine runs them. `npm run bench -- core` runs only the named suites;
+ * `npm run bench -- soak` (ten minutes) runs only when named.
  */
 import { contentLibraries } from './content';
 import { eventsLatency } from './events';
@@ -9,6 +10,7 @@ import { actionOverhead, coldStart, sandboxStart } from './core';
 import { filesStream } from './files-stream';
 import { load } from './load';
 import { scaleBench } from './scale';
+import { soak } from './soak';
 import { syncBench } from './sync';
 import { webhookBenchmarks } from './webhooks';
 import { withChildAzurite, writeResults, type BenchResult } from './harness';
@@ -24,13 +26,20 @@ const suites: Record<string, Suite> = {
   content: async () => await contentLibraries(),
   events: async () => await eventsLatency(),
   scale: async () => await scaleBench(),
+  // SOAK_USERS and SOAK_MINUTES shrink it for a quick try (the recorded figures use the defaults).
+  soak: async () =>
+    await soak({
+      ...(process.env.SOAK_USERS ? { users: Number(process.env.SOAK_USERS) } : {}),
+      ...(process.env.SOAK_MINUTES ? { durationMs: Number(process.env.SOAK_MINUTES) * 60_000 } : {}),
+    }),
 };
 
 async function main(): Promise<void> {
   // The app logs through @azure/functions' fallback handler; benchmarks want a quiet console.
   console.warn = () => undefined;
   const wanted = process.argv.slice(2);
-  const names = wanted.length ? wanted : Object.keys(suites);
+  // The soak runs for ten minutes: only when asked for by name.
+  const names = wanted.length ? wanted : Object.keys(suites).filter((n) => n !== 'soak');
   const results: BenchResult[] = [];
   // Azurite runs in its own process, as Storage is its own service in Azure: its work stays off
   // the measured event loop, and its telemetry (applicationinsights installs OpenTelemetry and
