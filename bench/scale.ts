@@ -462,7 +462,7 @@ export function costMarkdown(m: ScaleMeasurement, prices: Prices): string {
     const day = userDay(m.units, p);
     const high = monthlyCostPer1000(quantities(day, p, m.storage, prices), prices).total;
     const low = monthlyCostPer1000(quantities(day, p, m.storage, prices, shared), prices, shared).total;
-    return `${p.name} $${high.toFixed(2)} … $${low.toFixed(2)} (${fmt(day.durationMs === 0 ? 0 : Object.values(day.executions).reduce((a, b) => a + b, 0))} executions a day)`;
+    return `${p.name} $${high.toFixed(2)} … $${low.toFixed(2)} (${fmt(Object.values(day.executions).reduce((a, b) => a + b, 0))} executions a day)`;
   });
   lines.push(
     '',

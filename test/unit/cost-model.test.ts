@@ -7,6 +7,7 @@ import {
   quantities,
   subtractUnit,
   syncRoundsPerDay,
+  UNIT_NAMES,
   userDay,
   type Prices,
   type Profile,
@@ -39,16 +40,7 @@ const storage: StorageMeasure = {
 
 function units(): Units {
   const u = {} as Units;
-  for (const name of [
-    'read',
-    'write',
-    'change',
-    'syncRound',
-    'reconcile',
-    'renewal',
-    'tokenRefresh',
-  ] as const)
-    u[name] = emptyUnit();
+  for (const name of UNIT_NAMES) u[name] = emptyUnit();
   u.read = {
     executions: { mailActions: 1 },
     durationMs: 10,
