@@ -24,6 +24,27 @@ export interface Trace {
   roundTrips?: Record<string, number>;
   /** How long the handler ran (set when it ends): the execution time Azure bills. */
   durationMs?: number;
+  /**
+   * When the chain of work began (epoch ms): the origin invocation's start, carried by queued
+   * messages, so a sync round can tell how long after a change notification reached us it ran.
+   */
+  originAt: number;
+  /**
+   * A queued invocation: when its message became due (epoch ms): queued, or the end of the delay
+   * it was queued with (a spread timer job is not late while it waits for its turn).
+   */
+  dueAt?: number;
+  /** A message queued with a delay: when the delay ended (epoch ms). */
+  delayedUntil?: number;
+}
+
+/**
+ * How long ago the work this invocation does was asked for: since its origin began (a change
+ * notification received, a timer fired, a user connected) or, for work queued with a delay (a
+ * spread timer job), since the delay ended. The sync lag (shared/sync/engine.ts).
+ */
+export function askedAgoMs(trace: Trace, now = Date.now()): number {
+  return Math.max(0, now - Math.max(trace.originAt, trace.delayedUntil ?? 0));
 }
 
 let running = 0;
@@ -44,6 +65,19 @@ export function onTraceEnd(listener: (trace: Trace) => void): void {
 export const ORIGIN_FIELD = 'originId';
 /** The field a queued message carries the W3C traceparent of the span that queued it in. */
 export const TRACEPARENT_FIELD = 'traceparent';
+/** The field a queued message carries its origin's start in (epoch ms). */
+export const ORIGIN_AT_FIELD = 'originAt';
+/** The field a message queued with a delay carries the end of that delay in (epoch ms). */
+export const DUE_AT_FIELD = 'dueAt';
+
+export interface Carried {
+  originId?: string;
+  traceparent?: string;
+  originAt?: number;
+  /** Read from the message: the end of its delay; given to traced: when it became due. */
+  dueAt?: number;
+  delayedUntil?: number;
+}
 
 const storage = new AsyncLocalStorage<Trace>();
 
@@ -61,33 +95,47 @@ export function takeOrigin(message: unknown): string | undefined {
   return takeCarried(message).originId;
 }
 
-/** Reads (and removes) both fields a queued message carries: its origin and its traceparent. */
-export function takeCarried(message: unknown): { originId?: string; traceparent?: string } {
+const instant = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+
+/**
+ * Reads (and removes) the fields a queued message carries: its origin, its traceparent, when the
+ * origin began and when the message became due.
+ */
+export function takeCarried(message: unknown): Carried {
   if (!message || typeof message !== 'object' || Array.isArray(message)) return {};
   const record = message as Record<string, unknown>;
   const origin = record[ORIGIN_FIELD];
   const traceparent = record[TRACEPARENT_FIELD];
-  delete record[ORIGIN_FIELD];
-  delete record[TRACEPARENT_FIELD];
+  const originAt = instant(record[ORIGIN_AT_FIELD]);
+  const dueAt = instant(record[DUE_AT_FIELD]);
+  for (const field of [ORIGIN_FIELD, TRACEPARENT_FIELD, ORIGIN_AT_FIELD, DUE_AT_FIELD]) delete record[field];
   return {
     ...(typeof origin === 'string' && ID.test(origin) ? { originId: origin } : {}),
     ...(typeof traceparent === 'string' && traceparent.length <= 55 ? { traceparent } : {}),
+    ...(originAt !== undefined ? { originAt } : {}),
+    ...(dueAt !== undefined ? { dueAt } : {}),
   };
 }
 
 /**
- * The message to queue, with the current origin and, when spans are recorded, the traceparent of
- * the active one (objects only; strings go as they are).
+ * The message to queue, with the current origin (and when it began) and, when spans are recorded,
+ * the traceparent of the active one; with `dueAt` when it is queued with a delay (objects only;
+ * strings go as they are).
  */
-export function withOrigin(message: unknown): unknown {
+export function withOrigin(message: unknown, dueAt?: number): unknown {
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return message;
   const trace = currentTrace();
-  if (!trace || !message || typeof message !== 'object' || Array.isArray(message)) return message;
-  if (ORIGIN_FIELD in (message as Record<string, unknown>)) return message;
+  const record = message as Record<string, unknown>;
+  const due = dueAt !== undefined ? { [DUE_AT_FIELD]: dueAt } : {};
+  if (!trace || ORIGIN_FIELD in record) return dueAt !== undefined ? { ...record, ...due } : message;
   const traceparent = currentTraceparent();
   return {
-    ...(message as Record<string, unknown>),
+    ...record,
     [ORIGIN_FIELD]: trace.originId,
+    [ORIGIN_AT_FIELD]: trace.originAt,
     ...(traceparent ? { [TRACEPARENT_FIELD]: traceparent } : {}),
+    ...due,
   };
 }
 
@@ -115,17 +163,21 @@ const LEVELS = ['log', 'trace', 'debug', 'info', 'warn', 'error'] as const;
  */
 export async function traced<T>(
   context: InvocationContext,
-  originId: string | undefined,
+  carried: string | Carried | undefined,
   run: () => Promise<T>,
   span: { kind: SpanKind; trigger: 'http' | 'timer' | 'pubsub'; traceparent?: string } = {
     kind: SpanKind.INTERNAL,
     trigger: 'timer',
   },
 ): Promise<T> {
+  const from: Carried = typeof carried === 'string' ? { originId: carried } : (carried ?? {});
   const trace: Trace = {
     invocationId: context.invocationId,
-    originId: originId ?? context.invocationId,
+    originId: from.originId ?? context.invocationId,
     functionName: context.functionName,
+    originAt: (from.originId ? from.originAt : undefined) ?? Date.now(),
+    ...(from.dueAt !== undefined ? { dueAt: from.dueAt } : {}),
+    ...(from.delayedUntil !== undefined ? { delayedUntil: from.delayedUntil } : {}),
   };
   for (const level of LEVELS) {
     const original = context[level].bind(context);

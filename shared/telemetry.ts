@@ -12,6 +12,7 @@
  */
 import {
   context,
+  createNoopMeter,
   metrics,
   ROOT_CONTEXT,
   SpanKind,
@@ -138,6 +139,10 @@ let instruments:
       tokenRefreshes: ReturnType<ReturnType<typeof meter>['createCounter']>;
       webhookAck: ReturnType<ReturnType<typeof meter>['createHistogram']>;
       eventDeliveries: ReturnType<ReturnType<typeof meter>['createCounter']>;
+      queueWait: ReturnType<ReturnType<typeof meter>['createHistogram']>;
+      queueDepth: ReturnType<ReturnType<typeof meter>['createGauge']>;
+      queueOldest: ReturnType<ReturnType<typeof meter>['createGauge']>;
+      syncLag: ReturnType<ReturnType<typeof meter>['createHistogram']>;
     }
   | undefined;
 
@@ -155,6 +160,22 @@ function metric() {
     }),
     eventDeliveries: meter().createCounter('m365.events.deliveries', {
       description: 'Signed event deliveries to the platform, by outcome',
+    }),
+    queueWait: meter().createHistogram('m365.queue.wait_ms', {
+      description: 'How long a queued message waited after it was due (queued, or its delay ended), by queue',
+      unit: 'ms',
+    }),
+    queueDepth: meter().createGauge('m365.queue.depth', {
+      description: 'Messages in a queue (approximate, delayed ones included), by queue',
+    }),
+    queueOldest: meter().createGauge('m365.queue.oldest_age_s', {
+      description: 'Age of the message at the front of a queue (0 when none is visible), by queue',
+      unit: 's',
+    }),
+    syncLag: meter().createHistogram('m365.sync.lag_ms', {
+      description:
+        'From the change (or the timer turn) that asked for a sync round to the round saved, by resource kind and reason',
+      unit: 'ms',
     }),
   };
   return instruments;
@@ -178,4 +199,27 @@ export function recordWebhookAck(ms: number): void {
 
 export function recordEventDelivery(outcome: 'delivered' | 'failed' | 'dead_lettered'): void {
   metric().eventDeliveries.add(1, { outcome });
+}
+
+export function recordQueueWait(queue: string, ms: number): void {
+  metric().queueWait.record(Math.max(0, ms), { 'messaging.destination.name': queue });
+}
+
+export function recordQueueState(queue: string, depth: number, oldestAgeSeconds: number): void {
+  const attributes = { 'messaging.destination.name': queue };
+  metric().queueDepth.record(depth, attributes);
+  metric().queueOldest.record(Math.max(0, oldestAgeSeconds), attributes);
+}
+
+/** `kind` is the resource's kind (mail, todo, teamschat …), never its id: one series per kind. */
+export function recordSyncLag(kind: string, reason: string, ms: number): void {
+  metric().syncLag.record(Math.max(0, ms), { 'm365.resource_kind': kind, 'm365.sync_reason': reason });
+}
+
+/**
+ * Whether metrics go anywhere: false under the API's no-op provider (no connection string, no
+ * provider a test registered), so work done only to be measured (sampling queues) is skipped.
+ */
+export function metricsRecorded(): boolean {
+  return metrics.getMeter(NAME) !== createNoopMeter();
 }

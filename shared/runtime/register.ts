@@ -12,7 +12,7 @@ import {
   type TimerHandler,
 } from '@azure/functions';
 import { takeCarried, traced } from '../correlation';
-import { SpanKind, startTelemetry } from '../telemetry';
+import { recordQueueWait, SpanKind, startTelemetry } from '../telemetry';
 import { hostRoute } from './routes';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
@@ -74,13 +74,25 @@ const tracedTimer =
       trigger: 'timer',
     });
 const tracedQueue =
-  (handler: StorageQueueHandler): StorageQueueHandler =>
+  (queueName: string, handler: StorageQueueHandler): StorageQueueHandler =>
   async (message, context) => {
-    const { originId, traceparent } = takeCarried(message);
-    await traced(context, originId, async () => await handler(message, context), {
+    const carried = takeCarried(message);
+    // Due when queued (the host's insertionTime, kept across retries) or, for a message queued
+    // with a delay, when the delay ended: the wait after that is the queue's age at dequeue.
+    const inserted = context.triggerMetadata?.insertionTime;
+    const insertedAt =
+      typeof inserted === 'string' || inserted instanceof Date ? new Date(inserted).getTime() : NaN;
+    const dueAt = Math.max(carried.dueAt ?? 0, Number.isNaN(insertedAt) ? 0 : insertedAt) || undefined;
+    if (dueAt !== undefined) recordQueueWait(queueName, Date.now() - dueAt);
+    const from = {
+      ...carried,
+      ...(dueAt !== undefined ? { dueAt } : {}),
+      ...(carried.dueAt !== undefined ? { delayedUntil: carried.dueAt } : {}),
+    };
+    await traced(context, from, async () => await handler(message, context), {
       kind: SpanKind.CONSUMER,
       trigger: 'pubsub',
-      ...(traceparent ? { traceparent } : {}),
+      ...(carried.traceparent ? { traceparent: carried.traceparent } : {}),
     });
   };
 
@@ -130,7 +142,7 @@ export function registerQueue(
   options: { queueName: string; connection?: string; handler: StorageQueueHandler },
 ): void {
   const connection = options.connection ?? 'AzureWebJobsStorage';
-  const handler = tracedQueue(options.handler);
+  const handler = tracedQueue(options.queueName, options.handler);
   record({ kind: 'queue', name, queueName: options.queueName, connection, handler });
   if (!recordOnly) app.storageQueue(name, { queueName: options.queueName, connection, handler });
 }

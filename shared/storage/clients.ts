@@ -114,9 +114,12 @@ export async function queueClient(
 
 const ensuredTables = new Set<string>();
 
-/** A table client whose table exists (created once per process). */
-export async function table(tableName: string): Promise<TableClient> {
-  const client = await tableClient(tableName);
+/**
+ * A table client whose table exists (created once per process), in the account of a storage
+ * setting: AzureWebJobsStorage unless a shard's is given (shared/storage/shards.ts).
+ */
+export async function table(tableName: string, setting = 'AzureWebJobsStorage'): Promise<TableClient> {
+  const client = await tableClient(tableName, setting);
   const key = `${client.url}|${tableName}`;
   if (!ensuredTables.has(key)) {
     try {
@@ -147,7 +150,11 @@ export async function enqueue(
     ensuredQueues.add(client.url);
   }
   // Object messages carry the origin of the work on (shared/correlation.ts).
-  const text = typeof message === 'string' ? message : JSON.stringify(withOrigin(message));
+  // A delayed message says when it is due: waiting for its turn is not lateness (the queue wait
+  // and sync lag metrics, shared/telemetry.ts).
+  const delay = options.visibilityTimeoutSeconds ?? 0;
+  const dueAt = delay > 0 ? Date.now() + delay * 1000 : undefined;
+  const text = typeof message === 'string' ? message : JSON.stringify(withOrigin(message, dueAt));
   countRoundTrip(`queue:${queueName} POST`);
   await client.sendMessage(Buffer.from(text, 'utf8').toString('base64'), {
     visibilityTimeout: options.visibilityTimeoutSeconds,

@@ -22,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { GraphError, graphRequest, type GraphCall } from '../graph/client';
+import { askedAgoMs, currentTrace } from '../correlation';
 import { Problem } from '../http/problem';
 import { getConnection } from '../storage/connections';
 import { appendChanges, changeKeyOf, eraseChanges, type NewChange } from './feed';
@@ -35,6 +36,7 @@ import {
   type Item,
   type ResourceDef,
 } from './resources';
+import { recordSyncLag } from '../telemetry';
 import { syncSettings } from './settings';
 import {
   acquireLease,
@@ -264,10 +266,16 @@ async function runRound(job: SyncJob, options: RoundOptions): Promise<RoundResul
         : {}),
     };
     await releaseLease(lease, outcome);
+    // The sync lag: from the change (or the timer turn) that asked for this round to its save.
+    const trace = currentTrace();
+    const lagMs = trace ? Math.round(askedAgoMs(trace)) : undefined;
+    if (lagMs !== undefined) recordSyncLag(job.resource.split(':')[0]!, job.reason, lagMs);
     log.log(
       JSON.stringify({
         event: 'sync_round',
         resource: job.resource,
+        reason: job.reason,
+        ...(lagMs !== undefined ? { lagMs } : {}),
         mode,
         pages: round.pages,
         requests: round.requests,

@@ -615,6 +615,9 @@ describe('operations: workbook and alert rules (docs/operations.md)', () => {
       'feed_degraded',
       'app_credentials_invalid',
       'connection_reauth_required',
+      'm365.sync.lag_ms',
+      'm365.queue.oldest_age_s',
+      'messaging.destination.name',
     ])
       expect({ needle, found: source.includes(needle) }).toEqual({ needle, found: true });
     expect(read('shared/graph/middleware.ts')).toContain('`graph ${method}`');

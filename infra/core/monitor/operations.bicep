@@ -53,13 +53,19 @@ traces
   {
     name: 'sync-behind'
     severity: 3
-    description: 'Sync is falling behind: notifications went quiet for a feed, or delta rounds keep failing.'
+    description: 'Sync is falling behind: feeds went quiet or delta rounds keep failing, a round was saved more than 15 minutes after its change, or a queue holds work waiting over 15 minutes.'
     query: '''
 union
-  (traces | where message has "feed_degraded" or message has "feed_recovery_failed"),
-  (requests | where name == "syncWorker" and success == false)
-| summarize n = count()
-| where n >= 10
+  (union
+    (traces | where message has "feed_degraded" or message has "feed_recovery_failed"),
+    (requests | where name == "syncWorker" and success == false)
+  | summarize n = count()
+  | where n >= 10),
+  (customMetrics | where name == "m365.sync.lag_ms" | summarize worst = max(valueMax) | where worst > 900000),
+  (customMetrics
+  | where name == "m365.queue.oldest_age_s" and not(tostring(customDimensions["messaging.destination.name"]) endswith "-poison")
+  | summarize oldest = max(valueMax)
+  | where oldest > 900)
 '''
   }
   {

@@ -1,0 +1,37 @@
+/**
+ * Queue depth and age for operators (issue 38; docs/operations.md): every queue of the app's
+ * storage account, its approximate message count and the age of the message at its front. Azure
+ * Storage's own QueueMessageCount metric is per account and hourly; a backlog must show within
+ * minutes (the `sync-behind` alert reads the age). Delayed messages (a spread timer's jobs) count
+ * in the depth but are invisible to a peek, so they never look old while they wait for their turn.
+ */
+import { countRoundTrip } from '../meter';
+import { recordQueueState } from '../telemetry';
+import { queueServiceClient } from './clients';
+
+export interface QueueState {
+  queue: string;
+  depth: number;
+  /** Seconds since the front visible message was queued; 0 when none is visible. */
+  oldestAgeSeconds: number;
+}
+
+export async function sampleQueues(now = Date.now()): Promise<QueueState[]> {
+  const service = await queueServiceClient();
+  const states: QueueState[] = [];
+  countRoundTrip('queue:* GET');
+  for await (const q of service.listQueues()) {
+    const client = service.getQueueClient(q.name);
+    countRoundTrip(`queue:${q.name} GET`);
+    const depth = (await client.getProperties()).approximateMessagesCount ?? 0;
+    let oldestAgeSeconds = 0;
+    if (depth > 0) {
+      countRoundTrip(`queue:${q.name} GET`);
+      const front = (await client.peekMessages({ numberOfMessages: 1 })).peekedMessageItems[0];
+      if (front) oldestAgeSeconds = Math.max(0, Math.round((now - front.insertedOn.getTime()) / 1000));
+    }
+    states.push({ queue: q.name, depth, oldestAgeSeconds });
+  }
+  for (const s of states) recordQueueState(s.queue, s.depth, s.oldestAgeSeconds);
+  return states;
+}
