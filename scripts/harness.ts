@@ -103,6 +103,13 @@ export function configureEnv(
     SYNC_SAFETY_NET_MINUTES: '15',
     SUBSCRIPTION_RECONCILE_MINUTES: '30',
     TIMER_SPREAD_MINUTES: '0',
+    // One storage account unless this app is given shards (an earlier app's must not linger).
+    STORAGE_SHARDS: '',
+    ...Object.fromEntries(
+      Object.keys(process.env)
+        .filter((k) => /^STORAGE_SHARD_\d+$/.test(k))
+        .map((k) => [k, '']),
+    ),
     ...extra,
   };
   for (const [k, v] of Object.entries(env)) {
@@ -132,6 +139,19 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
   if (!env.AzureWebJobsStorage && !process.env.HARNESS_STORAGE) {
     own = await startAzurite();
     env.AzureWebJobsStorage = own.connectionString;
+  }
+  // Storage shards (shared/storage/shards.ts): STORAGE_SHARDS in the options, or HARNESS_SHARDS for
+  // a whole run, gets each extra shard its own Azurite unless its setting is given.
+  const shards = Number(env.STORAGE_SHARDS ?? process.env.HARNESS_SHARDS ?? '1');
+  const extra: RunningAzurite[] = [];
+  if (shards > 1) {
+    env.STORAGE_SHARDS = String(shards);
+    for (let k = 1; k < shards; k++) {
+      if (env[`STORAGE_SHARD_${k}`]) continue;
+      const shard = await startAzurite();
+      extra.push(shard);
+      env[`STORAGE_SHARD_${k}`] = shard.connectionString;
+    }
   }
   options = { ...options, env };
   // Route registration reads MICROSOFT_REDIRECT_URI for the callback path; the port comes later.
@@ -168,6 +188,7 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
       await host.stop();
       await sandbox.stop();
       await own?.stop();
+      for (const shard of extra) await shard.stop();
     },
   };
 }

@@ -191,6 +191,11 @@ export const configSchema = z.object({
     .min(30)
     .max(180)
     .default(120),
+  /**
+   * Storage accounts the users' rows are spread across by a hash of the user (shared/storage/
+   * shards.ts): shard 0 is AzureWebJobsStorage, shard k the setting STORAGE_SHARD_{k}.
+   */
+  STORAGE_SHARDS: z.coerce.number().int('must be a whole number').min(1).max(64).default(1),
   /** Mail folders tracked besides the Inbox: well-known names (archive, sentitems) or folder ids. */
   SYNC_MAIL_FOLDERS: z
     .string()
@@ -322,6 +327,16 @@ function crossSettingProblems(c: Record<string, string>): Array<[string, string]
         'is missing and so is CALLER_JWKS_URL: callers must be verifiable with one of them',
       ]);
     }
+  }
+  // Every shard names its account, in either of AzureWebJobsStorage's forms.
+  const shards = Number(c.STORAGE_SHARDS ?? '1');
+  for (let k = 1; Number.isInteger(shards) && k < Math.min(shards, 64); k++) {
+    const name = `STORAGE_SHARD_${k}`;
+    if (![name, `${name}__accountName`, `${name}__tableServiceUri`].some((n) => c[n] !== undefined))
+      problems.push([
+        name,
+        `is missing: STORAGE_SHARDS is ${shards}, so shard ${k} needs its storage account`,
+      ]);
   }
   const cloud = (CLOUD_NAMES as readonly string[]).includes(c.MICROSOFT_CLOUD ?? 'global')
     ? CLOUDS[(c.MICROSOFT_CLOUD ?? 'global') as CloudName]

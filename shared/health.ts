@@ -5,6 +5,7 @@
  */
 import { ConfigError, getConfig, type AppConfig } from './config';
 import { queueServiceClient, tableClient } from './storage/clients';
+import { HOME_SETTING, shardSettings } from './storage/shards';
 
 export interface PartHealth {
   name: string;
@@ -103,6 +104,19 @@ export function contributeHealthMetrics(fn: () => Record<string, unknown>): void
   contributors.push(fn);
 }
 
+/** Listing one entity of a possibly missing table still proves the account's Table service answers. */
+async function probeTables(setting: string): Promise<void> {
+  const client = await tableClient('health', setting);
+  const iter = client
+    .listEntities({ queryOptions: { filter: "PartitionKey eq 'health'" } })
+    .byPage({ maxPageSize: 1 });
+  try {
+    await iter.next();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  }
+}
+
 export async function checkHealth(): Promise<HealthReport> {
   let config: AppConfig;
   try {
@@ -117,18 +131,11 @@ export async function checkHealth(): Promise<HealthReport> {
   }
   const checks: Array<Promise<PartHealth>> = [
     Promise.resolve({ name: 'configuration', ok: true, latencyMs: 0 }),
-    timed('tableStorage', async () => {
-      const client = await tableClient('health');
-      // Listing one entity of a possibly missing table still proves the service answers.
-      const iter = client
-        .listEntities({ queryOptions: { filter: "PartitionKey eq 'health'" } })
-        .byPage({ maxPageSize: 1 });
-      try {
-        await iter.next();
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-      }
-    }),
+    timed('tableStorage', async () => await probeTables(HOME_SETTING)),
+    // Each further storage shard holds users' rows: one it cannot reach fails their requests.
+    ...shardSettings()
+      .slice(1)
+      .map((setting, i) => timed(`tableStorageShard${i + 1}`, async () => await probeTables(setting))),
     timed('queueStorage', async () => {
       const client = await queueServiceClient();
       await client.listQueues().byPage({ maxPageSize: 1 }).next();

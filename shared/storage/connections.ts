@@ -4,7 +4,7 @@
  * shared/crypto/envelope.ts). Tokens never appear in clear in any column.
  */
 import type { TableEntityResult } from '@azure/data-tables';
-import { table } from './clients';
+import { everyShard, userTable } from './shards';
 
 export const CONNECTIONS_TABLE = 'connections';
 const ROW = 'microsoft';
@@ -107,7 +107,7 @@ function status(err: unknown): number | undefined {
 }
 
 export async function getConnection(userId: string): Promise<Connection | undefined> {
-  const client = await table(CONNECTIONS_TABLE);
+  const client = await userTable(CONNECTIONS_TABLE, userId);
   try {
     return fromRow(await client.getEntity<Record<string, unknown>>(userId, ROW));
   } catch (err) {
@@ -145,7 +145,7 @@ export async function saveConnection(
   c: Connection,
   options: { replace?: boolean } = {},
 ): Promise<string | undefined> {
-  const client = await table(CONNECTIONS_TABLE);
+  const client = await userTable(CONNECTIONS_TABLE, c.userId);
   try {
     if (c.etag) {
       const res = await client.updateEntity(toRow(c), 'Replace', { etag: c.etag });
@@ -167,7 +167,7 @@ export async function patchConnection(
   fields: Partial<Omit<Connection, 'userId' | 'cacheData' | 'etag'>>,
   etag = '*',
 ): Promise<void> {
-  const client = await table(CONNECTIONS_TABLE);
+  const client = await userTable(CONNECTIONS_TABLE, userId);
   const entity: Row = { partitionKey: userId, rowKey: ROW };
   for (const [key, value] of Object.entries(fields)) entity[key] = value ?? '';
   try {
@@ -178,7 +178,7 @@ export async function patchConnection(
 }
 
 export async function deleteConnection(userId: string): Promise<boolean> {
-  const client = await table(CONNECTIONS_TABLE);
+  const client = await userTable(CONNECTIONS_TABLE, userId);
   try {
     await client.deleteEntity(userId, ROW);
     return true;
@@ -190,12 +190,16 @@ export async function deleteConnection(userId: string): Promise<boolean> {
   }
 }
 
-/** Every connection (maintenance: key rotation, keep-alive fan-out). */
+/**
+ * Every connection (maintenance: key rotation, keep-alive, the timers' fan-out), shard after
+ * shard (shared/storage/shards.ts).
+ */
 export async function* listConnections(filter?: string): AsyncGenerator<Connection> {
-  const client = await table(CONNECTIONS_TABLE);
-  for await (const row of client.listEntities<Record<string, unknown>>({
-    queryOptions: { filter: filter ?? `RowKey eq '${ROW}'` },
-  })) {
-    yield fromRow(row);
+  for (const client of await everyShard(CONNECTIONS_TABLE)) {
+    for await (const row of client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: filter ?? `RowKey eq '${ROW}'` },
+    })) {
+      yield fromRow(row);
+    }
   }
 }

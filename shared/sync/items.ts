@@ -6,9 +6,10 @@
  * last state (so a deletion can say what went), and the stamp of the full-sync round that last
  * saw it (items a full resync didn't see are gone).
  */
-import type { TableEntityResult, TransactionAction } from '@azure/data-tables';
+import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { decodeOrRaw } from '../http/url';
-import { deleteRows, table } from '../storage/clients';
+import { deleteRows } from '../storage/clients';
+import { userTable } from '../storage/shards';
 import { str, type Summary } from './resources';
 
 export const ITEMS_TABLE = 'items';
@@ -55,7 +56,7 @@ export async function getIndexed(
   resource: string,
   ids: readonly string[],
 ): Promise<Map<string, IndexedItem>> {
-  const client = await table(ITEMS_TABLE);
+  const client = await userTable(ITEMS_TABLE, userId);
   const pk = partitionOf(userId, resource);
   const out = new Map<string, IndexedItem>();
   let next = 0;
@@ -86,7 +87,7 @@ export async function putIndexed(
   options: { fresh?: boolean } = {},
 ): Promise<void> {
   if (items.length === 0) return;
-  const client = await table(ITEMS_TABLE);
+  const client = await userTable(ITEMS_TABLE, userId);
   const pk = partitionOf(userId, resource);
   for (let i = 0; i < items.length; i += TX_MAX) {
     const entities = items.slice(i, i + TX_MAX).map((item) => ({
@@ -116,7 +117,7 @@ export async function* unseenItems(
   resource: string,
   stamp: string,
 ): AsyncGenerator<IndexedItem> {
-  const client = await table(ITEMS_TABLE);
+  const client = await userTable(ITEMS_TABLE, userId);
   const pk = partitionOf(userId, resource).replace(/'/g, "''");
   const rows = client.listEntities<Record<string, unknown>>({
     queryOptions: {
@@ -128,7 +129,7 @@ export async function* unseenItems(
 
 /** Every index row of one (user, resource). */
 export async function* allIndexed(userId: string, resource: string): AsyncGenerator<IndexedItem> {
-  const client = await table(ITEMS_TABLE);
+  const client = await userTable(ITEMS_TABLE, userId);
   const pk = partitionOf(userId, resource).replace(/'/g, "''");
   const rows = client.listEntities<Record<string, unknown>>({
     queryOptions: { filter: `PartitionKey eq '${pk}'` },
@@ -138,7 +139,7 @@ export async function* allIndexed(userId: string, resource: string): AsyncGenera
 
 /** Every index row of a user, across resources (export), with the resource it belongs to. */
 async function* userRows(userId: string): AsyncGenerator<TableEntityResult<Record<string, unknown>>> {
-  const client = await table(ITEMS_TABLE);
+  const client = await userTable(ITEMS_TABLE, userId);
   const low = `${userId}~`.replace(/'/g, "''");
   const high = `${userId}\u007f`.replace(/'/g, "''");
   const rows = client.listEntities<Record<string, unknown>>({
@@ -160,7 +161,7 @@ export async function exportIndexed(userId: string): Promise<Array<IndexedItem &
 
 /** Deletes the rows `source` lists, in transactions of up to TX_MAX rows of one partition. */
 async function deleteListed(
-  client: Awaited<ReturnType<typeof table>>,
+  client: TableClient,
   source: AsyncIterable<{ partitionKey?: string; rowKey?: string }>,
 ): Promise<number> {
   let n = 0;
@@ -183,7 +184,7 @@ async function deleteListed(
 
 /** Deletes index rows: every resource of a user, or one resource. */
 export async function eraseIndexed(userId: string, resource?: string): Promise<number> {
-  const client = await table(ITEMS_TABLE);
+  const client = await userTable(ITEMS_TABLE, userId);
   const source =
     resource === undefined
       ? userRows(userId)
@@ -198,7 +199,7 @@ export async function eraseIndexed(userId: string, resource?: string): Promise<n
 
 /** Drops tombstones (deleted rows) last touched before the cutoff, across the user's resources. */
 export async function purgeTombstones(userId: string, cutoffIso: string): Promise<number> {
-  const client = await table(ITEMS_TABLE);
+  const client = await userTable(ITEMS_TABLE, userId);
   const low = `${userId}~`.replace(/'/g, "''");
   const high = `${userId}\u007f`.replace(/'/g, "''");
   const rows = client.listEntities<Record<string, unknown>>({

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { TableEntityResult } from '@azure/data-tables';
 import { decodeOrRaw } from '../http/url';
-import { erasePartition, table } from '../storage/clients';
+import { erasePartition } from '../storage/clients';
+import { userTable } from '../storage/shards';
 import type { ResourceKey } from './jobs';
 
 export const SYNCSTATE_TABLE = 'syncstate';
@@ -78,7 +79,7 @@ function toRow(s: Partial<SyncState> & { userId: string; resource: string }): Ro
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
 
 export async function getSyncState(userId: string, resource: string): Promise<SyncState | undefined> {
-  const client = await table(SYNCSTATE_TABLE);
+  const client = await userTable(SYNCSTATE_TABLE, userId);
   try {
     return fromRow(await client.getEntity<Record<string, unknown>>(userId, rowKeyOf(resource)));
   } catch (err) {
@@ -88,7 +89,7 @@ export async function getSyncState(userId: string, resource: string): Promise<Sy
 }
 
 export async function listSyncStates(userId: string): Promise<SyncState[]> {
-  const client = await table(SYNCSTATE_TABLE);
+  const client = await userTable(SYNCSTATE_TABLE, userId);
   const out: SyncState[] = [];
   const rows = client.listEntities<Record<string, unknown>>({
     queryOptions: { filter: `PartitionKey eq '${userId.replace(/'/g, "''")}'` },
@@ -130,7 +131,7 @@ export async function acquireLease(
   resource: ResourceKey,
   now = Date.now(),
 ): Promise<Lease | LeaseHeld> {
-  const client = await table(SYNCSTATE_TABLE);
+  const client = await userTable(SYNCSTATE_TABLE, userId);
   const id = randomUUID();
   const leaseUntil = new Date(now + LEASE_MS).toISOString();
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -173,7 +174,7 @@ export async function acquireLease(
  * with it, which is what it should do: it must not absorb what arrived after the sign-in.
  */
 export async function markFollowSince(userId: string, resource: ResourceKey, since: string): Promise<void> {
-  const client = await table(SYNCSTATE_TABLE);
+  const client = await userTable(SYNCSTATE_TABLE, userId);
   try {
     await client.createEntity(toRow({ userId, resource, status: 'idle', items: 0, followSince: since }));
     return;
@@ -201,7 +202,7 @@ export async function releaseLease(lease: Lease, outcome: Partial<SyncState>): P
 
 /** Merges into the sync state row only while it still carries our lease's ETag (LeaseLost otherwise). */
 async function mergeUnderLease(lease: Lease, fields: Partial<SyncState>): Promise<void> {
-  const client = await table(SYNCSTATE_TABLE);
+  const client = await userTable(SYNCSTATE_TABLE, lease.userId);
   try {
     const res = await client.updateEntity(
       toRow({ ...fields, userId: lease.userId, resource: lease.resource }),
@@ -216,7 +217,7 @@ async function mergeUnderLease(lease: Lease, fields: Partial<SyncState>): Promis
 }
 
 export async function deleteSyncState(userId: string, resource: string): Promise<void> {
-  const client = await table(SYNCSTATE_TABLE);
+  const client = await userTable(SYNCSTATE_TABLE, userId);
   await client.deleteEntity(userId, rowKeyOf(resource)).catch((err: unknown) => {
     if (statusOf(err) !== 404) throw err;
   });
@@ -225,7 +226,7 @@ export async function deleteSyncState(userId: string, resource: string): Promise
 export async function eraseSyncStates(userId: string): Promise<number> {
   const states = await listSyncStates(userId);
   for (const s of states) await deleteSyncState(userId, s.resource);
-  return states.length + (await erasePartition(await table(SYNC_RERUNS_TABLE), userId));
+  return states.length + (await erasePartition(await userTable(SYNC_RERUNS_TABLE, userId), userId));
 }
 
 /**
@@ -234,7 +235,7 @@ export async function eraseSyncStates(userId: string): Promise<number> {
  * round asked; returns false when that round was already asked (nothing more to do).
  */
 export async function requestRerun(userId: string, resource: ResourceKey, holder: string): Promise<boolean> {
-  const client = await table(SYNC_RERUNS_TABLE);
+  const client = await userTable(SYNC_RERUNS_TABLE, userId);
   const current = await client
     .getEntity<{ holder?: string }>(userId, rowKeyOf(resource))
     .catch((err: unknown) => {
@@ -255,7 +256,7 @@ export async function rerunRequested(
   resource: ResourceKey,
   leaseId: string,
 ): Promise<boolean> {
-  const client = await table(SYNC_RERUNS_TABLE);
+  const client = await userTable(SYNC_RERUNS_TABLE, userId);
   try {
     const row = await client.getEntity<{ holder?: string }>(userId, rowKeyOf(resource));
     return row.holder === leaseId;

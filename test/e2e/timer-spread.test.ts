@@ -9,9 +9,11 @@ import { resetConfig } from '../../shared/config';
 import { queueClient } from '../../shared/storage/clients';
 import { getConnection, type Connection } from '../../shared/storage/connections';
 import { SYNC_JOBS_QUEUE } from '../../shared/sync/jobs';
+import { listSyncStates } from '../../shared/sync/state';
 import { fanOutSync, isNotified, resourcesFor, userTurn } from '../../shared/sync/plan';
 import { fanOutRenewals, RENEWALS_QUEUE } from '../../shared/webhooks/renewal';
 import { startTestApp, type TestApp } from '../support/app';
+import { waitFor, waitForQuiet } from '../support/sandbox';
 
 const PRODUCT = {
   SYNC_SAFETY_NET_MINUTES: '60',
@@ -32,6 +34,13 @@ beforeAll(async () => {
     userId: 'timer-spread-user',
   });
   connection = (await getConnection(userId))!;
+  // The connect's first rounds discover resources (the To Do round finds the lists, whose own
+  // rounds then follow): the plan below must see them all, not race them.
+  await waitFor(async () => {
+    const states = await listSyncStates(userId);
+    return states.some((s) => s.resource.startsWith('todo:')) && states.every((s) => s.lastSuccessAt);
+  }, 30_000);
+  await waitForQuiet(t.sandbox);
   for (const [k, v] of Object.entries(PRODUCT)) {
     saved[k] = process.env[k];
     process.env[k] = v;
