@@ -61,6 +61,11 @@ param returnUrlAllowlist string
 param publicBaseUrl string = ''
 
 @minValue(1)
+@maxValue(64)
+@description('Storage accounts the users\' rows are spread across by a hash of the user id (STORAGE_SHARDS, docs/scale.md): 1 keeps them all in the host account; 8 for a million users. Fixed once users are connected.')
+param storageShards int = 1
+
+@minValue(1)
 @maxValue(1000)
 @description('Flex Consumption scale-out limit.')
 param maximumInstanceCount int = 100
@@ -126,6 +131,18 @@ module storage 'core/storage/storage-account.bicep' = {
   }
 }
 
+// Shards 1 … storageShards-1; shard 0 is the host account above.
+module storageShardAccounts 'core/storage/storage-shard.bicep' = [for k in range(1, storageShards - 1): {
+  name: 'storage-shard-${k}'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}s${k}'
+    location: location
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+  }
+}]
+
 module keyVault 'core/security/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
@@ -160,6 +177,7 @@ module api 'app/api.bicep' = {
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
+    storageShardAccountNames: [for (k, i) in range(1, storageShards - 1): storageShardAccounts[i].outputs.name]
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultUri: keyVault.outputs.uri

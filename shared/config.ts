@@ -196,6 +196,11 @@ export const configSchema = z.object({
    * shards.ts): shard 0 is AzureWebJobsStorage, shard k the setting STORAGE_SHARD_{k}.
    */
   STORAGE_SHARDS: z.coerce.number().int('must be a whole number').min(1).max(64).default(1),
+  /** Shards 1 … n-1 as storage account names, reached with AzureWebJobsStorage's identity. */
+  STORAGE_SHARD_ACCOUNTS: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}(,[a-z0-9]{3,24})*$/, 'must be storage account names, comma-separated')
+    .optional(),
   /** Mail folders tracked besides the Inbox: well-known names (archive, sentitems) or folder ids. */
   SYNC_MAIL_FOLDERS: z
     .string()
@@ -328,16 +333,22 @@ function crossSettingProblems(c: Record<string, string>): Array<[string, string]
       ]);
     }
   }
-  // Every shard names its account, in either of AzureWebJobsStorage's forms.
+  // Every shard names its account: in either of AzureWebJobsStorage's forms, or in the list.
   const shards = Number(c.STORAGE_SHARDS ?? '1');
-  for (let k = 1; Number.isInteger(shards) && k < Math.min(shards, 64); k++) {
+  const listed = (c.STORAGE_SHARD_ACCOUNTS ?? '').split(',').filter((a) => a.trim()).length;
+  for (let k = listed + 1; Number.isInteger(shards) && k < Math.min(shards, 64); k++) {
     const name = `STORAGE_SHARD_${k}`;
     if (![name, `${name}__accountName`, `${name}__tableServiceUri`].some((n) => c[n] !== undefined))
       problems.push([
         name,
-        `is missing: STORAGE_SHARDS is ${shards}, so shard ${k} needs its storage account`,
+        `is missing: STORAGE_SHARDS is ${shards}, so shard ${k} needs its storage account (this setting, or a name in STORAGE_SHARD_ACCOUNTS)`,
       ]);
   }
+  if (listed > 0 && listed !== shards - 1)
+    problems.push([
+      'STORAGE_SHARD_ACCOUNTS',
+      `names ${listed} accounts but STORAGE_SHARDS is ${shards}: it lists shards 1 to ${shards - 1}`,
+    ]);
   const cloud = (CLOUD_NAMES as readonly string[]).includes(c.MICROSOFT_CLOUD ?? 'global')
     ? CLOUDS[(c.MICROSOFT_CLOUD ?? 'global') as CloudName]
     : undefined;

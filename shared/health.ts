@@ -5,7 +5,7 @@
  */
 import { ConfigError, getConfig, type AppConfig } from './config';
 import { queueServiceClient, tableClient } from './storage/clients';
-import { HOME_SETTING, shardSettings } from './storage/shards';
+import { HOME_SETTING, resolvedShardSetting, shardCount } from './storage/shards';
 
 export interface PartHealth {
   name: string;
@@ -133,9 +133,9 @@ export async function checkHealth(): Promise<HealthReport> {
     Promise.resolve({ name: 'configuration', ok: true, latencyMs: 0 }),
     timed('tableStorage', async () => await probeTables(HOME_SETTING)),
     // Each further storage shard holds users' rows: one it cannot reach fails their requests.
-    ...shardSettings()
-      .slice(1)
-      .map((setting, i) => timed(`tableStorageShard${i + 1}`, async () => await probeTables(setting))),
+    ...Array.from({ length: shardCount() - 1 }, (_, i) =>
+      timed(`tableStorageShard${i + 1}`, async () => await probeTables(resolvedShardSetting(i + 1))),
+    ),
     timed('queueStorage', async () => {
       const client = await queueServiceClient();
       await client.listQueues().byPage({ maxPageSize: 1 }).next();

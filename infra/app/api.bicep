@@ -13,6 +13,8 @@ param tags object = {}
 param identityId string
 param identityClientId string
 param storageAccountName string
+@description('Storage shard accounts 1 … n-1 (docs/scale.md); empty for one account.')
+param storageShardAccountNames array = []
 param deploymentContainerName string
 param applicationInsightsName string
 param keyVaultUri string
@@ -103,6 +105,10 @@ var appSettings = {
   AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
   AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
   AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+  // Users' rows spread across accounts by hash (shared/storage/shards.ts); the listed shards are
+  // reached with the same identity.
+  STORAGE_SHARDS: string(length(storageShardAccountNames) + 1)
+  STORAGE_SHARD_ACCOUNTS: join(storageShardAccountNames, ',')
   // DefaultAzureCredential / ManagedIdentityCredential pick the user-assigned identity by this.
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString

@@ -46,6 +46,8 @@ resource "azurerm_function_app_flex_consumption" "api" {
     AzureWebJobsStorage__blobServiceUri       = azurerm_storage_account.main.primary_blob_endpoint
     AzureWebJobsStorage__queueServiceUri      = azurerm_storage_account.main.primary_queue_endpoint
     AzureWebJobsStorage__tableServiceUri      = azurerm_storage_account.main.primary_table_endpoint
+    STORAGE_SHARDS                            = tostring(var.storage_shards)
+    STORAGE_SHARD_ACCOUNTS                    = join(",", azurerm_storage_account.shard[*].name)
     AZURE_CLIENT_ID                           = azurerm_user_assigned_identity.app.client_id
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "ClientId=${azurerm_user_assigned_identity.app.client_id};Authorization=AAD"
     KEY_VAULT_URL                             = azurerm_key_vault.main.vault_uri

@@ -3,6 +3,8 @@
 locals {
   table_names = ["connections", "oauthstates", "subscriptions", "syncstate", "items", "changes", "audit"]
   queue_names = ["graph-notifications", "sync-jobs", "m365-changes"]
+  # The per-user tables that live in a shard today (shared/storage/shards.ts).
+  shard_table_names = ["connections", "syncstate", "syncreruns", "items"]
 }
 
 resource "azurerm_storage_account" "main" {
@@ -46,4 +48,50 @@ resource "azapi_resource" "queue" {
   name      = each.value
   parent_id = "${azurerm_storage_account.main.id}/queueServices/default"
   body      = {}
+}
+
+# Storage shards 1 … storage_shards-1 (docs/scale.md; shard 0 is the account above): the rows of
+# the users a hash of their id assigns to each (shared/storage/shards.ts), with the same security
+# defaults and the one role the app needs there, Storage Table Data Contributor. The same as
+# infra/core/storage/storage-shard.bicep.
+resource "azurerm_storage_account" "shard" {
+  count = var.storage_shards - 1
+
+  name                            = "${local.abbrs.storageStorageAccounts}${local.resource_token}s${count.index + 1}"
+  resource_group_name             = azurerm_resource_group.main.name
+  location                        = azurerm_resource_group.main.location
+  account_kind                    = "StorageV2"
+  account_tier                    = "Standard"
+  account_replication_type        = "LRS"
+  access_tier                     = "Hot"
+  shared_access_key_enabled       = false
+  default_to_oauth_authentication = true
+  allow_nested_items_to_be_public = false
+  min_tls_version                 = "TLS1_2"
+  https_traffic_only_enabled      = true
+  public_network_access_enabled   = true
+  tags                            = local.tags
+}
+
+resource "azapi_resource" "shard_table" {
+  for_each = {
+    for pair in setproduct(range(var.storage_shards - 1), local.shard_table_names) :
+    "${pair[0]}/${pair[1]}" => { shard = pair[0], table = pair[1] }
+  }
+
+  type      = "Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01"
+  name      = each.value.table
+  parent_id = "${azurerm_storage_account.shard[each.value.shard].id}/tableServices/default"
+  body      = {}
+}
+
+resource "azurerm_role_assignment" "shard_table" {
+  count = var.storage_shards - 1
+
+  name                             = uuidv5("url", "${azurerm_storage_account.shard[count.index].id}/${azurerm_user_assigned_identity.app.principal_id}/${local.role_definition_ids.storage_table_data_contributor}")
+  scope                            = azurerm_storage_account.shard[count.index].id
+  role_definition_id               = "/subscriptions/${var.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/${local.role_definition_ids.storage_table_data_contributor}"
+  principal_id                     = azurerm_user_assigned_identity.app.principal_id
+  principal_type                   = "ServicePrincipal"
+  skip_service_principal_aad_check = true
 }

@@ -182,6 +182,22 @@ variable "public_base_url" {
   }
 }
 
+variable "storage_shards" {
+  type        = number
+  nullable    = false
+  default     = 1
+  description = <<-EOT
+    Storage accounts the users' rows are spread across by a hash of the user id (STORAGE_SHARDS,
+    docs/scale.md): 1 keeps them all in the host account; 8 for a million users. Fixed once users
+    are connected.
+  EOT
+
+  validation {
+    condition     = var.storage_shards >= 1 && var.storage_shards <= 64 && floor(var.storage_shards) == var.storage_shards
+    error_message = "storage_shards must be a whole number from 1 to 64."
+  }
+}
+
 variable "maximum_instance_count" {
   type        = number
   nullable    = false

@@ -7,8 +7,10 @@
  *
  * Shard 0 is `AzureWebJobsStorage` (the Functions host's own account: queues, and every table
  * keyed by something other than a user); shard k is the storage setting `STORAGE_SHARD_{k}`, in
- * the same forms (a connection string, or `STORAGE_SHARD_{k}__accountName` with managed identity).
- * `STORAGE_SHARDS` is how many there are (default 1: everything in AzureWebJobsStorage, as before).
+ * the same forms (a connection string, or `STORAGE_SHARD_{k}__accountName` with managed identity),
+ * or the k-th name in `STORAGE_SHARD_ACCOUNTS` (what the templates set: account names, reached with
+ * AzureWebJobsStorage's managed identity). `STORAGE_SHARDS` is how many there are (default 1:
+ * everything in AzureWebJobsStorage, as before).
  *
  * The shard of a user is a jump consistent hash (Lamping & Veach, 2014,
  * https://arxiv.org/abs/1406.2294) of the owner: stable for a given count, and growing the count
@@ -36,11 +38,6 @@ export function shardCount(env: Env = process.env): number {
 /** The storage setting of shard k. */
 export function shardSetting(k: number): string {
   return k === 0 ? HOME_SETTING : `STORAGE_SHARD_${k}`;
-}
-
-/** Every shard's setting, shard 0 first. */
-export function shardSettings(env: Env = process.env): string[] {
-  return Array.from({ length: shardCount(env) }, (_, k) => shardSetting(k));
 }
 
 /**
@@ -72,12 +69,49 @@ export function shardOf(principal: string, count = shardCount()): number {
   return jumpHash(digest.readBigUInt64BE(0), count);
 }
 
+export const SHARD_ACCOUNTS_SETTING = 'STORAGE_SHARD_ACCOUNTS';
+
+/** The account names STORAGE_SHARD_ACCOUNTS lists (shard 1 first). */
+export function listedShardAccounts(env: Env = process.env): string[] {
+  return (env[SHARD_ACCOUNTS_SETTING] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Shards named in STORAGE_SHARD_ACCOUNTS become identity-based settings of their own
+ * (STORAGE_SHARD_k__accountName, with AzureWebJobsStorage's identity), which the storage clients
+ * read like any other; an explicit STORAGE_SHARD_k setting wins.
+ */
+export function expandShardAccounts(env: Env = process.env): void {
+  listedShardAccounts(env).forEach((account, i) => {
+    const setting = shardSetting(i + 1);
+    if (env[setting] || env[`${setting}__accountName`] || env[`${setting}__tableServiceUri`]) return;
+    env[`${setting}__accountName`] = account;
+    const clientId = env[`${HOME_SETTING}__clientId`];
+    if (clientId && !env[`${setting}__clientId`]) env[`${setting}__clientId`] = clientId;
+  });
+}
+
+let expandedFrom: string | undefined;
+/** The storage setting of shard k, with the listed accounts expanded first. */
+export function resolvedShardSetting(k: number): string {
+  if (k > 0 && process.env[SHARD_ACCOUNTS_SETTING] !== expandedFrom) {
+    expandShardAccounts();
+    expandedFrom = process.env[SHARD_ACCOUNTS_SETTING];
+  }
+  return shardSetting(k);
+}
+
 /** A per-user table in the account that holds this user's rows (created once per process). */
 export async function userTable(tableName: string, principal: string): Promise<TableClient> {
-  return await table(tableName, shardSetting(shardOf(principal)));
+  return await table(tableName, resolvedShardSetting(shardOf(principal)));
 }
 
 /** The same per-user table in every account, shard 0 first: for work that visits every user. */
 export async function everyShard(tableName: string): Promise<TableClient[]> {
-  return await Promise.all(shardSettings().map(async (setting) => await table(tableName, setting)));
+  return await Promise.all(
+    Array.from({ length: shardCount() }, async (_, k) => await table(tableName, resolvedShardSetting(k))),
+  );
 }

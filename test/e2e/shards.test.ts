@@ -6,6 +6,7 @@
  */
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { randomBytes } from 'node:crypto';
+import { checkHealth } from '../../shared/health';
 import { shardOf } from '../../shared/storage/shards';
 import { getSyncState } from '../../shared/sync/state';
 import { startTestApp, type TestApp } from '../support/app';
@@ -100,4 +101,10 @@ test('an erase leaves no row of the user in either account', async () => {
   // The other users are untouched.
   for (const u of users.filter((x) => x !== gone))
     expect((await rows(accounts[u.shard]!, 'connections', u.userId)).length).toBe(1);
+});
+
+test('health probes every shard’s account', async () => {
+  const report = await checkHealth();
+  expect(report.parts.find((p) => p.name === 'tableStorage')?.ok).toBe(true);
+  expect(report.parts.find((p) => p.name === 'tableStorageShard1')?.ok).toBe(true);
 });

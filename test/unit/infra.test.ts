@@ -397,10 +397,12 @@ describe.each([
     const settings = await load();
     const env: Record<string, string> = {};
     const noPlaceholder: string[] = [];
+    // What the templates compute for a default deployment (one storage account: no shard list).
+    const computed: Record<string, string> = { STORAGE_SHARDS: '1', STORAGE_SHARD_ACCOUNTS: '' };
     for (const name of Object.keys(settings)) {
       const schema = shape[name];
       if (!schema) continue;
-      const value = placeholderFor(schema);
+      const value = name in computed ? computed[name] : placeholderFor(schema);
       if (value === undefined) noPlaceholder.push(name);
       else env[name] = value;
     }
@@ -635,5 +637,59 @@ describe('operations: workbook and alert rules (docs/operations.md)', () => {
     expect(bicep).toContain("loadTextContent('operations-workbook.json')");
     expect(read('infra/terraform/main.monitoring.tf')).toContain('core/monitor/operations-workbook.json');
     expect(read('infra/main.bicep')).toContain("module operations 'core/monitor/operations.bicep'");
+  });
+});
+
+describe('storage shards (docs/scale.md; shared/storage/shards.ts)', () => {
+  /** Every .ts file under shared/, concatenated: where the tables a shard holds are routed. */
+  const sources = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [read(join(dir, e.name))] : [],
+    );
+  const shared = sources('shared').join('\n');
+  /** The tables the code keeps per user in the user's shard (userTable(X_TABLE, …)). */
+  const routed = [...shared.matchAll(/userTable\((\w+_TABLE),/g)]
+    .map((m) => new RegExp(`export const ${m[1]} = '([a-z]+)'`).exec(shared)?.[1])
+    .filter((n): n is string => n !== undefined);
+
+  test('both templates create storageShards-1 accounts with the tables the code routes there', async () => {
+    expect(new Set(routed)).toEqual(new Set(['connections', 'syncstate', 'syncreruns', 'items']));
+    const shard = read('infra/core/storage/storage-shard.bicep');
+    const bicepTables = /param tableNames array = \[([^\]]*)\]/.exec(shard)?.[1]?.match(/'([a-z]+)'/g);
+    expect(new Set(bicepTables?.map((t) => t.slice(1, -1)))).toEqual(new Set(routed));
+    expect(read('infra/main.bicep')).toMatch(
+      /module storageShardAccounts 'core\/storage\/storage-shard\.bicep' = \[for k in range\(1, storageShards - 1\)/,
+    );
+    const storage = await hcl(join(TERRAFORM, 'main.storage.tf'));
+    const locals = Object.assign({}, ...(storage.locals as Json[])) as { shard_table_names: string[] };
+    expect(new Set(locals.shard_table_names)).toEqual(new Set(routed));
+    const resources = storage.resource as Record<string, Record<string, Json[]>>;
+    expect(resources.azurerm_storage_account?.shard?.[0]).toEqual(
+      expect.objectContaining({ count: '${var.storage_shards - 1}', shared_access_key_enabled: false }),
+    );
+  });
+
+  test('each shard grants the app identity Storage Table Data Contributor, and no shared keys', async () => {
+    const shard = read('infra/core/storage/storage-shard.bicep');
+    expect(shard).toMatch(/allowSharedKeyAccess:\s*false/);
+    expect(bicepRoleGuids(shard, 'appPrincipalId')).toEqual([ROLES['Storage Table Data Contributor']]);
+    const storage = await hcl(join(TERRAFORM, 'main.storage.tf'));
+    const role = (storage.resource as Record<string, Record<string, Json[]>>).azurerm_role_assignment
+      ?.shard_table?.[0];
+    expect(role).toEqual(
+      expect.objectContaining({
+        count: '${var.storage_shards - 1}',
+        principal_id: '${azurerm_user_assigned_identity.app.principal_id}',
+        role_definition_id: expect.stringContaining('storage_table_data_contributor'),
+      }),
+    );
+  });
+
+  test('the app learns the count and the accounts from both templates', async () => {
+    expect(bicepSettings.STORAGE_SHARDS).toBe('string(length(storageShardAccountNames) + 1)');
+    expect(bicepSettings.STORAGE_SHARD_ACCOUNTS).toBe("join(storageShardAccountNames, ',')");
+    const tf = await terraformSettings();
+    expect(tf.STORAGE_SHARDS).toBe('${tostring(var.storage_shards)}');
+    expect(tf.STORAGE_SHARD_ACCOUNTS).toBe('${join(",", azurerm_storage_account.shard[*].name)}');
   });
 });

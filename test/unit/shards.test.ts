@@ -1,4 +1,13 @@
-import { jumpHash, ownerOf, shardCount, shardOf, shardSetting } from '../../shared/storage/shards';
+import { parseConfig } from '../../shared/config';
+import { sampleSettings } from '../support/settings';
+import {
+  expandShardAccounts,
+  jumpHash,
+  ownerOf,
+  shardCount,
+  shardOf,
+  shardSetting,
+} from '../../shared/storage/shards';
 
 const users = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
 
@@ -54,4 +63,46 @@ test('the jump hash matches the published algorithm', () => {
   for (const [key, buckets, bucket] of vectors) expect(jumpHash(key, buckets)).toBe(bucket);
   // Key 0's first step jumps past any count.
   for (let buckets = 1; buckets < 100; buckets++) expect(jumpHash(0n, buckets)).toBe(0);
+});
+
+test('the templates’ account list becomes identity-based shard settings; an explicit setting wins', () => {
+  const env: Record<string, string | undefined> = {
+    STORAGE_SHARDS: '3',
+    STORAGE_SHARD_ACCOUNTS: 'stabc1,stabc2',
+    AzureWebJobsStorage__clientId: 'client-1',
+  };
+  expandShardAccounts(env);
+  expect(env).toMatchObject({
+    STORAGE_SHARD_1__accountName: 'stabc1',
+    STORAGE_SHARD_1__clientId: 'client-1',
+    STORAGE_SHARD_2__accountName: 'stabc2',
+  });
+  const local: Record<string, string | undefined> = {
+    STORAGE_SHARD_ACCOUNTS: 'stabc1',
+    STORAGE_SHARD_1: 'UseDevelopmentStorage=true',
+  };
+  expandShardAccounts(local);
+  expect(local.STORAGE_SHARD_1__accountName).toBeUndefined();
+});
+
+test('a shard without an account, or a list of the wrong length, is refused at start by name', () => {
+  const problems = (extra: Record<string, string>): string[] => {
+    try {
+      parseConfig({ ...sampleSettings(), ...extra });
+      return [];
+    } catch (err) {
+      return (err as { problems: string[] }).problems;
+    }
+  };
+  expect(problems({ STORAGE_SHARDS: '1' })).toEqual([]);
+  expect(problems({ STORAGE_SHARDS: '3', STORAGE_SHARD_1: 'UseDevelopmentStorage=true' })).toEqual([
+    expect.stringMatching(/^STORAGE_SHARD_2 is missing/),
+  ]);
+  expect(problems({ STORAGE_SHARDS: '3', STORAGE_SHARD_ACCOUNTS: 'stabc1,stabc2' })).toEqual([]);
+  expect(problems({ STORAGE_SHARDS: '2', STORAGE_SHARD_ACCOUNTS: 'stabc1,stabc2' })).toEqual([
+    expect.stringMatching(/^STORAGE_SHARD_ACCOUNTS names 2 accounts but STORAGE_SHARDS is 2/),
+  ]);
+  expect(problems({ STORAGE_SHARDS: '2', STORAGE_SHARD_ACCOUNTS: 'Not An Account' })).toEqual([
+    expect.stringMatching(/^STORAGE_SHARD_ACCOUNTS must be storage account names/),
+  ]);
 });
