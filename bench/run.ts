@@ -26,13 +26,15 @@ const suites: Record<string, Suite> = {
   content: async () => await contentLibraries(),
   events: async () => await eventsLatency(),
   scale: async () => await scaleBench(),
-  // SOAK_USERS and SOAK_MINUTES shrink it for a quick try, SOAK_TICK_MINUTES compresses the timers
+  // SOAK_USERS and SOAK_MINUTES shrink it for a quick try, SOAK_TICK_MINUTES compresses the timers,
+  // SOAK_THINK_SECONDS sets each user's mean time between actions
   // (the recorded figures use the defaults).
   soak: async () =>
     await soak({
       ...(process.env.SOAK_USERS ? { users: Number(process.env.SOAK_USERS) } : {}),
       ...(process.env.SOAK_MINUTES ? { durationMs: Number(process.env.SOAK_MINUTES) * 60_000 } : {}),
       ...(process.env.SOAK_TICK_MINUTES ? { tickMinutes: Number(process.env.SOAK_TICK_MINUTES) } : {}),
+      ...(process.env.SOAK_THINK_SECONDS ? { thinkMs: Number(process.env.SOAK_THINK_SECONDS) * 1000 } : {}),
     }),
 };
 

@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- soak` (issue 38): 2,000 simulated users on the sandbox for 10 minutes,
  * loopback only and bounded (one request in flight per user, a think time between actions, a fixed
- * end). Each user acts about once a minute (To Do reads, writes and deletes, profile reads); the
+ * end). Each user acts about once every 5 minutes, a busy hour all along (To Do reads, writes and
+ * deletes, profile reads; the cost model's default user makes 25 actions a day); the
  * sync timer ticks from the start at the product's cadence (15 minutes, notified resources every
  * 4 ticks, each user's turn and delay spread by hash over the tick; SOAK_TICK_MINUTES compresses
  * it to stress the background) and the renewal timer fires once, so the design's background work
@@ -33,7 +34,7 @@ export interface SoakOptions {
 const DEFAULTS: SoakOptions = {
   users: 2000,
   durationMs: 10 * 60_000,
-  thinkMs: 60_000,
+  thinkMs: 5 * 60_000,
   connectConcurrency: 16,
   tickMinutes: 15,
 };

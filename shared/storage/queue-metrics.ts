@@ -5,6 +5,7 @@
  * minutes (the `sync-behind` alert reads the age). Delayed messages (a spread timer's jobs) count
  * in the depth but are invisible to a peek, so they never look old while they wait for their turn.
  */
+import { DUE_AT_FIELD } from '../correlation';
 import { countRoundTrip } from '../meter';
 import { recordQueueState } from '../telemetry';
 import { queueServiceClient } from './clients';
@@ -14,6 +15,17 @@ export interface QueueState {
   depth: number;
   /** Seconds since the front visible message was queued; 0 when none is visible. */
   oldestAgeSeconds: number;
+}
+
+/** The dueAt a delayed message carries (shared/correlation.ts), from its base64 JSON text. */
+function dueAtOf(messageText: string): number | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(messageText, 'base64').toString('utf8')) as unknown;
+    const due = (parsed as Record<string, unknown> | null)?.[DUE_AT_FIELD];
+    return typeof due === 'number' ? due : undefined;
+  } catch {
+    return undefined; // not ours, or not JSON: its insertion time stands
+  }
 }
 
 export async function sampleQueues(now = Date.now()): Promise<QueueState[]> {
@@ -28,7 +40,11 @@ export async function sampleQueues(now = Date.now()): Promise<QueueState[]> {
     if (depth > 0) {
       countRoundTrip(`queue:${q.name} GET`);
       const front = (await client.peekMessages({ numberOfMessages: 1 })).peekedMessageItems[0];
-      if (front) oldestAgeSeconds = Math.max(0, Math.round((now - front.insertedOn.getTime()) / 1000));
+      if (front) {
+        // A message queued with a delay has waited only since its delay ended (its dueAt).
+        const since = Math.max(front.insertedOn.getTime(), dueAtOf(front.messageText) ?? 0);
+        oldestAgeSeconds = Math.max(0, Math.round((now - since) / 1000));
+      }
     }
     states.push({ queue: q.name, depth, oldestAgeSeconds });
   }

@@ -121,3 +121,16 @@ test('the minute timer reports every queue’s depth and the age of its front me
   expect(later.find((q) => q.queue === 'metrics-probe-later')?.oldestAgeSeconds).toBe(0);
   expect(await gauge('m365.queue.oldest_age_s', 'metrics-probe')).toBeGreaterThanOrEqual(1200);
 });
+
+test('a delayed message that became visible has waited since its delay ended, not since it was queued', async () => {
+  const queuedAt = Date.now();
+  await enqueue('metrics-delayed', { n: 4 }, { visibilityTimeoutSeconds: 2 });
+  await waitFor(async () => {
+    const [state] = (await sampleQueues()).filter((q) => q.queue === 'metrics-delayed');
+    return state && Date.now() - queuedAt > 2500 ? state : undefined;
+  }, 10_000);
+  // Ten minutes after queueing: at most 598 s since the delay ended; from the queueing it is 600.
+  const later = (await sampleQueues(queuedAt + 600_000)).find((q) => q.queue === 'metrics-delayed');
+  expect(later?.oldestAgeSeconds).toBeLessThanOrEqual(598);
+  expect(later?.oldestAgeSeconds).toBeGreaterThanOrEqual(590);
+});
