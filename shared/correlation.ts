@@ -30,11 +30,9 @@ export interface Trace {
    */
   originAt: number;
   /**
-   * A queued invocation: when its message became due (epoch ms): queued, or the end of the delay
-   * it was queued with (a spread timer job is not late while it waits for its turn).
+   * A message queued with a delay: when the delay ended (epoch ms). A spread timer job is not
+   * late while it waits for its turn.
    */
-  dueAt?: number;
-  /** A message queued with a delay: when the delay ended (epoch ms). */
   delayedUntil?: number;
 }
 
@@ -74,9 +72,8 @@ export interface Carried {
   originId?: string;
   traceparent?: string;
   originAt?: number;
-  /** Read from the message: the end of its delay; given to traced: when it became due. */
+  /** A message queued with a delay: the end of its delay (epoch ms). */
   dueAt?: number;
-  delayedUntil?: number;
 }
 
 const storage = new AsyncLocalStorage<Trace>();
@@ -86,14 +83,6 @@ export function currentTrace(): Trace | undefined {
 }
 
 const ID = /^[A-Za-z0-9-]{1,100}$/;
-
-/**
- * Reads (and removes) the origin a queued message carries: handlers validate their messages, some
- * strictly, so they never see the field. Returns undefined for messages without one.
- */
-export function takeOrigin(message: unknown): string | undefined {
-  return takeCarried(message).originId;
-}
 
 const instant = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
@@ -163,21 +152,20 @@ const LEVELS = ['log', 'trace', 'debug', 'info', 'warn', 'error'] as const;
  */
 export async function traced<T>(
   context: InvocationContext,
-  carried: string | Carried | undefined,
+  carried: Carried | undefined,
   run: () => Promise<T>,
   span: { kind: SpanKind; trigger: 'http' | 'timer' | 'pubsub'; traceparent?: string } = {
     kind: SpanKind.INTERNAL,
     trigger: 'timer',
   },
 ): Promise<T> {
-  const from: Carried = typeof carried === 'string' ? { originId: carried } : (carried ?? {});
+  const from = carried ?? {};
   const trace: Trace = {
     invocationId: context.invocationId,
     originId: from.originId ?? context.invocationId,
     functionName: context.functionName,
     originAt: (from.originId ? from.originAt : undefined) ?? Date.now(),
-    ...(from.dueAt !== undefined ? { dueAt: from.dueAt } : {}),
-    ...(from.delayedUntil !== undefined ? { delayedUntil: from.delayedUntil } : {}),
+    ...(from.dueAt !== undefined ? { delayedUntil: from.dueAt } : {}),
   };
   for (const level of LEVELS) {
     const original = context[level].bind(context);

@@ -5,7 +5,7 @@
  */
 import { ConfigError, getConfig, type AppConfig } from './config';
 import { queueServiceClient, tableClient } from './storage/clients';
-import { HOME_SETTING, resolvedShardSetting, shardCount } from './storage/shards';
+import { resolvedShardSetting, shardCount } from './storage/shards';
 
 export interface PartHealth {
   name: string;
@@ -131,10 +131,12 @@ export async function checkHealth(): Promise<HealthReport> {
   }
   const checks: Array<Promise<PartHealth>> = [
     Promise.resolve({ name: 'configuration', ok: true, latencyMs: 0 }),
-    timed('tableStorage', async () => await probeTables(HOME_SETTING)),
-    // Each further storage shard holds users' rows: one it cannot reach fails their requests.
-    ...Array.from({ length: shardCount() - 1 }, (_, i) =>
-      timed(`tableStorageShard${i + 1}`, async () => await probeTables(resolvedShardSetting(i + 1))),
+    // Every storage shard holds users' rows: one it cannot reach fails their requests.
+    ...Array.from({ length: shardCount() }, (_, k) =>
+      timed(
+        k === 0 ? 'tableStorage' : `tableStorageShard${k}`,
+        async () => await probeTables(resolvedShardSetting(k)),
+      ),
     ),
     timed('queueStorage', async () => {
       const client = await queueServiceClient();

@@ -82,14 +82,9 @@ const tracedQueue =
     const inserted = context.triggerMetadata?.insertionTime;
     const insertedAt =
       typeof inserted === 'string' || inserted instanceof Date ? new Date(inserted).getTime() : NaN;
-    const dueAt = Math.max(carried.dueAt ?? 0, Number.isNaN(insertedAt) ? 0 : insertedAt) || undefined;
-    if (dueAt !== undefined) recordQueueWait(queueName, Date.now() - dueAt);
-    const from = {
-      ...carried,
-      ...(dueAt !== undefined ? { dueAt } : {}),
-      ...(carried.dueAt !== undefined ? { delayedUntil: carried.dueAt } : {}),
-    };
-    await traced(context, from, async () => await handler(message, context), {
+    const dueAt = Math.max(carried.dueAt ?? 0, Number.isNaN(insertedAt) ? 0 : insertedAt);
+    if (dueAt > 0) recordQueueWait(queueName, Date.now() - dueAt);
+    await traced(context, carried, async () => await handler(message, context), {
       kind: SpanKind.CONSUMER,
       trigger: 'pubsub',
       ...(carried.traceparent ? { traceparent: carried.traceparent } : {}),

@@ -5,7 +5,7 @@
  * minutes (the `sync-behind` alert reads the age). Delayed messages (a spread timer's jobs) count
  * in the depth but are invisible to a peek, so they never look old while they wait for their turn.
  */
-import { DUE_AT_FIELD } from '../correlation';
+import { takeCarried } from '../correlation';
 import { countRoundTrip } from '../meter';
 import { recordQueueState } from '../telemetry';
 import { queueServiceClient } from './clients';
@@ -20,9 +20,7 @@ export interface QueueState {
 /** The dueAt a delayed message carries (shared/correlation.ts), from its base64 JSON text. */
 function dueAtOf(messageText: string): number | undefined {
   try {
-    const parsed = JSON.parse(Buffer.from(messageText, 'base64').toString('utf8')) as unknown;
-    const due = (parsed as Record<string, unknown> | null)?.[DUE_AT_FIELD];
-    return typeof due === 'number' ? due : undefined;
+    return takeCarried(JSON.parse(Buffer.from(messageText, 'base64').toString('utf8'))).dueAt;
   } catch {
     return undefined; // not ours, or not JSON: its insertion time stands
   }
