@@ -11,6 +11,7 @@ import { resetConfig } from '../shared/config';
 import { mintCallerToken } from '../shared/http/caller';
 import { loadFunctions } from '../shared/runtime/load';
 import { resetSecrets } from '../shared/secrets';
+import { shardOf } from '../shared/storage/shards';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalHost, type LocalHost } from './localhost';
 
@@ -72,6 +73,10 @@ export interface TestApp {
   connect(upn: string, options?: { features?: string[]; userId?: string }): Promise<string>;
   /** The storage connection string this app uses (its own Azurite unless one was given). */
   storage: string;
+  /** Every storage account's connection string, shard 0 (`storage`) first (shared/storage/shards.ts). */
+  storages: string[];
+  /** The connection string of the account holding this user's rows (the user's shard). */
+  storageOf(principal: string): string;
   stop(): Promise<void>;
 }
 
@@ -172,6 +177,10 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
   const app = sandbox.directory.apps.get(TEST_APP.clientId);
   if (app) app.redirectUris = [redirectUri];
   const api = `${host.url}/api`;
+  const storages = [
+    process.env.AzureWebJobsStorage ?? '',
+    ...Array.from({ length: shards - 1 }, (_, k) => process.env[`STORAGE_SHARD_${k + 1}`] ?? ''),
+  ];
 
   const tokenFor = async (userId: string) => await mintCallerToken(userId);
   const call = apiCaller(api, FUNCTION_KEY);
@@ -183,7 +192,9 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
     tokenFor,
     call,
     connect: async (upn, opts = {}) => await connectUser(call, upn, opts),
-    storage: process.env.AzureWebJobsStorage ?? '',
+    storage: storages[0]!,
+    storages,
+    storageOf: (principal) => storages[shardOf(principal, storages.length)]!,
     async stop() {
       await host.stop();
       await sandbox.stop();

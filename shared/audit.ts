@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { splitPrincipal } from './storage/accounts';
-import { table } from './storage/clients';
+import { userTable } from './storage/shards';
 import { inSpan, SpanKind } from './telemetry';
 
 export const AUDIT_TABLE = 'audit';
@@ -50,7 +50,7 @@ export async function audit(entry: AuditEntry, context?: InvocationContext): Pro
     invocationId: entry.invocationId,
   };
   if (context) context.log(JSON.stringify(line));
-  const client = await table(AUDIT_TABLE);
+  const client = await userTable(AUDIT_TABLE, entry.userId);
   // One log per user: what was done as another of their Microsoft accounts names the account.
   const { owner, ref } = splitPrincipal(entry.userId);
   await inSpan(
@@ -86,7 +86,7 @@ export async function listAudit(
   userId: string,
   options: { after?: string; limit?: number } = {},
 ): Promise<{ entries: StoredAuditEntry[]; next?: string }> {
-  const client = await table(AUDIT_TABLE);
+  const client = await userTable(AUDIT_TABLE, userId);
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
   const escaped = userId.replace(/'/g, "''");
   let filter = `PartitionKey eq '${escaped}'`;
@@ -115,7 +115,7 @@ export async function listAudit(
 
 /** Erasure: removes the user's entries (a pseudonymous erasure record is written separately). */
 export async function deleteAuditForUser(userId: string): Promise<number> {
-  const client = await table(AUDIT_TABLE);
+  const client = await userTable(AUDIT_TABLE, userId);
   let n = 0;
   const escaped = userId.replace(/'/g, "''");
   for await (const row of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${escaped}'` } })) {

@@ -3,8 +3,26 @@
 locals {
   table_names = ["connections", "oauthstates", "subscriptions", "syncstate", "items", "changes", "audit"]
   queue_names = ["graph-notifications", "sync-jobs", "m365-changes"]
-  # The per-user tables that live in a shard today (shared/storage/shards.ts).
-  shard_table_names = ["connections", "syncstate", "syncreruns", "items"]
+  # The per-user tables (shared/storage/shards.ts userTable).
+  shard_table_names = [
+    "connections",
+    "syncstate",
+    "syncreruns",
+    "items",
+    "changes",
+    "feedticks",
+    "audit",
+    "idempotency",
+    "heldsends",
+    "sendconfirmations",
+    "sendpolicies",
+    "accounts",
+    "subscriptions",
+    "feedhealth",
+    "eventcursors",
+    "mcpgrants",
+    "mcpsubscriptions",
+  ]
 }
 
 resource "azurerm_storage_account" "main" {

@@ -7,7 +7,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { registerUserData } from '../privacy';
-import { erasePartition, partitionRows, table } from '../storage/clients';
+import { erasePartition, partitionRows } from '../storage/clients';
+import { userTable } from '../storage/shards';
 
 export const CONFIRMATIONS_TABLE = 'sendconfirmations';
 export const CONFIRMATION_TTL_MS = 15 * 60 * 1000;
@@ -29,7 +30,7 @@ export async function issueConfirmation(
 ): Promise<{ token: string; expiresAt: string }> {
   const token = randomBytes(24).toString('base64url');
   const expiresAt = new Date(now + CONFIRMATION_TTL_MS).toISOString();
-  const client = await table(CONFIRMATIONS_TABLE);
+  const client = await userTable(CONFIRMATIONS_TABLE, userId);
   await client.createEntity<Row>({
     partitionKey: userId,
     rowKey: hashToken(token),
@@ -54,7 +55,7 @@ export async function consumeConfirmation(
   now = Date.now(),
 ): Promise<ConfirmationCheck> {
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return 'unknown';
-  const client = await table(CONFIRMATIONS_TABLE);
+  const client = await userTable(CONFIRMATIONS_TABLE, userId);
   let row: Row & { etag: string };
   try {
     row = await client.getEntity<Row>(userId, hashToken(token));
@@ -88,9 +89,9 @@ registerUserData({
   name: 'sendConfirmations',
   perAccount: true,
   export: async (userId) =>
-    (await partitionRows<Row>(await table(CONFIRMATIONS_TABLE), userId)).map((r) => ({
+    (await partitionRows<Row>(await userTable(CONFIRMATIONS_TABLE, userId), userId)).map((r) => ({
       action: r.action,
       expiresAt: r.expiresAt,
     })),
-  erase: async (userId) => await erasePartition(await table(CONFIRMATIONS_TABLE), userId),
+  erase: async (userId) => await erasePartition(await userTable(CONFIRMATIONS_TABLE, userId), userId),
 });

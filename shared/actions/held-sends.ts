@@ -13,7 +13,8 @@ import { encryptionKeys } from '../auth/keys';
 import { decrypt, encrypt } from '../crypto/envelope';
 import { Problem } from '../http/problem';
 import { registerUserData } from '../privacy';
-import { enqueue, erasePartition, partitionRows, table } from '../storage/clients';
+import { enqueue, erasePartition, partitionRows } from '../storage/clients';
+import { userTable } from '../storage/shards';
 import type { Action, ActionContext } from './types';
 
 export const HELD_SENDS_TABLE = 'heldsends';
@@ -66,7 +67,7 @@ export async function holdSend(
       `With an undo window the message is held until it goes out, and a held message can be at most about ${Math.floor((HELD_MAX_CHARS * 3) / 4 / 1024)} KB (images included). Send fewer or smaller images.`,
     );
   }
-  const client = await table(HELD_SENDS_TABLE);
+  const client = await userTable(HELD_SENDS_TABLE, ctx.userId);
   await client.createEntity<Row>({
     partitionKey: ctx.userId,
     rowKey: sendId,
@@ -91,7 +92,7 @@ export const undoWindowPassed = (): Problem =>
 
 /** Cancels a held send of this action family; `undo_window_passed` once it is going or gone. */
 export async function cancelHeldSend(userId: string, sendId: string, actionPrefix: string): Promise<void> {
-  const client = await table(HELD_SENDS_TABLE);
+  const client = await userTable(HELD_SENDS_TABLE, userId);
   let row: Row & { etag: string };
   try {
     row = await client.getEntity<Row>(userId, sendId);
@@ -118,7 +119,7 @@ export async function cancelHeldSend(userId: string, sendId: string, actionPrefi
 export async function takeHeldSend(
   message: HeldSendMessage,
 ): Promise<{ action: string; input: unknown; finish(): Promise<void> } | undefined> {
-  const client = await table(HELD_SENDS_TABLE);
+  const client = await userTable(HELD_SENDS_TABLE, message.userId);
   let row: Row & { etag: string };
   try {
     row = await client.getEntity<Row>(message.userId, message.sendId);
@@ -162,11 +163,11 @@ registerUserData({
   name: 'heldSends',
   perAccount: true,
   export: async (userId) =>
-    (await partitionRows<Row>(await table(HELD_SENDS_TABLE), userId)).map((r) => ({
+    (await partitionRows<Row>(await userTable(HELD_SENDS_TABLE, userId), userId)).map((r) => ({
       sendId: r.rowKey,
       action: r.action,
       dueAt: r.dueAt,
       state: r.state,
     })),
-  erase: async (userId) => await erasePartition(await table(HELD_SENDS_TABLE), userId),
+  erase: async (userId) => await erasePartition(await userTable(HELD_SENDS_TABLE, userId), userId),
 });

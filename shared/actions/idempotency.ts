@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { Problem } from '../http/problem';
 import { registerUserData } from '../privacy';
-import { table } from '../storage/clients';
+import { userTable } from '../storage/shards';
 
 export const IDEMPOTENCY_TABLE = 'idempotency';
 const TTL_MS = 24 * 3600 * 1000;
@@ -131,7 +131,7 @@ export async function claim(
       errors: [{ field: 'Idempotency-Key', message: 'must be 8–200 visible ASCII characters' }],
     });
   }
-  const client = await table(IDEMPOTENCY_TABLE);
+  const client = await userTable(IDEMPOTENCY_TABLE, userId);
   const rk = rowKey(actionId, key);
   const now = Date.now();
   try {
@@ -207,7 +207,7 @@ export async function complete(
   result: StoredResult,
   fields: Record<string, string> = {},
 ): Promise<void> {
-  const client = await table(IDEMPOTENCY_TABLE);
+  const client = await userTable(IDEMPOTENCY_TABLE, userId);
   await client.upsertEntity(
     {
       partitionKey: userId,
@@ -226,7 +226,7 @@ export async function complete(
 
 /** Remembers that the outcome is unknown, keeping when the attempt began (`at`). */
 export async function markUnknown(userId: string, actionId: string, key: string): Promise<void> {
-  const client = await table(IDEMPOTENCY_TABLE);
+  const client = await userTable(IDEMPOTENCY_TABLE, userId);
   await client.updateEntity(
     { partitionKey: userId, rowKey: rowKey(actionId, key), state: 'unknown', resolvingAt: '' },
     'Merge',
@@ -235,7 +235,7 @@ export async function markUnknown(userId: string, actionId: string, key: string)
 
 /** A failed first attempt releases the key only when nothing can have happened (the caller may retry). */
 export async function release(userId: string, actionId: string, key: string): Promise<void> {
-  const client = await table(IDEMPOTENCY_TABLE);
+  const client = await userTable(IDEMPOTENCY_TABLE, userId);
   await client.deleteEntity(userId, rowKey(actionId, key)).catch(() => undefined);
 }
 
@@ -244,7 +244,7 @@ registerUserData({
   name: 'idempotencyKeys',
   perAccount: true,
   async export(userId) {
-    const client = await table(IDEMPOTENCY_TABLE);
+    const client = await userTable(IDEMPOTENCY_TABLE, userId);
     const out = [];
     const escaped = userId.replace(/'/g, "''");
     for await (const row of client.listEntities<Omit<Row, 'etag'>>({
@@ -261,7 +261,7 @@ registerUserData({
     return out;
   },
   async erase(userId) {
-    const client = await table(IDEMPOTENCY_TABLE);
+    const client = await userTable(IDEMPOTENCY_TABLE, userId);
     const escaped = userId.replace(/'/g, "''");
     let n = 0;
     for await (const row of client.listEntities({

@@ -19,6 +19,7 @@ import type { TableClient } from '@azure/data-tables';
 import { getConfig } from '../config';
 import { getSecret } from '../secrets';
 import { enqueue, erasePartition, table } from '../storage/clients';
+import { userTable } from '../storage/shards';
 import { getConnection } from '../storage/connections';
 import { latestSeq, listChanges, type ChangeEntry } from '../sync/feed';
 import { disableEndpoint, listEndpoints, type Endpoint } from './endpoints';
@@ -177,7 +178,7 @@ async function deliverTo(
   keys: () => Promise<Buffer[]>,
   log: Logger,
 ): Promise<'done' | 'busy' | 'more'> {
-  const client = await table(CURSORS_TABLE);
+  const client = await userTable(CURSORS_TABLE, userId);
   const leaseId = randomUUID();
   // Long enough for one POST and its cursor write, and renewed by each: a worker killed
   // mid-delivery (kill -9, a lost instance) holds the stream for one timeout plus the slack.
@@ -335,7 +336,7 @@ export async function deliverUserEvents(kick: EventsKick, log: Logger): Promise<
   if (endpoints.length === 0) return;
   // An erased user (a message queued before the erase): no cursor may be left behind for them.
   if (!(await getConnection(kick.userId))) {
-    await erasePartition(await table(CURSORS_TABLE), kick.userId);
+    await erasePartition(await userTable(CURSORS_TABLE, kick.userId), kick.userId);
     return;
   }
   // Without a secret nothing can be signed: the message fails and is retried (then poison).
@@ -372,7 +373,7 @@ export async function replayEvents(userId: string, after: number, endpointId?: s
   const endpoints = (await listEndpoints({ fresh: true })).filter(
     (e) => !e.disabled && (!endpointId || e.id === endpointId),
   );
-  const client = await table(CURSORS_TABLE);
+  const client = await userTable(CURSORS_TABLE, userId);
   for (const e of endpoints) {
     await client.upsertEntity({ partitionKey: userId, rowKey: e.id, replayAfter: after }, 'Merge');
   }

@@ -6,6 +6,7 @@
 import { onConnected } from '../auth/lifecycle';
 import { registerUserData } from '../privacy';
 import { erasePartition, partitionRows, table } from '../storage/clients';
+import { userTable } from '../storage/shards';
 import { getConnection } from '../storage/connections';
 import { appendEvent, onPushed } from '../sync/feed';
 import { CURSORS_TABLE, DEAD_LETTERS_TABLE, kickDelivery } from './deliver';
@@ -33,11 +34,14 @@ export function installEventHooks(): void {
   registerUserData({
     name: 'eventDelivery',
     async export(userId) {
-      const rows = await partitionRows<{ delivered?: number }>(await table(CURSORS_TABLE), userId);
+      const rows = await partitionRows<{ delivered?: number }>(
+        await userTable(CURSORS_TABLE, userId),
+        userId,
+      );
       return rows.map((r) => ({ endpointId: r.rowKey, delivered: Number(r.delivered ?? 0) }));
     },
     async erase(userId) {
-      let n = await erasePartition(await table(CURSORS_TABLE), userId);
+      let n = await erasePartition(await userTable(CURSORS_TABLE, userId), userId);
       const dead = await table(DEAD_LETTERS_TABLE);
       for await (const row of dead.listEntities({
         queryOptions: {

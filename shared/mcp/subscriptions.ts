@@ -4,7 +4,8 @@
  * `<session id>|<base64url of the URI>`. A session's rows go when it ends (DELETE /api/mcp) or
  * with the user's data.
  */
-import { erasePartition, partitionRows, table } from '../storage/clients';
+import { erasePartition, partitionRows } from '../storage/clients';
+import { userTable } from '../storage/shards';
 import { registerUserData } from '../privacy';
 
 export const MCP_SUBSCRIPTIONS_TABLE = 'mcpsubscriptions';
@@ -12,7 +13,7 @@ export const MCP_SUBSCRIPTIONS_TABLE = 'mcpsubscriptions';
 const rowKey = (session: string, uri: string) => `${session}|${Buffer.from(uri).toString('base64url')}`;
 
 export async function subscribe(userId: string, session: string, uri: string): Promise<void> {
-  const client = await table(MCP_SUBSCRIPTIONS_TABLE);
+  const client = await userTable(MCP_SUBSCRIPTIONS_TABLE, userId);
   await client.upsertEntity(
     { partitionKey: userId, rowKey: rowKey(session, uri), session, uri, createdAt: new Date().toISOString() },
     'Replace',
@@ -20,7 +21,7 @@ export async function subscribe(userId: string, session: string, uri: string): P
 }
 
 export async function unsubscribe(userId: string, session: string, uri: string): Promise<void> {
-  const client = await table(MCP_SUBSCRIPTIONS_TABLE);
+  const client = await userTable(MCP_SUBSCRIPTIONS_TABLE, userId);
   try {
     await client.deleteEntity(userId, rowKey(session, uri));
   } catch (err) {
@@ -30,7 +31,7 @@ export async function unsubscribe(userId: string, session: string, uri: string):
 
 /** The URIs a session subscribed to. */
 export async function sessionSubscriptions(userId: string, session: string): Promise<string[]> {
-  const client = await table(MCP_SUBSCRIPTIONS_TABLE);
+  const client = await userTable(MCP_SUBSCRIPTIONS_TABLE, userId);
   const uris: string[] = [];
   const q = (v: string) => v.replace(/'/g, "''");
   for await (const row of client.listEntities<{ uri?: string }>({
@@ -45,7 +46,7 @@ export async function sessionSubscriptions(userId: string, session: string): Pro
 }
 
 export async function endSession(userId: string, session: string): Promise<void> {
-  const client = await table(MCP_SUBSCRIPTIONS_TABLE);
+  const client = await userTable(MCP_SUBSCRIPTIONS_TABLE, userId);
   for (const uri of await sessionSubscriptions(userId, session)) {
     await client.deleteEntity(userId, rowKey(session, uri)).catch(() => undefined);
   }
@@ -55,10 +56,10 @@ registerUserData({
   name: 'mcpSubscriptions',
   async export(userId) {
     const rows = await partitionRows<{ uri?: string; createdAt?: string }>(
-      await table(MCP_SUBSCRIPTIONS_TABLE),
+      await userTable(MCP_SUBSCRIPTIONS_TABLE, userId),
       userId,
     );
     return rows.map((r) => ({ uri: r.uri, createdAt: r.createdAt }));
   },
-  erase: async (userId) => await erasePartition(await table(MCP_SUBSCRIPTIONS_TABLE), userId),
+  erase: async (userId) => await erasePartition(await userTable(MCP_SUBSCRIPTIONS_TABLE, userId), userId),
 });

@@ -6,12 +6,14 @@
  * open streams cost the same storage reads as one (the first version polled each user's counter
  * per stream: bench/results.md, "push latency"). The ticks of other instances' writes are in
  * storage, so any instance's streams hear of any instance's entries. Ticks older than ten minutes
- * are deleted now and then by whoever writes or reads them.
+ * are deleted now and then by whoever writes or reads them. With storage shards a tick is written
+ * in its user's shard (no account carries every user's ticks) and the poller reads every shard:
+ * one query per shard and poll, still per instance, not per stream.
  */
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { registerUserData } from '../privacy';
-import { table } from '../storage/clients';
+import { everyShard, userTable } from '../storage/shards';
 
 export const TICKS_TABLE = 'feedticks';
 export const POLL_MS = 250;
@@ -29,7 +31,7 @@ const bucket = (ms: number) => String(Math.floor(ms / 1000)).padStart(12, '0');
 
 /** After a feed push (shared/sync/feed.ts onPushed): one row per user and second. */
 export async function recordTick(userId: string, seq: number): Promise<void> {
-  const client = await table(TICKS_TABLE);
+  const client = await userTable(TICKS_TABLE, userId);
   await client.upsertEntity({ partitionKey: bucket(Date.now()), rowKey: userKey(userId), seq }, 'Merge');
   // Writers clean up too (now and then, in the background), so ticks never pile up.
   if (Date.now() - lastCleanup > CLEANUP_EVERY_MS) {
@@ -53,8 +55,16 @@ async function cleanup(client: TableClient): Promise<void> {
 }
 
 async function poll(): Promise<void> {
-  const client = await table(TICKS_TABLE);
+  const shards = await everyShard(TICKS_TABLE);
   const since = bucket(Date.now() - LOOKBACK_MS);
+  await Promise.all(shards.map(async (client) => await pollShard(client, since)));
+  if (Date.now() - lastCleanup > CLEANUP_EVERY_MS) {
+    lastCleanup = Date.now();
+    for (const client of shards) await cleanup(client);
+  }
+}
+
+async function pollShard(client: TableClient, since: string): Promise<void> {
   for await (const row of client.listEntities<{ seq?: number }>({
     queryOptions: { filter: `PartitionKey ge '${since}'` },
   })) {
@@ -64,10 +74,6 @@ async function poll(): Promise<void> {
     if (!wanted || seq <= (seen.get(key) ?? 0)) continue;
     seen.set(key, seq);
     for (const listener of wanted) listener(seq);
-  }
-  if (Date.now() - lastCleanup > CLEANUP_EVERY_MS) {
-    lastCleanup = Date.now();
-    await cleanup(client);
   }
 }
 
@@ -104,7 +110,7 @@ registerUserData({
   name: 'feedTicks',
   export: async () => [],
   async erase(userId) {
-    const client = await table(TICKS_TABLE);
+    const client = await userTable(TICKS_TABLE, userId);
     let n = 0;
     for await (const row of client.listEntities({
       queryOptions: { filter: `RowKey eq '${userKey(userId)}'`, select: ['PartitionKey', 'RowKey'] },

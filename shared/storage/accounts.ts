@@ -13,7 +13,7 @@
  * for it, the default.
  */
 import { createHash } from 'node:crypto';
-import { table } from './clients';
+import { userTable } from './shards';
 import { getConnection } from './connections';
 
 export const ACCOUNTS_TABLE = 'accounts';
@@ -61,7 +61,7 @@ export interface AccountList {
 
 /** The user's accounts, oldest first, and the default; a connection from before becomes the first. */
 export async function listAccounts(userId: string): Promise<AccountList> {
-  const client = await table(ACCOUNTS_TABLE);
+  const client = await userTable(ACCOUNTS_TABLE, userId);
   const accounts: Account[] = [];
   let defaultId: string | undefined;
   for await (const row of client.listEntities<Record<string, unknown>>({
@@ -89,7 +89,7 @@ export async function addAccount(
   principal: string,
   signedIn: { homeAccountId: string; username: string; accountType: 'work' | 'personal' },
 ): Promise<Account> {
-  const client = await table(ACCOUNTS_TABLE);
+  const client = await userTable(ACCOUNTS_TABLE, userId);
   const account: Account = {
     id: accountIdOf(signedIn.homeAccountId),
     principal,
@@ -130,13 +130,13 @@ export function principalFor(userId: string, homeAccountId: string, existing: re
 
 export async function setDefaultAccount(userId: string, accountId: string): Promise<void> {
   await (
-    await table(ACCOUNTS_TABLE)
+    await userTable(ACCOUNTS_TABLE, userId)
   ).upsertEntity({ partitionKey: userId, rowKey: DEFAULT_ROW, id: accountId }, 'Replace');
 }
 
 /** Forgets one account (its data is erased by the caller); the default moves to the oldest left. */
 export async function removeAccount(userId: string, accountId: string): Promise<void> {
-  const client = await table(ACCOUNTS_TABLE);
+  const client = await userTable(ACCOUNTS_TABLE, userId);
   await client.deleteEntity(userId, accountId).catch((err: unknown) => {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   });
@@ -147,7 +147,7 @@ export async function removeAccount(userId: string, accountId: string): Promise<
 
 /** Forgets every account of the user (erasure). */
 export async function eraseAccounts(userId: string): Promise<number> {
-  const client = await table(ACCOUNTS_TABLE);
+  const client = await userTable(ACCOUNTS_TABLE, userId);
   let n = 0;
   for await (const row of client.listEntities({
     queryOptions: { filter: `PartitionKey eq '${userId.replace(/'/g, "''")}'` },

@@ -5,7 +5,7 @@
  * deliberately not an action, so a model can neither read nor loosen it through MCP.
  */
 import { getConfig, isDomain, SEND_CONFIRM_TRIGGERS, type SendConfirmTrigger } from '../config';
-import { table } from './clients';
+import { userTable } from './shards';
 
 export const SEND_POLICIES_TABLE = 'sendpolicies';
 const ROW = 'policy';
@@ -69,7 +69,7 @@ export function parseUserSendPolicy(raw: unknown): {
 }
 
 export async function getUserSendPolicy(userId: string): Promise<UserSendPolicy> {
-  const client = await table(SEND_POLICIES_TABLE);
+  const client = await userTable(SEND_POLICIES_TABLE, userId);
   try {
     const row = await client.getEntity<{
       confirm: string;
@@ -90,7 +90,7 @@ export async function getUserSendPolicy(userId: string): Promise<UserSendPolicy>
 }
 
 export async function saveUserSendPolicy(userId: string, policy: UserSendPolicy): Promise<UserSendPolicy> {
-  const client = await table(SEND_POLICIES_TABLE);
+  const client = await userTable(SEND_POLICIES_TABLE, userId);
   const updatedAt = new Date().toISOString();
   await client.upsertEntity(
     {
@@ -107,7 +107,7 @@ export async function saveUserSendPolicy(userId: string, policy: UserSendPolicy)
 }
 
 export async function deleteUserSendPolicy(userId: string): Promise<number> {
-  const client = await table(SEND_POLICIES_TABLE);
+  const client = await userTable(SEND_POLICIES_TABLE, userId);
   try {
     await client.deleteEntity(userId, ROW);
     return 1;

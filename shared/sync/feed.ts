@@ -21,7 +21,8 @@
 import { createHash } from 'node:crypto';
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { listAccounts, splitPrincipal } from '../storage/accounts';
-import { deleteRows, enqueue, table } from '../storage/clients';
+import { deleteRows, enqueue } from '../storage/clients';
+import { userTable } from '../storage/shards';
 import { str, type Summary } from './resources';
 
 export const CHANGES_TABLE = 'changes';
@@ -254,7 +255,7 @@ export async function appendChanges(
   if (changes.length === 0) return [];
   // One feed per user: another account's changes land in it naming the account.
   const { owner: userId, ref: account } = splitPrincipal(principal);
-  const client = await table(CHANGES_TABLE);
+  const client = await userTable(CHANGES_TABLE, userId);
   const unique = new Map<string, NewChange>();
   for (const c of changes) unique.set(markerKey(account ? `${account}|${c.dedupe}` : c.dedupe), c);
   const existing = await existingMarkers(client, userId, [...unique.keys()]);
@@ -325,7 +326,7 @@ export async function listChanges(
   userId: string,
   options: { after?: number; limit?: number; service?: FeedService } = {},
 ): Promise<FeedPage> {
-  const client = await table(CHANGES_TABLE);
+  const client = await userTable(CHANGES_TABLE, userId);
   const after = options.after ?? 0;
   const limit = options.limit ?? 100;
   let filter = `PartitionKey eq '${q(userId)}' and RowKey gt '${seqKey(after)}' and RowKey lt 's;'`;
@@ -367,12 +368,12 @@ export async function nameAccounts(userId: string, entries: readonly ChangeEntry
 
 /** The last sequence number handed out for the user (0 before the first entry). */
 export async function latestSeq(userId: string): Promise<number> {
-  return (await readCounter(await table(CHANGES_TABLE), userId)).seq;
+  return (await readCounter(await userTable(CHANGES_TABLE, userId), userId)).seq;
 }
 
 /** Deletes entries (and their markers) older than the cutoff; the counter stays. */
 export async function purgeChanges(userId: string, cutoffIso: string): Promise<number> {
-  const client = await table(CHANGES_TABLE);
+  const client = await userTable(CHANGES_TABLE, userId);
   const rows = client.listEntities<Record<string, unknown>>({
     queryOptions: {
       filter: `PartitionKey eq '${q(userId)}' and RowKey gt 's:' and RowKey lt 's;' and at lt '${q(cutoffIso)}'`,
@@ -418,7 +419,7 @@ export async function eraseChanges(principal: string): Promise<number> {
 }
 
 async function eraseAccountEntries(userId: string, account: string): Promise<number> {
-  const client = await table(CHANGES_TABLE);
+  const client = await userTable(CHANGES_TABLE, userId);
   const rows = client.listEntities<Record<string, unknown>>({
     queryOptions: { filter: `PartitionKey eq '${q(userId)}' and RowKey gt 's:' and RowKey lt 's;'` },
   });
@@ -439,7 +440,7 @@ async function eraseAccountEntries(userId: string, account: string): Promise<num
 }
 
 async function eraseWholeFeed(userId: string): Promise<number> {
-  const client = await table(CHANGES_TABLE);
+  const client = await userTable(CHANGES_TABLE, userId);
   const rows = client.listEntities<Record<string, unknown>>({
     queryOptions: { filter: `PartitionKey eq '${q(userId)}'` },
   });

@@ -14,7 +14,8 @@
 import { getConfig } from '../config';
 import { contributeHealthMetrics } from '../health';
 import { registerUserData } from '../privacy';
-import { erasePartition, partitionRows, table } from '../storage/clients';
+import { erasePartition, partitionRows } from '../storage/clients';
+import { userTable } from '../storage/shards';
 import { enqueueSyncJob, type SyncJob } from '../sync/jobs';
 import type { RoundResult } from '../sync/engine';
 import { appendEvent } from '../sync/feed';
@@ -72,7 +73,7 @@ function fromRow(row: Record<string, unknown>): FeedHealth {
 }
 
 async function getHealth(userId: string, resource: string): Promise<FeedHealth | undefined> {
-  const client = await table(FEED_HEALTH_TABLE);
+  const client = await userTable(FEED_HEALTH_TABLE, userId);
   try {
     return fromRow(await client.getEntity<Record<string, unknown>>(userId, rowKeyOf(resource)));
   } catch (err) {
@@ -82,7 +83,7 @@ async function getHealth(userId: string, resource: string): Promise<FeedHealth |
 }
 
 async function setHealth(userId: string, resource: string, fields: Record<string, unknown>): Promise<void> {
-  const client = await table(FEED_HEALTH_TABLE);
+  const client = await userTable(FEED_HEALTH_TABLE, userId);
   await client.upsertEntity({ partitionKey: userId, rowKey: rowKeyOf(resource), ...fields }, 'Merge');
 }
 
@@ -90,9 +91,9 @@ async function setHealth(userId: string, resource: string, fields: Record<string
 export async function feedHealthOf(
   userId: string,
 ): Promise<{ status: 'healthy' | 'degraded'; degraded: FeedHealth[] }> {
-  const rows = (await partitionRows<Record<string, unknown>>(await table(FEED_HEALTH_TABLE), userId)).map(
-    fromRow,
-  );
+  const rows = (
+    await partitionRows<Record<string, unknown>>(await userTable(FEED_HEALTH_TABLE, userId), userId)
+  ).map(fromRow);
   const degraded = rows.filter((r) => r.status === 'degraded');
   return { status: degraded.length > 0 ? 'degraded' : 'healthy', degraded };
 }
@@ -210,6 +211,8 @@ registerUserData({
   name: 'feedHealth',
   perAccount: true,
   export: async (userId) =>
-    (await partitionRows<Record<string, unknown>>(await table(FEED_HEALTH_TABLE), userId)).map(fromRow),
-  erase: async (userId) => await erasePartition(await table(FEED_HEALTH_TABLE), userId),
+    (await partitionRows<Record<string, unknown>>(await userTable(FEED_HEALTH_TABLE, userId), userId)).map(
+      fromRow,
+    ),
+  erase: async (userId) => await erasePartition(await userTable(FEED_HEALTH_TABLE, userId), userId),
 });

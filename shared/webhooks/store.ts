@@ -2,9 +2,12 @@
  * The `subscriptions` table (DESIGN.md Storage): one row per subscription under the user's
  * partition (row key = Graph subscription id) plus a lookup row per subscription id, so the
  * webhook finds the owner and the clientState hash with one point read and no user id in the URL.
+ * The user's rows live in the user's storage shard; the lookup rows (keyed by subscription id,
+ * before the user is known) in the home account (shared/storage/shards.ts).
  */
 import type { TableEntityResult } from '@azure/data-tables';
 import { table } from '../storage/clients';
+import { userTable } from '../storage/shards';
 
 export const SUBSCRIPTIONS_TABLE = 'subscriptions';
 const LOOKUP_ROW = 'lookup';
@@ -58,8 +61,9 @@ function fromRow(row: TableEntityResult<Row>): SubscriptionRecord {
 
 /** Writes the lookup row first: a notification can arrive as soon as Graph answered the create. */
 export async function saveSubscription(record: SubscriptionRecord): Promise<void> {
-  const client = await table(SUBSCRIPTIONS_TABLE);
-  await client.upsertEntity(
+  await (
+    await table(SUBSCRIPTIONS_TABLE)
+  ).upsertEntity(
     {
       partitionKey: lookupPartition(record.subscriptionId),
       rowKey: LOOKUP_ROW,
@@ -70,7 +74,9 @@ export async function saveSubscription(record: SubscriptionRecord): Promise<void
     'Replace',
   );
   const { userId, subscriptionId, ...rest } = record;
-  await client.upsertEntity({ partitionKey: userId, rowKey: subscriptionId, ...rest }, 'Replace');
+  await (
+    await userTable(SUBSCRIPTIONS_TABLE, userId)
+  ).upsertEntity({ partitionKey: userId, rowKey: subscriptionId, ...rest }, 'Replace');
 }
 
 export async function updateSubscription(
@@ -78,7 +84,7 @@ export async function updateSubscription(
   subscriptionId: string,
   patch: Partial<Pick<SubscriptionRecord, 'expiresAt' | 'renewedAt' | 'failures' | 'lastError'>>,
 ): Promise<void> {
-  const client = await table(SUBSCRIPTIONS_TABLE);
+  const client = await userTable(SUBSCRIPTIONS_TABLE, userId);
   const entity: Row = { partitionKey: userId, rowKey: subscriptionId };
   for (const [k, v] of Object.entries(patch)) entity[k] = v ?? '';
   try {
@@ -92,7 +98,7 @@ export async function getSubscription(
   userId: string,
   subscriptionId: string,
 ): Promise<SubscriptionRecord | undefined> {
-  const client = await table(SUBSCRIPTIONS_TABLE);
+  const client = await userTable(SUBSCRIPTIONS_TABLE, userId);
   try {
     return fromRow(await client.getEntity<Row>(userId, subscriptionId));
   } catch (err) {
@@ -118,7 +124,7 @@ export async function getLookup(subscriptionId: string): Promise<SubscriptionLoo
 }
 
 export async function listSubscriptions(userId: string): Promise<SubscriptionRecord[]> {
-  const client = await table(SUBSCRIPTIONS_TABLE);
+  const client = await userTable(SUBSCRIPTIONS_TABLE, userId);
   const out: SubscriptionRecord[] = [];
   const filter = `PartitionKey eq '${userId.replace(/'/g, "''")}'`;
   for await (const row of client.listEntities<Row>({ queryOptions: { filter } })) out.push(fromRow(row));
@@ -126,10 +132,9 @@ export async function listSubscriptions(userId: string): Promise<SubscriptionRec
 }
 
 export async function deleteSubscriptionRecord(userId: string, subscriptionId: string): Promise<void> {
-  const client = await table(SUBSCRIPTIONS_TABLE);
-  for (const [pk, rk] of [
-    [userId, subscriptionId],
-    [lookupPartition(subscriptionId), LOOKUP_ROW],
+  for (const [client, pk, rk] of [
+    [await userTable(SUBSCRIPTIONS_TABLE, userId), userId, subscriptionId],
+    [await table(SUBSCRIPTIONS_TABLE), lookupPartition(subscriptionId), LOOKUP_ROW],
   ] as const) {
     try {
       await client.deleteEntity(pk, rk);

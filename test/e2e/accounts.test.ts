@@ -4,13 +4,13 @@
  * account named, the default changed, one account disconnected while the other keeps working,
  * and a connection written before accounts existed read and migrated in place.
  */
-import { TableClient } from '@azure/data-tables';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { PLATFORM_RETURN_URL } from '../../scripts/harness';
 import { startTestApp, type TestApp } from '../support/app';
 import { MiniBrowser, sandboxUserChoice } from '../support/oauth-browser';
 import { sendMailAs } from '../support/sandbox';
+import { userTableOf } from '../support/storage';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -223,7 +223,7 @@ test('a connection written before accounts existed is read and migrated in place
   const user = 'legacy-user';
   await t.connect(ADELE, { features: ['mail'], userId: user });
   // What the single-account code left: the connection row alone, no accounts rows.
-  const accounts = TableClient.fromConnectionString(t.storage, 'accounts', { allowInsecureConnection: true });
+  const accounts = userTableOf(t, 'accounts', user);
   for await (const row of accounts.listEntities({ queryOptions: { filter: `PartitionKey eq '${user}'` } }))
     await accounts.deleteEntity(user, String(row.rowKey));
   expect((await call(user, 'POST', '/mail/listMessages', { folder: 'inbox', top: 1 })).status).toBe(200);

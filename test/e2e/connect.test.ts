@@ -5,7 +5,7 @@
  * expired refresh token; key rotation.
  */
 import { randomBytes } from 'node:crypto';
-import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { TableClient } from '@azure/data-tables';
 import { decrypt, parseKeys } from '../../shared/crypto/envelope';
 import { acquireToken, getAccessToken } from '../../shared/auth/token-vault';
 import { Problem } from '../../shared/http/problem';
@@ -14,6 +14,7 @@ import { resetSecrets } from '../../shared/secrets';
 import { hashState } from '../../shared/storage/oauth-states';
 import { registrations } from '../../shared/runtime/register';
 import { requestLog, waitForQuiet } from '../support/sandbox';
+import { leftoversAfterErase, userTableOf } from '../support/storage';
 import { FUNCTION_KEY, MASTER_KEY, startTestApp, type TestApp } from '../support/app';
 
 const ADELE = 'adele.vance@contoso.test';
@@ -369,7 +370,7 @@ describe('token vault', () => {
   test('the stored connection holds no access, refresh or id token in clear', async () => {
     const userId = await t.connect(ADELE);
     const { token } = await getAccessToken(userId);
-    const entity = await table('connections').getEntity(userId, 'microsoft');
+    const entity = await userTableOf(t, 'connections', userId).getEntity(userId, 'microsoft');
     const text = JSON.stringify(entity);
     expect(text).not.toContain(token);
     for (const rt of t.sandbox.directory.refreshTokens.values()) expect(text).not.toContain(rt.token);
@@ -475,10 +476,16 @@ describe('token vault', () => {
       });
       expect(res.status).toBe(202);
       const deadline = Date.now() + 10000;
-      let entity = await table('connections').getEntity<{ cacheKeyId: string }>(userId, 'microsoft');
+      let entity = await userTableOf(t, 'connections', userId).getEntity<{ cacheKeyId: string }>(
+        userId,
+        'microsoft',
+      );
       while (entity.cacheKeyId !== 'rot2' && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
-        entity = await table('connections').getEntity<{ cacheKeyId: string }>(userId, 'microsoft');
+        entity = await userTableOf(t, 'connections', userId).getEntity<{ cacheKeyId: string }>(
+          userId,
+          'microsoft',
+        );
       }
       expect(entity.cacheKeyId).toBe('rot2');
       process.env.TOKEN_ENCRYPTION_KEYS = key2; // key 1 retired entirely
@@ -544,26 +551,10 @@ describe('caller isolation', () => {
     await waitForQuiet(t.sandbox);
     expect((await t.call(userId, 'DELETE', '/connections/me')).status).toBe(200);
     await waitForQuiet(t.sandbox);
-    const service = TableServiceClient.fromConnectionString(t.storage, { allowInsecureConnection: true });
-    const scan = async () => {
-      const found: string[] = [];
-      for await (const info of service.listTables()) {
-        for await (const row of table(info.name!).listEntities()) {
-          const text = JSON.stringify(row);
-          // (Other platform users connected to the same mailbox see the task in their own feeds:
-          // theirs to keep. Every row of this user, the keyed result among them, must go.)
-          if (text.includes(userId)) found.push(`${info.name}: ${text.slice(0, 200)}`);
-        }
-      }
-      return found;
-    };
-    // Work that was running for the user (a sync round a notification started) may still be
-    // writing: it removes what it wrote once it sees the connection gone. Give it a few seconds.
-    let leftovers = await scan();
-    for (let i = 0; i < 50 && leftovers.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      leftovers = await scan();
-    }
+    // (Other platform users connected to the same mailbox see the task in their own feeds:
+    // theirs to keep. Every row of this user, the keyed result among them, must go, in every
+    // storage account.)
+    const leftovers = await leftoversAfterErase(t, userId);
     expect(leftovers).toEqual([]);
   });
 

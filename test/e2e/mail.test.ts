@@ -5,11 +5,11 @@
  * 503 handling, managing messages and folders, and shared mailboxes with Send As.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
 import { seedMail } from '../../sandbox/graph/mail';
 import { SEED_USERS } from '../../sandbox/seed';
 import { FUNCTION_KEY, startTestApp, type TestApp } from '../support/app';
 import { controlCall, injectFault, requestLog } from '../support/sandbox';
+import { userTableOf } from '../support/storage';
 
 const ADELE = 'adele.vance@contoso.test';
 const MEGAN = 'megan.bowen@contoso.test';
@@ -401,9 +401,7 @@ describe('sending', () => {
 
 describe('Idempotency-Key', () => {
   function idempotencyRow(userId: string, key: string) {
-    const client = TableClient.fromConnectionString(t.storage, 'idempotency', {
-      allowInsecureConnection: true,
-    });
+    const client = userTableOf(t, 'idempotency', userId);
     const rowKey = createHash('sha256').update(`mail.sendMessage|${key}`).digest('hex');
     return {
       get: async () => await client.getEntity<Record<string, unknown>>(userId, rowKey),

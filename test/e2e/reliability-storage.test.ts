@@ -27,7 +27,8 @@ beforeAll(async () => {
   location = mkdtempSync(join(tmpdir(), 'reliability-azurite-'));
   ports = { queuePort: await freePort(), tablePort: await freePort() };
   azurite = await startStorage();
-  t = await startTestApp({ env: { AzureWebJobsStorage: azurite.connectionString } });
+  // One account holds everything here (a sharded run's other account would stay up).
+  t = await startTestApp({ env: { AzureWebJobsStorage: azurite.connectionString, STORAGE_SHARDS: '1' } });
 });
 afterAll(async () => {
   await t?.stop();

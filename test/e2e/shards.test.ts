@@ -1,27 +1,27 @@
 /**
- * Storage shards (issue 38; docs/scale.md): with STORAGE_SHARDS=2 each user's connection, sync
- * state and items index live in the account the hash of the user picks, and only there; the
+ * Storage shards (issue 38; docs/scale.md): with STORAGE_SHARDS=2 each user's rows (connection,
+ * sync state, items index, change feed, audit, accounts, subscriptions, …) live in the account the
+ * hash of the user picks, and only there (the home account keeps the lookups by subscription id); the
  * timer reaches the users of every shard; actions and sync work for all of them; an erase leaves
  * no row of the user in either account.
  */
-import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { randomBytes } from 'node:crypto';
 import { checkHealth } from '../../shared/health';
 import { shardOf } from '../../shared/storage/shards';
 import { getSyncState } from '../../shared/sync/state';
 import { startTestApp, type TestApp } from '../support/app';
 import { controlCall, waitFor } from '../support/sandbox';
+import { leftoversAfterErase, rowsNaming } from '../support/storage';
 
 let t: TestApp;
-let accounts: string[];
 /** Two users per shard, picked by the product's own hash. */
 const users: Array<{ userId: string; upn: string; shard: number }> = [];
 
 beforeAll(async () => {
   t = await startTestApp({ env: { STORAGE_SHARDS: '2' } });
-  accounts = [t.storage, process.env.STORAGE_SHARD_1!];
-  expect(accounts[1]).toBeTruthy();
-  expect(accounts[1]).not.toBe(accounts[0]);
+  expect(t.storages).toHaveLength(2);
+  expect(t.storages[1]).toBe(process.env.STORAGE_SHARD_1);
+  expect(t.storages[1]).not.toBe(t.storages[0]);
   const run = randomBytes(3).toString('hex');
   for (let i = 0; users.filter((u) => u.shard === 0).length < 2 || users.length < 4; i++) {
     const userId = `shard-${run}-${i}`;
@@ -36,25 +36,36 @@ beforeAll(async () => {
 });
 afterAll(async () => await t.stop());
 
-const rows = async (account: string, tableName: string, userId: string): Promise<unknown[]> => {
-  const client = TableClient.fromConnectionString(account, tableName, { allowInsecureConnection: true });
-  const found: unknown[] = [];
-  try {
-    for await (const row of client.listEntities()) if (JSON.stringify(row).includes(userId)) found.push(row);
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err; // a table not created there
-  }
+/** The user's rows in one account, by table. */
+const userRows = async (
+  shard: number,
+  userId: string,
+): Promise<Map<string, Array<Record<string, unknown>>>> => {
+  const found = new Map<string, Array<Record<string, unknown>>>();
+  for (const r of await rowsNaming(t, userId))
+    if (r.shard === shard) found.set(r.table, [...(found.get(r.table) ?? []), r.row]);
   return found;
 };
 
-test('each user’s connection, sync state and index live in the user’s shard only', async () => {
+/**
+ * What the home account (shard 0) keeps of every user: rows keyed by something the caller knows
+ * before the user is (a Graph subscription id a notification names, a connect flow's state).
+ */
+const homeKept = (tableName: string, row: Record<string, unknown>): boolean =>
+  (tableName === 'subscriptions' && String(row.partitionKey).startsWith('sub-')) ||
+  tableName === 'oauthstates';
+
+test('each user’s rows live in the user’s shard only (the home account keeps only the lookups)', async () => {
   for (const u of users) {
-    // The first round after connecting has saved its state and indexed the lists' tasks.
+    // The first round after connecting has saved its state, its feed entry and its subscription.
     await waitFor(async () => (await getSyncState(u.userId, 'todo'))?.lastSuccessAt);
-    for (const tableName of ['connections', 'syncstate']) {
-      expect((await rows(accounts[u.shard]!, tableName, u.userId)).length).toBeGreaterThan(0);
-      expect(await rows(accounts[1 - u.shard]!, tableName, u.userId)).toEqual([]);
-    }
+    const own = await userRows(u.shard, u.userId);
+    for (const tableName of ['connections', 'syncstate', 'changes', 'audit', 'accounts', 'subscriptions'])
+      expect({ tableName, rows: (own.get(tableName) ?? []).length > 0 }).toEqual({ tableName, rows: true });
+    const elsewhere = [...(await userRows(1 - u.shard, u.userId))].flatMap(([tableName, found]) =>
+      found.filter((row) => !homeKept(tableName, row)).map((row) => `${tableName}: ${String(row.rowKey)}`),
+    );
+    expect(elsewhere).toEqual([]);
   }
 });
 
@@ -72,35 +83,18 @@ test('actions, the sync timer and change notifications work for the users of bot
     const created = await t.call(u.userId, 'POST', '/todo/createTask', { title });
     expect(created.status).toBe(201);
     // Its notification's round indexes it, in the user's own account.
-    await waitFor(async () => (await rows(accounts[u.shard]!, 'items', u.userId)).length > 0);
-    expect(await rows(accounts[1 - u.shard]!, 'items', u.userId)).toEqual([]);
+    await waitFor(async () => (await userRows(u.shard, u.userId)).get('items'));
+    expect((await userRows(1 - u.shard, u.userId)).get('items')).toBeUndefined();
   }
 });
 
 test('an erase leaves no row of the user in either account', async () => {
   const gone = users.filter((u) => u.shard === 1)[0]!;
   expect((await t.call(gone.userId, 'DELETE', '/connections/me')).status).toBe(200);
-  const scan = async () => {
-    const found: string[] = [];
-    for (const account of accounts) {
-      const service = TableServiceClient.fromConnectionString(account, { allowInsecureConnection: true });
-      for await (const info of service.listTables())
-        for (const row of await rows(account, info.name!, gone.userId))
-          found.push(`${info.name}: ${JSON.stringify(row).slice(0, 120)}`);
-    }
-    return found;
-  };
-  // A round a notification started may still be writing: it removes its rows once it sees the
-  // connection gone (shared/sync/engine.ts).
-  let leftovers = await scan();
-  for (let i = 0; i < 50 && leftovers.length > 0; i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    leftovers = await scan();
-  }
-  expect(leftovers).toEqual([]);
+  expect(await leftoversAfterErase(t, gone.userId)).toEqual([]);
   // The other users are untouched.
   for (const u of users.filter((x) => x !== gone))
-    expect((await rows(accounts[u.shard]!, 'connections', u.userId)).length).toBe(1);
+    expect((await userRows(u.shard, u.userId)).get('connections')).toHaveLength(1);
 });
 
 test('health probes every shard’s account', async () => {

@@ -7,7 +7,6 @@
  * and the sync state are exported and erased with the user's data; retention drops old entries.
  */
 import { InvocationContext } from '@azure/functions';
-import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { changeRetentionWorker } from '../../functions/sync/retention';
 import { getAccessToken } from '../../shared/auth/token-vault';
 import { registrations } from '../../shared/runtime/register';
@@ -21,6 +20,7 @@ import { listSyncStates, rerunRequested } from '../../shared/sync/state';
 import { handleSyncJob } from '../../shared/sync/worker';
 import { startTestApp, type TestApp } from '../support/app';
 import { controlCall, injectFault, requestLog, sendMailAs, waitFor } from '../support/sandbox';
+import { describeRows, rowsNaming, userTableOf } from '../support/storage';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -391,7 +391,7 @@ async function holdLease(
   leaseId: string,
   until: number,
 ): Promise<void> {
-  const rows = TableClient.fromConnectionString(t.storage, 'syncstate', { allowInsecureConnection: true });
+  const rows = userTableOf(t, 'syncstate', userId);
   await rows.updateEntity(
     {
       partitionKey: userId,
@@ -487,14 +487,7 @@ test('an erase during a running round leaves no row of the user: the round remov
   await deltaRequested(from);
   expect((await t.call(userId, 'DELETE', '/connections/me')).status).toBe(200);
   await running.catch(() => undefined);
-  const service = TableServiceClient.fromConnectionString(t.storage, { allowInsecureConnection: true });
-  const leftovers: string[] = [];
-  for await (const info of service.listTables()) {
-    const client = TableClient.fromConnectionString(t.storage, info.name!, { allowInsecureConnection: true });
-    for await (const row of client.listEntities()) {
-      if (JSON.stringify(row).includes(userId)) leftovers.push(`${info.name}: ${String(row.partitionKey)}`);
-    }
-  }
+  const leftovers = describeRows(await rowsNaming(t, userId));
   expect(leftovers).toEqual([]);
 }, 60000); // a round, an erase and a scan of every table: slow on a loaded CI machine
 

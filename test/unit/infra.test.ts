@@ -653,7 +653,27 @@ describe('storage shards (docs/scale.md; shared/storage/shards.ts)', () => {
     .filter((n): n is string => n !== undefined);
 
   test('both templates create storageShards-1 accounts with the tables the code routes there', async () => {
-    expect(new Set(routed)).toEqual(new Set(['connections', 'syncstate', 'syncreruns', 'items']));
+    expect(new Set(routed)).toEqual(
+      new Set([
+        'connections',
+        'syncstate',
+        'syncreruns',
+        'items',
+        'changes',
+        'feedticks',
+        'audit',
+        'idempotency',
+        'heldsends',
+        'sendconfirmations',
+        'sendpolicies',
+        'accounts',
+        'subscriptions',
+        'feedhealth',
+        'eventcursors',
+        'mcpgrants',
+        'mcpsubscriptions',
+      ]),
+    );
     const shard = read('infra/core/storage/storage-shard.bicep');
     const bicepTables = /param tableNames array = \[([^\]]*)\]/.exec(shard)?.[1]?.match(/'([a-z]+)'/g);
     expect(new Set(bicepTables?.map((t) => t.slice(1, -1)))).toEqual(new Set(routed));

@@ -7,8 +7,26 @@ param location string
 param tags object = {}
 param appPrincipalId string
 
-// The per-user tables that live in a shard today; the app creates any other on first use.
-param tableNames array = ['connections', 'syncstate', 'syncreruns', 'items']
+// The per-user tables (shared/storage/shards.ts userTable); the app creates any other on first use.
+param tableNames array = [
+  'connections'
+  'syncstate'
+  'syncreruns'
+  'items'
+  'changes'
+  'feedticks'
+  'audit'
+  'idempotency'
+  'heldsends'
+  'sendconfirmations'
+  'sendpolicies'
+  'accounts'
+  'subscriptions'
+  'feedhealth'
+  'eventcursors'
+  'mcpgrants'
+  'mcpsubscriptions'
+]
 
 // Storage Table Data Contributor.
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'

@@ -7,6 +7,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { table } from '../../storage/clients';
+import { everyShard } from '../../storage/shards';
 import { OAUTH_STATES_TABLE } from '../../storage/oauth-states';
 import { CLIENTS_TABLE, RATES_TABLE } from './clients';
 import { AUTH_TABLE, GRANTS_TABLE } from './grants';
@@ -29,6 +30,16 @@ async function deleteWhere(client: TableClient, filter: string): Promise<number>
   return n;
 }
 
+async function anyGrantOf(shards: TableClient[], clientId: string): Promise<boolean> {
+  for (const grants of shards) {
+    const used = grants.listEntities({
+      queryOptions: { filter: `clientId eq '${clientId}'`, select: ['RowKey'] },
+    });
+    if (!(await used.next()).done) return true;
+  }
+  return false;
+}
+
 export interface CleanupCounts {
   states: number;
   authorizations: number;
@@ -45,9 +56,11 @@ export async function cleanUpSignIns(now = Date.now()): Promise<CleanupCounts> {
   const hourAgo = new Date(now - 2 * 3600_000).toISOString().slice(0, 13);
   const registrationCounters = await deleteWhere(await table(RATES_TABLE), `PartitionKey lt '${hourAgo}'`);
   const idleSince = new Date(now - GRANT_IDLE_DAYS * DAY).toISOString();
-  const idleGrants = await deleteWhere(await table(GRANTS_TABLE), `lastUsedAt lt '${idleSince}'`);
+  // Grants live in their user's storage shard: every shard is visited.
+  const grantShards = await everyShard(GRANTS_TABLE);
+  let idleGrants = 0;
+  for (const grants of grantShards) idleGrants += await deleteWhere(grants, `lastUsedAt lt '${idleSince}'`);
 
-  const grants = await table(GRANTS_TABLE);
   const clients = await table(CLIENTS_TABLE);
   const registeredBefore = new Date(now - UNUSED_CLIENT_DAYS * DAY).toISOString();
   let unusedClients = 0;
@@ -55,10 +68,7 @@ export async function cleanUpSignIns(now = Date.now()): Promise<CleanupCounts> {
     queryOptions: { filter: `registeredAt lt '${registeredBefore}'`, select: ['PartitionKey', 'RowKey'] },
   })) {
     const clientId = String(row.rowKey).replace(/'/g, "''");
-    const used = grants.listEntities({
-      queryOptions: { filter: `clientId eq '${clientId}'`, select: ['RowKey'] },
-    });
-    if (!(await used.next()).done) continue;
+    if (await anyGrantOf(grantShards, clientId)) continue;
     await clients.deleteEntity(String(row.partitionKey), String(row.rowKey)).catch(() => undefined);
     unusedClients++;
   }

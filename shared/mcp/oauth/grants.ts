@@ -19,6 +19,7 @@ import { encryptionKeys } from '../../auth/keys';
 import type { EncryptionKey } from '../../crypto/envelope';
 import { registerUserData } from '../../privacy';
 import { erasePartition, partitionRows, table } from '../../storage/clients';
+import { userTable } from '../../storage/shards';
 import { OAuthError } from './clients';
 import {
   ACCESS_TOKEN_SECONDS,
@@ -79,7 +80,9 @@ function grantFromRow(
 
 export async function getGrant(userId: string, grantId: string): Promise<Grant | undefined> {
   try {
-    const row = await (await table(GRANTS_TABLE)).getEntity<Record<string, unknown>>(userId, grantId);
+    const row = await (
+      await userTable(GRANTS_TABLE, userId)
+    ).getEntity<Record<string, unknown>>(userId, grantId);
     return grantFromRow(row);
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return undefined;
@@ -88,15 +91,15 @@ export async function getGrant(userId: string, grantId: string): Promise<Grant |
 }
 
 export async function listGrants(userId: string): Promise<Grant[]> {
-  return (await partitionRows<Record<string, unknown>>(await table(GRANTS_TABLE), userId)).map((r) =>
-    grantFromRow({ ...r, partitionKey: userId }),
+  return (await partitionRows<Record<string, unknown>>(await userTable(GRANTS_TABLE, userId), userId)).map(
+    (r) => grantFromRow({ ...r, partitionKey: userId }),
   );
 }
 
 /** Deletes a grant: its access and refresh tokens stop working at once. */
 export async function revokeGrant(userId: string, grantId: string): Promise<boolean> {
   try {
-    await (await table(GRANTS_TABLE)).deleteEntity(userId, grantId);
+    await (await userTable(GRANTS_TABLE, userId)).deleteEntity(userId, grantId);
     return true;
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return false;
@@ -123,7 +126,7 @@ export async function createGrant(input: {
     lastUsedAt: now,
   };
   await (
-    await table(GRANTS_TABLE)
+    await userTable(GRANTS_TABLE, grant.userId)
   ).upsertEntity(
     {
       partitionKey: grant.userId,
@@ -254,7 +257,7 @@ export async function issueTokens(
   const generation = fromGeneration + 1;
   try {
     await (
-      await table(GRANTS_TABLE)
+      await userTable(GRANTS_TABLE, grant.userId)
     ).updateEntity(
       {
         partitionKey: grant.userId,
@@ -412,5 +415,5 @@ registerUserData({
       lastUsedAt: g.lastUsedAt,
     }));
   },
-  erase: async (userId) => await erasePartition(await table(GRANTS_TABLE), userId),
+  erase: async (userId) => await erasePartition(await userTable(GRANTS_TABLE, userId), userId),
 });
