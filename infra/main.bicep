@@ -62,7 +62,7 @@ param publicBaseUrl string = ''
 
 @minValue(1)
 @maxValue(64)
-@description('Storage accounts the users\' rows are spread across by a hash of the user id (STORAGE_SHARDS, docs/scale.md): 1 keeps them all in the host account; 8 for a million users. Fixed once users are connected.')
+@description('Storage accounts the users\' rows are spread across by a hash of the user id (STORAGE_SHARDS, docs/scale.md): 1 keeps them all in the host account; 8 for a million users. To grow it once users are connected: deploy the new count with the app stopped, run npm run reshard, start.')
 param storageShards int = 1
 
 @minValue(1)

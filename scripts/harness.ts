@@ -11,7 +11,7 @@ import { resetConfig } from '../shared/config';
 import { mintCallerToken } from '../shared/http/caller';
 import { loadFunctions } from '../shared/runtime/load';
 import { resetSecrets } from '../shared/secrets';
-import { shardOf } from '../shared/storage/shards';
+import { shardOf } from '../shared/shards';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalHost, type LocalHost } from './localhost';
 
@@ -73,7 +73,7 @@ export interface TestApp {
   connect(upn: string, options?: { features?: string[]; userId?: string }): Promise<string>;
   /** The storage connection string this app uses (its own Azurite unless one was given). */
   storage: string;
-  /** Every storage account's connection string, shard 0 (`storage`) first (shared/storage/shards.ts). */
+  /** Every storage account's connection string, shard 0 (`storage`) first (shared/shards.ts). */
   storages: string[];
   /** The connection string of the account holding this user's rows (the user's shard). */
   storageOf(principal: string): string;
@@ -145,7 +145,7 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
     own = await startAzurite();
     env.AzureWebJobsStorage = own.connectionString;
   }
-  // Storage shards (shared/storage/shards.ts): STORAGE_SHARDS in the options, or HARNESS_SHARDS for
+  // Storage shards (shared/shards.ts): STORAGE_SHARDS in the options, or HARNESS_SHARDS for
   // a whole run, gets each extra shard its own Azurite unless its setting is given.
   const shards = Number(env.STORAGE_SHARDS ?? process.env.HARNESS_SHARDS ?? '1');
   const extra: RunningAzurite[] = [];

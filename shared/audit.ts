@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { splitPrincipal } from './storage/accounts';
-import { userTable } from './storage/shards';
+import { userTable } from './storage/clients';
 import { inSpan, SpanKind } from './telemetry';
 
 export const AUDIT_TABLE = 'audit';

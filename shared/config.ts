@@ -192,15 +192,10 @@ export const configSchema = z.object({
     .max(180)
     .default(120),
   /**
-   * Storage accounts the users' rows are spread across by a hash of the user (shared/storage/
-   * shards.ts): shard 0 is AzureWebJobsStorage, shard k the setting STORAGE_SHARD_{k}.
+   * Storage accounts the users' rows and queued work are spread across by a hash of the user
+   * (shared/shards.ts): shard 0 is AzureWebJobsStorage, shard k the setting STORAGE_SHARD_{k}.
    */
   STORAGE_SHARDS: z.coerce.number().int('must be a whole number').min(1).max(64).default(1),
-  /** Shards 1 … n-1 as storage account names, reached with AzureWebJobsStorage's identity. */
-  STORAGE_SHARD_ACCOUNTS: z
-    .string()
-    .regex(/^[a-z0-9]{3,24}(,[a-z0-9]{3,24})*$/, 'must be storage account names, comma-separated')
-    .optional(),
   /** Mail folders tracked besides the Inbox: well-known names (archive, sentitems) or folder ids. */
   SYNC_MAIL_FOLDERS: z
     .string()
@@ -333,22 +328,21 @@ function crossSettingProblems(c: Record<string, string>): Array<[string, string]
       ]);
     }
   }
-  // Every shard names its account: in either of AzureWebJobsStorage's forms, or in the list.
+  // Every shard names its account: a connection string, or (managed identity) both service URIs:
+  // the Functions host reads the queue one for the shard's queue triggers (shared/shards.ts).
   const shards = Number(c.STORAGE_SHARDS ?? '1');
-  const listed = (c.STORAGE_SHARD_ACCOUNTS ?? '').split(',').filter((a) => a.trim()).length;
-  for (let k = listed + 1; Number.isInteger(shards) && k < Math.min(shards, 64); k++) {
+  for (let k = 1; Number.isInteger(shards) && k < Math.min(shards, 64); k++) {
     const name = `STORAGE_SHARD_${k}`;
-    if (![name, `${name}__accountName`, `${name}__tableServiceUri`].some((n) => c[n] !== undefined))
-      problems.push([
-        name,
-        `is missing: STORAGE_SHARDS is ${shards}, so shard ${k} needs its storage account (this setting, or a name in STORAGE_SHARD_ACCOUNTS)`,
-      ]);
-  }
-  if (listed > 0 && listed !== shards - 1)
+    if (c[name] !== undefined) continue;
+    const missing = ['tableServiceUri', 'queueServiceUri'].filter((p) => c[`${name}__${p}`] === undefined);
+    if (missing.length === 0) continue;
     problems.push([
-      'STORAGE_SHARD_ACCOUNTS',
-      `names ${listed} accounts but STORAGE_SHARDS is ${shards}: it lists shards 1 to ${shards - 1}`,
+      name,
+      missing.length === 2
+        ? `is missing: STORAGE_SHARDS is ${shards}, so shard ${k} needs its storage account (a connection string, or ${name}__tableServiceUri and ${name}__queueServiceUri with managed identity)`
+        : `needs ${name}__${missing[0]} too: the shard's tables and its queues (and their triggers) are both reached with the managed identity`,
     ]);
+  }
   const cloud = (CLOUD_NAMES as readonly string[]).includes(c.MICROSOFT_CLOUD ?? 'global')
     ? CLOUDS[(c.MICROSOFT_CLOUD ?? 'global') as CloudName]
     : undefined;

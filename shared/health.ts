@@ -5,7 +5,7 @@
  */
 import { ConfigError, getConfig, type AppConfig } from './config';
 import { queueServiceClient, tableClient } from './storage/clients';
-import { resolvedShardSetting, shardCount } from './storage/shards';
+import { shardCount, shardSetting } from './shards';
 
 export interface PartHealth {
   name: string;
@@ -131,17 +131,19 @@ export async function checkHealth(): Promise<HealthReport> {
   }
   const checks: Array<Promise<PartHealth>> = [
     Promise.resolve({ name: 'configuration', ok: true, latencyMs: 0 }),
-    // Every storage shard holds users' rows: one it cannot reach fails their requests.
+    // Every storage shard holds users' rows and queued work: one it cannot reach fails them.
     ...Array.from({ length: shardCount() }, (_, k) =>
       timed(
         k === 0 ? 'tableStorage' : `tableStorageShard${k}`,
-        async () => await probeTables(resolvedShardSetting(k)),
+        async () => await probeTables(shardSetting(k)),
       ),
     ),
-    timed('queueStorage', async () => {
-      const client = await queueServiceClient();
-      await client.listQueues().byPage({ maxPageSize: 1 }).next();
-    }),
+    ...Array.from({ length: shardCount() }, (_, k) =>
+      timed(k === 0 ? 'queueStorage' : `queueStorageShard${k}`, async () => {
+        const client = await queueServiceClient(shardSetting(k));
+        await client.listQueues().byPage({ maxPageSize: 1 }).next();
+      }),
+    ),
     timed(
       'identityAuthority',
       async () =>

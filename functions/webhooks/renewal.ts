@@ -3,14 +3,17 @@ import { z } from 'zod';
 import { registerQueue, registerTimer } from '../../shared/runtime/register';
 import { installWebhookHooks } from '../../shared/webhooks/hooks';
 import { reconcileUser } from '../../shared/webhooks/manager';
-import { fanOutRenewals, RENEWAL_TICK_MINUTES, RENEWALS_QUEUE } from '../../shared/webhooks/renewal';
+import { fanOutTick } from '../../shared/fanout';
+import { RENEWAL_TICK_MINUTES, RENEWALS_QUEUE } from '../../shared/webhooks/renewal';
 
 installWebhookHooks();
 
-/** Every 30 minutes: one renewal message per connected user in turn (style.md 16, docs/scale.md). */
+/**
+ * Every 30 minutes: one renewal message per connected user in turn (style.md 16, docs/scale.md),
+ * per storage account with several (shared/fanout.ts).
+ */
 export async function subscriptionRenewalTimer(_timer: Timer, context: InvocationContext): Promise<void> {
-  const n = await fanOutRenewals();
-  context.log(JSON.stringify({ event: 'subscription_renewal_fanout', users: n }));
+  context.log(JSON.stringify({ event: 'subscription_renewal_fanout', ...(await fanOutTick('renewal')) }));
 }
 
 const Message = z.object({ userId: z.string().min(1).max(256) }).strict();

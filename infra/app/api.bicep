@@ -105,10 +105,9 @@ var appSettings = {
   AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
   AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
   AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
-  // Users' rows spread across accounts by hash (shared/storage/shards.ts); the listed shards are
-  // reached with the same identity.
+  // Users' rows and queued work spread across accounts by hash (shared/shards.ts); each
+  // shard's settings are in shardSettings below.
   STORAGE_SHARDS: string(length(storageShardAccountNames) + 1)
-  STORAGE_SHARD_ACCOUNTS: join(storageShardAccountNames, ',')
   // DefaultAzureCredential / ManagedIdentityCredential pick the user-assigned identity by this.
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
@@ -128,10 +127,36 @@ var appSettings = {
   RETURN_URL_ALLOWLIST: returnUrlAllowlist
 }
 
+// Each shard's tables and queues, reached with the app identity; the Functions host reads
+// STORAGE_SHARD_k__queueServiceUri for the shard's queue triggers (identity-based connections:
+// https://learn.microsoft.com/azure/azure-functions/functions-reference#configure-an-identity-based-connection).
+var shardSettings = toObject(
+  flatten(map(range(0, length(storageShardAccountNames)), i => [
+    {
+      name: 'STORAGE_SHARD_${i + 1}__tableServiceUri'
+      value: 'https://${storageShardAccountNames[i]}.table.${environment().suffixes.storage}'
+    }
+    {
+      name: 'STORAGE_SHARD_${i + 1}__queueServiceUri'
+      value: 'https://${storageShardAccountNames[i]}.queue.${environment().suffixes.storage}'
+    }
+    {
+      name: 'STORAGE_SHARD_${i + 1}__credential'
+      value: 'managedidentity'
+    }
+    {
+      name: 'STORAGE_SHARD_${i + 1}__clientId'
+      value: identityClientId
+    }
+  ])),
+  e => e.name,
+  e => e.value
+)
+
 resource appSettingsConfig 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: appSettings
+  properties: union(appSettings, shardSettings)
 }
 
 output name string = functionApp.name

@@ -1,6 +1,5 @@
 # The Function App on the Flex Consumption plan (Linux, Node 22). Secrets are never app settings:
 # the app reads them from KEY_VAULT_URL with its managed identity (AZURE_CLIENT_ID).
-# test/unit/infra.test.ts compares `app_settings` below with shared/config.ts and infra/app/api.bicep.
 resource "azurerm_service_plan" "main" {
   name                = "${local.abbrs.webServerFarms}${local.resource_token}"
   resource_group_name = azurerm_resource_group.main.name
@@ -8,6 +7,42 @@ resource "azurerm_service_plan" "main" {
   os_type             = "Linux"
   sku_name            = "FC1"
   tags                = local.tags
+}
+
+locals {
+  # test/unit/infra.test.ts compares these with shared/config.ts and infra/app/api.bicep.
+  function_app_settings = {
+    AzureWebJobsStorage__accountName          = azurerm_storage_account.main.name
+    AzureWebJobsStorage__credential           = "managedidentity"
+    AzureWebJobsStorage__clientId             = azurerm_user_assigned_identity.app.client_id
+    AzureWebJobsStorage__blobServiceUri       = azurerm_storage_account.main.primary_blob_endpoint
+    AzureWebJobsStorage__queueServiceUri      = azurerm_storage_account.main.primary_queue_endpoint
+    AzureWebJobsStorage__tableServiceUri      = azurerm_storage_account.main.primary_table_endpoint
+    STORAGE_SHARDS                            = tostring(var.storage_shards)
+    AZURE_CLIENT_ID                           = azurerm_user_assigned_identity.app.client_id
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "ClientId=${azurerm_user_assigned_identity.app.client_id};Authorization=AAD"
+    KEY_VAULT_URL                             = azurerm_key_vault.main.vault_uri
+    MICROSOFT_CLIENT_ID                       = var.microsoft_client_id
+    MICROSOFT_TENANT_ID                       = var.microsoft_tenant_id
+    MICROSOFT_FEATURES                        = var.microsoft_features
+    MICROSOFT_CLOUD                           = var.microsoft_cloud
+    MICROSOFT_REDIRECT_URI                    = "${local.public_base_url}/api/auth/microsoft/callback"
+    PUBLIC_BASE_URL                           = local.public_base_url
+    CALLER_TOKEN_ISSUER                       = var.caller_token_issuer
+    CALLER_TOKEN_AUDIENCE                     = var.caller_token_audience
+    CALLER_JWKS_URL                           = var.caller_jwks_url
+    RETURN_URL_ALLOWLIST                      = var.return_url_allowlist
+  }
+  # Each storage shard's tables and queues, reached with the app identity (shared/shards.ts);
+  # the Functions host reads STORAGE_SHARD_k__queueServiceUri for the shard's queue triggers.
+  shard_app_settings = merge({}, [
+    for i, shard in azurerm_storage_account.shard : {
+      "STORAGE_SHARD_${i + 1}__tableServiceUri" = shard.primary_table_endpoint
+      "STORAGE_SHARD_${i + 1}__queueServiceUri" = shard.primary_queue_endpoint
+      "STORAGE_SHARD_${i + 1}__credential"      = "managedidentity"
+      "STORAGE_SHARD_${i + 1}__clientId"        = azurerm_user_assigned_identity.app.client_id
+    }
+  ]...)
 }
 
 resource "azurerm_function_app_flex_consumption" "api" {
@@ -39,32 +74,10 @@ resource "azurerm_function_app_flex_consumption" "api" {
     http2_enabled                          = true
   }
 
-  app_settings = {
-    AzureWebJobsStorage__accountName          = azurerm_storage_account.main.name
-    AzureWebJobsStorage__credential           = "managedidentity"
-    AzureWebJobsStorage__clientId             = azurerm_user_assigned_identity.app.client_id
-    AzureWebJobsStorage__blobServiceUri       = azurerm_storage_account.main.primary_blob_endpoint
-    AzureWebJobsStorage__queueServiceUri      = azurerm_storage_account.main.primary_queue_endpoint
-    AzureWebJobsStorage__tableServiceUri      = azurerm_storage_account.main.primary_table_endpoint
-    STORAGE_SHARDS                            = tostring(var.storage_shards)
-    STORAGE_SHARD_ACCOUNTS                    = join(",", azurerm_storage_account.shard[*].name)
-    AZURE_CLIENT_ID                           = azurerm_user_assigned_identity.app.client_id
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "ClientId=${azurerm_user_assigned_identity.app.client_id};Authorization=AAD"
-    KEY_VAULT_URL                             = azurerm_key_vault.main.vault_uri
-    MICROSOFT_CLIENT_ID                       = var.microsoft_client_id
-    MICROSOFT_TENANT_ID                       = var.microsoft_tenant_id
-    MICROSOFT_FEATURES                        = var.microsoft_features
-    MICROSOFT_CLOUD                           = var.microsoft_cloud
-    MICROSOFT_REDIRECT_URI                    = "${local.public_base_url}/api/auth/microsoft/callback"
-    PUBLIC_BASE_URL                           = local.public_base_url
-    CALLER_TOKEN_ISSUER                       = var.caller_token_issuer
-    CALLER_TOKEN_AUDIENCE                     = var.caller_token_audience
-    CALLER_JWKS_URL                           = var.caller_jwks_url
-    RETURN_URL_ALLOWLIST                      = var.return_url_allowlist
-  }
+  app_settings = merge(local.function_app_settings, local.shard_app_settings)
 
   # The app reads Storage and Key Vault with its identity from its first start.
-  depends_on = [azurerm_role_assignment.app]
+  depends_on = [azurerm_role_assignment.app, azurerm_role_assignment.shard_table, azurerm_role_assignment.shard_queue]
 }
 
 # PUBLIC_BASE_URL is computed before the app exists (an app cannot reference its own host name).

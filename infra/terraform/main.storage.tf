@@ -3,7 +3,7 @@
 locals {
   table_names = ["connections", "oauthstates", "subscriptions", "syncstate", "items", "changes", "audit"]
   queue_names = ["graph-notifications", "sync-jobs", "m365-changes"]
-  # The per-user tables (shared/storage/shards.ts userTable).
+  # The per-user tables (shared/shards.ts userTable).
   shard_table_names = [
     "connections",
     "syncstate",
@@ -69,7 +69,7 @@ resource "azapi_resource" "queue" {
 }
 
 # Storage shards 1 … storage_shards-1 (docs/scale.md; shard 0 is the account above): the rows of
-# the users a hash of their id assigns to each (shared/storage/shards.ts), with the same security
+# the users a hash of their id assigns to each (shared/shards.ts), with the same security
 # defaults and the one role the app needs there, Storage Table Data Contributor. The same as
 # infra/core/storage/storage-shard.bicep.
 resource "azurerm_storage_account" "shard" {
@@ -109,6 +109,19 @@ resource "azurerm_role_assignment" "shard_table" {
   name                             = uuidv5("url", "${azurerm_storage_account.shard[count.index].id}/${azurerm_user_assigned_identity.app.principal_id}/${local.role_definition_ids.storage_table_data_contributor}")
   scope                            = azurerm_storage_account.shard[count.index].id
   role_definition_id               = "/subscriptions/${var.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/${local.role_definition_ids.storage_table_data_contributor}"
+  principal_id                     = azurerm_user_assigned_identity.app.principal_id
+  principal_type                   = "ServicePrincipal"
+  skip_service_principal_aad_check = true
+}
+
+# The shard's queues carry its users' work (shared/shards.ts USER_QUEUES); the app sends,
+# and its queue triggers receive and delete, with the same identity.
+resource "azurerm_role_assignment" "shard_queue" {
+  count = var.storage_shards - 1
+
+  name                             = uuidv5("url", "${azurerm_storage_account.shard[count.index].id}/${azurerm_user_assigned_identity.app.principal_id}/${local.role_definition_ids.storage_queue_data_contributor}")
+  scope                            = azurerm_storage_account.shard[count.index].id
+  role_definition_id               = "/subscriptions/${var.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/${local.role_definition_ids.storage_queue_data_contributor}"
   principal_id                     = azurerm_user_assigned_identity.app.principal_id
   principal_type                   = "ServicePrincipal"
   skip_service_principal_aad_check = true

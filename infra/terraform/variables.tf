@@ -188,8 +188,8 @@ variable "storage_shards" {
   default     = 1
   description = <<-EOT
     Storage accounts the users' rows are spread across by a hash of the user id (STORAGE_SHARDS,
-    docs/scale.md): 1 keeps them all in the host account; 8 for a million users. Fixed once users
-    are connected.
+    docs/scale.md): 1 keeps them all in the host account; 8 for a million users. To grow it once
+    users are connected, apply the new count with the app stopped, run `npm run reshard`, start.
   EOT
 
   validation {

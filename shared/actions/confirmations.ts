@@ -7,8 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { registerUserData } from '../privacy';
-import { erasePartition, partitionRows } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { erasePartition, partitionRows, userTable } from '../storage/clients';
 
 export const CONFIRMATIONS_TABLE = 'sendconfirmations';
 export const CONFIRMATION_TTL_MS = 15 * 60 * 1000;

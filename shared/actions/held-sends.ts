@@ -13,8 +13,7 @@ import { encryptionKeys } from '../auth/keys';
 import { decrypt, encrypt } from '../crypto/envelope';
 import { Problem } from '../http/problem';
 import { registerUserData } from '../privacy';
-import { enqueue, erasePartition, partitionRows } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { enqueue, erasePartition, partitionRows, userTable } from '../storage/clients';
 import type { Action, ActionContext } from './types';
 
 export const HELD_SENDS_TABLE = 'heldsends';

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { Problem } from '../http/problem';
 import { registerUserData } from '../privacy';
-import { userTable } from '../storage/shards';
+import { userTable } from '../storage/clients';
 
 export const IDEMPOTENCY_TABLE = 'idempotency';
 const TTL_MS = 24 * 3600 * 1000;

@@ -5,8 +5,7 @@
  */
 import { onConnected } from '../auth/lifecycle';
 import { registerUserData } from '../privacy';
-import { erasePartition, partitionRows, table } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { erasePartition, partitionRows, table, userTable } from '../storage/clients';
 import { getConnection } from '../storage/connections';
 import { appendEvent, onPushed } from '../sync/feed';
 import { CURSORS_TABLE, DEAD_LETTERS_TABLE, kickDelivery } from './deliver';

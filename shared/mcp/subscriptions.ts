@@ -4,8 +4,7 @@
  * `<session id>|<base64url of the URI>`. A session's rows go when it ends (DELETE /api/mcp) or
  * with the user's data.
  */
-import { erasePartition, partitionRows } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { erasePartition, partitionRows, userTable } from '../storage/clients';
 import { registerUserData } from '../privacy';
 
 export const MCP_SUBSCRIPTIONS_TABLE = 'mcpsubscriptions';

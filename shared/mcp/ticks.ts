@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { registerUserData } from '../privacy';
-import { everyShard, userTable } from '../storage/shards';
+import { everyShard, userTable } from '../storage/clients';
 
 export const TICKS_TABLE = 'feedticks';
 export const POLL_MS = 250;

@@ -13,6 +13,7 @@
  */
 import { app, type HttpHandler, type StorageQueueHandler, type TimerHandler } from '@azure/functions';
 import type { HttpSpec, QueueSpec, TimerSpec, TriggerSpec } from './register';
+import { shardCopies } from '../shards';
 import { hostRoute } from './routes';
 
 /** A registration without its handler: what the package writes into the entry. */
@@ -28,23 +29,26 @@ type AnyHandler = (input: unknown, context: unknown) => Promise<unknown>;
 
 /** The manifest, read back from registrations (scripts/package.mjs writes it into the entry). */
 export function toManifest(registrations: TriggerSpec[]): ManifestEntry[] {
-  return registrations.map((spec) => {
-    switch (spec.kind) {
-      case 'http':
-        return {
-          kind: 'http',
-          name: spec.name,
-          route: spec.route,
-          ...(spec.root ? { root: true } : {}),
-          methods: spec.methods,
-          authLevel: spec.authLevel,
-        };
-      case 'timer':
-        return { kind: 'timer', name: spec.name, schedule: spec.schedule, runOnStartup: spec.runOnStartup };
-      case 'queue':
-        return { kind: 'queue', name: spec.name, queueName: spec.queueName, connection: spec.connection };
-    }
-  });
+  // The shards' copies are made where the app starts, from its own STORAGE_SHARDS.
+  return registrations
+    .filter((spec) => spec.kind !== 'queue' || spec.shard === undefined)
+    .map((spec) => {
+      switch (spec.kind) {
+        case 'http':
+          return {
+            kind: 'http',
+            name: spec.name,
+            route: spec.route,
+            ...(spec.root ? { root: true } : {}),
+            methods: spec.methods,
+            authLevel: spec.authLevel,
+          };
+        case 'timer':
+          return { kind: 'timer', name: spec.name, schedule: spec.schedule, runOnStartup: spec.runOnStartup };
+        case 'queue':
+          return { kind: 'queue', name: spec.name, queueName: spec.queueName, connection: spec.connection };
+      }
+    });
 }
 
 /**
@@ -70,7 +74,10 @@ export function registerDeferred(manifest: ManifestEntry[], loadApp: () => AppBu
       await handlerFor(name)(input, context);
 
   app.setup({ enableHttpStream: true });
-  return manifest.map((entry): TriggerSpec => {
+  const entries = manifest.flatMap((e): ManifestEntry[] =>
+    e.kind === 'queue' ? [e, ...shardCopies(e)] : [e],
+  );
+  return entries.map((entry): TriggerSpec => {
     switch (entry.kind) {
       case 'http': {
         const handler = deferred(entry.name) as HttpHandler;

@@ -13,6 +13,7 @@ import {
 } from '@azure/functions';
 import { takeCarried, traced } from '../correlation';
 import { recordQueueWait, SpanKind, startTelemetry } from '../telemetry';
+import { shardCopies } from '../shards';
 import { hostRoute } from './routes';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
@@ -40,6 +41,8 @@ export interface QueueSpec {
   queueName: string;
   connection: string;
   handler: StorageQueueHandler;
+  /** A copy serving storage shard k's queue (shared/shards.ts `shardCopies`). */
+  shard?: number;
 }
 export type TriggerSpec = HttpSpec | TimerSpec | QueueSpec;
 
@@ -138,11 +141,20 @@ export function registerQueue(
 ): void {
   const connection = options.connection ?? 'AzureWebJobsStorage';
   const handler = tracedQueue(options.queueName, options.handler);
-  record({ kind: 'queue', name, queueName: options.queueName, connection, handler });
-  if (!recordOnly) app.storageQueue(name, { queueName: options.queueName, connection, handler });
+  const spec: QueueSpec = { kind: 'queue', name, queueName: options.queueName, connection, handler };
+  record(spec);
+  // A user queue has one in every storage account: each gets its copy of the function.
+  if (!recordOnly)
+    for (const s of [spec, ...shardCopies(spec)])
+      app.storageQueue(s.name, { queueName: s.queueName, connection: s.connection, handler });
 }
 
-/** What has been registered so far (the local host and tests read this). */
+/**
+ * What has been registered so far (the local host and tests read this), with the copies of the
+ * user queues' functions for the storage shards configured now.
+ */
 export function registrations(): TriggerSpec[] {
-  return [...registry.values()];
+  return [...registry.values()].flatMap((s): TriggerSpec[] =>
+    s.kind === 'queue' ? [s, ...shardCopies(s)] : [s],
+  );
 }

@@ -13,7 +13,7 @@
  * for it, the default.
  */
 import { createHash } from 'node:crypto';
-import { userTable } from './shards';
+import { userTable } from './clients';
 import { getConnection } from './connections';
 
 export const ACCOUNTS_TABLE = 'accounts';

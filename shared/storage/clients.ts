@@ -10,6 +10,7 @@ import type * as StorageQueue from '@azure/storage-queue';
 import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { withOrigin } from '../correlation';
 import { countingPolicy, countRoundTrip } from '../meter';
+import { HOME_SETTING, queueSettingFor, shardCount, shardOf, shardSetting } from '../shards';
 
 // Loaded on first use: these SDKs cost tens of milliseconds each at cold start (toolchain.md).
 const lazyTables = (): typeof DataTables => require('@azure/data-tables') as typeof DataTables;
@@ -59,7 +60,7 @@ const queueServices = new Map<string, Promise<QueueServiceClient>>();
 
 export function tableClient(
   tableName: string,
-  setting = 'AzureWebJobsStorage',
+  setting = HOME_SETTING,
   env: Env = process.env,
 ): Promise<TableClient> {
   const key = `${setting}|${tableName}|${env[setting] ?? ''}`;
@@ -85,7 +86,7 @@ export function tableClient(
 }
 
 export function queueServiceClient(
-  setting = 'AzureWebJobsStorage',
+  setting = HOME_SETTING,
   env: Env = process.env,
 ): Promise<QueueServiceClient> {
   const key = `${setting}|${env[setting] ?? ''}`;
@@ -106,7 +107,7 @@ export function queueServiceClient(
 
 export async function queueClient(
   queueName: string,
-  setting = 'AzureWebJobsStorage',
+  setting = HOME_SETTING,
   env: Env = process.env,
 ): Promise<QueueClient> {
   return (await queueServiceClient(setting, env)).getQueueClient(queueName);
@@ -116,9 +117,9 @@ const ensuredTables = new Set<string>();
 
 /**
  * A table client whose table exists (created once per process), in the account of a storage
- * setting: AzureWebJobsStorage unless a shard's is given (shared/storage/shards.ts).
+ * setting: AzureWebJobsStorage unless a shard's is given (shared/shards.ts).
  */
-export async function table(tableName: string, setting = 'AzureWebJobsStorage'): Promise<TableClient> {
+export async function table(tableName: string, setting = HOME_SETTING): Promise<TableClient> {
   const client = await tableClient(tableName, setting);
   const key = `${client.url}|${tableName}`;
   if (!ensuredTables.has(key)) {
@@ -143,7 +144,8 @@ export async function enqueue(
   message: unknown,
   options: { visibilityTimeoutSeconds?: number } = {},
 ): Promise<void> {
-  const client = await queueClient(queueName);
+  // A user queue's message goes to the user's account (../shards.ts); others to the home account.
+  const client = await queueClient(queueName, queueSettingFor(queueName, message));
   if (!ensuredQueues.has(client.url)) {
     countRoundTrip(`queue:${queueName} PUT`);
     await client.createIfNotExists();
@@ -159,6 +161,25 @@ export async function enqueue(
   await client.sendMessage(Buffer.from(text, 'utf8').toString('base64'), {
     visibilityTimeout: options.visibilityTimeoutSeconds,
   });
+}
+
+/** A per-user table in the account that holds this user's rows (../shards.ts). */
+export async function userTable(tableName: string, principal: string): Promise<TableClient> {
+  return await table(tableName, shardSetting(shardOf(principal)));
+}
+
+/** The same per-user table in every account, shard 0 first: for work that visits every user. */
+export async function everyShard(tableName: string): Promise<TableClient[]> {
+  return await Promise.all(
+    Array.from({ length: shardCount() }, async (_, k) => await table(tableName, shardSetting(k))),
+  );
+}
+
+/** Every account's queue service, shard 0 first (queue metrics and health visit them all). */
+export async function everyQueueService(): Promise<QueueServiceClient[]> {
+  return await Promise.all(
+    Array.from({ length: shardCount() }, async (_, k) => await queueServiceClient(shardSetting(k))),
+  );
 }
 
 /** Forget cached clients (tests that switch storage accounts). */

@@ -3,8 +3,9 @@
  * account, the grant, the status and the MSAL cache — encrypted (AES-256-GCM, see
  * shared/crypto/envelope.ts). Tokens never appear in clear in any column.
  */
-import type { TableEntityResult } from '@azure/data-tables';
-import { everyShard, userTable } from './shards';
+import type { TableClient, TableEntityResult } from '@azure/data-tables';
+import { everyShard, table, userTable } from './clients';
+import { shardSetting } from '../shards';
 
 export const CONNECTIONS_TABLE = 'connections';
 const ROW = 'microsoft';
@@ -192,14 +193,21 @@ export async function deleteConnection(userId: string): Promise<boolean> {
 
 /**
  * Every connection (maintenance: key rotation, keep-alive, the timers' fan-out), shard after
- * shard (shared/storage/shards.ts).
+ * shard (shared/shards.ts).
  */
 export async function* listConnections(filter?: string): AsyncGenerator<Connection> {
-  for (const client of await everyShard(CONNECTIONS_TABLE)) {
-    for await (const row of client.listEntities<Record<string, unknown>>({
-      queryOptions: { filter: filter ?? `RowKey eq '${ROW}'` },
-    })) {
-      yield fromRow(row);
-    }
+  for (const client of await everyShard(CONNECTIONS_TABLE)) yield* connectionsIn(client, filter);
+}
+
+/** The connections one storage account holds (a timer's per-account fan-out: shared/fanout.ts). */
+export async function* listShardConnections(shard: number): AsyncGenerator<Connection> {
+  yield* connectionsIn(await table(CONNECTIONS_TABLE, shardSetting(shard)));
+}
+
+async function* connectionsIn(client: TableClient, filter?: string): AsyncGenerator<Connection> {
+  for await (const row of client.listEntities<Record<string, unknown>>({
+    queryOptions: { filter: filter ?? `RowKey eq '${ROW}'` },
+  })) {
+    yield fromRow(row);
   }
 }

@@ -8,7 +8,8 @@
 import { takeCarried } from '../correlation';
 import { countRoundTrip } from '../meter';
 import { recordQueueState } from '../telemetry';
-import { queueServiceClient } from './clients';
+import type { QueueServiceClient } from '@azure/storage-queue';
+import { everyQueueService } from './clients';
 
 export interface QueueState {
   queue: string;
@@ -26,8 +27,33 @@ function dueAtOf(messageText: string): number | undefined {
   }
 }
 
+/**
+ * Every queue's depth and front age. With storage shards a user queue exists in every account
+ * (shared/shards.ts): its depth is the sum over the accounts and its age the oldest front.
+ */
 export async function sampleQueues(now = Date.now()): Promise<QueueState[]> {
-  const service = await queueServiceClient();
+  const byQueue = new Map<string, QueueState>();
+  for (const service of await everyQueueService()) {
+    for (const s of await sampleAccount(service, now)) {
+      const seen = byQueue.get(s.queue);
+      byQueue.set(
+        s.queue,
+        seen
+          ? {
+              queue: s.queue,
+              depth: seen.depth + s.depth,
+              oldestAgeSeconds: Math.max(seen.oldestAgeSeconds, s.oldestAgeSeconds),
+            }
+          : s,
+      );
+    }
+  }
+  const states = [...byQueue.values()];
+  for (const s of states) recordQueueState(s.queue, s.depth, s.oldestAgeSeconds);
+  return states;
+}
+
+async function sampleAccount(service: QueueServiceClient, now: number): Promise<QueueState[]> {
   const states: QueueState[] = [];
   countRoundTrip('queue:* GET');
   for await (const q of service.listQueues()) {
@@ -46,6 +72,5 @@ export async function sampleQueues(now = Date.now()): Promise<QueueState[]> {
     }
     states.push({ queue: q.name, depth, oldestAgeSeconds });
   }
-  for (const s of states) recordQueueState(s.queue, s.depth, s.oldestAgeSeconds);
   return states;
 }

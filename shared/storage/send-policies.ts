@@ -5,7 +5,7 @@
  * deliberately not an action, so a model can neither read nor loosen it through MCP.
  */
 import { getConfig, isDomain, SEND_CONFIRM_TRIGGERS, type SendConfirmTrigger } from '../config';
-import { userTable } from './shards';
+import { userTable } from './clients';
 
 export const SEND_POLICIES_TABLE = 'sendpolicies';
 const ROW = 'policy';

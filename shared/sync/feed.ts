@@ -21,8 +21,7 @@
 import { createHash } from 'node:crypto';
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { listAccounts, splitPrincipal } from '../storage/accounts';
-import { deleteRows, enqueue } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { deleteRows, enqueue, userTable } from '../storage/clients';
 import { str, type Summary } from './resources';
 
 export const CHANGES_TABLE = 'changes';

@@ -8,8 +8,7 @@
  */
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { decodeOrRaw } from '../http/url';
-import { deleteRows } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { deleteRows, userTable } from '../storage/clients';
 import { str, type Summary } from './resources';
 
 export const ITEMS_TABLE = 'items';

@@ -8,8 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TableEntityResult } from '@azure/data-tables';
 import { decodeOrRaw } from '../http/url';
-import { erasePartition } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { erasePartition, userTable } from '../storage/clients';
 import type { ResourceKey } from './jobs';
 
 export const SYNCSTATE_TABLE = 'syncstate';

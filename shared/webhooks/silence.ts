@@ -14,8 +14,7 @@
 import { getConfig } from '../config';
 import { contributeHealthMetrics } from '../health';
 import { registerUserData } from '../privacy';
-import { erasePartition, partitionRows } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { erasePartition, partitionRows, userTable } from '../storage/clients';
 import { enqueueSyncJob, type SyncJob } from '../sync/jobs';
 import type { RoundResult } from '../sync/engine';
 import { appendEvent } from '../sync/feed';

@@ -3,11 +3,10 @@
  * partition (row key = Graph subscription id) plus a lookup row per subscription id, so the
  * webhook finds the owner and the clientState hash with one point read and no user id in the URL.
  * The user's rows live in the user's storage shard; the lookup rows (keyed by subscription id,
- * before the user is known) in the home account (shared/storage/shards.ts).
+ * before the user is known) in the home account (shared/shards.ts).
  */
 import type { TableEntityResult } from '@azure/data-tables';
-import { table } from '../storage/clients';
-import { userTable } from '../storage/shards';
+import { table, userTable } from '../storage/clients';
 
 export const SUBSCRIPTIONS_TABLE = 'subscriptions';
 const LOOKUP_ROW = 'lookup';

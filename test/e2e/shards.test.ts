@@ -6,12 +6,17 @@
  * no row of the user in either account.
  */
 import { randomBytes } from 'node:crypto';
+import { QueueClient } from '@azure/storage-queue';
+import { RETENTION_QUEUE } from '../../functions/sync/retention';
+import { fanOutTick } from '../../shared/fanout';
 import { checkHealth } from '../../shared/health';
-import { shardOf } from '../../shared/storage/shards';
+import { registrations } from '../../shared/runtime/register';
+import { enqueue } from '../../shared/storage/clients';
+import { shardOf } from '../../shared/shards';
 import { getSyncState } from '../../shared/sync/state';
 import { startTestApp, type TestApp } from '../support/app';
 import { controlCall, waitFor } from '../support/sandbox';
-import { leftoversAfterErase, rowsNaming } from '../support/storage';
+import { homeKept, leftoversAfterErase, rowsNaming } from '../support/storage';
 
 let t: TestApp;
 /** Two users per shard, picked by the product's own hash. */
@@ -47,14 +52,6 @@ const userRows = async (
   return found;
 };
 
-/**
- * What the home account (shard 0) keeps of every user: rows keyed by something the caller knows
- * before the user is (a Graph subscription id a notification names, a connect flow's state).
- */
-const homeKept = (tableName: string, row: Record<string, unknown>): boolean =>
-  (tableName === 'subscriptions' && String(row.partitionKey).startsWith('sub-')) ||
-  tableName === 'oauthstates';
-
 test('each user’s rows live in the user’s shard only (the home account keeps only the lookups)', async () => {
   for (const u of users) {
     // The first round after connecting has saved its state, its feed entry and its subscription.
@@ -63,7 +60,9 @@ test('each user’s rows live in the user’s shard only (the home account keeps
     for (const tableName of ['connections', 'syncstate', 'changes', 'audit', 'accounts', 'subscriptions'])
       expect({ tableName, rows: (own.get(tableName) ?? []).length > 0 }).toEqual({ tableName, rows: true });
     const elsewhere = [...(await userRows(1 - u.shard, u.userId))].flatMap(([tableName, found]) =>
-      found.filter((row) => !homeKept(tableName, row)).map((row) => `${tableName}: ${String(row.rowKey)}`),
+      found
+        .filter((row) => !homeKept({ shard: 1 - u.shard, table: tableName, row }))
+        .map((row) => `${tableName}: ${String(row.rowKey)}`),
     );
     expect(elsewhere).toEqual([]);
   }
@@ -72,7 +71,8 @@ test('each user’s rows live in the user’s shard only (the home account keeps
 test('actions, the sync timer and change notifications work for the users of both shards', async () => {
   const before = new Map<string, string | undefined>();
   for (const u of users) before.set(u.userId, (await getSyncState(u.userId, 'todo'))?.lastSuccessAt);
-  await t.host.invoke('syncTimer');
+  // The tick queues one fan-out per account; each account's own function fans its users out.
+  expect(await fanOutTick('sync')).toEqual({ accounts: 2, queued: 2 });
   for (const u of users) {
     // The timer's fan-out lists the connections of every shard: each user gets a round.
     await waitFor(async () => {
@@ -88,6 +88,39 @@ test('actions, the sync timer and change notifications work for the users of bot
   }
 });
 
+test('a user’s queued work goes to the user’s account, whose own copy of the function serves it', async () => {
+  // Each user queue's function is registered once per account (the copies drain shard 1).
+  const names = registrations().map((r) => `${r.name}@${r.kind === 'queue' ? r.connection : ''}`);
+  for (const fn of [
+    'syncWorker',
+    'eventsWorker',
+    'heldSendWorker',
+    'subscriptionRenewalWorker',
+    'timerFanoutWorker',
+  ])
+    expect(names).toEqual(
+      expect.arrayContaining([`${fn}@AzureWebJobsStorage`, `${fn}Shard1@STORAGE_SHARD_1`]),
+    );
+  // A batch of several users' notifications has one queue, in the home account.
+  expect(names.filter((n) => n.startsWith('graphNotificationWorker'))).toEqual([
+    'graphNotificationWorker@AzureWebJobsStorage',
+  ]);
+  // Held for a minute (no function runs it meanwhile): each message waits in its user's account.
+  const depth = async (storage: string) =>
+    (
+      await new QueueClient(storage, RETENTION_QUEUE)
+        .getProperties()
+        .catch(() => ({ approximateMessagesCount: 0 }))
+    ).approximateMessagesCount ?? 0;
+  const before = await Promise.all(t.storages.map(depth));
+  for (const u of users)
+    await enqueue(RETENTION_QUEUE, { userId: u.userId }, { visibilityTimeoutSeconds: 60 });
+  const after = await Promise.all(t.storages.map(depth));
+  expect(after.map((n, k) => n - before[k]!)).toEqual(
+    [0, 1].map((k) => users.filter((u) => u.shard === k).length),
+  );
+});
+
 test('an erase leaves no row of the user in either account', async () => {
   const gone = users.filter((u) => u.shard === 1)[0]!;
   expect((await t.call(gone.userId, 'DELETE', '/connections/me')).status).toBe(200);
@@ -101,4 +134,5 @@ test('health probes every shard’s account', async () => {
   const report = await checkHealth();
   expect(report.parts.find((p) => p.name === 'tableStorage')?.ok).toBe(true);
   expect(report.parts.find((p) => p.name === 'tableStorageShard1')?.ok).toBe(true);
+  expect(report.parts.find((p) => p.name === 'queueStorageShard1')?.ok).toBe(true);
 });

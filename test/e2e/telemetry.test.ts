@@ -96,7 +96,8 @@ test('work a request queues continues its trace across the queue hop', async () 
   const complete = await waitFor(() => spans().find((s) => s.name === 'authComplete'));
   const traceId = complete.spanContext().traceId;
   const worker = await waitFor(
-    () => spans().find((s) => s.name === 'syncWorker' && s.spanContext().traceId === traceId),
+    // (With storage shards, the copy serving the user's account: syncWorkerShard1, …)
+    () => spans().find((s) => /^syncWorker(Shard\d+)?$/.test(s.name) && s.spanContext().traceId === traceId),
     15_000,
   );
   expect(worker.attributes['faas.trigger']).toBe('pubsub');

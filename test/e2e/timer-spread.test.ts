@@ -7,6 +7,7 @@
  */
 import { resetConfig } from '../../shared/config';
 import { queueClient } from '../../shared/storage/clients';
+import { shardOf, shardSetting } from '../../shared/shards';
 import { getConnection, type Connection } from '../../shared/storage/connections';
 import { SYNC_JOBS_QUEUE } from '../../shared/sync/jobs';
 import { listSyncStates } from '../../shared/sync/state';
@@ -61,8 +62,9 @@ afterAll(async () => {
  * a delayed message is invisible until its time.
  */
 async function receivable(queue: string): Promise<number> {
+  // (In the user's storage account: shared/shards.ts.)
   const got = await (
-    await queueClient(queue)
+    await queueClient(queue, shardSetting(shardOf(connection.userId)))
   ).receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
   return got.receivedMessageItems.filter((m) =>
     Buffer.from(m.messageText, 'base64').toString('utf8').includes(connection.userId),

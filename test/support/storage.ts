@@ -1,6 +1,6 @@
 /**
  * Reading the app's tables directly, as an operator would, across every storage account it uses
- * (shard 0 and the shards of shared/storage/shards.ts): erase tests scan for anything left of a
+ * (shard 0 and the shards of shared/shards.ts): erase tests scan for anything left of a
  * user, others read or plant one row where the product keeps it.
  */
 import { TableClient, TableServiceClient } from '@azure/data-tables';
@@ -35,6 +35,13 @@ export async function rowsNaming(t: TestApp, text: string): Promise<FoundRow[]> 
   }
   return found;
 }
+
+/**
+ * What the home account (shard 0) keeps of every user: rows keyed by something the caller knows
+ * before the user is (a Graph subscription id a notification names, a connect flow's state).
+ */
+export const homeKept = (r: FoundRow): boolean =>
+  (r.table === 'subscriptions' && r.row.rowKey === 'lookup') || r.table === 'oauthstates';
 
 /** One line per row, for an assertion's message. */
 export const describeRows = (rows: FoundRow[]): string[] =>

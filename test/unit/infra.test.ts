@@ -16,6 +16,7 @@ import { parse as parseHcl } from '@cdktf/hcl2json';
 import { z } from 'zod';
 
 import { configSchema, parseConfig, SECRET_SETTINGS } from '../../shared/config';
+import { USER_TABLES } from '../../shared/shards';
 
 const ROOT = join(__dirname, '..', '..');
 const INFRA = join(ROOT, 'infra');
@@ -213,8 +214,12 @@ async function terraformFunctionApp(): Promise<Json> {
   return app;
 }
 
+/** The app's own settings (a local: the Function App merges the shards' settings into them). */
+async function terraformLocals(file: string): Promise<Json> {
+  return Object.assign({}, ...((await hcl(join(TERRAFORM, file))).locals as Json[])) as Json;
+}
 async function terraformSettings(): Promise<Record<string, string>> {
-  return (await terraformFunctionApp()).app_settings as Record<string, string>;
+  return (await terraformLocals('main.function.tf')).function_app_settings as Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,7 +403,7 @@ describe.each([
     const env: Record<string, string> = {};
     const noPlaceholder: string[] = [];
     // What the templates compute for a default deployment (one storage account: no shard list).
-    const computed: Record<string, string> = { STORAGE_SHARDS: '1', STORAGE_SHARD_ACCOUNTS: '' };
+    const computed: Record<string, string> = { STORAGE_SHARDS: '1' };
     for (const name of Object.keys(settings)) {
       const schema = shape[name];
       if (!schema) continue;
@@ -424,7 +429,7 @@ describe('Bicep definitions', () => {
   test('the app settings var is what the Function App gets', () => {
     expect(Object.keys(bicepSettings).length).toBeGreaterThan(0);
     expect(apiBicep).toMatch(
-      /'Microsoft\.Web\/sites\/config@[\w-]+'\s*=\s*\{[^}]*name:\s*'appsettings'\s+properties:\s*appSettings\s/,
+      /'Microsoft\.Web\/sites\/config@[\w-]+'\s*=\s*\{[^}]*name:\s*'appsettings'\s+properties:\s*union\(appSettings, shardSettings\)\s/,
     );
   });
 
@@ -640,7 +645,7 @@ describe('operations: workbook and alert rules (docs/operations.md)', () => {
   });
 });
 
-describe('storage shards (docs/scale.md; shared/storage/shards.ts)', () => {
+describe('storage shards (docs/scale.md; shared/shards.ts)', () => {
   /** Every .ts file under shared/, concatenated: where the tables a shard holds are routed. */
   const sources = (dir: string): string[] =>
     readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
@@ -653,6 +658,8 @@ describe('storage shards (docs/scale.md; shared/storage/shards.ts)', () => {
     .filter((n): n is string => n !== undefined);
 
   test('both templates create storageShards-1 accounts with the tables the code routes there', async () => {
+    // The list the reshard walks (shared/shards.ts) is what the code routes per user.
+    expect(new Set(USER_TABLES)).toEqual(new Set(routed));
     expect(new Set(routed)).toEqual(
       new Set([
         'connections',
@@ -689,27 +696,42 @@ describe('storage shards (docs/scale.md; shared/storage/shards.ts)', () => {
     );
   });
 
-  test('each shard grants the app identity Storage Table Data Contributor, and no shared keys', async () => {
+  test('each shard grants the app identity the table and queue data roles only, and no shared keys', async () => {
     const shard = read('infra/core/storage/storage-shard.bicep');
     expect(shard).toMatch(/allowSharedKeyAccess:\s*false/);
-    expect(bicepRoleGuids(shard, 'appPrincipalId')).toEqual([ROLES['Storage Table Data Contributor']]);
-    const storage = await hcl(join(TERRAFORM, 'main.storage.tf'));
-    const role = (storage.resource as Record<string, Record<string, Json[]>>).azurerm_role_assignment
-      ?.shard_table?.[0];
-    expect(role).toEqual(
-      expect.objectContaining({
-        count: '${var.storage_shards - 1}',
-        principal_id: '${azurerm_user_assigned_identity.app.principal_id}',
-        role_definition_id: expect.stringContaining('storage_table_data_contributor'),
-      }),
+    expect(new Set(bicepRoleGuids(shard, 'appPrincipalId'))).toEqual(
+      new Set([ROLES['Storage Table Data Contributor'], ROLES['Storage Queue Data Contributor']]),
     );
+    const storage = await hcl(join(TERRAFORM, 'main.storage.tf'));
+    const roles = (storage.resource as Record<string, Record<string, Json[]>>).azurerm_role_assignment;
+    for (const [name, role] of [
+      ['shard_table', 'storage_table_data_contributor'],
+      ['shard_queue', 'storage_queue_data_contributor'],
+    ])
+      expect(roles?.[name!]?.[0]).toEqual(
+        expect.objectContaining({
+          count: '${var.storage_shards - 1}',
+          principal_id: '${azurerm_user_assigned_identity.app.principal_id}',
+          role_definition_id: expect.stringContaining(role!),
+        }),
+      );
   });
 
-  test('the app learns the count and the accounts from both templates', async () => {
+  test('the app learns the count, and each shard’s table and queue endpoints with its identity, from both templates', async () => {
     expect(bicepSettings.STORAGE_SHARDS).toBe('string(length(storageShardAccountNames) + 1)');
-    expect(bicepSettings.STORAGE_SHARD_ACCOUNTS).toBe("join(storageShardAccountNames, ',')");
+    // Bicep: STORAGE_SHARD_k__{tableServiceUri, queueServiceUri, credential, clientId} per shard.
+    const bicepShards = /var shardSettings = toObject\(([\s\S]*?)\n\)/.exec(apiBicep)?.[1] ?? '';
+    for (const part of ['tableServiceUri', 'queueServiceUri', 'credential', 'clientId'])
+      expect(bicepShards).toContain(`name: 'STORAGE_SHARD_\${i + 1}__${part}'`);
+    expect(bicepShards).toMatch(/\.queue\.\$\{environment\(\)\.suffixes\.storage\}/);
+    expect(bicepShards).toMatch(/value: identityClientId/);
     const tf = await terraformSettings();
     expect(tf.STORAGE_SHARDS).toBe('${tostring(var.storage_shards)}');
-    expect(tf.STORAGE_SHARD_ACCOUNTS).toBe('${join(",", azurerm_storage_account.shard[*].name)}');
+    const app = await terraformFunctionApp();
+    expect(app.app_settings).toBe('${merge(local.function_app_settings, local.shard_app_settings)}');
+    const shardSettings = String((await terraformLocals('main.function.tf')).shard_app_settings);
+    for (const part of ['tableServiceUri', 'queueServiceUri', 'credential', 'clientId'])
+      expect(shardSettings).toContain(`"STORAGE_SHARD_\${i + 1}__${part}"`);
+    expect(shardSettings).toContain('shard.primary_queue_endpoint');
   });
 });

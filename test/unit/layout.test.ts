@@ -20,6 +20,7 @@ const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['telemetry'],
   ['correlation'],
   ['meter'],
+  ['shards'],
   ['crypto', 'secrets'],
   ['storage', 'http', 'runtime'],
   ['audit', 'privacy', 'health', 'content'],
@@ -28,6 +29,7 @@ const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['actions', 'sync'],
   ['services', 'events'],
   ['webhooks', 'mcp'],
+  ['fanout'],
 ];
 
 /** `shared/http/caller.ts` → `http`; `shared/config.ts` → `config`. */

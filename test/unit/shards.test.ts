@@ -1,13 +1,17 @@
 import { parseConfig } from '../../shared/config';
 import { sampleSettings } from '../support/settings';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  expandShardAccounts,
   jumpHash,
   ownerOf,
+  queueSettingFor,
+  shardCopies,
   shardCount,
   shardOf,
   shardSetting,
-} from '../../shared/storage/shards';
+  USER_QUEUES,
+} from '../../shared/shards';
 
 const users = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
 
@@ -65,27 +69,45 @@ test('the jump hash matches the published algorithm', () => {
   for (let buckets = 1; buckets < 100; buckets++) expect(jumpHash(0n, buckets)).toBe(0);
 });
 
-test('the templates’ account list becomes identity-based shard settings; an explicit setting wins', () => {
-  const env: Record<string, string | undefined> = {
-    STORAGE_SHARDS: '3',
-    STORAGE_SHARD_ACCOUNTS: 'stabc1,stabc2',
-    AzureWebJobsStorage__clientId: 'client-1',
-  };
-  expandShardAccounts(env);
-  expect(env).toMatchObject({
-    STORAGE_SHARD_1__accountName: 'stabc1',
-    STORAGE_SHARD_1__clientId: 'client-1',
-    STORAGE_SHARD_2__accountName: 'stabc2',
-  });
-  const local: Record<string, string | undefined> = {
-    STORAGE_SHARD_ACCOUNTS: 'stabc1',
-    STORAGE_SHARD_1: 'UseDevelopmentStorage=true',
-  };
-  expandShardAccounts(local);
-  expect(local.STORAGE_SHARD_1__accountName).toBeUndefined();
+test('a user queue’s message goes to its user’s account; other queues and bad messages do not', () => {
+  const saved = process.env.STORAGE_SHARDS;
+  process.env.STORAGE_SHARDS = '4';
+  try {
+    const user = users.find((u) => shardOf(u, 4) === 3)!;
+    expect(queueSettingFor('sync-jobs', { userId: user, resource: 'todo' })).toBe('STORAGE_SHARD_3');
+    // Another Microsoft account of the user: with the user.
+    expect(queueSettingFor('m365-events', { userId: `${user}~a1b2c3` })).toBe('STORAGE_SHARD_3');
+    expect(queueSettingFor('graph-notifications', { v: 1, items: [] })).toBe('AzureWebJobsStorage');
+    expect(queueSettingFor('m365-changes', { userId: user })).toBe('AzureWebJobsStorage');
+    // A user queue's message that names no user would be lost to routing: refused loudly.
+    expect(() => queueSettingFor('sync-jobs', { resource: 'todo' })).toThrow(/sync-jobs.*userId/);
+    expect(() => queueSettingFor('held-sends', 'text')).toThrow(/userId/);
+  } finally {
+    if (saved === undefined) delete process.env.STORAGE_SHARDS;
+    else process.env.STORAGE_SHARDS = saved;
+  }
 });
 
-test('a shard without an account, or a list of the wrong length, is refused at start by name', () => {
+test('a user queue’s function is registered once per account; other queues’ once', () => {
+  const spec = { name: 'syncWorker', queueName: 'sync-jobs', connection: 'AzureWebJobsStorage' };
+  expect(shardCopies(spec, 1)).toEqual([]);
+  expect(shardCopies(spec, 3)).toEqual([
+    { ...spec, name: 'syncWorkerShard1', connection: 'STORAGE_SHARD_1', shard: 1 },
+    { ...spec, name: 'syncWorkerShard2', connection: 'STORAGE_SHARD_2', shard: 2 },
+  ]);
+  expect(shardCopies({ ...spec, queueName: 'graph-notifications' }, 3)).toEqual([]);
+});
+
+test('USER_QUEUES names queues the code declares', () => {
+  // Each name is a queue constant somewhere in shared/ or functions/ (a rename cannot leave it stale).
+  const sources = ['shared/sync/jobs.ts', 'shared/webhooks/renewal.ts', 'shared/auth/maintenance.ts']
+    .concat(['functions/sync/retention.ts', 'shared/events/deliver.ts', 'shared/actions/held-sends.ts'])
+    .map((f) => readFileSync(join(__dirname, '..', '..', f), 'utf8'))
+    .join('\n');
+  for (const queue of USER_QUEUES) expect(sources).toMatch(new RegExp(`_QUEUE = '${queue}'`));
+});
+
+test('a shard without its account, or with only half of its identity-based settings, is refused at start', () => {
   const problems = (extra: Record<string, string>): string[] => {
     try {
       parseConfig({ ...sampleSettings(), ...extra });
@@ -98,11 +120,16 @@ test('a shard without an account, or a list of the wrong length, is refused at s
   expect(problems({ STORAGE_SHARDS: '3', STORAGE_SHARD_1: 'UseDevelopmentStorage=true' })).toEqual([
     expect.stringMatching(/^STORAGE_SHARD_2 is missing/),
   ]);
-  expect(problems({ STORAGE_SHARDS: '3', STORAGE_SHARD_ACCOUNTS: 'stabc1,stabc2' })).toEqual([]);
-  expect(problems({ STORAGE_SHARDS: '2', STORAGE_SHARD_ACCOUNTS: 'stabc1,stabc2' })).toEqual([
-    expect.stringMatching(/^STORAGE_SHARD_ACCOUNTS names 2 accounts but STORAGE_SHARDS is 2/),
-  ]);
-  expect(problems({ STORAGE_SHARDS: '2', STORAGE_SHARD_ACCOUNTS: 'Not An Account' })).toEqual([
-    expect.stringMatching(/^STORAGE_SHARD_ACCOUNTS must be storage account names/),
-  ]);
+  const identity = (k: number) => ({
+    [`STORAGE_SHARD_${k}__tableServiceUri`]: `https://stshard${k}.table.core.windows.net`,
+    [`STORAGE_SHARD_${k}__queueServiceUri`]: `https://stshard${k}.queue.core.windows.net`,
+  });
+  expect(problems({ STORAGE_SHARDS: '3', ...identity(1), ...identity(2) })).toEqual([]);
+  // Tables alone would leave the shard's queues without a trigger in Azure.
+  expect(
+    problems({
+      STORAGE_SHARDS: '2',
+      STORAGE_SHARD_1__tableServiceUri: 'https://stshard1.table.core.windows.net',
+    }),
+  ).toEqual([expect.stringMatching(/^STORAGE_SHARD_1 needs STORAGE_SHARD_1__queueServiceUri too/)]);
 });

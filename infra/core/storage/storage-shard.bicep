@@ -1,13 +1,14 @@
 // A storage shard (docs/scale.md, "Shard across storage accounts"): an account holding the rows of
-// the users a hash of their id assigns to it (shared/storage/shards.ts), with the same security
-// defaults as the host account (no shared keys, TLS 1.2, Entra ID only) and the one role the app
-// needs on it: Storage Table Data Contributor (queues and blobs stay in the host account).
+// the users a hash of their id assigns to it (shared/shards.ts), with the same security
+// defaults as the host account (no shared keys, TLS 1.2, Entra ID only) and the roles the app
+// needs on it: Storage Table Data Contributor (the users' rows) and Storage Queue Data Contributor
+// (the queues of the users' work, drained by the app's triggers; blobs stay in the host account).
 param name string
 param location string
 param tags object = {}
 param appPrincipalId string
 
-// The per-user tables (shared/storage/shards.ts userTable); the app creates any other on first use.
+// The per-user tables (shared/shards.ts userTable); the app creates any other on first use.
 param tableNames array = [
   'connections'
   'syncstate'
@@ -28,8 +29,9 @@ param tableNames array = [
   'mcpsubscriptions'
 ]
 
-// Storage Table Data Contributor.
+// Storage Table Data Contributor, Storage Queue Data Contributor.
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -66,6 +68,16 @@ resource tableRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource queueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appPrincipalId, storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

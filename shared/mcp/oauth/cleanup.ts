@@ -6,8 +6,7 @@
  * flood leaves nothing for long). Everything it deletes had already stopped working.
  */
 import type { TableClient } from '@azure/data-tables';
-import { table } from '../../storage/clients';
-import { everyShard } from '../../storage/shards';
+import { everyShard, table } from '../../storage/clients';
 import { OAUTH_STATES_TABLE } from '../../storage/oauth-states';
 import { CLIENTS_TABLE, RATES_TABLE } from './clients';
 import { AUTH_TABLE, GRANTS_TABLE } from './grants';

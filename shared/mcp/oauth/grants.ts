@@ -18,8 +18,7 @@ import type * as Jose from 'jose';
 import { encryptionKeys } from '../../auth/keys';
 import type { EncryptionKey } from '../../crypto/envelope';
 import { registerUserData } from '../../privacy';
-import { erasePartition, partitionRows, table } from '../../storage/clients';
-import { userTable } from '../../storage/shards';
+import { erasePartition, partitionRows, table, userTable } from '../../storage/clients';
 import { OAuthError } from './clients';
 import {
   ACCESS_TOKEN_SECONDS,
