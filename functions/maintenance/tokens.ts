@@ -1,23 +1,17 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { z } from 'zod';
-import {
-  fanOutKeepAlive,
-  fanOutReencrypt,
-  handleMaintenance,
-  MAINTENANCE_QUEUE,
-} from '../../shared/auth/maintenance';
+import { handleMaintenance, MAINTENANCE_QUEUE } from '../../shared/auth/maintenance';
+import { fanOutTick } from '../../shared/fanout';
 import { registerQueue, registerTimer } from '../../shared/runtime/register';
 
-/** Daily: one keep-alive message per idle connection. */
+/** Daily: one keep-alive message per idle connection (per storage account: shared/fanout.ts). */
 export async function tokenKeepAlive(_timer: Timer, context: InvocationContext): Promise<void> {
-  const n = await fanOutKeepAlive();
-  context.log(JSON.stringify({ event: 'keepalive_fanout', connections: n }));
+  context.log(JSON.stringify({ event: 'keepalive_fanout', ...(await fanOutTick('keepalive')) }));
 }
 
 /** Weekly (and on demand after a key rotation): one re-encrypt message per row under an old key. */
 export async function tokenReencrypt(_timer: Timer, context: InvocationContext): Promise<void> {
-  const n = await fanOutReencrypt();
-  context.log(JSON.stringify({ event: 'reencrypt_fanout', connections: n }));
+  context.log(JSON.stringify({ event: 'reencrypt_fanout', ...(await fanOutTick('reencrypt')) }));
 }
 
 const Message = z

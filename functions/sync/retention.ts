@@ -4,21 +4,14 @@ import { getConfig } from '../../shared/config';
 import { splitPrincipal } from '../../shared/storage/accounts';
 import { PRINCIPAL_ID } from '../../shared/http/caller';
 import { registerQueue, registerTimer } from '../../shared/runtime/register';
-import { enqueue } from '../../shared/storage/clients';
-import { listConnections } from '../../shared/storage/connections';
+import { fanOutTick } from '../../shared/fanout';
 import { purgeChanges } from '../../shared/sync/feed';
 import { purgeTombstones } from '../../shared/sync/items';
+import { RETENTION_QUEUE } from '../../shared/sync/retention';
 
-export const RETENTION_QUEUE = 'sync-retention';
-
-/** Daily: one retention message per user (the feed and index are per-user partitions). */
+/** Daily: one retention message per user (per storage account with several: shared/fanout.ts). */
 export async function changeRetentionTimer(_timer: Timer, context: InvocationContext): Promise<void> {
-  let users = 0;
-  for await (const c of listConnections()) {
-    await enqueue(RETENTION_QUEUE, { userId: c.userId });
-    users++;
-  }
-  context.log(JSON.stringify({ event: 'retention_fanout', users }));
+  context.log(JSON.stringify({ event: 'retention_fanout', ...(await fanOutTick('retention')) }));
 }
 
 const Message = z.object({ userId: z.string().regex(PRINCIPAL_ID) }).strip();

@@ -6,7 +6,13 @@
 import type { InvocationContext } from '@azure/functions';
 import { decrypt, encrypt } from '../crypto/envelope';
 import { enqueue } from '../storage/clients';
-import { ConcurrencyConflict, getConnection, listConnections, saveConnection } from '../storage/connections';
+import {
+  ConcurrencyConflict,
+  getConnection,
+  listConnections,
+  saveConnection,
+  type Connection,
+} from '../storage/connections';
 import { CACHE_PURPOSE, encryptionKeys } from './keys';
 import { getAccessToken } from './token-vault';
 
@@ -16,10 +22,16 @@ export const KEEPALIVE_AFTER_DAYS = 14;
 
 export type MaintenanceMessage = { kind: 'keepalive' | 'reencrypt'; userId: string };
 
-export async function fanOutKeepAlive(now = Date.now()): Promise<number> {
+/** The connections to fan out over: every one, or one storage account's (shared/fanout.ts). */
+type Connections = AsyncIterable<Connection> | Iterable<Connection>;
+
+export async function fanOutKeepAlive(
+  now = Date.now(),
+  connections: Connections = listConnections(),
+): Promise<number> {
   const cutoff = new Date(now - KEEPALIVE_AFTER_DAYS * 24 * 3600 * 1000).toISOString();
   let n = 0;
-  for await (const c of listConnections()) {
+  for await (const c of connections) {
     if (c.status !== 'connected' || c.lastRefreshAt > cutoff) continue;
     await enqueue(MAINTENANCE_QUEUE, { kind: 'keepalive', userId: c.userId } satisfies MaintenanceMessage);
     n++;
@@ -27,10 +39,10 @@ export async function fanOutKeepAlive(now = Date.now()): Promise<number> {
   return n;
 }
 
-export async function fanOutReencrypt(): Promise<number> {
+export async function fanOutReencrypt(connections: Connections = listConnections()): Promise<number> {
   const [current] = await encryptionKeys();
   let n = 0;
-  for await (const c of listConnections()) {
+  for await (const c of connections) {
     if (c.cacheKeyId === current?.id) continue;
     await enqueue(MAINTENANCE_QUEUE, { kind: 'reencrypt', userId: c.userId } satisfies MaintenanceMessage);
     n++;

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
-import { RETENTION_QUEUE } from '../../functions/sync/retention';
-import { fanOutTick } from '../../shared/fanout';
+import { RETENTION_QUEUE } from '../../shared/sync/retention';
+import { fanOutAccount, fanOutTick } from '../../shared/fanout';
 import { checkHealth } from '../../shared/health';
 import { registrations } from '../../shared/runtime/register';
 import { enqueue } from '../../shared/storage/clients';
@@ -119,6 +119,23 @@ test('a user’s queued work goes to the user’s account, whose own copy of the
   expect(after.map((n, k) => n - before[k]!)).toEqual(
     [0, 1].map((k) => users.filter((u) => u.shard === k).length),
   );
+});
+
+test('each account’s fan-out lists that account’s users only, for every timer', async () => {
+  for (const shard of [0, 1]) {
+    const mine = users.filter((u) => u.shard === shard).length;
+    const tickAt = Date.now();
+    // Reconciliation and retention visit every connected user at each tick here (no spread).
+    for (const kind of ['renewal', 'retention'] as const)
+      expect([kind, await fanOutAccount({ kind, shard, tickAt })]).toEqual([
+        kind,
+        { users: mine, jobs: mine },
+      ]);
+    // Nobody is idle for 14 days or under an old key: nothing to keep alive or re-encrypt.
+    for (const kind of ['keepalive', 'reencrypt'] as const)
+      expect([kind, await fanOutAccount({ kind, shard, tickAt })]).toEqual([kind, { users: 0, jobs: 0 }]);
+    expect((await fanOutAccount({ kind: 'sync', shard, tickAt })).users).toBe(mine);
+  }
 });
 
 test('an erase leaves no row of the user in either account', async () => {

@@ -10,6 +10,7 @@ import {
   shardCount,
   shardOf,
   shardSetting,
+  SHARD_QUEUES,
   USER_QUEUES,
 } from '../../shared/shards';
 
@@ -82,6 +83,15 @@ test('a user queue’s message goes to its user’s account; other queues and ba
     // A user queue's message that names no user would be lost to routing: refused loudly.
     expect(() => queueSettingFor('sync-jobs', { resource: 'todo' })).toThrow(/sync-jobs.*userId/);
     expect(() => queueSettingFor('held-sends', 'text')).toThrow(/userId/);
+    // A timer's per-account fan-out names its account, which must exist.
+    expect(queueSettingFor('timer-fanout', { kind: 'sync', shard: 2, tickAt: 1 })).toBe('STORAGE_SHARD_2');
+    expect(queueSettingFor('timer-fanout', { kind: 'sync', shard: 0, tickAt: 1 })).toBe(
+      'AzureWebJobsStorage',
+    );
+    for (const shard of [4, -1, 1.5, '1', undefined])
+      expect(() => queueSettingFor('timer-fanout', { kind: 'sync', shard, tickAt: 1 })).toThrow(
+        /name the shard/,
+      );
   } finally {
     if (saved === undefined) delete process.env.STORAGE_SHARDS;
     else process.env.STORAGE_SHARDS = saved;
@@ -98,13 +108,19 @@ test('a user queue’s function is registered once per account; other queues’ 
   expect(shardCopies({ ...spec, queueName: 'graph-notifications' }, 3)).toEqual([]);
 });
 
-test('USER_QUEUES names queues the code declares', () => {
+test('USER_QUEUES and SHARD_QUEUES name queues the code declares', () => {
   // Each name is a queue constant somewhere in shared/ or functions/ (a rename cannot leave it stale).
-  const sources = ['shared/sync/jobs.ts', 'shared/webhooks/renewal.ts', 'shared/auth/maintenance.ts']
-    .concat(['functions/sync/retention.ts', 'shared/events/deliver.ts', 'shared/actions/held-sends.ts'])
+  const sources = [
+    'shared/sync/jobs.ts',
+    'shared/webhooks/renewal.ts',
+    'shared/auth/maintenance.ts',
+    'shared/fanout.ts',
+  ]
+    .concat(['shared/sync/retention.ts', 'shared/events/deliver.ts', 'shared/actions/held-sends.ts'])
     .map((f) => readFileSync(join(__dirname, '..', '..', f), 'utf8'))
     .join('\n');
-  for (const queue of USER_QUEUES) expect(sources).toMatch(new RegExp(`_QUEUE = '${queue}'`));
+  for (const queue of [...USER_QUEUES, ...SHARD_QUEUES])
+    expect(sources).toMatch(new RegExp(`_QUEUE = '${queue}'`));
 });
 
 test('a shard without its account, or with only half of its identity-based settings, is refused at start', () => {
