@@ -60,6 +60,17 @@ export async function reshard(
     throw new Error(
       `reshard grows the count: from 1 … ${MAX_SHARDS - 1} to a larger count up to ${MAX_SHARDS}`,
     );
+  // Every account must answer before anything moves: a missing or unreachable new account would
+  // otherwise surface halfway, or not at all when no partition happens to go there.
+  for (let k = 0; k < to; k++) {
+    try {
+      await table(USER_TABLES[0]!, shardSetting(k));
+    } catch (err) {
+      throw new Error(
+        `${shardSetting(k)} (account ${k} of ${to}) cannot be reached: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
   const users = new Set<string>();
   const rows: Record<string, number> = {};
   for (let k = 0; k < from; k++) {

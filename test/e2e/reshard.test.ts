@@ -79,7 +79,33 @@ test('with one account, everything is in shard 0', async () => {
   for (const u of users) expect((await rowsNaming(t, u.userId)).filter((r) => r.shard === 1)).toEqual([]);
 });
 
+test('an account without its setting stops the reshard before anything moves', async () => {
+  await expect(reshard(1, 3)).rejects.toThrow(
+    /^STORAGE_SHARD_2 \(account 2 of 3\) cannot be reached: STORAGE_SHARD_2 is missing/,
+  );
+  for (const u of users) expect((await rowsNaming(t, u.userId)).filter((r) => r.shard === 1)).toEqual([]);
+});
+
+/**
+ * The reshard runs with the app stopped: here, once nothing the app does in the background (a
+ * round's last writes, a feed push marking its entries) changes any row of these users for a
+ * while (rows include their ETags).
+ */
+async function storageSettled(): Promise<void> {
+  const snapshot = async () => JSON.stringify(await Promise.all(users.map((u) => rowsNaming(t, u.userId))));
+  let last = await snapshot();
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await snapshot();
+    if (now === last) return;
+    last = now;
+  }
+  throw new Error('the app kept writing for 20 s');
+}
+
 test('reshard 1 -> 2 moves the users the hash sends to the new account, and only them', async () => {
+  await waitForQuiet(t.sandbox);
+  await storageSettled();
   const report = await reshard(1, 2);
   expect(report.users).toBe(users.filter((u) => u.moves).length);
   for (const tableName of [
