@@ -4,6 +4,7 @@
  * user, others read or plant one row where the product keeps it.
  */
 import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { isHomeRow } from '../../shared/shards';
 import type { TestApp } from './app';
 
 /** A table of one account (Azurite speaks plain HTTP). */
@@ -23,14 +24,19 @@ export interface FoundRow {
   row: Record<string, unknown>;
 }
 
-/** Every row whose JSON names `text` (a user id), in every table of every account. */
+/**
+ * Every row whose JSON names `text` (a user id) as a whole id, in every table of every account:
+ * `user-1` does not name the rows of `user-11` (a run whose ids were prefixes of each other once
+ * found another user's rows in the wrong account).
+ */
 export async function rowsNaming(t: TestApp, text: string): Promise<FoundRow[]> {
+  const naming = new RegExp(`${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`);
   const found: FoundRow[] = [];
   for (const [shard, storage] of t.storages.entries()) {
     const service = TableServiceClient.fromConnectionString(storage, { allowInsecureConnection: true });
     for await (const info of service.listTables()) {
       for await (const row of tableIn(storage, info.name!).listEntities<Record<string, unknown>>())
-        if (JSON.stringify(row).includes(text)) found.push({ shard, table: info.name!, row });
+        if (naming.test(JSON.stringify(row))) found.push({ shard, table: info.name!, row });
     }
   }
   return found;
@@ -41,7 +47,7 @@ export async function rowsNaming(t: TestApp, text: string): Promise<FoundRow[]> 
  * before the user is (a Graph subscription id a notification names, a connect flow's state).
  */
 export const homeKept = (r: FoundRow): boolean =>
-  (r.table === 'subscriptions' && r.row.rowKey === 'lookup') || r.table === 'oauthstates';
+  isHomeRow(r.table, String(r.row.partitionKey), String(r.row.rowKey)) || r.table === 'oauthstates';
 
 /** One line per row, for an assertion's message. */
 export const describeRows = (rows: FoundRow[]): string[] =>
