@@ -4,7 +4,8 @@
  * Used by the end-to-end tests (test/support/app.ts), the benchmarks and the demo.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox';
 import { resetConfig } from '../shared/config';
@@ -81,6 +82,20 @@ export interface TestApp {
 }
 
 /** Configures process.env for the app against this sandbox (the same names as local.settings.json). */
+/** This process's audit journal folder (removed when an app stops and nothing is left in it). */
+function ownJournalDir(): string {
+  return join(tmpdir(), `m365-audit-journal-${process.pid}`);
+}
+
+function removeIfEmpty(dir: string | undefined): void {
+  if (!dir) return;
+  try {
+    rmdirSync(dir); // only when empty: a journal left behind is for the next process
+  } catch {
+    // not created, or not empty
+  }
+}
+
 export function configureEnv(
   sandbox: Sandbox,
   redirectUri: string,
@@ -108,6 +123,9 @@ export function configureEnv(
     SYNC_SAFETY_NET_MINUTES: '15',
     SUBSCRIPTION_RECONCILE_MINUTES: '30',
     TIMER_SPREAD_MINUTES: '0',
+    // The audit journal (shared/audit/journal.ts) of this process and the app processes it starts:
+    // a folder of its own, so no other test process takes over its entries.
+    AUDIT_JOURNAL_DIR: process.env.AUDIT_JOURNAL_DIR ?? ownJournalDir(),
     // One storage account unless this app is given shards (an earlier app's must not linger).
     STORAGE_SHARDS: '',
     ...Object.fromEntries(
@@ -196,7 +214,8 @@ export async function startAppHarness(options: AppHarnessOptions = {}): Promise<
     storages,
     storageOf: (principal) => storages[shardOf(principal, storages.length)]!,
     async stop() {
-      await host.stop();
+      await host.stop(); // flushes the audit journal (its shutdown hook)
+      removeIfEmpty(process.env.AUDIT_JOURNAL_DIR);
       await sandbox.stop();
       await own?.stop();
       for (const shard of extra) await shard.stop();

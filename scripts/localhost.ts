@@ -25,7 +25,13 @@ import {
 import { CronExpressionParser } from 'cron-parser';
 import { Problem, problemResponse } from '../shared/http/problem';
 import { decodeOrRaw, tryDecode } from '../shared/http/url';
-import type { HttpSpec, QueueSpec, TimerSpec, TriggerSpec } from '../shared/runtime/register';
+import {
+  runShutdownHooks,
+  type HttpSpec,
+  type QueueSpec,
+  type TimerSpec,
+  type TriggerSpec,
+} from '../shared/runtime/register';
 import { hostRoute } from '../shared/runtime/routes';
 import { queueClient } from '../shared/storage/clients';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
@@ -642,6 +648,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     async stop() {
       stopping = true;
       await Promise.all(stoppers.map((s) => s()));
+      // As the Functions host runs the app's appTerminate hooks on a graceful shutdown.
+      await runShutdownHooks();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());

@@ -115,9 +115,9 @@ const appBuild = await build({
   stdin: {
     contents: [
       ...functionFiles.map((f) => `import ${JSON.stringify('./' + relative(root, f).replace(/\.ts$/, ''))};`),
-      "import { registrations } from './shared/runtime/register';",
+      "import { registrations, runShutdownHooks } from './shared/runtime/register';",
       "import { toManifest } from './shared/runtime/deferred';",
-      'export { registrations };',
+      'export { registrations, runShutdownHooks };',
       'export const manifest = () => toManifest(registrations());',
     ].join('\n'),
     resolveDir: root,

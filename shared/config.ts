@@ -167,6 +167,11 @@ export const configSchema = z.object({
   GRAPH_REQUEST_TIMEOUT_MS: positiveInt(100).default(30000),
   GRAPH_MAILBOX_CONCURRENCY: positiveInt().default(4),
   CACHE_TTL_SECONDS: positiveInt().default(300),
+  /**
+   * Where the audit log's write-ahead journal lives (shared/audit/journal.ts): a local folder the
+   * app's processes on one machine share. Defaults to <os temp>/m365-audit-journal.
+   */
+  AUDIT_JOURNAL_DIR: z.string().min(1).optional(),
   TEAMS_CHAT_SUBSCRIPTIONS_ENABLED: boolFlag.default(false),
   SYNC_INTERVAL_MINUTES: positiveInt().default(15),
   /**

@@ -13,7 +13,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { InvocationContext } from '@azure/functions';
-import { contextFrom, currentTraceparent, inInvocationSpan, SpanKind } from './telemetry';
+import { contextFrom, currentTraceparent, inInvocationSpan, SpanKind, withoutSpan } from './telemetry';
 
 export interface Trace {
   invocationId: string;
@@ -145,6 +145,14 @@ export function stampLine(line: unknown, trace: Trace): unknown {
 }
 
 const LEVELS = ['log', 'trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * Runs `run` outside any invocation: what it counts and logs belongs to no request. For work a
+ * request starts that serves many (the audit log's writer flushing several requests' entries).
+ */
+export function detached<T>(run: () => T): T {
+  return storage.exit(() => withoutSpan(run));
+}
 
 /**
  * Runs a handler with its trace: the context's log methods stamp every line, and anything the

@@ -3,9 +3,9 @@
  * it and how to erase it, so `GET /api/connections/me/export` and `DELETE /api/connections/me`
  * cover everything, including stores added later.
  */
-import { createHash } from 'node:crypto';
 import { listAccounts, removeAccount } from './storage/accounts';
 import { table } from './storage/clients';
+import { ERASURES_TABLE, pseudonym } from './storage/erasures';
 
 export interface UserDataStore {
   name: string;
@@ -78,12 +78,7 @@ async function eraseStores(key: string, selected: readonly UserDataStore[]): Pro
   return counts;
 }
 
-/** A stable pseudonym for erasure records: nothing in them leads back to the user without their id. */
-export function pseudonym(userId: string): string {
-  return createHash('sha256').update(`erasure|${userId}`, 'utf8').digest('hex');
-}
-
-export const ERASURES_TABLE = 'erasures';
+export { ERASURES_TABLE, pseudonym };
 
 export async function eraseUserData(userId: string, invocationId: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};

@@ -106,6 +106,11 @@ export async function inInvocationSpan<T>(
   return await context.with(trace.setSpan(parent, span), async () => await ended(span, run));
 }
 
+/** Runs `run` under no span: work an invocation starts that outlives it (the audit log's writer). */
+export function withoutSpan<T>(run: () => T): T {
+  return context.with(ROOT_CONTEXT, run);
+}
+
 /** A child span of the active one (a Graph request, an audit write) around `run`. */
 export async function inSpan<T>(
   name: string,

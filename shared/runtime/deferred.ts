@@ -23,6 +23,8 @@ export type ManifestEntry =
 /** The app bundle: the same registrations, with their handlers (shared/runtime/register.ts). */
 export interface AppBundle {
   registrations(): TriggerSpec[];
+  /** The app's graceful-shutdown work (register.ts onShutdown: the audit writer's flush). */
+  runShutdownHooks?(): Promise<void>;
 }
 
 type AnyHandler = (input: unknown, context: unknown) => Promise<unknown>;
@@ -57,12 +59,10 @@ export function toManifest(registrations: TriggerSpec[]): ManifestEntry[] {
  */
 export function registerDeferred(manifest: ManifestEntry[], loadApp: () => AppBundle): TriggerSpec[] {
   let handlers: Map<string, AnyHandler> | undefined;
+  let loaded: AppBundle | undefined;
   const handlerFor = (name: string): AnyHandler => {
-    handlers ??= new Map(
-      loadApp()
-        .registrations()
-        .map((s) => [s.name, s.handler as AnyHandler]),
-    );
+    loaded ??= loadApp();
+    handlers ??= new Map(loaded.registrations().map((s) => [s.name, s.handler as AnyHandler]));
     const handler = handlers.get(name);
     // Only a package built from two different trees could get here: fail loudly, not silently.
     if (!handler) throw new Error(`the app bundle registers no function named "${name}"`);
@@ -74,6 +74,9 @@ export function registerDeferred(manifest: ManifestEntry[], loadApp: () => AppBu
       await handlerFor(name)(input, context);
 
   app.setup({ enableHttpStream: true });
+  // The app registers its shutdown work when it loads, after the host's startup: the entry holds
+  // the hook (an app never loaded has nothing to finish).
+  app.hook.appTerminate(async () => await loaded?.runShutdownHooks?.());
   const entries = manifest.flatMap((e): ManifestEntry[] =>
     e.kind === 'queue' ? [e, ...shardCopies(e)] : [e],
   );

@@ -149,6 +149,22 @@ export function registerQueue(
       app.storageQueue(s.name, { queueName: s.queueName, connection: s.connection, handler });
 }
 
+const shutdownHooks: Array<() => Promise<void>> = [];
+
+/**
+ * Work to finish when the instance shuts down gracefully (the Functions host's appTerminate hook;
+ * the local host's stop): the audit writer flushes what it journaled. A forced end skips it.
+ */
+export function onShutdown(hook: () => Promise<void>): void {
+  shutdownHooks.push(hook);
+  if (!recordOnly) app.hook.appTerminate(async () => await hook());
+}
+
+/** Runs every shutdown hook (the local host on stop; the package entry's appTerminate). */
+export async function runShutdownHooks(): Promise<void> {
+  await Promise.all(shutdownHooks.map(async (hook) => await hook()));
+}
+
 /**
  * What has been registered so far (the local host and tests read this), with the copies of the
  * user queues' functions for the storage shards configured now.

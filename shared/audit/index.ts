@@ -2,14 +2,18 @@
  * Append-only audit log (table `audit`, partition = user id, row = inverted time + id so the
  * newest come first). Entries say who did what to which ids and how it ended — never bodies,
  * subjects, addresses or tokens. One structured log line per entry for Application Insights.
+ * An entry is journaled locally before the answer and reaches the table right after, off the
+ * caller's path (./journal.ts: nothing is lost when the process dies).
  */
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
-import { splitPrincipal } from './storage/accounts';
-import { userTable } from './storage/clients';
-import { inSpan, SpanKind } from './telemetry';
+import { splitPrincipal } from '../storage/accounts';
+import { countRoundTrip } from '../meter';
+import { userTable } from '../storage/clients';
+import { inSpan, SpanKind } from '../telemetry';
+import { AUDIT_TABLE, flushAudit, record } from './journal';
 
-export const AUDIT_TABLE = 'audit';
+export { AUDIT_TABLE, flushAudit };
 
 export interface AuditEntry {
   userId: string;
@@ -50,29 +54,31 @@ export async function audit(entry: AuditEntry, context?: InvocationContext): Pro
     invocationId: entry.invocationId,
   };
   if (context) context.log(JSON.stringify(line));
-  const client = await userTable(AUDIT_TABLE, entry.userId);
   // One log per user: what was done as another of their Microsoft accounts names the account.
   const { owner, ref } = splitPrincipal(entry.userId);
+  const row = {
+    partitionKey: owner,
+    ...(ref ? { account: ref } : {}),
+    rowKey: auditRowKey(at, id),
+    id,
+    at: stored.at,
+    action: entry.action,
+    targetIds: JSON.stringify(entry.targetIds ?? []),
+    outcome: entry.outcome,
+    status: entry.status,
+    code: entry.code ?? '',
+    graphRequestIds: JSON.stringify(entry.graphRequestIds ?? []),
+    durationMs: entry.durationMs ?? 0,
+    invocationId: entry.invocationId ?? '',
+  };
+  // The entry is journaled before the answer and written to storage right after (./journal.ts):
+  // it is this invocation's table write, counted here, though it leaves after the answer.
+  countRoundTrip(`table:${AUDIT_TABLE} POST`);
   await inSpan(
     'audit write',
-    SpanKind.CLIENT,
-    { 'db.system': 'azure_table_storage', 'db.collection.name': AUDIT_TABLE },
-    async () =>
-      await client.createEntity({
-        partitionKey: owner,
-        ...(ref ? { account: ref } : {}),
-        rowKey: auditRowKey(at, id),
-        id,
-        at: stored.at,
-        action: entry.action,
-        targetIds: JSON.stringify(entry.targetIds ?? []),
-        outcome: entry.outcome,
-        status: entry.status,
-        code: entry.code ?? '',
-        graphRequestIds: JSON.stringify(entry.graphRequestIds ?? []),
-        durationMs: entry.durationMs ?? 0,
-        invocationId: entry.invocationId ?? '',
-      }),
+    SpanKind.INTERNAL,
+    { 'db.system': 'azure_table_storage', 'db.collection.name': AUDIT_TABLE, 'm365.audit.journaled': true },
+    async () => await record({ principal: entry.userId, row }),
   );
   return stored;
 }
@@ -86,6 +92,8 @@ export async function listAudit(
   userId: string,
   options: { after?: string; limit?: number } = {},
 ): Promise<{ entries: StoredAuditEntry[]; next?: string }> {
+  // What this instance has journaled is in storage first: the caller's last action is listed.
+  await flushAudit(2000);
   const client = await userTable(AUDIT_TABLE, userId);
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
   const escaped = userId.replace(/'/g, "''");
@@ -115,6 +123,7 @@ export async function listAudit(
 
 /** Erasure: removes the user's entries (a pseudonymous erasure record is written separately). */
 export async function deleteAuditForUser(userId: string): Promise<number> {
+  await flushAudit();
   const client = await userTable(AUDIT_TABLE, userId);
   let n = 0;
   const escaped = userId.replace(/'/g, "''");
