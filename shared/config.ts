@@ -168,6 +168,12 @@ export const configSchema = z.object({
   GRAPH_MAILBOX_CONCURRENCY: positiveInt().default(4),
   CACHE_TTL_SECONDS: positiveInt().default(300),
   /**
+   * How long a read-only action may be answered from the connection row this instance read last,
+   * without reading it again (docs/security.md, "The hot path"): a disconnect, reauth or scope
+   * change made by another instance takes effect within this bound; 0 reads the row every time.
+   */
+  CONNECTION_RECHECK_SECONDS: z.coerce.number().int('must be a whole number').min(0).max(60).default(5),
+  /**
    * Where the audit log's write-ahead journal lives (shared/audit/journal.ts): a local folder the
    * app's processes on one machine share. Defaults to <os temp>/m365-audit-journal.
    */

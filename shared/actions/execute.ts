@@ -13,6 +13,7 @@ import {
   ensureFeature,
   loadAccountConnection,
   readAheadConnection,
+  recentConnection,
   reauthProblem,
 } from '../auth/token-vault';
 import { getConfig } from '../config';
@@ -179,16 +180,22 @@ export async function executeAction(
       ...(action.feature === 'base' ? [] : [action.feature]),
       ...(action.requires?.(input) ?? []),
     ];
-    // An Entra caller's Graph access comes from its own token (on-behalf-of), not the connect flow.
-    const reading = env.connection
-      ? Promise.resolve(env.connection)
-      : env.assertion
-        ? oboConnection(env.userId, env.assertion, needed)
-        : loadAccountConnection(env.userId, env.account);
     const early =
       env.connection || env.assertion || env.account !== undefined
         ? undefined
         : readAhead(action, input, env);
+    // A read whose row this instance read moments ago is answered from it (recentConnection).
+    const recent = early
+      ? recentConnection(env.userId, getConfig().CONNECTION_RECHECK_SECONDS * 1000)
+      : undefined;
+    // An Entra caller's Graph access comes from its own token (on-behalf-of), not the connect flow.
+    const reading = env.connection
+      ? Promise.resolve(env.connection)
+      : recent && early?.ctx.connection === recent
+        ? Promise.resolve(recent)
+        : env.assertion
+          ? oboConnection(env.userId, env.assertion, needed)
+          : loadAccountConnection(env.userId, env.account);
     const connection = await reading;
     // From here on the user is the account's principal (its tokens, idempotency, caches); the
     // feed and the audit log still land with the user, naming the account.

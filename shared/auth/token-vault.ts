@@ -56,10 +56,11 @@ export function onReauthRequired(listener: (userId: string, reason: string) => P
  * uses it instead of reading the row again; other callers' lookups read it themselves.
  *
  * Access tokens this instance acquired are kept, each valid only while the connection row it came
- * from is unchanged (same ETag). Every lookup has a row read by the same request, so a disconnect
- * (row gone), reauth, scope change, reconnect or a refresh by another instance takes effect at the
- * next request, on every instance; a 401 from Graph forces a refresh that bypasses and replaces the
- * kept token. One is reused while it has more than TOKEN_REUSE_MARGIN_MS left (MSAL itself
+ * from is unchanged (same ETag). Every lookup has a row read by the same request, or (a read-only
+ * action, recentConnection) by a request of this instance less than CONNECTION_RECHECK_SECONDS
+ * ago: a disconnect (row gone), reauth, scope change, reconnect or a refresh by another instance
+ * takes effect within that bound, one written by this instance at the next request; a 401 from
+ * Graph forces a refresh that bypasses and replaces the kept token. One is reused while it has more than TOKEN_REUSE_MARGIN_MS left (MSAL itself
  * refreshes 5 minutes ahead). Kept in memory only, never logged or stored.
  *
  * A read-only action may start its Graph call with a kept token before its own read of the row
@@ -91,18 +92,23 @@ export function rememberToken(userId: string, row: Connection, token: AccessToke
   memoize(row.etag, userId, token);
 }
 
-/** The row each user's last request read in this instance (for readAheadConnection). */
+/** The row each user's last request read in this instance (for readAheadConnection), and when. */
 const rowMemo = new Map<string, Connection>();
+const rowReadAt = new Map<string, number>();
 onConnectionWritten((userId) => {
   rowMemo.delete(userId);
+  rowReadAt.delete(userId);
   tokenMemo.delete(userId);
 });
 
 export async function loadConnection(userId: string): Promise<Connection> {
   const connection = await getConnection(userId);
   rowMemo.delete(userId);
+  rowReadAt.delete(userId);
   if (connection) {
     rowMemo.set(userId, connection);
+    rowReadAt.set(userId, Date.now());
+    if (rowReadAt.size > TOKEN_MEMO_MAX) rowReadAt.delete(rowReadAt.keys().next().value!);
     if (rowMemo.size > TOKEN_MEMO_MAX) rowMemo.delete(rowMemo.keys().next().value!);
   }
   if (!connection) {
@@ -157,6 +163,22 @@ export function readAheadConnection(userId: string): Connection | undefined {
   const held = tokenMemo.get(userId);
   if (!row?.etag || !held || row.status !== 'connected' || held.etag !== row.etag) return undefined;
   if (held.token.expiresOn.getTime() - Date.now() <= TOKEN_REUSE_MARGIN_MS) return undefined;
+  return row;
+}
+
+/**
+ * The row this instance read for the user less than `withinMs` ago, when it is the user's own
+ * connection (not another account made the default) and a kept token came from it: a read-only
+ * action may be answered from it without reading the row again (CONNECTION_RECHECK_SECONDS,
+ * docs/security.md). A change this instance writes forgets it at once; one written by another
+ * instance is seen once the bound has passed; a token Graph refuses is dropped at once.
+ */
+export function recentConnection(userId: string, withinMs: number): Connection | undefined {
+  if (withinMs <= 0) return undefined;
+  const row = readAheadConnection(userId);
+  const readAt = rowReadAt.get(userId);
+  if (!row || readAt === undefined || Date.now() - readAt >= withinMs) return undefined;
+  if (row.defaultPrincipal && row.defaultPrincipal !== userId) return undefined;
   return row;
 }
 

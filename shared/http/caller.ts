@@ -10,6 +10,7 @@
  * id, delegated scope ENTRA_API_SCOPE). The user id is then `entra:{tid}:{oid}` and the token is
  * kept as the on-behalf-of assertion (shared/auth/obo.ts): no second consent, no connect flow.
  */
+import { createHash } from 'node:crypto';
 import type { HttpRequest } from '@azure/functions';
 import type * as Jose from 'jose';
 import { getConfig } from '../config';
@@ -83,6 +84,10 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
   const config = getConfig();
   const entraTenant = config.ENTRA_API_AUDIENCE ? entraIssuerTenant(token) : undefined;
   if (entraTenant) return await entraCaller(token, entraTenant);
+  const hsSecretValue = config.CALLER_JWKS_URL ? undefined : await getSecret('CALLER_TOKEN_SECRET');
+  const verifier = `${config.CALLER_TOKEN_ISSUER}|${config.CALLER_TOKEN_AUDIENCE}|${config.CALLER_JWKS_URL ?? hsSecretValue!}`;
+  const known = verifiedCallers.get(token, verifier);
+  if (known) return known;
   const { jwtVerify, createRemoteJWKSet, errors } = jose();
   const options: Jose.JWTVerifyOptions = {
     issuer: config.CALLER_TOKEN_ISSUER,
@@ -92,7 +97,7 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
   };
   // Read before verifying: a vault that cannot be reached is our outage (503), never a caller's
   // bad signature.
-  const hsSecret = config.CALLER_JWKS_URL ? undefined : await hmacKey(await getSecret('CALLER_TOKEN_SECRET'));
+  const hsSecret = hsSecretValue === undefined ? undefined : await hmacKey(hsSecretValue);
   let payload: Jose.JWTPayload;
   try {
     if (config.CALLER_JWKS_URL) {
@@ -141,8 +146,44 @@ export async function authenticateCaller(request: HttpRequest): Promise<Caller> 
     throw unauthenticated(
       `The caller token's "sub" may not start with "${reserved}": those ids are reserved for Entra callers and MCP clients' users.`,
     );
-  return { userId: sub, ...(payload.jti ? { tokenId: payload.jti } : {}) };
+  const caller = { userId: sub, ...(payload.jti ? { tokenId: payload.jti } : {}) };
+  verifiedCallers.set(token, verifier, caller, payload.exp!);
+  return caller;
 }
+
+/**
+ * Caller tokens this instance verified, by SHA-256 of the token: an assistant sends the same token
+ * with every action of a turn, and checking its signature again (an HMAC through WebCrypto's thread
+ * pool, or a public-key check) is a tenth of an action's own time. An entry is used only with the
+ * same secret or key set (a rotation verifies anew), until the token's `exp` (without the clock
+ * tolerance a full check allows) and for at most a minute. Bounded in size.
+ */
+const verifiedCallers = (() => {
+  const MAX = 10_000;
+  const TTL_MS = 60_000;
+  const entries = new Map<string, { verifier: string; caller: Caller; until: number }>();
+  const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url');
+  return {
+    get(token: string, verifier: string): Caller | undefined {
+      const key = digest(token);
+      const e = entries.get(key);
+      if (!e) return undefined;
+      if (e.verifier !== verifier || Date.now() >= e.until) {
+        entries.delete(key);
+        return undefined;
+      }
+      return { ...e.caller };
+    },
+    set(token: string, verifier: string, caller: Caller, exp: number): void {
+      if (entries.size >= MAX) entries.delete(entries.keys().next().value!);
+      entries.set(digest(token), {
+        verifier,
+        caller: { ...caller },
+        until: Math.min(exp * 1000, Date.now() + TTL_MS),
+      });
+    },
+  };
+})();
 
 /** Mints a development caller token (`npm run token -- <userId>`), HS256 with CALLER_TOKEN_SECRET. */
 export async function mintCallerToken(userId: string, lifetimeSeconds = 600): Promise<string> {

@@ -1,12 +1,16 @@
 /**
- * The hot path (issue 29, part 2): an action whose token is valid reads the connection row once,
- * and the token this instance keeps is used only while that row is unchanged: a change made
- * elsewhere (another instance marking reauth, a reconnect) takes effect at the next request, and
- * a token Graph refuses is never used again (shared/auth/token-vault.ts).
+ * The hot path (issue 29, part 2): an action whose token is valid reads the connection row at most
+ * once, and the token this instance keeps is used only while that row is unchanged. A read-only
+ * action within CONNECTION_RECHECK_SECONDS of this instance's last read of the row reads it not at
+ * all; a write always reads it. A change this instance writes takes effect at the next request, one
+ * another instance writes once the bound has passed (at the next request with the bound at 0), and a
+ * token Graph refuses is never used again (shared/auth/token-vault.ts).
  */
 import http from 'node:http';
+import { resetConfig } from '../../shared/config';
 import { patchConnection } from '../../shared/storage/connections';
 import { startTestApp, type TestApp } from '../support/app';
+import { userTableOf } from '../support/storage';
 import { waitFor, waitForQuiet } from '../support/sandbox';
 
 const ADELE = 'adele.vance@contoso.test';
@@ -16,6 +20,18 @@ beforeAll(async () => {
   t = await startTestApp();
 });
 afterAll(async () => await t.stop());
+
+/** Runs `run` with CONNECTION_RECHECK_SECONDS set to `seconds` (the config is read per request). */
+async function withRecheck(seconds: number, run: () => Promise<void>): Promise<void> {
+  process.env.CONNECTION_RECHECK_SECONDS = String(seconds);
+  resetConfig();
+  try {
+    await run();
+  } finally {
+    delete process.env.CONNECTION_RECHECK_SECONDS;
+    resetConfig();
+  }
+}
 
 const settings = async (userId: string) =>
   await t.call(userId, 'POST', '/profile/getMailboxSettings', {}, { 'cache-control': 'no-cache' });
@@ -81,25 +97,26 @@ const seenBySandbox = (since: number, match: (path: string, method: string) => b
   ).catch(() => undefined);
 };
 
-test('a read starts its Graph call while the connection row is read: the read adds no time to the path', async () => {
-  const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
-  await waitForQuiet(t.sandbox);
-  expect((await settings(userId)).status).toBe(200); // the token is acquired and kept
-  const since = t.sandbox.log.lastSeq;
-  let graphWhileRowHeld = false;
-  const graphCall = (path: string) => path.endsWith('/mailboxSettings');
-  await holdingConnectionReads(
-    userId,
-    async () => {
-      await seenBySandbox(since, graphCall)();
-      graphWhileRowHeld ||= t.sandbox.log.since(since).some((e) => graphCall(e.path));
-    },
-    async () => {
-      expect((await settings(userId)).status).toBe(200);
-    },
-  );
-  expect(graphWhileRowHeld).toBe(true);
-});
+test('with the recheck off, a read starts its Graph call while the connection row is read: the read adds no time to the path', async () =>
+  await withRecheck(0, async () => {
+    const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+    await waitForQuiet(t.sandbox);
+    expect((await settings(userId)).status).toBe(200); // the token is acquired and kept
+    const since = t.sandbox.log.lastSeq;
+    let graphWhileRowHeld = false;
+    const graphCall = (path: string) => path.endsWith('/mailboxSettings');
+    await holdingConnectionReads(
+      userId,
+      async () => {
+        await seenBySandbox(since, graphCall)();
+        graphWhileRowHeld ||= t.sandbox.log.since(since).some((e) => graphCall(e.path));
+      },
+      async () => {
+        expect((await settings(userId)).status).toBe(200);
+      },
+    );
+    expect(graphWhileRowHeld).toBe(true);
+  }));
 
 test('a write waits for the connection row: nothing reaches Graph before the row is read', async () => {
   const userId = await t.connect(ADELE, { features: ['mail', 'calendar', 'todo'] });
@@ -123,20 +140,60 @@ test('a write waits for the connection row: nothing reaches Graph before the row
   expect(writesWhileRowHeld).toBe(0);
 });
 
-test('an action with a valid token reads the connection row once', async () => {
-  const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+test('with the recheck off, an action with a valid token reads the connection row once', async () =>
+  await withRecheck(0, async () => {
+    const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+    await waitForQuiet(t.sandbox);
+    expect((await settings(userId)).status).toBe(200); // the token is acquired and kept
+    const reads = await connectionReads(userId, async () => {
+      expect((await settings(userId)).status).toBe(200);
+    });
+    expect(reads).toBe(1);
+  }));
+
+test('within the recheck bound a read reads no connection row; a write always reads it', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail', 'calendar', 'todo'] });
   await waitForQuiet(t.sandbox);
-  expect((await settings(userId)).status).toBe(200); // the token is acquired and kept
-  const reads = await connectionReads(userId, async () => {
-    expect((await settings(userId)).status).toBe(200);
+  await withRecheck(60, async () => {
+    expect((await settings(userId)).status).toBe(200); // the row is read, the token kept
+    const readsOfARead = await connectionReads(userId, async () => {
+      expect((await settings(userId)).status).toBe(200);
+    });
+    expect(readsOfARead).toBe(0);
+    const readsOfAWrite = await connectionReads(userId, async () => {
+      const res = await t.call(userId, 'POST', '/todo/createTask', { title: 'Reads the row' });
+      expect(res.status).toBe(201);
+    });
+    expect(readsOfAWrite).toBe(1);
   });
-  expect(reads).toBe(1);
 });
 
-test('a change to the connection made elsewhere takes effect at the next request', async () => {
+test('a change written by another instance takes effect once the recheck bound has passed', async () => {
+  const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
+  await waitForQuiet(t.sandbox);
+  await withRecheck(1, async () => {
+    expect((await settings(userId)).status).toBe(200); // the row is read, the token kept
+    // Another instance marks the connection for sign-in: written straight to the table, so this
+    // instance hears nothing of it.
+    const connections = userTableOf(t, 'connections', userId);
+    const row = await connections.getEntity(userId, 'microsoft');
+    await connections.updateEntity(
+      { partitionKey: userId, rowKey: 'microsoft', status: 'reauth_required', reauthReason: 'AADSTS700082' },
+      'Merge',
+      { etag: row.etag },
+    );
+    // The bound passes (only a lower bound on the time: nothing here depends on speed).
+    await new Promise((r) => setTimeout(r, 1100));
+    const refused = await settings(userId);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { code: string }).code).toBe('reauth_required');
+  });
+});
+
+test('a change to the connection written through this instance takes effect at the next request', async () => {
   const userId = await t.connect(ADELE, { features: ['mail', 'calendar'] });
   expect((await settings(userId)).status).toBe(200);
-  // Another instance marks the connection for sign-in (as after invalid_grant there).
+  // The connection is marked for sign-in (as after invalid_grant in a sync round).
   await patchConnection(userId, { status: 'reauth_required', reauthReason: 'AADSTS700082' });
   const refused = await settings(userId);
   expect(refused.status).toBe(401);

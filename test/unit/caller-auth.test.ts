@@ -143,6 +143,50 @@ describe('caller authentication', () => {
     const p = await rejection('Basic dXNlcjpwYXNz');
     expect(p.headers['www-authenticate']).toContain('invalid_request');
   });
+
+  test('a verified token is remembered for the same secret only: after a rotation it is checked anew', async () => {
+    const token = await sign({ sub: 'user-rotated' });
+    expect((await authenticateCaller(request(`Bearer ${token}`))).userId).toBe('user-rotated');
+    const previous = process.env.CALLER_TOKEN_SECRET;
+    process.env.CALLER_TOKEN_SECRET = 'a-rotated-caller-token-secret-of-enough-length-0123456789';
+    resetConfig();
+    resetSecrets();
+    try {
+      expect((await rejection(`Bearer ${token}`)).status).toBe(401);
+    } finally {
+      process.env.CALLER_TOKEN_SECRET = previous;
+      resetConfig();
+      resetSecrets();
+    }
+    expect((await authenticateCaller(request(`Bearer ${token}`))).userId).toBe('user-rotated');
+  });
+
+  test('a remembered token is refused once it has expired', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await sign({ sub: 'user-expiring', iat: now, exp: now + 5 });
+    expect((await authenticateCaller(request(`Bearer ${token}`))).userId).toBe('user-expiring');
+    // 40 s later (only the clock is fake): past exp and the 30 s tolerance, within the minute an
+    // entry may live otherwise.
+    jest.useFakeTimers({
+      now: (now + 40) * 1000,
+      doNotFake: [
+        'nextTick',
+        'setImmediate',
+        'setTimeout',
+        'setInterval',
+        'queueMicrotask',
+        'clearTimeout',
+        'clearInterval',
+        'clearImmediate',
+        'performance',
+      ],
+    });
+    try {
+      expect((await rejection(`Bearer ${token}`)).detail).toMatch(/expired/);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('npm run token arguments', () => {
