@@ -178,14 +178,41 @@ export async function writeEntries(entries: JournalEntry[]): Promise<void> {
   await Promise.all(
     [...groups.values()].map(async ({ client, rows }) => {
       for (let i = 0; i < rows.length; i += TRANSACTION_MAX) {
-        const actions = rows
-          .slice(i, i + TRANSACTION_MAX)
-          .map((row): TransactionAction => ['upsert', row, 'Replace']);
-        if (actions.length === 1) await client.upsertEntity(rows[i]!, 'Replace');
-        else await client.submitTransaction(actions);
+        const chunk = rows.slice(i, i + TRANSACTION_MAX);
+        try {
+          if (chunk.length === 1) await client.upsertEntity(chunk[0]!, 'Replace');
+          else
+            await client.submitTransaction(chunk.map((row): TransactionAction => ['upsert', row, 'Replace']));
+        } catch (err) {
+          if (!refused(err)) throw err; // storage unavailable: the caller retries the whole batch
+          // Storage refuses something in the chunk (an entry over a property's size, say): each
+          // entry alone, so one bad entry cannot hold the others back, nor the journal forever.
+          for (const row of chunk) await upsertOrDrop(client, row);
+        }
       }
     }),
   );
+}
+
+/** A request storage refuses as such (4xx other than timeout, conflict and throttling). */
+function refused(err: unknown): boolean {
+  const status = (err as { statusCode?: number }).statusCode ?? 0;
+  return status >= 400 && status < 500 && ![408, 409, 429].includes(status);
+}
+
+async function upsertOrDrop(client: TableClient, row: JournalEntry['row']): Promise<void> {
+  try {
+    await client.upsertEntity(row, 'Replace');
+  } catch (err) {
+    if (!refused(err)) throw err;
+    warn(
+      JSON.stringify({
+        event: 'audit_entry_refused',
+        action: row.action,
+        statusCode: (err as { statusCode?: number }).statusCode,
+      }),
+    );
+  }
 }
 
 /** Waits until every entry recorded so far is in storage, or `timeoutMs` passes; true when done. */

@@ -11,7 +11,12 @@ import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { auditRowKey, flushAudit, listAudit } from '../../shared/audit';
-import { recoverJournals, type JournalEntry } from '../../shared/audit/journal';
+import {
+  onJournalWarning,
+  recoverJournals,
+  writeEntries,
+  type JournalEntry,
+} from '../../shared/audit/journal';
 import { table } from '../../shared/storage/clients';
 import { ERASURES_TABLE, pseudonym } from '../../shared/storage/erasures';
 import { startTestApp, type TestApp } from '../support/app';
@@ -150,4 +155,22 @@ test('what a dead process journaled is written by the next one, except for a use
   } finally {
     for (const f of [dead, live]) if (existsSync(f)) unlinkSync(f);
   }
+});
+
+test('an entry storage refuses is dropped with a warning; the others of its transaction are written', async () => {
+  const userId = `journal-${randomBytes(3).toString('hex')}-refused`;
+  const good = journalEntry(userId, Date.now() - 1000);
+  const bad = journalEntry(userId, Date.now());
+  bad.row.rowKey = `${bad.row.rowKey}#not-a-key`; // '#' is not allowed in a RowKey
+  const warnings: string[] = [];
+  onJournalWarning((line) => warnings.push(line));
+  try {
+    await writeEntries([good, bad]);
+  } finally {
+    onJournalWarning((line) => console.warn(line));
+  }
+  expect((await listAudit(userId)).entries.map((e) => e.id)).toEqual([good.row.id]);
+  expect(warnings.map((w) => JSON.parse(w) as { event: string; statusCode: number })).toEqual([
+    expect.objectContaining({ event: 'audit_entry_refused', statusCode: 400 }),
+  ]);
 });
