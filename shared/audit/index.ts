@@ -11,7 +11,7 @@ import { splitPrincipal } from '../storage/accounts';
 import { countRoundTrip } from '../meter';
 import { userTable } from '../storage/clients';
 import { inSpan, SpanKind } from '../telemetry';
-import { AUDIT_TABLE, flushAudit, record } from './journal';
+import { AUDIT_TABLE, flushAudit, record, type JournalEntry } from './journal';
 
 export { AUDIT_TABLE, flushAudit };
 
@@ -38,6 +38,27 @@ export function auditRowKey(at: number, id: string): string {
   return `${String(MAX_TIME - at).padStart(13, '0')}-${id}`;
 }
 
+/** An entry as its table row (what the journal holds and storage gets). */
+export function auditRow(entry: AuditEntry, at: number, id: string): JournalEntry['row'] {
+  // One log per user: what was done as another of their Microsoft accounts names the account.
+  const { owner, ref } = splitPrincipal(entry.userId);
+  return {
+    partitionKey: owner,
+    ...(ref ? { account: ref } : {}),
+    rowKey: auditRowKey(at, id),
+    id,
+    at: new Date(at).toISOString(),
+    action: entry.action,
+    targetIds: JSON.stringify(entry.targetIds ?? []),
+    outcome: entry.outcome,
+    status: entry.status,
+    code: entry.code ?? '',
+    graphRequestIds: JSON.stringify(entry.graphRequestIds ?? []),
+    durationMs: entry.durationMs ?? 0,
+    invocationId: entry.invocationId ?? '',
+  };
+}
+
 export async function audit(entry: AuditEntry, context?: InvocationContext): Promise<StoredAuditEntry> {
   const at = Date.now();
   const id = randomUUID();
@@ -54,23 +75,7 @@ export async function audit(entry: AuditEntry, context?: InvocationContext): Pro
     invocationId: entry.invocationId,
   };
   if (context) context.log(JSON.stringify(line));
-  // One log per user: what was done as another of their Microsoft accounts names the account.
-  const { owner, ref } = splitPrincipal(entry.userId);
-  const row = {
-    partitionKey: owner,
-    ...(ref ? { account: ref } : {}),
-    rowKey: auditRowKey(at, id),
-    id,
-    at: stored.at,
-    action: entry.action,
-    targetIds: JSON.stringify(entry.targetIds ?? []),
-    outcome: entry.outcome,
-    status: entry.status,
-    code: entry.code ?? '',
-    graphRequestIds: JSON.stringify(entry.graphRequestIds ?? []),
-    durationMs: entry.durationMs ?? 0,
-    invocationId: entry.invocationId ?? '',
-  };
+  const row = auditRow(entry, at, id);
   // The entry is journaled before the answer and written to storage right after (./journal.ts):
   // it is this invocation's table write, counted here, though it leaves after the answer.
   countRoundTrip(`table:${AUDIT_TABLE} POST`);

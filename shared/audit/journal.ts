@@ -243,8 +243,11 @@ let recovered = false;
 function startRecovery(): void {
   if (recovered) return;
   recovered = true;
+  // After the current request: the folder is read with synchronous calls, which the first
+  // request of the process should not wait for.
   recovering = detached(() =>
-    recoverJournals()
+    new Promise((resolve) => setImmediate(resolve))
+      .then(async () => await recoverJournals())
       .then(() => undefined)
       .catch((err: unknown) =>
         warn(JSON.stringify({ event: 'audit_journal_recovery_failed', error: (err as Error).name })),

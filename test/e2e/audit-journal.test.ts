@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { auditRowKey, flushAudit, listAudit } from '../../shared/audit';
+import { auditRow, flushAudit, listAudit } from '../../shared/audit';
 import {
   onJournalWarning,
   recoverJournals,
@@ -92,24 +92,8 @@ test('an action answers while its audit write is still held by storage; the entr
 
 /** An entry as the journal holds it. */
 function journalEntry(userId: string, at: number): JournalEntry {
-  const id = randomUUID();
-  return {
-    principal: userId,
-    row: {
-      partitionKey: userId,
-      rowKey: auditRowKey(at, id),
-      id,
-      at: new Date(at).toISOString(),
-      action: 'mail.sendMail',
-      targetIds: '[]',
-      outcome: 'success',
-      status: 202,
-      code: '',
-      graphRequestIds: '[]',
-      durationMs: 12,
-      invocationId: 'journal-test',
-    },
-  };
+  const entry = { userId, action: 'mail.sendMail', outcome: 'success', status: 202 } as const;
+  return { principal: userId, row: auditRow({ ...entry, durationMs: 12 }, at, randomUUID()) };
 }
 
 test('what a dead process journaled is written by the next one, except for a user erased since', async () => {
